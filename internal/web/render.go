@@ -1,0 +1,327 @@
+package web
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"mime"
+	"net/http"
+	"path"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+//go:embed templates/*.html
+var layoutFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// View is what a handler hands to Render: the page title and the page's
+// own data, reachable in its template as .Data.
+type View struct {
+	Title string
+	Data  any
+	// Flash is a one-line notice shown above the content (role="status").
+	Flash string
+}
+
+// layoutData is the dot of every page template.
+type layoutData struct {
+	View
+	User      *User
+	Nav       []navLink
+	Path      string
+	RequestID string
+	SignIn    bool // a sign-in page exists
+	SignOut   bool // a sign-out endpoint exists
+	Status    int
+}
+
+type navLink struct {
+	Label   string
+	Href    string
+	Current bool
+}
+
+// Renderer renders pages inside the shared layout. Templates are parsed
+// once, at start-up; a render executes into a pooled buffer so that a
+// template error never sends half a page.
+type Renderer struct {
+	layout  *template.Template
+	errPage *template.Template
+	assets  *assets
+	nav     []NavItem
+	exists  map[string]bool // registered route patterns
+	bufs    sync.Pool
+}
+
+// NewRenderer parses the shared layout and indexes the shell's static
+// assets plus those of the given static trees (see StaticTree).
+func NewRenderer(trees ...StaticTree) (*Renderer, error) {
+	sub, err := fs.Sub(staticFS, "static")
+	if err != nil {
+		return nil, err
+	}
+	a, err := newAssets(append([]StaticTree{{Prefix: "", FS: sub}}, trees...))
+	if err != nil {
+		return nil, err
+	}
+	rd := &Renderer{assets: a, exists: map[string]bool{}}
+	rd.bufs.New = func() any { return new(bytes.Buffer) }
+	rd.layout, err = template.New("layout").Funcs(rd.funcs()).ParseFS(layoutFS, "templates/layout.html")
+	if err != nil {
+		return nil, fmt.Errorf("parse layout: %w", err)
+	}
+	rd.errPage, err = rd.parse(layoutFS, "templates/error.html")
+	if err != nil {
+		return nil, err
+	}
+	return rd, nil
+}
+
+func (rd *Renderer) funcs() template.FuncMap {
+	return template.FuncMap{
+		"asset": rd.assets.url,
+		"date": func(t time.Time) string {
+			if t.IsZero() {
+				return "—"
+			}
+			return t.UTC().Format("2006-01-02 15:04 UTC")
+		},
+		"roles": Roles,
+	}
+}
+
+func (rd *Renderer) parse(fsys fs.FS, file string) (*template.Template, error) {
+	t, err := rd.layout.Clone()
+	if err != nil {
+		return nil, err
+	}
+	t, err = t.ParseFS(fsys, file)
+	if err != nil {
+		return nil, fmt.Errorf("parse %s: %w", file, err)
+	}
+	if t.Lookup("content") == nil {
+		return nil, fmt.Errorf("%s defines no \"content\" template", file)
+	}
+	return t, nil
+}
+
+// Pages is a capability package's set of page templates.
+type Pages struct {
+	rd     *Renderer
+	byName map[string]*template.Template
+}
+
+// Pages parses the page templates of a capability package: each file
+// matched by the patterns defines {{define "content"}} (and may define
+// "head" for extra <head> elements) and is rendered inside the layout
+// under its base name.
+func (rd *Renderer) Pages(fsys fs.FS, patterns ...string) (*Pages, error) {
+	ps := &Pages{rd: rd, byName: map[string]*template.Template{}}
+	for _, pat := range patterns {
+		files, err := fs.Glob(fsys, pat)
+		if err != nil {
+			return nil, err
+		}
+		for _, f := range files {
+			t, err := rd.parse(fsys, f)
+			if err != nil {
+				return nil, err
+			}
+			ps.byName[path.Base(f)] = t
+		}
+	}
+	if len(ps.byName) == 0 {
+		return nil, fmt.Errorf("no page templates match %q", patterns)
+	}
+	return ps, nil
+}
+
+// Render writes the page name with status inside the layout.
+func (ps *Pages) Render(w http.ResponseWriter, r *http.Request, status int, name string, v View) {
+	t := ps.byName[name]
+	if t == nil {
+		logf(r, "render: no page template %q", name)
+		Error(w, r, http.StatusInternalServerError)
+		return
+	}
+	ps.rd.execute(w, r, status, t, v)
+}
+
+func (rd *Renderer) execute(w http.ResponseWriter, r *http.Request, status int, t *template.Template, v View) {
+	d := layoutData{View: v, Path: r.URL.Path, RequestID: RequestID(r.Context()), Status: status,
+		SignIn: rd.exists["GET "+SignInPath], SignOut: rd.exists["POST /signout"]}
+	if p := CurrentPrincipal(r.Context()); p != nil && !p.IsToken() {
+		d.User = &p.User
+		d.Nav = rd.navFor(p, r.URL.Path)
+	} else {
+		d.Nav = rd.navFor(nil, r.URL.Path)
+	}
+	buf := rd.bufs.Get().(*bytes.Buffer)
+	buf.Reset()
+	defer rd.bufs.Put(buf)
+	if err := t.ExecuteTemplate(buf, "layout", d); err != nil {
+		logf(r, "render %s: %v", t.Name(), err)
+		if t != rd.errPage {
+			rd.renderError(w, r, http.StatusInternalServerError)
+		} else {
+			http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
+		}
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Length", fmt.Sprint(buf.Len()))
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
+
+// errorView is the data of the generic error page: the status and the
+// request ID, nothing from the failure itself.
+type errorView struct {
+	Status  int
+	Message string
+}
+
+func (rd *Renderer) renderError(w http.ResponseWriter, r *http.Request, status int) {
+	msg := errorMessages[status]
+	if msg == "" {
+		msg = "The request could not be completed."
+	}
+	rd.execute(w, r, status, rd.errPage, View{Title: http.StatusText(status), Data: errorView{status, msg}})
+}
+
+var errorMessages = map[int]string{
+	http.StatusBadRequest:            "The request was not understood.",
+	http.StatusUnauthorized:          "Please sign in to continue.",
+	http.StatusForbidden:             "You are not allowed to do this.",
+	http.StatusNotFound:              "There is nothing here.",
+	http.StatusMethodNotAllowed:      "This address does not accept that kind of request.",
+	http.StatusRequestEntityTooLarge: "What you sent is too large.",
+	http.StatusTooManyRequests:       "Too many attempts. Please wait a moment and try again.",
+	http.StatusInternalServerError:   "Something went wrong on our side. It has been logged.",
+	http.StatusServiceUnavailable:    "The service is not available right now.",
+}
+
+// navFor lists the navigation entries p may see, in order.
+func (rd *Renderer) navFor(p *Principal, cur string) []navLink {
+	var out []navLink
+	for _, it := range rd.nav {
+		if strings.Contains(it.Path, "{org}") {
+			if p == nil {
+				continue
+			}
+			for _, m := range p.Memberships {
+				if it.Policy.Access == AccessOrgRole && !m.Role.AtLeast(it.Policy.MinRole) {
+					continue
+				}
+				href := strings.ReplaceAll(it.Path, "{org}", fmt.Sprint(m.OrgID))
+				label := it.Label
+				if len(p.Memberships) > 1 {
+					label += " · " + m.OrgName
+				}
+				out = append(out, navLink{label, href, strings.HasPrefix(cur, href)})
+			}
+			continue
+		}
+		if !navVisible(it.Policy, p) {
+			continue
+		}
+		out = append(out, navLink{it.Label, it.Path, cur == it.Path || (it.Path != "/" && strings.HasPrefix(cur, it.Path+"/"))})
+	}
+	return out
+}
+
+func navVisible(pol Policy, p *Principal) bool {
+	switch pol.Access {
+	case AccessPublic:
+		return true
+	case AccessSignedIn:
+		return p != nil
+	case AccessPlatformAdmin:
+		return p != nil && p.User.PlatformAdmin
+	}
+	return false
+}
+
+func (rd *Renderer) setRoutes(routes []Route, nav []NavItem) {
+	for _, rt := range routes {
+		rd.exists[rt.Pattern] = true
+	}
+	rd.nav = nil
+	for _, it := range nav {
+		// Navigation shows only what exists.
+		if rd.exists["GET "+it.Path] {
+			rd.nav = append(rd.nav, it)
+		}
+	}
+	slices.SortStableFunc(rd.nav, func(a, b NavItem) int { return a.Order - b.Order })
+}
+
+// StaticTree is a tree of static files served under /static/Prefix/.
+type StaticTree struct {
+	Prefix string // "" for the shell's own files, else e.g. "authn"
+	FS     fs.FS
+}
+
+type asset struct {
+	data  []byte
+	ctype string
+	etag  string
+}
+
+// assets holds every static file in memory with its content hash, so that
+// page URLs carry ?v=hash and browsers may cache them for a year.
+type assets struct {
+	files map[string]*asset
+}
+
+func newAssets(trees []StaticTree) (*assets, error) {
+	a := &assets{files: map[string]*asset{}}
+	for _, tr := range trees {
+		err := fs.WalkDir(tr.FS, ".", func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			b, err := fs.ReadFile(tr.FS, p)
+			if err != nil {
+				return err
+			}
+			name := p
+			if tr.Prefix != "" {
+				name = tr.Prefix + "/" + p
+			}
+			if _, dup := a.files[name]; dup {
+				return fmt.Errorf("static file %s registered twice", name)
+			}
+			sum := sha256.Sum256(b)
+			ct := mime.TypeByExtension(path.Ext(p))
+			if ct == "" {
+				ct = "application/octet-stream"
+			}
+			a.files[name] = &asset{data: b, ctype: ct, etag: hex.EncodeToString(sum[:8])}
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("static tree %q: %w", tr.Prefix, err)
+		}
+	}
+	return a, nil
+}
+
+// url is the template function "asset": the versioned URL of a static file.
+func (a *assets) url(name string) (string, error) {
+	f := a.files[name]
+	if f == nil {
+		return "", fmt.Errorf("no static file %q", name)
+	}
+	return "/static/" + name + "?v=" + f.etag, nil
+}

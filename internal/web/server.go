@@ -1,0 +1,641 @@
+package web
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// DefaultMaxBody bounds request bodies of routes that do not set their own
+// limit: forms and JSON are small.
+const DefaultMaxBody = 1 << 20
+
+// Config is the shell's configuration.
+type Config struct {
+	// BaseURL is the public URL (scheme and host) of the platform; its
+	// origin is trusted for CSRF checks behind a proxy that rewrites Host.
+	BaseURL *url.URL
+	// TLS is true when the server itself terminates TLS, or sits behind a
+	// proxy that does (https BaseURL): it enables HSTS.
+	TLS bool
+	// TrustProxy takes the client address from the last X-Forwarded-For
+	// hop; set it only behind a reverse proxy that sets that header.
+	TrustProxy bool
+	MaxBody    int64
+	Logger     *slog.Logger
+}
+
+// Deps are the services the shell calls.
+type Deps struct {
+	Sessions *Sessions
+	Audit    Auditor
+	Limiter  *Limiter
+	// Ready reports whether the server can serve (database reachable).
+	Ready func(context.Context) error
+	// Renderer, with the static trees of the modules (NewRenderer).
+	Renderer *Renderer
+}
+
+// Auditor records security events the shell itself observes (refused
+// cross-origin requests, rate limiting). Writes to domain data are
+// audited by their stores, in the same transaction.
+type Auditor interface {
+	Record(ctx context.Context, e AuditEvent) error
+}
+
+// AuditEvent is one security event for the audit log.
+type AuditEvent struct {
+	Action      string // e.g. "web.csrf_refused"
+	ActorUserID int64  // 0: anonymous
+	ObjectType  string
+	ObjectID    string
+	Details     map[string]any
+	IP          string
+	RequestID   string
+}
+
+// Server is the platform's HTTP handler.
+type Server struct {
+	cfg      Config
+	log      *slog.Logger
+	sessions *Sessions
+	audit    Auditor
+	limiter  *Limiter
+	ready    func(context.Context) error
+	rd       *Renderer
+	cop      *http.CrossOriginProtection
+	mux      *http.ServeMux
+	routes   []Route
+	metrics  *metrics
+
+	reqPrefix string
+	reqSeq    atomic.Uint64
+}
+
+// New builds the server from its modules. Every route is validated: a
+// route without a method, handler or valid policy is a start-up error.
+func New(cfg Config, deps Deps, modules ...Module) (*Server, error) {
+	if deps.Sessions == nil || deps.Renderer == nil {
+		return nil, errors.New("web: Sessions and Renderer are required")
+	}
+	if cfg.MaxBody <= 0 {
+		cfg.MaxBody = DefaultMaxBody
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if deps.Limiter == nil {
+		deps.Limiter = NewLimiter(LimiterConfig{}, nil)
+	}
+	if deps.Ready == nil {
+		deps.Ready = func(context.Context) error { return nil }
+	}
+	var pfx [4]byte
+	rand.Read(pfx[:])
+	s := &Server{
+		cfg: cfg, log: cfg.Logger, sessions: deps.Sessions, audit: deps.Audit,
+		limiter: deps.Limiter, ready: deps.Ready, rd: deps.Renderer,
+		cop: http.NewCrossOriginProtection(), mux: http.NewServeMux(),
+		reqPrefix: hex.EncodeToString(pfx[:]) + "-",
+	}
+	if cfg.BaseURL != nil && cfg.BaseURL.Host != "" {
+		origin := cfg.BaseURL.Scheme + "://" + cfg.BaseURL.Host
+		if err := s.cop.AddTrustedOrigin(origin); err != nil {
+			return nil, fmt.Errorf("web: base URL: %w", err)
+		}
+	}
+	s.metrics = newMetrics()
+
+	var nav []NavItem
+	all := s.builtinRoutes()
+	for _, m := range modules {
+		all = append(all, m.Routes()...)
+		if n, ok := m.(Navigator); ok {
+			nav = append(nav, n.Nav()...)
+		}
+	}
+	nav = append(nav, NavItem{Label: "Audit log", Path: "/audit", Policy: PlatformAdmin(), Order: 90})
+	seen := map[string]bool{}
+	for _, rt := range all {
+		if err := rt.validate(); err != nil {
+			return nil, fmt.Errorf("web: %w", err)
+		}
+		if seen[rt.Pattern] {
+			return nil, fmt.Errorf("web: route %q registered twice", rt.Pattern)
+		}
+		seen[rt.Pattern] = true
+		h := s.wrap(rt)
+		if err := register(s.mux, rt.Pattern, h); err != nil {
+			return nil, fmt.Errorf("web: %w", err)
+		}
+		s.routes = append(s.routes, rt)
+	}
+	s.rd.setRoutes(s.routes, nav)
+	return s, nil
+}
+
+// register adds a pattern to the mux, turning its panic on conflicting
+// patterns into an error.
+func register(mux *http.ServeMux, pattern string, h http.Handler) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = fmt.Errorf("route %q: %v", pattern, v)
+		}
+	}()
+	mux.Handle(pattern, h)
+	return nil
+}
+
+// Routes lists every registered route (for the authorisation matrix test
+// and the docs).
+func (s *Server) Routes() []Route { return append([]Route(nil), s.routes...) }
+
+// Renderer returns the page renderer.
+func (s *Server) Renderer() *Renderer { return s.rd }
+
+// Sessions returns the session manager.
+func (s *Server) Sessions() *Sessions { return s.sessions }
+
+// Limiter returns the authentication rate limiter.
+func (s *Server) Limiter() *Limiter { return s.limiter }
+
+// ServeHTTP runs the middleware every request gets, then the mux.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	ri := &requestInfo{
+		id:    s.reqPrefix + strconv.FormatUint(s.reqSeq.Add(1), 36),
+		ip:    s.clientIP(r),
+		start: time.Now(),
+		srv:   s,
+	}
+	r = r.WithContext(context.WithValue(r.Context(), requestInfoKey, ri))
+	sw := &statusWriter{ResponseWriter: w}
+	s.securityHeaders(sw.Header())
+	sw.Header().Set("X-Request-Id", ri.id)
+	defer s.finish(sw, r, ri)
+
+	if err := s.cop.Check(r); err != nil {
+		s.refuseCrossOrigin(sw, r)
+		return
+	}
+	s.mux.ServeHTTP(sw, r)
+}
+
+// finish recovers a panicking handler (generic 500; the stack goes to the
+// log only), then logs the request and counts it.
+func (s *Server) finish(sw *statusWriter, r *http.Request, ri *requestInfo) {
+	if v := recover(); v != nil {
+		if v == http.ErrAbortHandler {
+			panic(v)
+		}
+		s.log.LogAttrs(r.Context(), slog.LevelError, "panic serving request",
+			slog.String("request_id", ri.id), slog.Any("panic", v), slog.String("stack", string(debug.Stack())))
+		if !sw.wrote {
+			s.rd.renderError(sw, r, http.StatusInternalServerError)
+		}
+	}
+	status := sw.status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	d := time.Since(ri.start)
+	route := "unmatched"
+	if ri.route != nil {
+		route = ri.route.Pattern
+	}
+	s.metrics.observe(route, status, d)
+	var uid int64
+	if ri.principal != nil {
+		uid = ri.principal.User.ID
+	}
+	lvl := slog.LevelInfo
+	if status >= 500 {
+		lvl = slog.LevelError
+	}
+	s.log.LogAttrs(r.Context(), lvl, "http",
+		slog.String("request_id", ri.id), slog.String("method", r.Method),
+		slog.String("path", r.URL.Path), slog.String("route", route),
+		slog.Int("status", status), slog.Duration("duration", d),
+		slog.String("ip", ri.ip), slog.Int64("user", uid))
+}
+
+func (s *Server) securityHeaders(h http.Header) {
+	h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "+
+		"object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "same-origin")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Cross-Origin-Opener-Policy", "same-origin")
+	h.Set("Cross-Origin-Resource-Policy", "same-origin")
+	h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
+	if s.cfg.TLS {
+		h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+	}
+}
+
+func (s *Server) clientIP(r *http.Request) string {
+	if s.cfg.TrustProxy {
+		if xff := r.Header.Values("X-Forwarded-For"); len(xff) > 0 {
+			last := xff[len(xff)-1]
+			if i := strings.LastIndexByte(last, ','); i >= 0 {
+				last = last[i+1:]
+			}
+			if ip := net.ParseIP(strings.TrimSpace(last)); ip != nil {
+				return ip.String()
+			}
+		}
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+func (s *Server) refuseCrossOrigin(w http.ResponseWriter, r *http.Request) {
+	ev := AuditEvent{Action: "web.csrf_refused", ObjectType: "route", ObjectID: r.Method + " " + r.URL.Path,
+		Details: map[string]any{"origin": truncate(r.Header.Get("Origin"), 200),
+			"sec_fetch_site": truncate(r.Header.Get("Sec-Fetch-Site"), 40)}}
+	// The session is not looked up for a refused request, so the actor
+	// stays anonymous; the address and request ID identify it.
+	s.record(r, ev)
+	Error(w, r, http.StatusForbidden)
+}
+
+func (s *Server) record(r *http.Request, ev AuditEvent) {
+	if s.audit == nil {
+		return
+	}
+	ri := info(r.Context())
+	ev.IP, ev.RequestID = ri.ip, ri.id
+	if ev.ActorUserID == 0 && ri.principal != nil {
+		ev.ActorUserID = ri.principal.User.ID
+	}
+	if err := s.audit.Record(r.Context(), ev); err != nil {
+		s.log.LogAttrs(r.Context(), slog.LevelError, "audit record failed",
+			slog.String("request_id", ri.id), slog.String("action", ev.Action), slog.Any("err", err))
+	}
+}
+
+// wrap returns the per-route handler: body limit, session, policy, rate
+// limit, then the route's handler.
+func (s *Server) wrap(rt Route) http.Handler {
+	route := rt
+	limit := rt.MaxBody
+	if limit <= 0 {
+		limit = s.cfg.MaxBody
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ri := info(r.Context())
+		ri.route = &route
+		if r.ContentLength > limit {
+			Error(w, r, http.StatusRequestEntityTooLarge)
+			return
+		}
+		if r.Body != nil && r.Body != http.NoBody {
+			r.Body = http.MaxBytesReader(w, r.Body, limit)
+		}
+		if route.Static {
+			route.Handler.ServeHTTP(w, r)
+			return
+		}
+		if !s.authenticate(w, r, ri, route.Policy) {
+			return
+		}
+		if !s.authorise(w, r, ri, route.Policy) {
+			return
+		}
+		if route.RateLimited {
+			if d := s.limiter.Wait(AddrKey(ri.ip)); d > 0 {
+				TooManyRequests(w, r, d)
+				return
+			}
+		}
+		route.Handler.ServeHTTP(w, r)
+	})
+}
+
+// authenticate finds the principal: a bearer token on API routes, the
+// session cookie elsewhere (never both, so a stolen token cannot drive
+// the browser pages and a cookie cannot drive the API).
+func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, ri *requestInfo, pol Policy) bool {
+	if pol.Access == AccessToken {
+		tok, ok := bearer(r)
+		if !ok {
+			apiUnauthorized(w)
+			return false
+		}
+		p, err := s.sessions.store.LookupToken(r.Context(), tok)
+		if errors.Is(err, ErrNoSession) {
+			apiUnauthorized(w)
+			return false
+		}
+		if err != nil {
+			s.internal(w, r, "look up API token", err)
+			return false
+		}
+		ri.principal = p
+		return true
+	}
+	p, clear, err := s.sessions.load(r)
+	if clear {
+		http.SetCookie(w, s.sessions.clear())
+	}
+	if err != nil {
+		s.internal(w, r, "load session", err)
+		return false
+	}
+	ri.principal = p
+	return true
+}
+
+// authorise enforces the route's policy on the principal.
+func (s *Server) authorise(w http.ResponseWriter, r *http.Request, ri *requestInfo, pol Policy) bool {
+	p := ri.principal
+	switch pol.Access {
+	case AccessPublic:
+		return true
+	case AccessToken:
+		if !p.TokenScope.Allows(pol.Scope) {
+			apiError(w, http.StatusForbidden, "token scope does not allow this")
+			return false
+		}
+		return true
+	}
+	if p == nil {
+		if r.Method == http.MethodGet || r.Method == http.MethodHead {
+			http.Redirect(w, r, SignInPath+"?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+		} else {
+			Error(w, r, http.StatusUnauthorized)
+		}
+		return false
+	}
+	switch pol.Access {
+	case AccessSignedIn:
+	case AccessPlatformAdmin:
+		if !p.User.PlatformAdmin {
+			Error(w, r, http.StatusForbidden)
+			return false
+		}
+	case AccessOrgRole:
+		org, err := strconv.ParseInt(r.PathValue("org"), 10, 64)
+		if err != nil || org <= 0 {
+			Error(w, r, http.StatusNotFound)
+			return false
+		}
+		role, member := p.Role(org)
+		switch {
+		case pol.PlatformAdminOverride && p.User.PlatformAdmin:
+		case !member:
+			// Not a member: the organisation's pages do not exist for
+			// this user (no hint whether the ID is taken).
+			Error(w, r, http.StatusNotFound)
+			return false
+		case !role.AtLeast(pol.MinRole):
+			Error(w, r, http.StatusForbidden)
+			return false
+		}
+		ri.orgID = org
+	default:
+		Error(w, r, http.StatusForbidden)
+		return false
+	}
+	if pol.StepUp && !s.sessions.Fresh(r) {
+		next := r.URL.RequestURI()
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			// A form post cannot be replayed after the verification; send
+			// the user back to the page the form was on.
+			next = refererPath(r)
+		}
+		http.Redirect(w, r, StepUpPath+"?next="+url.QueryEscape(next), http.StatusSeeOther)
+		return false
+	}
+	return true
+}
+
+// refererPath is where to return after a step-up that interrupted a form
+// post: the form's "back" field, else the same-origin Referer, else "/".
+func refererPath(r *http.Request) string {
+	if b := r.PostFormValue("back"); localPath(b) {
+		return b
+	}
+	if u, err := url.Parse(r.Referer()); err == nil && u.Host == r.Host && localPath(u.Path) {
+		return u.RequestURI()
+	}
+	return "/"
+}
+
+// localPath reports whether p is a path on this site (not "//host").
+func localPath(p string) bool {
+	return strings.HasPrefix(p, "/") && !strings.HasPrefix(p, "//") && !strings.HasPrefix(p, "/\\")
+}
+
+func bearer(r *http.Request) (string, bool) {
+	h := r.Header.Get("Authorization")
+	const p = "Bearer "
+	if len(h) <= len(p) || !strings.EqualFold(h[:len(p)], p) || len(h) > 512 {
+		return "", false
+	}
+	return strings.TrimSpace(h[len(p):]), true
+}
+
+func apiUnauthorized(w http.ResponseWriter) {
+	w.Header().Set("WWW-Authenticate", `Bearer realm="dfslab"`)
+	apiError(w, http.StatusUnauthorized, "a valid API token is required")
+}
+
+func apiError(w http.ResponseWriter, status int, msg string) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	fmt.Fprintf(w, "{\"error\":%q}\n", msg)
+}
+
+func (s *Server) internal(w http.ResponseWriter, r *http.Request, what string, err error) {
+	s.log.LogAttrs(r.Context(), slog.LevelError, what,
+		slog.String("request_id", RequestID(r.Context())), slog.Any("err", err))
+	Error(w, r, http.StatusInternalServerError)
+}
+
+// Error writes the generic error page for status (JSON under /api/). It
+// says what kind of failure happened and the request ID, nothing else:
+// no error text, no stack, no SQL.
+func Error(w http.ResponseWriter, r *http.Request, status int) {
+	if strings.HasPrefix(r.URL.Path, "/api/") {
+		apiError(w, status, strings.ToLower(http.StatusText(status)))
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	if s := info(r.Context()).srv; s != nil {
+		s.rd.renderError(w, r, status)
+		return
+	}
+	http.Error(w, http.StatusText(status), status)
+}
+
+// ServerError logs err with the request ID and writes the generic 500 page.
+func ServerError(w http.ResponseWriter, r *http.Request, what string, err error) {
+	if s := info(r.Context()).srv; s != nil {
+		s.internal(w, r, what, err)
+		return
+	}
+	Error(w, r, http.StatusInternalServerError)
+}
+
+// TooManyRequests writes 429 with Retry-After in whole seconds.
+func TooManyRequests(w http.ResponseWriter, r *http.Request, d time.Duration) {
+	secs := int((d + time.Second - 1) / time.Second)
+	if secs < 1 {
+		secs = 1
+	}
+	w.Header().Set("Retry-After", strconv.Itoa(secs))
+	if s := info(r.Context()).srv; s != nil {
+		s.record(r, AuditEvent{Action: "web.rate_limited", ObjectType: "route", ObjectID: r.Method + " " + r.URL.Path})
+	}
+	Error(w, r, http.StatusTooManyRequests)
+}
+
+// Audit records a security event with the request's actor, address and ID.
+func Audit(r *http.Request, ev AuditEvent) {
+	if s := info(r.Context()).srv; s != nil {
+		s.record(r, ev)
+	}
+}
+
+// ParseForm parses the request's form, writing 413 for an oversized body
+// and 400 for a malformed one; it returns false when it wrote a response.
+func ParseForm(w http.ResponseWriter, r *http.Request) bool {
+	if err := r.ParseForm(); err != nil {
+		var mb *http.MaxBytesError
+		if errors.As(err, &mb) {
+			Error(w, r, http.StatusRequestEntityTooLarge)
+		} else {
+			Error(w, r, http.StatusBadRequest)
+		}
+		return false
+	}
+	return true
+}
+
+// AuthFailure records a failed authentication attempt from the request's
+// address and, when account is not empty, against that account. It
+// returns the delay now due from this address.
+func AuthFailure(r *http.Request, account string) time.Duration {
+	s := info(r.Context()).srv
+	if s == nil {
+		return 0
+	}
+	if account != "" {
+		s.limiter.Failure(AccountKey(account))
+	}
+	return s.limiter.Failure(AddrKey(info(r.Context()).ip))
+}
+
+// AuthSuccess clears the back-off of the request's address and account.
+func AuthSuccess(r *http.Request, account string) {
+	s := info(r.Context()).srv
+	if s == nil {
+		return
+	}
+	s.limiter.Success(AddrKey(info(r.Context()).ip))
+	if account != "" {
+		s.limiter.Success(AccountKey(account))
+	}
+}
+
+// AccountWait is how long guesses at a guessable factor (TOTP, recovery
+// code) of account must wait. Do not gate passkey assertions on it.
+func AccountWait(r *http.Request, account string) time.Duration {
+	s := info(r.Context()).srv
+	if s == nil || account == "" {
+		return 0
+	}
+	return s.limiter.Wait(AccountKey(account))
+}
+
+// statusWriter remembers the status for the log and metrics.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	wrote  bool
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if !w.wrote {
+		w.status, w.wrote = code, true
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if !w.wrote {
+		w.status, w.wrote = http.StatusOK, true
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// metrics are the server's Prometheus collectors, on a registry of its
+// own (no global state: two servers in one test do not collide).
+type metrics struct {
+	reg      *prometheus.Registry
+	requests *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+}
+
+func newMetrics() *metrics {
+	m := &metrics{
+		reg: prometheus.NewRegistry(),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "dfslab_http_requests_total", Help: "HTTP requests by route and status class.",
+		}, []string{"route", "code"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "dfslab_http_request_duration_seconds", Help: "HTTP request latency by route.",
+			Buckets: []float64{.001, .0025, .005, .01, .02, .05, .1, .25, .5, 1, 2.5},
+		}, []string{"route"}),
+	}
+	m.reg.MustRegister(m.requests, m.duration,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+var codeClasses = [...]string{"1xx", "2xx", "3xx", "4xx", "5xx"}
+
+func (m *metrics) observe(route string, status int, d time.Duration) {
+	c := status/100 - 1
+	if c < 0 || c >= len(codeClasses) {
+		c = 4
+	}
+	m.requests.WithLabelValues(route, codeClasses[c]).Inc()
+	m.duration.WithLabelValues(route).Observe(d.Seconds())
+}
+
+func (m *metrics) handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
+}
+
+// logf logs a server-side defect with the request ID.
+func logf(r *http.Request, format string, args ...any) {
+	ri := info(r.Context())
+	if ri.srv == nil {
+		return
+	}
+	ri.srv.log.LogAttrs(r.Context(), slog.LevelError, fmt.Sprintf(format, args...), slog.String("request_id", ri.id))
+}
