@@ -292,7 +292,10 @@ func (m *Method) FillArrayData(reg, width int, data []byte) *Method {
 
 // MoveResult, MoveResultWide and MoveResultObject store the result of the
 // preceding invoke.
-func (m *Method) MoveResult(reg int) *Method { m.use(reg); return m.add(insn{op: 0x0a, kind: k11x, a: reg}) }
+func (m *Method) MoveResult(reg int) *Method {
+	m.use(reg)
+	return m.add(insn{op: 0x0a, kind: k11x, a: reg})
+}
 
 // MoveResultWide stores a long/double result into reg, reg+1.
 func (m *Method) MoveResultWide(reg int) *Method {

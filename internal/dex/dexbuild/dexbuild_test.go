@@ -44,7 +44,9 @@ func TestErrors(t *testing.T) {
 		{"bad proto", func(b *Builder) { b.Class("LC;").Method("m", "(Q)V") }},
 		{"arg count", func(b *Builder) { b.Class("LC;").Method("m", "()V").CallStatic("LX;->f(I)V") }},
 		{"cycle", func(b *Builder) { b.Class("LA;").Extends("LB;"); b.Class("LB;").Extends("LA;") }},
-		{"range not consecutive", func(b *Builder) { b.Class("LC;").Method("m", "()V").Invoke(InvokeStatic, "LX;->f(IIIIII)V", 0, 1, 2, 3, 4, 6) }},
+		{"range not consecutive", func(b *Builder) {
+			b.Class("LC;").Method("m", "()V").Invoke(InvokeStatic, "LX;->f(IIIIII)V", 0, 1, 2, 3, 4, 6)
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

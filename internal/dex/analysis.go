@@ -1,0 +1,388 @@
+package dex
+
+// ValueKind says what the analysis knows about a register's value.
+type ValueKind uint8
+
+// Value kinds.
+const (
+	Unknown     ValueKind = iota
+	ConstString           // Str is the string
+	ConstInt              // Int is the value (const, const/4, const-wide, …)
+	ConstClass            // Str is the type descriptor
+	NewObject             // Str is the class of a new-instance
+	NewArray              // Str is the array type; Int the length when constant, else -1
+	ArrayData             // Str holds the raw little-endian elements of fill-array-data; Int is the element width
+	StringBytes           // Str is the constant string whose getBytes()/toCharArray() this is
+	Result                // the result of calling method Ref; Str is its first constant string argument, if any
+	FieldValue            // read from field Ref (iget/sget)
+)
+
+var valueKindNames = [...]string{"unknown", "const-string", "const-int", "const-class", "new-object",
+	"new-array", "array-data", "string-bytes", "result", "field-value"}
+
+func (k ValueKind) String() string {
+	if int(k) < len(valueKindNames) {
+		return valueKindNames[k]
+	}
+	return "kind?"
+}
+
+// Value is what a register holds at a point of the method, as far as a
+// linear pass can tell: the last constant-like instruction that wrote it.
+// The pass ignores control flow (a value written on one branch is seen on
+// the other), which is the right trade-off for spotting constants that
+// reach sensitive calls.
+type Value struct {
+	Kind ValueKind
+	Int  int64
+	Str  string
+	Ref  uint32 // method index (Result) or field index (FieldValue) in the same File
+}
+
+// Bytes returns the bytes a value is known to hold: the payload of a
+// fill-array-data (byte arrays only) or the bytes of a constant string.
+func (v Value) Bytes() ([]byte, bool) {
+	switch {
+	case v.Kind == ArrayData && v.Int == 1, v.Kind == StringBytes:
+		return []byte(v.Str), true
+	}
+	return nil, false
+}
+
+// CallSite is one invoke instruction.
+type CallSite struct {
+	Caller uint32 // method_ids index of the calling method
+	PC     uint32 // offset in code units
+	Op     Opcode
+	// Method is the method_ids index of the target; for invoke-custom it is
+	// the call_site_ids index.
+	Method uint32
+	// Args has one entry per argument register, receiver first; a long or
+	// double argument occupies two.
+	Args []Value
+}
+
+// StringUse is a const-string or const-string/jumbo.
+type StringUse struct {
+	Caller uint32
+	PC     uint32
+	Index  uint32 // string_ids index
+	Value  string
+}
+
+// FieldAccess is an iget/iput/sget/sput.
+type FieldAccess struct {
+	Caller uint32
+	PC     uint32
+	Op     Opcode
+	Field  uint32 // field_ids index
+	Write  bool
+	Value  Value // the value stored, for writes
+}
+
+// TypeUse is a new-instance, new-array, const-class or check-cast.
+type TypeUse struct {
+	Caller uint32
+	PC     uint32
+	Op     Opcode
+	Type   string
+}
+
+// Facts collects what the analysis found. Analyses append to it, so one
+// Facts can gather a whole class or file.
+type Facts struct {
+	Calls   []CallSite
+	Strings []StringUse
+	Fields  []FieldAccess
+	Types   []TypeUse
+	// Errors lists methods whose code was malformed; the facts found
+	// before the problem are kept.
+	Errors []error
+}
+
+// Reset empties f keeping its storage.
+func (f *Facts) Reset() {
+	*f = Facts{Calls: f.Calls[:0], Strings: f.Strings[:0], Fields: f.Fields[:0], Types: f.Types[:0]}
+}
+
+// Analyzer holds scratch space for analysing methods; reuse one per
+// goroutine to avoid allocations. The zero value is ready to use.
+type Analyzer struct {
+	regs  []Value
+	arena []Value
+}
+
+// AnalyzeClass analyses every method of c with code, appending to out. It
+// returns an error only when the class data itself is unreadable; problems
+// in a method's code go to out.Errors.
+func (a *Analyzer) AnalyzeClass(f *File, c *Class, out *Facts) error {
+	cd, err := f.ClassData(c)
+	if err != nil || cd == nil {
+		return err
+	}
+	for _, ms := range [2][]EncodedMethod{cd.DirectMethods, cd.VirtualMethods} {
+		for _, m := range ms {
+			if m.CodeOff == 0 {
+				continue
+			}
+			code, err := f.Code(m.CodeOff)
+			if err != nil {
+				out.Errors = append(out.Errors, err)
+				continue
+			}
+			if err := a.AnalyzeMethod(f, m.Method, &code, out); err != nil {
+				out.Errors = append(out.Errors, err)
+			}
+		}
+	}
+	return nil
+}
+
+func (a *Analyzer) args(n int) []Value {
+	if cap(a.arena)-len(a.arena) < n {
+		// A fresh block; slices handed out earlier keep the old one alive.
+		a.arena = make([]Value, 0, max(1024, n))
+	}
+	s := a.arena[len(a.arena) : len(a.arena)+n : len(a.arena)+n]
+	a.arena = a.arena[:len(a.arena)+n]
+	return s
+}
+
+// AnalyzeMethod makes one linear pass over the bytecode of method (a
+// method_ids index) and appends its facts to out.
+func (a *Analyzer) AnalyzeMethod(f *File, method uint32, code *Code, out *Facts) error {
+	nregs := int(code.Registers)
+	if cap(a.regs) < nregs+1 {
+		a.regs = make([]Value, nregs+1)
+	}
+	regs := a.regs[:nregs+1] // +1 so a wide write to the last register stays in bounds
+	clear(regs)
+	get := func(r uint32) Value {
+		if r < uint32(nregs) {
+			return regs[r]
+		}
+		return Value{}
+	}
+	set := func(r uint32, v Value, w bool) {
+		if r < uint32(nregs) {
+			regs[r] = v
+			if w {
+				regs[r+1] = Value{}
+			}
+		}
+	}
+	ins := code.insns
+	n := uint32(len(ins) / 2)
+	unit := func(i uint32) uint32 { return uint32(ins[2*i]) | uint32(ins[2*i+1])<<8 }
+	bad := func(pc uint32, kind error, format string, args ...any) error {
+		return formatErr("code", int64(code.Off)+16+2*int64(pc), kind, "method %s: "+format,
+			append([]any{f.Method(method)}, args...)...)
+	}
+	nStr, nTypes := uint32(len(f.strings)), uint32(len(f.types))
+	nFields, nMethods := f.Header.Fields.Size, f.Header.Methods.Size
+	lastCall := -1 // index in out.Calls of the invoke just before, for move-result
+	lastCallEnd := ^uint32(0)
+
+	for pc := uint32(0); pc < n; {
+		u0 := unit(pc)
+		op := Opcode(u0)
+		info := &opTable[op]
+		if op == OpNop && u0 != 0 {
+			// Payload pseudo-instructions live in the instruction stream;
+			// their size comes from their own header.
+			var size uint64
+			switch u0 {
+			case 0x0100: // packed-switch-payload
+				if pc+2 > n {
+					return bad(pc, ErrTruncated, "packed-switch payload")
+				}
+				size = 4 + 2*uint64(unit(pc+1))
+			case 0x0200: // sparse-switch-payload
+				if pc+2 > n {
+					return bad(pc, ErrTruncated, "sparse-switch payload")
+				}
+				size = 2 + 4*uint64(unit(pc+1))
+			case 0x0300: // fill-array-data-payload
+				if pc+4 > n {
+					return bad(pc, ErrTruncated, "fill-array-data payload")
+				}
+				w, cnt := uint64(unit(pc+1)), uint64(unit(pc+2))|uint64(unit(pc+3))<<16
+				size = 4 + (w*cnt+1)/2
+			default:
+				size = 1 // a nop with a non-zero high byte
+			}
+			if uint64(pc)+size > uint64(n) {
+				return bad(pc, ErrTruncated, "payload of %d units", size)
+			}
+			pc += uint32(size)
+			continue
+		}
+		if pc+uint32(info.units) > n {
+			return bad(pc, ErrTruncated, "%s", info.name)
+		}
+		aa := u0 >> 8         // vAA
+		a4 := (u0 >> 8) & 0xf // vA of 12x/22c/…
+		b4 := u0 >> 12        // vB of 12x/22c/…
+		isWide := info.flags&wide != 0
+		switch op {
+		case 0x01, 0x04, 0x07: // move vA, vB
+			set(a4, get(b4), isWide)
+		case 0x02, 0x05, 0x08: // move/from16 vAA, vBBBB
+			set(aa, get(unit(pc+1)), isWide)
+		case 0x03, 0x06, 0x09: // move/16 vAAAA, vBBBB
+			set(unit(pc+1), get(unit(pc+2)), isWide)
+		case OpMoveResult, OpMoveResultWide, OpMoveResultObject:
+			v := Value{}
+			if lastCall >= 0 && lastCallEnd == pc {
+				cs := &out.Calls[lastCall]
+				if cs.Op != OpInvokeCustom && cs.Op != OpInvokeCustomRange {
+					v = resultValue(f, cs)
+				}
+			}
+			set(aa, v, isWide)
+		case 0x12: // const/4
+			set(a4, Value{Kind: ConstInt, Int: int64(int32(u0) << 16 >> 28)}, false)
+		case 0x13, 0x16: // const/16, const-wide/16
+			set(aa, Value{Kind: ConstInt, Int: int64(int16(unit(pc + 1)))}, isWide)
+		case 0x14, 0x17: // const, const-wide/32
+			set(aa, Value{Kind: ConstInt, Int: int64(int32(unit(pc+1) | unit(pc+2)<<16))}, isWide)
+		case 0x15: // const/high16
+			set(aa, Value{Kind: ConstInt, Int: int64(int32(unit(pc+1) << 16))}, false)
+		case 0x19: // const-wide/high16
+			set(aa, Value{Kind: ConstInt, Int: int64(uint64(unit(pc+1)) << 48)}, true)
+		case 0x18: // const-wide
+			v := uint64(unit(pc+1)) | uint64(unit(pc+2))<<16 | uint64(unit(pc+3))<<32 | uint64(unit(pc+4))<<48
+			set(aa, Value{Kind: ConstInt, Int: int64(v)}, true)
+		case OpConstString, OpConstStringJumbo:
+			ix := unit(pc + 1)
+			if op == OpConstStringJumbo {
+				ix |= unit(pc+2) << 16
+			}
+			if ix >= nStr {
+				return bad(pc, ErrOutOfRange, "string index %d", ix)
+			}
+			s := f.strings[ix]
+			out.Strings = append(out.Strings, StringUse{Caller: method, PC: pc, Index: ix, Value: s})
+			set(aa, Value{Kind: ConstString, Str: s}, false)
+		case OpConstClass, OpNewInstance, OpCheckCast:
+			ix := unit(pc + 1)
+			if ix >= nTypes {
+				return bad(pc, ErrOutOfRange, "type index %d", ix)
+			}
+			t := f.types[ix]
+			out.Types = append(out.Types, TypeUse{Caller: method, PC: pc, Op: op, Type: t})
+			switch op {
+			case OpConstClass:
+				set(aa, Value{Kind: ConstClass, Str: t}, false)
+			case OpNewInstance:
+				set(aa, Value{Kind: NewObject, Str: t}, false)
+			}
+		case OpNewArray:
+			ix := unit(pc + 1)
+			if ix >= nTypes {
+				return bad(pc, ErrOutOfRange, "type index %d", ix)
+			}
+			t := f.types[ix]
+			out.Types = append(out.Types, TypeUse{Caller: method, PC: pc, Op: op, Type: t})
+			v := Value{Kind: NewArray, Str: t, Int: -1}
+			if l := get(b4); l.Kind == ConstInt {
+				v.Int = l.Int
+			}
+			set(a4, v, false)
+		case OpFillArrayData:
+			off := int64(int32(unit(pc+1) | unit(pc+2)<<16))
+			p := int64(pc) + off
+			if p < 0 || p+4 > int64(n) || unit(uint32(p)) != 0x0300 {
+				return bad(pc, ErrOutOfRange, "fill-array-data payload at %d", p)
+			}
+			w, cnt := int64(unit(uint32(p+1))), int64(unit(uint32(p+2))|unit(uint32(p+3))<<16)
+			start := 2 * (p + 4)
+			if w*cnt > int64(len(ins))-start {
+				return bad(pc, ErrTruncated, "fill-array-data of %d×%d bytes", cnt, w)
+			}
+			set(aa, Value{Kind: ArrayData, Int: w, Str: ins[start : start+w*cnt]}, false)
+		default:
+			switch {
+			case info.flags&isInv != 0:
+				cs, err := a.invoke(op, info, pc, unit, get, method)
+				if err != "" {
+					return bad(pc, ErrFormat, "%s", err)
+				}
+				if op != OpInvokeCustom && op != OpInvokeCustomRange && cs.Method >= nMethods {
+					return bad(pc, ErrOutOfRange, "method index %d", cs.Method)
+				}
+				out.Calls = append(out.Calls, cs)
+				lastCall, lastCallEnd = len(out.Calls)-1, pc+uint32(info.units)
+			case op >= 0x52 && op <= 0x6d: // iget/iput/sget/sput
+				ix := unit(pc + 1)
+				if ix >= nFields {
+					return bad(pc, ErrOutOfRange, "field index %d", ix)
+				}
+				reg := aa
+				if op <= 0x5f {
+					reg = a4
+				}
+				write := op >= 0x59 && op <= 0x5f || op >= 0x67
+				fa := FieldAccess{Caller: method, PC: pc, Op: op, Field: ix, Write: write}
+				if write {
+					fa.Value = get(reg)
+				} else {
+					set(reg, Value{Kind: FieldValue, Ref: ix}, isWide)
+				}
+				out.Fields = append(out.Fields, fa)
+			case info.flags&wA != 0:
+				switch info.fmt {
+				case f12x, f22c, f22s, f22b, f11n:
+					set(a4, Value{}, isWide)
+				default:
+					set(aa, Value{}, isWide)
+				}
+			}
+		}
+		pc += uint32(info.units)
+	}
+	return nil
+}
+
+// invoke decodes the registers of an invoke instruction.
+func (a *Analyzer) invoke(op Opcode, info *opInfo, pc uint32, unit func(uint32) uint32, get func(uint32) Value, caller uint32) (CallSite, string) {
+	u0 := unit(pc)
+	cs := CallSite{Caller: caller, PC: pc, Op: op, Method: unit(pc + 1)}
+	switch info.fmt {
+	case f35c, f45cc:
+		cnt := u0 >> 12
+		if cnt > 5 {
+			return cs, "invoke with more than 5 registers"
+		}
+		u2 := unit(pc + 2)
+		r := [5]uint32{u2 & 0xf, u2 >> 4 & 0xf, u2 >> 8 & 0xf, u2 >> 12, u0 >> 8 & 0xf}
+		cs.Args = a.args(int(cnt))
+		for i := range cs.Args {
+			cs.Args[i] = get(r[i])
+		}
+	default: // 3rc, 4rcc
+		cnt, first := u0>>8, unit(pc+2)
+		cs.Args = a.args(int(cnt))
+		for i := range cs.Args {
+			cs.Args[i] = get(first + uint32(i))
+		}
+	}
+	return cs, ""
+}
+
+// resultValue is what move-result stores after the call cs.
+func resultValue(f *File, cs *CallSite) Value {
+	v := Value{Kind: Result, Ref: cs.Method}
+	for _, arg := range cs.Args {
+		if arg.Kind == ConstString {
+			v.Str = arg.Str
+			break
+		}
+	}
+	if len(cs.Args) >= 1 && cs.Args[0].Kind == ConstString {
+		if m := f.Method(cs.Method); m.Class == "Ljava/lang/String;" && (m.Name == "getBytes" || m.Name == "toCharArray") {
+			return Value{Kind: StringBytes, Str: cs.Args[0].Str}
+		}
+	}
+	return v
+}
