@@ -1,0 +1,461 @@
+package authn
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/go-webauthn/webauthn/webauthn"
+)
+
+// memStore is an in-memory Store for handler tests. It keeps the rules
+// the real store must keep (single use, step reuse, last passkey) so that
+// the handler tests exercise them end to end.
+type memStore struct {
+	mu       sync.Mutex
+	nextID   int64
+	accounts map[int64]*Account
+	passkeys map[int64][]Passkey
+	links    map[string]*memLink
+	totp     map[int64]*memTOTP
+	codes    map[int64][][]byte
+	sessions map[string]*memSession // by cookie hash
+	tokens   map[int64]*memToken
+	audit    []memAudit
+}
+
+type memLink struct {
+	Link
+	used bool
+}
+
+type memTOTP struct {
+	secret   string
+	lastStep int64
+}
+
+type memSession struct {
+	Session
+	revoked bool
+}
+
+type memToken struct {
+	Token
+	hash []byte
+}
+
+type memAudit struct {
+	Meta
+	AuditEvent
+}
+
+func newMemStore() *memStore {
+	return &memStore{
+		accounts: map[int64]*Account{}, passkeys: map[int64][]Passkey{}, links: map[string]*memLink{},
+		totp: map[int64]*memTOTP{}, codes: map[int64][][]byte{}, sessions: map[string]*memSession{},
+		tokens: map[int64]*memToken{},
+	}
+}
+
+func (s *memStore) id() int64 { s.nextID++; return s.nextID }
+
+func (s *memStore) log(m Meta, action, objType, objID string, details map[string]any) {
+	s.audit = append(s.audit, memAudit{m, AuditEvent{Action: action, ObjectType: objType, ObjectID: objID, Details: details}})
+}
+
+// audits returns the audit actions recorded so far.
+func (s *memStore) audits() []memAudit {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]memAudit(nil), s.audit...)
+}
+
+func (s *memStore) addUser(email string) int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id := s.id()
+	s.accounts[id] = &Account{ID: id, Email: email, Active: true}
+	return id
+}
+
+func (s *memStore) addLink(kind LinkKind, userID int64, token string, expires time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	email := ""
+	if a := s.accounts[userID]; a != nil {
+		email = a.Email
+	}
+	s.links[string(HashLinkToken(token))] = &memLink{Link: Link{Kind: kind, UserID: userID, Email: email, ExpiresAt: expires}}
+}
+
+func (s *memStore) Account(_ context.Context, id int64) (Account, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a, ok := s.accounts[id]
+	if !ok {
+		return Account{}, ErrNotFound
+	}
+	acc := *a
+	t := s.totp[id]
+	acc.TOTPEnabled = acc.TOTPEnabled && t != nil
+	return acc, nil
+}
+
+func (s *memStore) AccountByHandle(ctx context.Context, h []byte) (Account, error) {
+	s.mu.Lock()
+	var id int64
+	for _, a := range s.accounts {
+		if len(h) > 0 && bytes.Equal(a.Handle, h) {
+			id = a.ID
+		}
+	}
+	s.mu.Unlock()
+	if id == 0 {
+		return Account{}, ErrNotFound
+	}
+	return s.Account(ctx, id)
+}
+
+func (s *memStore) AccountByEmail(ctx context.Context, email string) (Account, error) {
+	s.mu.Lock()
+	var id int64
+	for _, a := range s.accounts {
+		if strings.EqualFold(a.Email, email) {
+			id = a.ID
+		}
+	}
+	s.mu.Unlock()
+	if id == 0 {
+		return Account{}, ErrNotFound
+	}
+	return s.Account(ctx, id)
+}
+
+func (s *memStore) Passkeys(_ context.Context, uid int64) ([]Passkey, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Passkey(nil), s.passkeys[uid]...), nil
+}
+
+func (s *memStore) AddPasskey(_ context.Context, m Meta, uid int64, p Passkey) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.passkeys[uid] = append(s.passkeys[uid], p)
+	s.log(m, "passkey.add", "user", fmt.Sprint(uid), nil)
+	return nil
+}
+
+func (s *memStore) PasskeyUsed(_ context.Context, m Meta, uid int64, c webauthn.Credential, at time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, p := range s.passkeys[uid] {
+		if bytes.Equal(p.Credential.ID, c.ID) {
+			s.passkeys[uid][i].Credential = c
+			s.passkeys[uid][i].LastUsedAt = at
+			return nil
+		}
+	}
+	return ErrNotFound
+}
+
+func (s *memStore) RenamePasskey(_ context.Context, m Meta, uid int64, id []byte, name string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, p := range s.passkeys[uid] {
+		if bytes.Equal(p.Credential.ID, id) {
+			s.passkeys[uid][i].Name = name
+			s.log(m, "passkey.rename", "passkey", hex.EncodeToString(id), nil)
+			return nil
+		}
+	}
+	return ErrNotFound
+}
+
+func (s *memStore) RemovePasskey(_ context.Context, m Meta, uid int64, id []byte) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ps := s.passkeys[uid]
+	for i, p := range ps {
+		if bytes.Equal(p.Credential.ID, id) {
+			if len(ps) == 1 {
+				return ErrLastSignInMethod
+			}
+			s.passkeys[uid] = append(ps[:i:i], ps[i+1:]...)
+			s.log(m, "passkey.remove", "passkey", hex.EncodeToString(id), nil)
+			return nil
+		}
+	}
+	return ErrNotFound
+}
+
+func (s *memStore) PeekLink(_ context.Context, h []byte) (Link, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	l, ok := s.links[string(h)]
+	if !ok {
+		return Link{}, ErrNotFound
+	}
+	if l.used || time.Now().After(l.ExpiresAt) {
+		return Link{}, ErrLinkUsed
+	}
+	return l.Link, nil
+}
+
+func (s *memStore) consume(h []byte, kinds ...LinkKind) (*memLink, error) {
+	l, ok := s.links[string(h)]
+	if !ok {
+		return nil, ErrNotFound
+	}
+	if l.used || time.Now().After(l.ExpiresAt) {
+		return nil, ErrLinkUsed
+	}
+	for _, k := range kinds {
+		if l.Kind == k {
+			l.used = true
+			return l, nil
+		}
+	}
+	return nil, ErrNotFound
+}
+
+func (s *memStore) CompleteEnrolment(_ context.Context, m Meta, h []byte, e Enrolment) (int64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	l, err := s.consume(h, LinkEnrolFirstAdmin, LinkInvitation)
+	if err != nil {
+		return 0, err
+	}
+	uid := l.UserID
+	if uid == 0 {
+		uid = s.id()
+		s.accounts[uid] = &Account{ID: uid, Email: e.Email, Active: true}
+	}
+	a := s.accounts[uid]
+	a.DisplayName = e.DisplayName
+	if len(a.Handle) == 0 {
+		a.Handle = e.Handle
+	}
+	s.passkeys[uid] = append(s.passkeys[uid], e.Passkey)
+	s.log(m, "user.enrol", "user", fmt.Sprint(uid), nil)
+	return uid, nil
+}
+
+func (s *memStore) CompleteRecovery(_ context.Context, m Meta, h []byte, p Passkey) (int64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	l, err := s.consume(h, LinkRecovery)
+	if err != nil {
+		return 0, err
+	}
+	s.passkeys[l.UserID] = append(s.passkeys[l.UserID], p)
+	s.log(m, "user.recover", "user", fmt.Sprint(l.UserID), nil)
+	return l.UserID, nil
+}
+
+func (s *memStore) TOTPSecret(_ context.Context, uid int64) (string, int64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.totp[uid]
+	if t == nil {
+		return "", 0, ErrNotFound
+	}
+	return t.secret, t.lastStep, nil
+}
+
+func (s *memStore) SetPendingTOTP(_ context.Context, m Meta, uid int64, secret string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.totp[uid] = &memTOTP{secret: secret}
+	s.accounts[uid].TOTPEnabled = false
+	return nil
+}
+
+func (s *memStore) UseTOTPStep(_ context.Context, m Meta, uid int64, step int64, enable bool) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.totp[uid]
+	if t == nil {
+		return ErrNotFound
+	}
+	if step <= t.lastStep {
+		return ErrTOTPReused
+	}
+	t.lastStep = step
+	if enable {
+		s.accounts[uid].TOTPEnabled = true
+		s.log(m, "totp.enable", "user", fmt.Sprint(uid), nil)
+	}
+	return nil
+}
+
+func (s *memStore) DisableTOTP(_ context.Context, m Meta, uid int64) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.accounts[uid].TOTPRequired {
+		return ErrTOTPRequired
+	}
+	delete(s.totp, uid)
+	s.accounts[uid].TOTPEnabled = false
+	return nil
+}
+
+func (s *memStore) ReplaceRecoveryCodes(_ context.Context, m Meta, uid int64, hs [][]byte) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.codes[uid] = hs
+	s.log(m, "recovery_codes.replace", "user", fmt.Sprint(uid), nil)
+	return nil
+}
+
+func (s *memStore) RecoveryCodesLeft(_ context.Context, uid int64) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.codes[uid]), nil
+}
+
+func (s *memStore) UseRecoveryCode(_ context.Context, m Meta, uid int64, h []byte) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, c := range s.codes[uid] {
+		if bytes.Equal(c, h) {
+			s.codes[uid] = append(s.codes[uid][:i:i], s.codes[uid][i+1:]...)
+			s.log(m, "recovery_code.use", "user", fmt.Sprint(uid), nil)
+			return nil
+		}
+	}
+	return ErrNotFound
+}
+
+// startSession is the fake shell's session start; it returns the cookie.
+func (s *memStore) startSession(uid int64, now time.Time) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cookie := randomCode(32)
+	h := sha256.Sum256([]byte(cookie))
+	id := fmt.Sprintf("s%d", s.id())
+	s.sessions[hex.EncodeToString(h[:])] = &memSession{Session: Session{
+		ID: id, UserID: uid, CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(12 * time.Hour), VerifiedAt: now,
+	}}
+	return cookie
+}
+
+func (s *memStore) sessionByCookie(cookie string) (Session, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	h := sha256.Sum256([]byte(cookie))
+	ss, ok := s.sessions[hex.EncodeToString(h[:])]
+	if !ok || ss.revoked {
+		return Session{}, false
+	}
+	return ss.Session, true
+}
+
+func (s *memStore) endSession(cookie string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	h := sha256.Sum256([]byte(cookie))
+	delete(s.sessions, hex.EncodeToString(h[:]))
+}
+
+func (s *memStore) Sessions(_ context.Context, uid int64) ([]Session, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Session
+	for _, ss := range s.sessions {
+		if ss.UserID == uid && !ss.revoked {
+			out = append(out, ss.Session)
+		}
+	}
+	return out, nil
+}
+
+func (s *memStore) RevokeSession(_ context.Context, m Meta, uid int64, id string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, ss := range s.sessions {
+		if ss.ID == id && ss.UserID == uid {
+			ss.revoked = true
+			s.log(m, "session.revoke", "session", id, nil)
+			return nil
+		}
+	}
+	return ErrNotFound
+}
+
+func (s *memStore) MarkVerified(_ context.Context, m Meta, id string, at time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, ss := range s.sessions {
+		if ss.ID == id {
+			ss.VerifiedAt = at
+			s.log(m, "session.verify", "session", id, nil)
+			return nil
+		}
+	}
+	return ErrNotFound
+}
+
+func (s *memStore) CreateToken(_ context.Context, m Meta, t Token, h []byte) (Token, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t.ID = s.id()
+	s.tokens[t.ID] = &memToken{Token: t, hash: h}
+	s.log(m, "api_token.create", "api_token", fmt.Sprint(t.ID), nil)
+	return t, nil
+}
+
+func (s *memStore) Tokens(_ context.Context, uid int64) ([]Token, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Token
+	for _, t := range s.tokens {
+		if t.UserID == uid {
+			out = append(out, t.Token)
+		}
+	}
+	return out, nil
+}
+
+func (s *memStore) RevokeToken(_ context.Context, m Meta, uid, id int64) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t, ok := s.tokens[id]
+	if !ok || t.UserID != uid {
+		return ErrNotFound
+	}
+	t.Revoked = true
+	s.log(m, "api_token.revoke", "api_token", fmt.Sprint(id), nil)
+	return nil
+}
+
+func (s *memStore) TokenByPrefix(_ context.Context, prefix string) (Token, []byte, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, t := range s.tokens {
+		if t.Prefix == prefix {
+			return t.Token, t.hash, nil
+		}
+	}
+	return Token{}, nil, ErrNotFound
+}
+
+func (s *memStore) TokenUsed(_ context.Context, id int64, at time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if t, ok := s.tokens[id]; ok {
+		t.LastUsedAt = at
+	}
+	return nil
+}
+
+func (s *memStore) Audit(_ context.Context, m Meta, e AuditEvent) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.audit = append(s.audit, memAudit{m, e})
+	return nil
+}

@@ -1,0 +1,68 @@
+package authn
+
+import (
+	"net/http"
+
+	"github.com/dfslab/dfslab/internal/web"
+)
+
+var _ web.Module = (*Service)(nil)
+
+// Routes returns every authentication route with its policy. Routes a
+// guesser could hammer are RateLimited (the shell's per-address back-off);
+// guesses against one account are slowed by Config.Limiter as well.
+func (s *Service) Routes() []web.Route {
+	pub := web.Public()
+	in := web.SignedIn()
+	up := web.SignedIn().WithStepUp()
+	rt := func(pattern string, p web.Policy, h http.HandlerFunc, limited bool) web.Route {
+		return web.Route{Pattern: pattern, Policy: p, Handler: h, RateLimited: limited}
+	}
+	return []web.Route{
+		rt("GET /signin", pub, s.signInPage, false),
+		rt("POST /signin/begin", pub, s.signInBegin, true),
+		rt("POST /signin/finish", pub, s.signInFinish, true),
+		rt("GET /signin/totp", pub, s.signInTOTPPage, false),
+		rt("POST /signin/totp", pub, s.signInTOTP, true),
+		rt("POST /signout", in, s.signOut, false),
+
+		rt("GET /enrol/{token}", pub, s.enrolPage, true),
+		rt("POST /enrol/{token}/begin", pub, s.linkBegin(kindEnrol, LinkEnrolFirstAdmin, LinkInvitation), true),
+		rt("POST /enrol/{token}/finish", pub, s.linkFinish(kindEnrol), true),
+		rt("GET /recover", pub, s.recoverPage, false),
+		rt("POST /recover", pub, s.recoverWithCode, true),
+		rt("GET /recover/{token}", pub, s.recoverLinkPage, true),
+		rt("POST /recover/{token}/begin", pub, s.linkBegin(kindRecover, LinkRecovery), true),
+		rt("POST /recover/{token}/finish", pub, s.linkFinish(kindRecover), true),
+
+		rt("GET "+web.StepUpPath, in, s.stepUpPage, false),
+		rt("POST "+web.StepUpPath+"/begin", in, s.stepUpBegin, true),
+		rt("POST "+web.StepUpPath+"/finish", in, s.stepUpFinish, true),
+		rt("POST "+web.StepUpPath+"/totp", in, s.stepUpTOTP, true),
+
+		rt("GET /account", in, s.accountPage, false),
+		rt("GET /account/passkeys", in, s.passkeysPage, false),
+		rt("POST /account/passkeys/begin", up, s.addPasskeyBegin, true),
+		rt("POST /account/passkeys/finish", up, s.addPasskeyFinish, true),
+		rt("POST /account/passkeys/{id}/rename", in, s.renamePasskey, false),
+		rt("POST /account/passkeys/{id}/delete", up, s.removePasskey, false),
+		rt("GET /account/totp", in, s.totpPage, false),
+		rt("POST /account/totp/setup", up, s.totpSetup, false),
+		rt("POST /account/totp/confirm", in, s.totpConfirm, true),
+		rt("POST /account/totp/disable", up, s.totpDisable, false),
+		rt("GET /account/recovery-codes", in, s.recoveryCodesPage, false),
+		rt("POST /account/recovery-codes", up, s.recoveryCodesCreate, false),
+		rt("GET /account/sessions", in, s.sessionsPage, false),
+		rt("POST /account/sessions/{id}/revoke", in, s.revokeSession, false),
+		rt("GET /account/tokens", in, s.tokensPage, false),
+		rt("POST /account/tokens", up, s.createToken, false),
+		rt("POST /account/tokens/{id}/revoke", in, s.revokeToken, false),
+
+		{Pattern: "GET /api/v1/me", Policy: web.Token(web.ScopeRead), Handler: s.RequireToken(web.ScopeRead, http.HandlerFunc(s.me))},
+	}
+}
+
+// Nav returns the navigation entries of the account pages.
+func (s *Service) Nav() []web.NavItem {
+	return []web.NavItem{{Label: "My account", Path: "/account", Policy: web.SignedIn(), Order: 90}}
+}

@@ -1,0 +1,181 @@
+package authn
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/go-webauthn/webauthn/webauthn"
+)
+
+// Errors a Store reports; handlers map them to statuses with errors.Is.
+var (
+	ErrNotFound = errors.New("authn: not found")
+	// ErrLinkUsed means a single-use link was consumed before, or expired.
+	ErrLinkUsed = errors.New("authn: link already used or expired")
+	// ErrLastSignInMethod refuses removing the only way left to sign in.
+	ErrLastSignInMethod = errors.New("authn: last sign-in method")
+	// ErrTOTPReused refuses a TOTP code of a time step used before.
+	ErrTOTPReused = errors.New("authn: TOTP time step already used")
+	// ErrTOTPRequired refuses turning TOTP off where the organisation requires it.
+	ErrTOTPRequired = errors.New("authn: organisation requires TOTP")
+)
+
+// Account is the subset of a user that authentication needs.
+type Account struct {
+	ID          int64
+	Email       string
+	DisplayName string
+	Active      bool
+	// Handle is the WebAuthn user handle: random, opaque, never the
+	// e-mail address, because authenticators may show or sync it.
+	Handle []byte
+	// TOTPEnabled is true once a TOTP secret was confirmed.
+	TOTPEnabled bool
+	// TOTPRequired is true when one of the user's organisations requires
+	// TOTP of all its members.
+	TOTPRequired bool
+}
+
+// Passkey is one registered WebAuthn credential with its metadata.
+type Passkey struct {
+	Credential webauthn.Credential
+	Name       string
+	CreatedAt  time.Time
+	LastUsedAt time.Time
+}
+
+// LinkKind tells what a single-use link is for.
+type LinkKind string
+
+const (
+	LinkEnrolFirstAdmin LinkKind = "enrol"
+	LinkInvitation      LinkKind = "invitation"
+	LinkRecovery        LinkKind = "recovery"
+)
+
+// Link is a single-use, expiring link as the store resolved it.
+type Link struct {
+	Kind LinkKind
+	// UserID is zero for the first-admin enrolment link, whose user is
+	// created when the link is used.
+	UserID    int64
+	Email     string
+	ExpiresAt time.Time
+}
+
+// Enrolment is what a person chose on the enrolment page.
+type Enrolment struct {
+	Email       string // only used for a first-admin link
+	DisplayName string
+	Handle      []byte
+	Passkey     Passkey
+}
+
+// Session is a server-side session as shown on the sessions page.
+type Session struct {
+	ID         string // opaque handle for revocation, never the cookie value
+	UserID     int64
+	CreatedAt  time.Time
+	LastSeenAt time.Time
+	ExpiresAt  time.Time
+	VerifiedAt time.Time
+	IP         string
+	UserAgent  string
+}
+
+// TokenScope is what an API token may do.
+type TokenScope string
+
+const (
+	ScopeRead  TokenScope = "read"
+	ScopeWrite TokenScope = "write"
+)
+
+// Token is a personal API token without its secret.
+type Token struct {
+	ID         int64
+	UserID     int64
+	Name       string
+	Prefix     string
+	Scope      TokenScope
+	CreatedAt  time.Time
+	ExpiresAt  time.Time
+	LastUsedAt time.Time
+	Revoked    bool
+}
+
+// Meta describes who acts from where; stores put it in the audit entry
+// they write in the same transaction as the change.
+type Meta struct {
+	ActorID   int64
+	IP        string
+	RequestID string
+	UserAgent string
+}
+
+// AuditEvent is an entry for events that change nothing in the store
+// (failed sign-ins, refused requests): the store appends it alone.
+type AuditEvent struct {
+	Action     string
+	ObjectType string
+	ObjectID   string
+	Details    map[string]any
+}
+
+// Store is what authentication needs from the identity store. Every write
+// records its audit entry in the same transaction; methods that consume
+// something single-use (links, recovery codes, TOTP steps) do so
+// atomically, so two concurrent uses cannot both succeed.
+type Store interface {
+	Account(ctx context.Context, userID int64) (Account, error)
+	AccountByHandle(ctx context.Context, handle []byte) (Account, error)
+	AccountByEmail(ctx context.Context, email string) (Account, error)
+
+	Passkeys(ctx context.Context, userID int64) ([]Passkey, error)
+	AddPasskey(ctx context.Context, m Meta, userID int64, p Passkey) error
+	// PasskeyUsed stores the new sign count, flags and last-used time.
+	PasskeyUsed(ctx context.Context, m Meta, userID int64, c webauthn.Credential, at time.Time) error
+	RenamePasskey(ctx context.Context, m Meta, userID int64, credID []byte, name string) error
+	// RemovePasskey returns ErrLastSignInMethod for the last passkey
+	// unless another sign-in method remains.
+	RemovePasskey(ctx context.Context, m Meta, userID int64, credID []byte) error
+
+	// PeekLink resolves an unused, unexpired link by the hash of its token.
+	PeekLink(ctx context.Context, tokenHash []byte) (Link, error)
+	// CompleteEnrolment consumes an enrolment or invitation link, creates
+	// the user of a first-admin link (a platform administrator), sets the
+	// display name and WebAuthn handle (unless the user has one) and adds
+	// the first passkey, all in one transaction. It returns the user's ID.
+	CompleteEnrolment(ctx context.Context, m Meta, tokenHash []byte, e Enrolment) (int64, error)
+	// CompleteRecovery consumes a recovery link and adds a new passkey.
+	CompleteRecovery(ctx context.Context, m Meta, tokenHash []byte, p Passkey) (int64, error)
+
+	// TOTPSecret returns the (pending or enabled) secret and the last
+	// time step used.
+	TOTPSecret(ctx context.Context, userID int64) (secret string, lastStep int64, err error)
+	SetPendingTOTP(ctx context.Context, m Meta, userID int64, secret string) error
+	// UseTOTPStep records step as used, or returns ErrTOTPReused when a
+	// step at or after it was used before. enable turns TOTP on
+	// (confirmation of enrolment).
+	UseTOTPStep(ctx context.Context, m Meta, userID int64, step int64, enable bool) error
+	DisableTOTP(ctx context.Context, m Meta, userID int64) error
+
+	ReplaceRecoveryCodes(ctx context.Context, m Meta, userID int64, hashes [][]byte) error
+	RecoveryCodesLeft(ctx context.Context, userID int64) (int, error)
+	// UseRecoveryCode consumes one code of the user, or ErrNotFound.
+	UseRecoveryCode(ctx context.Context, m Meta, userID int64, hash []byte) error
+
+	Sessions(ctx context.Context, userID int64) ([]Session, error)
+	RevokeSession(ctx context.Context, m Meta, userID int64, sessionID string) error
+	MarkVerified(ctx context.Context, m Meta, sessionID string, at time.Time) error
+
+	CreateToken(ctx context.Context, m Meta, t Token, hash []byte) (Token, error)
+	Tokens(ctx context.Context, userID int64) ([]Token, error)
+	RevokeToken(ctx context.Context, m Meta, userID, tokenID int64) error
+	// TokenByPrefix returns the token and its stored hash.
+	TokenByPrefix(ctx context.Context, prefix string) (Token, []byte, error)
+	TokenUsed(ctx context.Context, tokenID int64, at time.Time) error
+
+	Audit(ctx context.Context, m Meta, e AuditEvent) error
+}
