@@ -1,0 +1,306 @@
+// Package db opens the platform database (SQLite by default, PostgreSQL for
+// deployments with several nodes) behind one database/sql code path, applies
+// the embedded migrations of its dialect and runs transactions.
+//
+// Queries are written once with '?' placeholders; [DB] and [Tx] rebind them
+// to PostgreSQL's $n form, so dialect differences stay in this package and
+// in the two migration folders.
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	_ "modernc.org/sqlite"             // registers the "sqlite" driver
+)
+
+// Dialect is the SQL dialect of an open database.
+type Dialect int
+
+const (
+	SQLite Dialect = iota + 1
+	Postgres
+)
+
+func (d Dialect) String() string {
+	switch d {
+	case SQLite:
+		return "sqlite"
+	case Postgres:
+		return "postgres"
+	}
+	return fmt.Sprintf("Dialect(%d)", int(d))
+}
+
+// DefaultPath is where the embedded SQLite database lives when no DSN is
+// given, relative to the working directory.
+const DefaultPath = "dfslab-data/dfslab.db"
+
+// DB is an open database of either dialect.
+type DB struct {
+	sql     *sql.DB
+	dialect Dialect
+	path    string // SQLite file; empty for PostgreSQL
+}
+
+// Open opens the database named by dsn and applies pending migrations.
+//
+// dsn is either a PostgreSQL URL (postgres://… or postgresql://…) or a
+// SQLite file: a plain path, "sqlite:PATH" or "file:PATH". An empty dsn means
+// [DefaultPath]; the folder of a SQLite file is created when missing.
+func Open(ctx context.Context, dsn string) (*DB, error) {
+	d, err := open(ctx, dsn)
+	if err != nil {
+		return nil, err
+	}
+	if err := d.Migrate(ctx); err != nil {
+		d.Close()
+		return nil, err
+	}
+	return d, nil
+}
+
+func open(ctx context.Context, dsn string) (*DB, error) {
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		return openPostgres(ctx, dsn)
+	}
+	return openSQLite(ctx, dsn)
+}
+
+func openPostgres(ctx context.Context, dsn string) (*DB, error) {
+	s, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("db: open postgres: %w", err)
+	}
+	s.SetMaxOpenConns(32)
+	s.SetMaxIdleConns(16)
+	if err := s.PingContext(ctx); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("db: connect postgres: %w", err)
+	}
+	return &DB{sql: s, dialect: Postgres}, nil
+}
+
+// sqlitePath extracts the file path from a SQLite DSN.
+func sqlitePath(dsn string) string {
+	switch {
+	case dsn == "":
+		return DefaultPath
+	case strings.HasPrefix(dsn, "sqlite://"):
+		dsn = strings.TrimPrefix(dsn, "sqlite://")
+	case strings.HasPrefix(dsn, "sqlite:"):
+		dsn = strings.TrimPrefix(dsn, "sqlite:")
+	case strings.HasPrefix(dsn, "file:"):
+		dsn = strings.TrimPrefix(dsn, "file:")
+	}
+	if i := strings.IndexByte(dsn, '?'); i >= 0 {
+		dsn = dsn[:i]
+	}
+	return dsn
+}
+
+func openSQLite(ctx context.Context, dsn string) (*DB, error) {
+	path := sqlitePath(dsn)
+	if path == "" || path == ":memory:" {
+		return nil, errors.New("db: SQLite needs a file (in-memory databases are not shared between connections)")
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("db: create folder for %s: %w", path, err)
+	}
+	// Every connection gets the same pragmas. WAL lets readers work while
+	// one writer commits; synchronous(FULL) makes each commit durable even
+	// against power loss (kill -9 alone would be survived with NORMAL too).
+	// _txlock=immediate takes the write lock at BEGIN, so two writers queue
+	// on busy_timeout instead of deadlocking when both upgrade a read lock.
+	q := url.Values{}
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "synchronous(FULL)")
+	q.Set("_txlock", "immediate")
+	s, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("db: open sqlite %s: %w", path, err)
+	}
+	// Bounded pool: 200 concurrent HTTP requests must not open 200 SQLite
+	// connections, each with its own page cache.
+	n := 4 * runtime.GOMAXPROCS(0)
+	s.SetMaxOpenConns(n)
+	s.SetMaxIdleConns(n)
+	if err := s.PingContext(ctx); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("db: open sqlite %s: %w", path, err)
+	}
+	return &DB{sql: s, dialect: SQLite, path: path}, nil
+}
+
+// Close closes the database.
+func (d *DB) Close() error { return d.sql.Close() }
+
+// Dialect reports the SQL dialect.
+func (d *DB) Dialect() Dialect { return d.dialect }
+
+// Path is the SQLite file, or "" for PostgreSQL.
+func (d *DB) Path() string { return d.path }
+
+// SQL returns the underlying pool for the rare caller that needs it (health
+// checks, metrics). Its queries are not rebound.
+func (d *DB) SQL() *sql.DB { return d.sql }
+
+// Ping checks that the database answers (for /readyz).
+func (d *DB) Ping(ctx context.Context) error { return d.sql.PingContext(ctx) }
+
+// Rebind rewrites '?' placeholders for the dialect.
+func (d *DB) Rebind(q string) string { return rebind(d.dialect, q) }
+
+// Exec runs a statement outside a transaction.
+func (d *DB) Exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	return d.sql.ExecContext(ctx, d.Rebind(q), args...)
+}
+
+// Query runs a query outside a transaction.
+func (d *DB) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	return d.sql.QueryContext(ctx, d.Rebind(q), args...)
+}
+
+// QueryRow runs a query that returns at most one row.
+func (d *DB) QueryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	return d.sql.QueryRowContext(ctx, d.Rebind(q), args...)
+}
+
+// Querier is what both [DB] and [Tx] offer, for code that runs either inside
+// or outside a transaction.
+type Querier interface {
+	Exec(ctx context.Context, q string, args ...any) (sql.Result, error)
+	Query(ctx context.Context, q string, args ...any) (*sql.Rows, error)
+	QueryRow(ctx context.Context, q string, args ...any) *sql.Row
+	Dialect() Dialect
+}
+
+// Tx is a transaction whose queries are rebound like those of [DB].
+type Tx struct {
+	tx      *sql.Tx
+	dialect Dialect
+}
+
+// Dialect reports the SQL dialect.
+func (t *Tx) Dialect() Dialect { return t.dialect }
+
+// Exec runs a statement in the transaction.
+func (t *Tx) Exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	return t.tx.ExecContext(ctx, rebind(t.dialect, q), args...)
+}
+
+// Query runs a query in the transaction.
+func (t *Tx) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	return t.tx.QueryContext(ctx, rebind(t.dialect, q), args...)
+}
+
+// QueryRow runs a query that returns at most one row.
+func (t *Tx) QueryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	return t.tx.QueryRowContext(ctx, rebind(t.dialect, q), args...)
+}
+
+// InTx runs fn in a transaction, committing when fn returns nil and rolling
+// back otherwise (also when fn panics). On SQLite the transaction holds the
+// write lock from its start, so writers are serialised; on PostgreSQL it runs
+// at READ COMMITTED and callers lock what they must (see audit.Append).
+func (d *DB) InTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
+	stx, err := d.sql.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("db: begin: %w", err)
+	}
+	tx := &Tx{tx: stx, dialect: d.dialect}
+	defer func() {
+		if p := recover(); p != nil {
+			stx.Rollback()
+			panic(p)
+		}
+		if err != nil {
+			stx.Rollback()
+		}
+	}()
+	if err = fn(tx); err != nil {
+		return err
+	}
+	if err = stx.Commit(); err != nil {
+		return fmt.Errorf("db: commit: %w", err)
+	}
+	return nil
+}
+
+// rebind turns '?' into $1, $2, … for PostgreSQL, leaving question marks in
+// string literals, quoted identifiers and comments alone.
+func rebind(d Dialect, q string) string {
+	if d != Postgres || strings.IndexByte(q, '?') < 0 {
+		return q
+	}
+	var b strings.Builder
+	b.Grow(len(q) + 8)
+	n := 0
+	for i := 0; i < len(q); i++ {
+		c := q[i]
+		switch {
+		case c == '\'' || c == '"':
+			j := i + 1
+			for j < len(q) {
+				if q[j] == c {
+					if j+1 < len(q) && q[j+1] == c { // doubled quote escapes itself
+						j += 2
+						continue
+					}
+					break
+				}
+				j++
+			}
+			if j >= len(q) {
+				j = len(q) - 1
+			}
+			b.WriteString(q[i : j+1])
+			i = j
+		case c == '-' && i+1 < len(q) && q[i+1] == '-':
+			j := strings.IndexByte(q[i:], '\n')
+			if j < 0 {
+				j = len(q) - i - 1
+			}
+			b.WriteString(q[i : i+j+1])
+			i += j
+		case c == '?':
+			n++
+			b.WriteByte('$')
+			b.WriteString(itoa(n))
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
+func itoa(n int) string {
+	if n < 10 {
+		return string(rune('0' + n))
+	}
+	return fmt.Sprint(n)
+}
+
+// IsUniqueViolation reports whether err is a unique-constraint failure on
+// either dialect, so stores can map it to their own "already exists" error.
+func IsUniqueViolation(err error) bool {
+	if err == nil {
+		return false
+	}
+	var coded interface{ SQLState() string }
+	if errors.As(err, &coded) {
+		return coded.SQLState() == "23505"
+	}
+	s := err.Error()
+	return strings.Contains(s, "UNIQUE constraint failed") || strings.Contains(s, "SQLSTATE 23505")
+}

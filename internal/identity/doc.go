@@ -1,0 +1,43 @@
+// Package identity holds organisations, users, memberships and everything
+// a user signs in with: single-use links, passkeys, TOTP, recovery codes,
+// sessions and API tokens. It stores; it does not speak HTTP or WebAuthn
+// (internal/authn does, internal/web serves the pages).
+//
+// The rules live here, so that no handler can forget them:
+//   - every write records an audit entry in its own transaction (actor, IP
+//     and request id from audit.WithActor in the context); only the
+//     last-seen stamps of sessions and API tokens are not audited;
+//   - links are single use and expire; only a hash of their token is stored;
+//   - the last passkey cannot be removed unless TOTP plus an unused recovery
+//     code remain (ErrLastSignIn); the last org admin cannot be demoted or
+//     removed (ErrLastAdmin);
+//   - a TOTP code (time step) is accepted at most once (ErrTOTPReused);
+//   - recovery codes are hashed and single use;
+//   - sessions expire after 30 min idle and 12 h absolute; deactivating a
+//     user ends all sessions in the same transaction;
+//   - API tokens are stored as prefix + SHA-256, scoped read or write,
+//     expire, and stop working when their user is deactivated.
+//
+// Main operations of [Store]:
+//
+//	organisations  CreateOrg, Org, OrgByName, ListOrgs, UpdateOrg
+//	users          User, UserByEmail, UserByWebAuthnID, ListUsers, CountUsers,
+//	               SetDisplayName, SetActive, SetPlatformAdmin
+//	memberships    AddMember, SetRole, RemoveMember, Role, ListMembers,
+//	               Memberships, TOTPRequired
+//	links          EnrolLink, Invite, IssueRecoveryLink, PeekLink,
+//	               RedeemEnrolment, RedeemRecovery, LinkURL
+//	passkeys       AddPasskey, ListPasskeys, PasskeyByCredentialID,
+//	               UsePasskey, RenamePasskey, RemovePasskey
+//	TOTP           StartTOTP, PendingTOTPSecret, ConfirmTOTP, VerifyTOTP,
+//	               TOTP, DisableTOTP
+//	recovery codes NewRecoveryCodes, UseRecoveryCode, RecoveryCodesLeft
+//	sessions       CreateSession, Authenticate (hot path), RenewSession,
+//	               MarkVerified, ListSessions, RevokeSession, EndSession,
+//	               RevokeAllSessions, PurgeExpiredSessions
+//	API tokens     CreateAPIToken, AuthenticateAPIToken, ListAPITokens,
+//	               RevokeAPIToken
+//
+// Errors are sentinel values (ErrNotFound, ErrConflict, ErrInvalid,
+// ErrLinkUsed, ErrSessionInvalid, …) to test with errors.Is.
+package identity
