@@ -56,6 +56,7 @@ type navLink struct {
 type Renderer struct {
 	layout  *template.Template
 	errPage *template.Template
+	raw     *template.Template
 	assets  *assets
 	nav     []NavItem
 	exists  map[string]bool // registered route patterns
@@ -80,6 +81,10 @@ func NewRenderer(trees ...StaticTree) (*Renderer, error) {
 		return nil, fmt.Errorf("parse layout: %w", err)
 	}
 	rd.errPage, err = rd.parse(layoutFS, "templates/error.html")
+	if err != nil {
+		return nil, err
+	}
+	rd.raw, err = rd.parse(layoutFS, "templates/raw.html")
 	if err != nil {
 		return nil, err
 	}

@@ -49,6 +49,18 @@ type Deps struct {
 	Ready func(context.Context) error
 	// Renderer, with the static trees of the modules (NewRenderer).
 	Renderer *Renderer
+	// WithActor, if set, returns ctx carrying who acts in the request, so
+	// that stores can attribute the audit entries they write in their own
+	// transactions (the app wires it to audit.WithActor).
+	WithActor func(ctx context.Context, a Actor) context.Context
+}
+
+// Actor is who acts in a request, for audit entries.
+type Actor struct {
+	UserID    int64 // 0: anonymous
+	OrgID     int64 // organisation named in the path, 0 if none
+	IP        string
+	RequestID string
 }
 
 // Auditor records security events the shell itself observes (refused
@@ -78,6 +90,7 @@ type Server struct {
 	limiter  *Limiter
 	ready    func(context.Context) error
 	rd       *Renderer
+	actor    func(context.Context, Actor) context.Context
 	cop      *http.CrossOriginProtection
 	mux      *http.ServeMux
 	routes   []Route
@@ -109,7 +122,7 @@ func New(cfg Config, deps Deps, modules ...Module) (*Server, error) {
 	rand.Read(pfx[:])
 	s := &Server{
 		cfg: cfg, log: cfg.Logger, sessions: deps.Sessions, audit: deps.Audit,
-		limiter: deps.Limiter, ready: deps.Ready, rd: deps.Renderer,
+		limiter: deps.Limiter, ready: deps.Ready, rd: deps.Renderer, actor: deps.WithActor,
 		cop: http.NewCrossOriginProtection(), mux: http.NewServeMux(),
 		reqPrefix: hex.EncodeToString(pfx[:]) + "-",
 	}
@@ -129,7 +142,6 @@ func New(cfg Config, deps Deps, modules ...Module) (*Server, error) {
 			nav = append(nav, n.Nav()...)
 		}
 	}
-	nav = append(nav, NavItem{Label: "Audit log", Path: "/audit", Policy: PlatformAdmin(), Order: 90})
 	seen := map[string]bool{}
 	for _, rt := range all {
 		if err := rt.validate(); err != nil {
@@ -318,6 +330,13 @@ func (s *Server) wrap(rt Route) http.Handler {
 		}
 		if !s.authorise(w, r, ri, route.Policy) {
 			return
+		}
+		if s.actor != nil {
+			a := Actor{OrgID: ri.orgID, IP: ri.ip, RequestID: ri.id}
+			if ri.principal != nil {
+				a.UserID = ri.principal.User.ID
+			}
+			r = r.WithContext(s.actor(r.Context(), a))
 		}
 		if route.RateLimited {
 			if d := s.limiter.Wait(AddrKey(ri.ip)); d > 0 {
