@@ -22,14 +22,12 @@ func (e *Entry) Open() (io.ReadCloser, error) {
 	}
 	raw := io.NewSectionReader(e.a.r, e.DataOffset, e.CompressedSize)
 	er := &entryReader{e: e, crc: crc32.NewIEEE()}
-	switch e.Method {
-	case Store:
+	if e.Method == Store {
 		er.src = raw
-	case Deflate:
+	} else {
+		// Any other method is inflated, as Android does.
 		fr := flate.NewReader(raw)
 		er.src, er.closer = fr, fr
-	default:
-		return nil, fmt.Errorf("%w %d", ErrUnsupportedMethod, e.Method)
 	}
 	return er, nil
 }

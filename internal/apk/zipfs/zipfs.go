@@ -22,18 +22,17 @@ import (
 // Errors returned by Open, Entry.Open and Archive.ReadFile. Test with errors.Is;
 // the returned errors wrap these with detail.
 var (
-	ErrNotZip            = errors.New("zipfs: not a zip archive")
-	ErrTruncated         = errors.New("zipfs: archive truncated")
-	ErrFormat            = errors.New("zipfs: malformed archive")
-	ErrTooManyEntries    = errors.New("zipfs: too many entries")
-	ErrEntryTooLarge     = errors.New("zipfs: entry too large")
-	ErrTotalTooLarge     = errors.New("zipfs: total uncompressed size too large")
-	ErrCompressionRatio  = errors.New("zipfs: compression ratio too high")
-	ErrUnsupportedMethod = errors.New("zipfs: unsupported compression method")
-	ErrEncrypted         = errors.New("zipfs: encrypted entry")
-	ErrSizeMismatch      = errors.New("zipfs: entry size differs from the central directory")
-	ErrChecksum          = errors.New("zipfs: CRC-32 mismatch")
-	ErrNotFound          = errors.New("zipfs: no such entry")
+	ErrNotZip           = errors.New("zipfs: not a zip archive")
+	ErrTruncated        = errors.New("zipfs: archive truncated")
+	ErrFormat           = errors.New("zipfs: malformed archive")
+	ErrTooManyEntries   = errors.New("zipfs: too many entries")
+	ErrEntryTooLarge    = errors.New("zipfs: entry too large")
+	ErrTotalTooLarge    = errors.New("zipfs: total uncompressed size too large")
+	ErrCompressionRatio = errors.New("zipfs: compression ratio too high")
+	ErrEncrypted        = errors.New("zipfs: encrypted entry")
+	ErrSizeMismatch     = errors.New("zipfs: entry size differs from the central directory")
+	ErrChecksum         = errors.New("zipfs: CRC-32 mismatch")
+	ErrNotFound         = errors.New("zipfs: no such entry")
 )
 
 // Compression methods Android understands.
@@ -462,12 +461,12 @@ func (a *Archive) checkEntry(e *Entry) {
 	if e.Flags&1 != 0 {
 		fail(IssueEncrypted, fmt.Errorf("%w: %s", ErrEncrypted, quoteName(e.Name)))
 	}
-	switch e.Method {
-	case Store, Deflate:
-	default:
-		// Android refuses to extract such an entry but still installs the
-		// APK if nothing needs it, so this is per-entry, not fatal.
-		fail(IssueUnsupportedMethod, fmt.Errorf("%w %d for %s", ErrUnsupportedMethod, e.Method, quoteName(e.Name)))
+	if e.Method != Store && e.Method != Deflate {
+		// Android's extractor inflates every entry that is not stored,
+		// whatever method it declares (apksig's weird-compression-method
+		// vector installs), so the entry stays readable; but other tools
+		// see different content, which is worth a finding.
+		a.issue(IssueUnsupportedMethod, e.Name, e.HeaderOffset, "compression method %d, read as deflate like Android does", e.Method)
 	}
 	if e.UncompressedSize > a.lim.MaxEntrySize {
 		fail(IssueLimit, fmt.Errorf("%w: %s declares %d bytes, limit %d", ErrEntryTooLarge, quoteName(e.Name), e.UncompressedSize, a.lim.MaxEntrySize))
