@@ -207,13 +207,13 @@ func (s *Service) totpConfirm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	m := s.meta(r)
-	key := rateKey("totp", uid)
+	key := accountKey("totp", uid)
 	if s.limited(w, r, key) {
 		return
 	}
 	status, reason := s.checkTOTP(r.Context(), m, uid, r.PostFormValue("code"), true)
 	if status != http.StatusOK {
-		s.failure(key)
+		s.failure(r, key)
 		s.audit(r, m, "authn.totp.enable.failure", "user", fmt.Sprint(uid), map[string]any{"reason": reason})
 		secret, _, err := s.cfg.Store.TOTPSecret(r.Context(), uid)
 		if err != nil || secret == "" {
@@ -229,7 +229,7 @@ func (s *Service) totpConfirm(w http.ResponseWriter, r *http.Request) {
 		s.renderTOTPConfirm(w, r, status, k, secret, "That code was not accepted. Check the clock of your device and try the next code.")
 		return
 	}
-	s.success(key)
+	s.success(r, key)
 	http.Redirect(w, r, "/account/totp", http.StatusSeeOther)
 }
 
@@ -292,12 +292,12 @@ func (s *Service) recoverPage(w http.ResponseWriter, r *http.Request) {
 func (s *Service) recoverWithCode(w http.ResponseWriter, r *http.Request) {
 	m := s.meta(r)
 	email := strings.TrimSpace(r.PostFormValue("email"))
-	key := rateKey("recover", strings.ToLower(email))
+	key := accountKey("recover", strings.ToLower(email))
 	if s.limited(w, r, key) {
 		return
 	}
 	refuse := func(reason string, userID int64) {
-		s.failure(key)
+		s.failure(r, key)
 		id := ""
 		if userID != 0 {
 			id = fmt.Sprint(userID)
@@ -318,7 +318,7 @@ func (s *Service) recoverWithCode(w http.ResponseWriter, r *http.Request) {
 		refuse("wrong or used recovery code", acc.ID)
 		return
 	}
-	s.success(key)
+	s.success(r, key)
 	if err := s.cfg.Shell.StartSession(w, r, acc.ID); err != nil {
 		s.fail(w, r, "start session", err)
 		return

@@ -24,10 +24,13 @@ import (
 func failReason(err error) string {
 	var pe *protocol.Error
 	if errors.As(err, &pe) {
-		if pe.Details != "" {
-			return pe.Type + ": " + pe.Details
+		r := pe.Type
+		for _, d := range []string{pe.Details, pe.DevInfo} {
+			if d != "" {
+				r += ": " + d
+			}
 		}
-		return pe.Type
+		return r
 	}
 	return err.Error()
 }
@@ -104,6 +107,7 @@ func (s *Service) signInFinish(w http.ResponseWriter, r *http.Request) {
 	}
 	_, cred, err := s.wa.ValidatePasskeyLogin(lookup, c.WebAuthn, parsed)
 	if err != nil {
+		s.failure(r, "")
 		s.audit(r, m, "authn.signin.failure", "user", userIDString(user), map[string]any{"reason": failReason(err)})
 		jsonError(w, http.StatusUnauthorized, "That passkey was not accepted.")
 		return
@@ -167,7 +171,7 @@ func (s *Service) signInTOTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	m.ActorID = c.UserID
-	key := rateKey("totp", c.UserID)
+	key := accountKey("totp", c.UserID)
 	if s.limited(w, r, key) {
 		_ = s.putCeremony(w, r, c) // a delay, not the end of the attempt
 		return
@@ -179,7 +183,7 @@ func (s *Service) signInTOTP(w http.ResponseWriter, r *http.Request) {
 	}
 	status, reason := s.checkTOTP(r.Context(), m, acc.ID, r.PostFormValue("code"), false)
 	if status != http.StatusOK {
-		s.failure(key)
+		s.failure(r, key)
 		s.audit(r, m, "authn.signin.failure", "user", fmt.Sprint(acc.ID), map[string]any{"reason": reason, "method": "totp"})
 		c.Attempts++
 		if c.Attempts < maxTOTPAttempts {
@@ -188,7 +192,7 @@ func (s *Service) signInTOTP(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, status, "Authenticator code", "signin_totp", map[string]any{"Error": "That code was not accepted. Wait for the next code and try again."})
 		return
 	}
-	s.success(key)
+	s.success(r, key)
 	if err := s.cfg.Shell.StartSession(w, r, acc.ID); err != nil {
 		s.cfg.Shell.Error(w, r, http.StatusInternalServerError)
 		return
@@ -566,10 +570,11 @@ func (s *Service) stepUpFinish(w http.ResponseWriter, r *http.Request) {
 		jsonError(w, http.StatusInternalServerError, "Verification is unavailable right now.")
 		return
 	}
-	if err := s.cfg.Store.MarkVerified(r.Context(), m, p.Session.ID, s.now()); err != nil {
+	if err := s.cfg.Shell.MarkVerified(r); err != nil {
 		jsonError(w, http.StatusInternalServerError, "Verification is unavailable right now.")
 		return
 	}
+	s.audit(r, m, "authn.step_up.success", "user", fmt.Sprint(p.User.ID), map[string]any{"method": "passkey"})
 	writeJSON(w, http.StatusOK, map[string]string{"redirect": c.Next})
 }
 
@@ -581,23 +586,24 @@ func (s *Service) stepUpTOTP(w http.ResponseWriter, r *http.Request) {
 	}
 	m := s.meta(r)
 	next := safeNext(r.PostFormValue("next"), "/account")
-	key := rateKey("totp", p.User.ID)
+	key := accountKey("totp", p.User.ID)
 	if s.limited(w, r, key) {
 		return
 	}
 	status, reason := s.checkTOTP(r.Context(), m, p.User.ID, r.PostFormValue("code"), false)
 	if status != http.StatusOK {
-		s.failure(key)
+		s.failure(r, key)
 		s.audit(r, m, "authn.step_up.failure", "user", fmt.Sprint(p.User.ID), map[string]any{"reason": reason, "method": "totp"})
 		s.render(w, r, status, "Confirm it is you", "stepup", map[string]any{
 			"Next": next, "TOTP": true, "Error": "That code was not accepted. Wait for the next code and try again.",
 		})
 		return
 	}
-	s.success(key)
-	if err := s.cfg.Store.MarkVerified(r.Context(), m, p.Session.ID, s.now()); err != nil {
+	s.success(r, key)
+	if err := s.cfg.Shell.MarkVerified(r); err != nil {
 		s.cfg.Shell.Error(w, r, http.StatusInternalServerError)
 		return
 	}
+	s.audit(r, m, "authn.step_up.success", "user", fmt.Sprint(p.User.ID), map[string]any{"method": "totp"})
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }

@@ -43,7 +43,7 @@ type fakeLimiter struct {
 	failures map[string]int
 }
 
-func (l *fakeLimiter) Delay(key string) time.Duration {
+func (l *fakeLimiter) AccountWait(_ *http.Request, key string) time.Duration {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.blocked[key] {
@@ -51,8 +51,16 @@ func (l *fakeLimiter) Delay(key string) time.Duration {
 	}
 	return 0
 }
-func (l *fakeLimiter) Failure(key string) { l.mu.Lock(); l.failures[key]++; l.mu.Unlock() }
-func (l *fakeLimiter) Success(key string) { l.mu.Lock(); delete(l.failures, key); l.mu.Unlock() }
+func (l *fakeLimiter) Failure(_ *http.Request, key string) {
+	l.mu.Lock()
+	l.failures[key]++
+	l.mu.Unlock()
+}
+func (l *fakeLimiter) Success(_ *http.Request, key string) {
+	l.mu.Lock()
+	delete(l.failures, key)
+	l.mu.Unlock()
+}
 
 // testShell stands in for the web shell: a bare layout, plain error
 // pages and sessions kept in the memStore behind a "sess" cookie.
@@ -77,6 +85,14 @@ func (s *testShell) StartSession(w http.ResponseWriter, r *http.Request, uid int
 	}
 	http.SetCookie(w, &http.Cookie{Name: "sess", Value: s.store.startSession(uid, s.clock.Now()), Path: "/", HttpOnly: true, Secure: true})
 	return nil
+}
+
+func (s *testShell) MarkVerified(r *http.Request) error {
+	p := web.CurrentPrincipal(r.Context())
+	if p == nil || p.Session == nil {
+		return ErrNotFound
+	}
+	return s.store.markVerified(p.Session.ID, s.clock.Now())
 }
 
 func (s *testShell) EndSession(w http.ResponseWriter, r *http.Request) error {

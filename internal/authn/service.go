@@ -35,17 +35,31 @@ type Shell interface {
 	StartSession(w http.ResponseWriter, r *http.Request, userID int64) error
 	// EndSession ends the request's session and clears its cookie.
 	EndSession(w http.ResponseWriter, r *http.Request) error
+	// MarkVerified records a fresh passkey or TOTP verification of the
+	// request's session, which satisfies step-up for StepUpWindow.
+	MarkVerified(r *http.Request) error
 }
 
-// Limiter slows down guessing against one account (the shell limits per
-// address on every route marked RateLimited). Delay returns how long the
-// key must still wait; it never locks out for good, so an attacker cannot
-// keep a real user out.
+// Limiter is the back-off of failed authentication. The shell already
+// delays addresses on every route marked RateLimited; this adds the
+// account (account == "" means the address only). It delays, never locks
+// out, so an attacker cannot keep a real user out; passkey assertions are
+// never gated on the account, since they cannot be guessed.
 type Limiter interface {
-	Delay(key string) time.Duration
-	Failure(key string)
-	Success(key string)
+	AccountWait(r *http.Request, account string) time.Duration
+	Failure(r *http.Request, account string)
+	Success(r *http.Request, account string)
 }
+
+// shellLimiter is the default Limiter: the shell's limiter, reached
+// through the request.
+type shellLimiter struct{}
+
+func (shellLimiter) AccountWait(r *http.Request, account string) time.Duration {
+	return web.AccountWait(r, account)
+}
+func (shellLimiter) Failure(r *http.Request, account string) { web.AuthFailure(r, account) }
+func (shellLimiter) Success(r *http.Request, account string) { web.AuthSuccess(r, account) }
 
 // Config configures the authentication service.
 type Config struct {
@@ -57,7 +71,7 @@ type Config struct {
 	Store      Store
 	Shell      Shell
 	Ceremonies Ceremonies // default: in memory
-	Limiter    Limiter    // per-account back-off; default: none
+	Limiter    Limiter    // default: the shell's limiter
 	Logger     *slog.Logger
 	Now        func() time.Time
 }
@@ -108,6 +122,9 @@ func New(cfg Config) (*Service, error) {
 	}
 	if cfg.Ceremonies == nil {
 		cfg.Ceremonies = NewMemoryCeremonies(10000, cfg.Now)
+	}
+	if cfg.Limiter == nil {
+		cfg.Limiter = shellLimiter{}
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -318,20 +335,17 @@ func wantsJSON(r *http.Request) bool {
 	return strings.HasPrefix(r.Header.Get("Content-Type"), "application/json")
 }
 
-// rateKey is the per-account limiter key.
-func rateKey(what string, id any) string { return fmt.Sprintf("%s:%v", what, id) }
+// accountKey names an account for the limiter.
+func accountKey(what string, id any) string { return fmt.Sprintf("%s:%v", what, id) }
 
 // limited answers 429 when the account must still wait.
-func (s *Service) limited(w http.ResponseWriter, r *http.Request, key string) bool {
-	if s.cfg.Limiter == nil {
-		return false
-	}
-	d := s.cfg.Limiter.Delay(key)
+func (s *Service) limited(w http.ResponseWriter, r *http.Request, account string) bool {
+	d := s.cfg.Limiter.AccountWait(r, account)
 	if d <= 0 {
 		return false
 	}
-	w.Header().Set("Retry-After", fmt.Sprint(int(d.Seconds())+1))
-	s.audit(r, s.meta(r), "authn.rate_limited", "limiter", key, nil)
+	w.Header().Set("Retry-After", fmt.Sprint(int((d+time.Second-1)/time.Second)))
+	s.audit(r, s.meta(r), "authn.rate_limited", "account", account, nil)
 	if wantsJSON(r) {
 		jsonError(w, http.StatusTooManyRequests, "Too many attempts. Please wait a moment and try again.")
 	} else {
@@ -340,14 +354,5 @@ func (s *Service) limited(w http.ResponseWriter, r *http.Request, key string) bo
 	return true
 }
 
-func (s *Service) failure(key string) {
-	if s.cfg.Limiter != nil {
-		s.cfg.Limiter.Failure(key)
-	}
-}
-
-func (s *Service) success(key string) {
-	if s.cfg.Limiter != nil {
-		s.cfg.Limiter.Success(key)
-	}
-}
+func (s *Service) failure(r *http.Request, account string) { s.cfg.Limiter.Failure(r, account) }
+func (s *Service) success(r *http.Request, account string) { s.cfg.Limiter.Success(r, account) }

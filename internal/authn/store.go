@@ -168,7 +168,6 @@ type Store interface {
 
 	Sessions(ctx context.Context, userID int64) ([]Session, error)
 	RevokeSession(ctx context.Context, m Meta, userID int64, sessionID string) error
-	MarkVerified(ctx context.Context, m Meta, sessionID string, at time.Time) error
 
 	CreateToken(ctx context.Context, m Meta, t Token, hash []byte) (Token, error)
 	Tokens(ctx context.Context, userID int64) ([]Token, error)
