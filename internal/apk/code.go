@@ -1,0 +1,288 @@
+package apk
+
+import (
+	"runtime"
+	"strings"
+	"sync"
+
+	"github.com/dfslab/dfslab/internal/dex"
+)
+
+// loadCode parses every DEX and summarises its methods into Classes, in
+// parallel over classes. A DEX that does not parse is a warning.
+func (l *loader) loadCode() error {
+	type job struct {
+		f      *dex.File
+		name   string
+		dst    int // index in classes of the file's class lo
+		lo, hi int // class indexes inside the file
+	}
+	var (
+		jobs  []job
+		files []*dex.File
+		names []string
+	)
+	for _, d := range l.dexs {
+		f, err := dex.Parse(d.data, nil)
+		if err != nil {
+			l.warnf("%s: %v", d.name, err)
+			continue
+		}
+		files = append(files, f)
+		names = append(names, d.name)
+	}
+	l.dexs = nil
+	l.app.DexFiles = len(files)
+	total := 0
+	const chunk = 256
+	for i, f := range files {
+		n := len(f.Classes())
+		for lo := 0; lo < n; lo += chunk {
+			jobs = append(jobs, job{f, names[i], total + lo, lo, min(lo+chunk, n)})
+		}
+		total += n
+	}
+	classes := make([]Class, total)
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		next = make(chan job)
+		warn []string
+	)
+	for range runtime.GOMAXPROCS(0) {
+		wg.Go(func() {
+			var an dex.Analyzer
+			var facts dex.Facts
+			for j := range next {
+				cs := j.f.Classes()
+				for i := j.lo; i < j.hi && l.ctx.Err() == nil; i++ {
+					if err := convertClass(j.f, &cs[i], j.name, &an, &facts, &classes[j.dst+i-j.lo]); err != nil {
+						mu.Lock()
+						warn = append(warn, j.name+": "+err.Error())
+						mu.Unlock()
+					}
+				}
+			}
+		})
+	}
+	for _, j := range jobs {
+		next <- j
+	}
+	close(next)
+	wg.Wait()
+	if err := l.ctx.Err(); err != nil {
+		return err
+	}
+	if len(warn) > 20 {
+		warn = append(warn[:20], itoa(int64(len(warn)-20))+" more class errors")
+	}
+	l.app.Warnings = append(l.app.Warnings, warn...)
+	l.app.Classes = classes
+	return nil
+}
+
+// javaName turns "Lcom/a/B;" into "com.a.B"; arrays and primitives stay.
+func javaName(desc string) string {
+	if len(desc) >= 2 && desc[0] == 'L' && desc[len(desc)-1] == ';' {
+		return strings.ReplaceAll(desc[1:len(desc)-1], "/", ".")
+	}
+	return desc
+}
+
+func convertClass(f *dex.File, c *dex.Class, source string, an *dex.Analyzer, facts *dex.Facts, out *Class) error {
+	*out = Class{Name: javaName(c.Desc), AccessFlags: c.Access, Source: source}
+	if c.Super != "" {
+		out.Super = javaName(c.Super)
+	}
+	for _, i := range c.Interfaces {
+		out.Interfaces = append(out.Interfaces, javaName(i))
+	}
+	cd, err := f.ClassData(c)
+	if err != nil || cd == nil {
+		return err
+	}
+	ms := make([]Method, 0, len(cd.DirectMethods)+len(cd.VirtualMethods))
+	for _, list := range [][]dex.EncodedMethod{cd.DirectMethods, cd.VirtualMethods} {
+		for _, em := range list {
+			ref := f.Method(em.Method)
+			m := Method{Name: ref.Name, Descriptor: ref.Proto}
+			if em.CodeOff != 0 {
+				code, err := f.Code(em.CodeOff)
+				if err != nil {
+					ms = append(ms, m)
+					continue
+				}
+				facts.Reset()
+				_ = an.AnalyzeMethod(f, em.Method, &code, facts)
+				summarise(f, &code, facts, &m)
+			}
+			ms = append(ms, m)
+		}
+	}
+	out.Methods = ms
+	return nil
+}
+
+// summarise copies the analysis facts into the model and scans the code
+// once for throw and constant returns.
+func summarise(f *dex.File, code *dex.Code, facts *dex.Facts, m *Method) {
+	if len(facts.Calls) > 0 {
+		m.Calls = make([]Call, 0, len(facts.Calls))
+	}
+	for i := range facts.Calls {
+		cs := &facts.Calls[i]
+		if cs.Op == dex.OpInvokeCustom || cs.Op == dex.OpInvokeCustomRange {
+			continue
+		}
+		ref := f.Method(cs.Method)
+		m.Calls = append(m.Calls, Call{Class: javaName(ref.Class), Name: ref.Name, Descriptor: ref.Proto, Args: convertArgs(f, cs, ref.Proto)})
+	}
+	for _, s := range facts.Strings {
+		m.Strings = append(m.Strings, s.Value)
+	}
+	for _, fa := range facts.Fields {
+		if !fa.Write && fa.Op >= 0x60 && fa.Op <= 0x66 { // sget family
+			r := f.Field(fa.Field)
+			m.StaticGets = append(m.StaticGets, javaName(r.Class)+"."+r.Name)
+		}
+	}
+	scanCode(code, m)
+}
+
+// convertArgs drops the receiver and folds wide arguments so Args[i] is
+// the i-th declared parameter.
+func convertArgs(f *dex.File, cs *dex.CallSite, proto string) []Value {
+	regs := cs.Args
+	static := cs.Op == dex.OpInvokeStatic || cs.Op == dex.OpInvokeStaticRange
+	if !static && len(regs) > 0 {
+		regs = regs[1:]
+	}
+	params := paramWidths(proto)
+	out := make([]Value, 0, len(params))
+	k := 0
+	for _, w := range params {
+		if k >= len(regs) {
+			break
+		}
+		out = append(out, convertValue(f, regs[k]))
+		k += w
+	}
+	return out
+}
+
+// paramWidths returns the register width (1 or 2) of each parameter.
+func paramWidths(proto string) []int {
+	if len(proto) < 2 || proto[0] != '(' {
+		return nil
+	}
+	var ws []int
+	for i := 1; i < len(proto) && proto[i] != ')'; i++ {
+		switch proto[i] {
+		case 'J', 'D':
+			ws = append(ws, 2)
+		case 'L':
+			j := strings.IndexByte(proto[i:], ';')
+			if j < 0 {
+				return ws
+			}
+			i += j
+			ws = append(ws, 1)
+		case '[':
+			for i < len(proto) && proto[i] == '[' {
+				i++
+			}
+			if i < len(proto) && proto[i] == 'L' {
+				j := strings.IndexByte(proto[i:], ';')
+				if j < 0 {
+					return ws
+				}
+				i += j
+			}
+			ws = append(ws, 1)
+		default:
+			ws = append(ws, 1)
+		}
+	}
+	return ws
+}
+
+func convertValue(f *dex.File, v dex.Value) Value {
+	switch v.Kind {
+	case dex.ConstString:
+		return Value{Kind: ValueString, Str: v.Str}
+	case dex.ConstInt:
+		return Value{Kind: ValueInt, Int: v.Int}
+	case dex.ArrayData, dex.StringBytes:
+		if b, ok := v.Bytes(); ok {
+			return Value{Kind: ValueBytes, Bytes: b}
+		}
+	case dex.Result:
+		r := f.Method(v.Ref)
+		if r.Name == "toString" && (r.Class == "Ljava/lang/StringBuilder;" || r.Class == "Ljava/lang/StringBuffer;") ||
+			r.Class == "Ljava/lang/String;" && (r.Name == "concat" || r.Name == "format") {
+			return Value{Kind: ValueConcat}
+		}
+	}
+	return Value{}
+}
+
+// scanCode counts instructions, notes throws and recognises bodies that
+// only return a small constant ("return true").
+func scanCode(code *dex.Code, m *Method) {
+	n := code.Len()
+	var first, second uint16
+	insns := 0
+	for i := 0; i < n; {
+		u := code.Unit(i)
+		op := dex.Opcode(u & 0xff)
+		if op == dex.OpNop && u != 0 {
+			w := payloadWidth(code, i, u)
+			if w <= 0 {
+				break
+			}
+			i += w
+			continue
+		}
+		w := op.Width()
+		if w <= 0 {
+			break
+		}
+		switch insns {
+		case 0:
+			first = u
+		case 1:
+			second = u
+		}
+		insns++
+		if op == 0x27 { // throw
+			m.Throws = true
+		}
+		i += w
+	}
+	m.Insns = insns
+	// const/4 vA, #B ; return vA
+	if insns == 2 && first&0xff == 0x12 && second&0xff == 0x0f && (first>>8)&0xf == second>>8 {
+		m.ReturnsConst = true
+		m.ConstReturn = int64(int8(uint8(first>>8)&0xf0) >> 4)
+	}
+}
+
+func payloadWidth(code *dex.Code, i int, u uint16) int {
+	n := code.Len()
+	at := func(k int) int {
+		if i+k < n {
+			return int(code.Unit(i + k))
+		}
+		return 0
+	}
+	switch u {
+	case 0x0100:
+		return at(1)*2 + 4
+	case 0x0200:
+		return at(1)*4 + 2
+	case 0x0300:
+		size := at(2) | at(3)<<16
+		return (size*at(1)+1)/2 + 4
+	}
+	return 0
+}

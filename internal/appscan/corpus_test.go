@@ -1,0 +1,59 @@
+package appscan
+
+import (
+	"context"
+	"io/fs"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dfslab/dfslab/internal/testenv"
+)
+
+// TestCorpus scans every APK of the Debian androguard examples: each must
+// give a report or a clear error, within a per-file deadline, and never
+// panic (a panic fails the test binary).
+func TestCorpus(t *testing.T) {
+	dir := testenv.AndroguardDir(t)
+	var files []string
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.HasSuffix(strings.ToLower(p), ".apk") {
+			files = append(files, p)
+		}
+		return nil
+	})
+	if len(files) < 100 {
+		t.Fatalf("found %d APKs under %s, want the whole corpus", len(files), dir)
+	}
+	s := NewScanner(Options{Timeout: 60 * time.Second})
+	var ok, failed int
+	for _, f := range files {
+		res, err := s.ScanFile(context.Background(), f)
+		rel, _ := filepath.Rel(dir, f)
+		if err != nil {
+			if strings.TrimSpace(err.Error()) == "" {
+				t.Errorf("%s: empty error", rel)
+			}
+			if strings.Contains(err.Error(), "deadline") {
+				t.Errorf("%s: timed out: %v", rel, err)
+			}
+			failed++
+			t.Logf("%s: %v", rel, err)
+			continue
+		}
+		ok++
+		if res.Target.SHA256 == "" || res.Target.Format == "" {
+			t.Errorf("%s: target not filled: %+v", rel, res.Target)
+		}
+		for _, fd := range res.Findings {
+			if fd.Fingerprint == "" || fd.RuleID == "" {
+				t.Errorf("%s: incomplete finding %+v", rel, fd)
+			}
+		}
+	}
+	t.Logf("%d scanned, %d refused with an error", ok, failed)
+	if ok < len(files)/2 {
+		t.Errorf("only %d of %d files scanned", ok, len(files))
+	}
+}

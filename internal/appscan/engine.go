@@ -1,0 +1,360 @@
+package appscan
+
+import (
+	"cmp"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/dfslab/dfslab/internal/apk"
+)
+
+// Options configure a Scanner. The zero value scans with every rule.
+type Options struct {
+	// Rules keeps only the rules whose ID equals, or starts with, one of
+	// these entries (e.g. "DFS-CRYPTO-" or "DFS-MAN-001"). Empty means all.
+	Rules []string
+	// Exclude drops rules the same way; it wins over Rules.
+	Exclude []string
+	// MinSeverity drops findings below this severity.
+	MinSeverity Severity
+	// Timeout bounds the scan of one file; 0 means no limit beyond ctx.
+	Timeout time.Duration
+	// MaxFileSize refuses larger inputs before reading them; 0 means 2 GiB.
+	MaxFileSize int64
+	// MaxFindingsPerRule caps the findings one rule may report for one app
+	// (a logging rule in a big app would otherwise drown the report);
+	// 0 means 50.
+	MaxFindingsPerRule int
+	// Workers is the number of goroutines for the code pass; 0 means GOMAXPROCS.
+	Workers int
+	// Now is the clock for certificate validity checks; nil means time.Now.
+	Now func() time.Time
+	// Logger receives debug information; nil discards it.
+	Logger *slog.Logger
+}
+
+// Scanner runs the selected rules over apps. It is safe for concurrent use.
+type Scanner struct {
+	opts  Options
+	rules []*rule
+	// callIndex maps "pkg.Class.method" to the code rules that watch it,
+	// so the single pass over the code does one map lookup per call.
+	callIndex map[string][]*rule
+	codeRules []*rule
+	log       *slog.Logger
+}
+
+// NewScanner prepares a scanner with the rules opts selects.
+func NewScanner(opts Options) *Scanner {
+	if opts.MaxFindingsPerRule <= 0 {
+		opts.MaxFindingsPerRule = 50
+	}
+	if opts.MaxFileSize <= 0 {
+		opts.MaxFileSize = 2 << 30
+	}
+	if opts.Workers <= 0 {
+		opts.Workers = runtime.GOMAXPROCS(0)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	s := &Scanner{opts: opts, callIndex: map[string][]*rule{}, log: opts.Logger}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	for _, r := range allRules() {
+		if !selected(r.ID, opts.Rules, opts.Exclude) {
+			continue
+		}
+		s.rules = append(s.rules, r)
+		for _, c := range r.calls {
+			s.callIndex[c] = append(s.callIndex[c], r)
+		}
+		if r.onCall != nil || r.onMethod != nil || r.onString != nil || r.onClass != nil {
+			s.codeRules = append(s.codeRules, r)
+		}
+	}
+	return s
+}
+
+func selected(id string, include, exclude []string) bool {
+	match := func(list []string) bool {
+		for _, p := range list {
+			if id == p || strings.HasPrefix(id, p) {
+				return true
+			}
+		}
+		return false
+	}
+	if match(exclude) {
+		return false
+	}
+	return len(include) == 0 || match(include)
+}
+
+// Rules returns the metadata of every rule, sorted by ID.
+func Rules() []RuleMeta {
+	rs := allRules()
+	out := make([]RuleMeta, len(rs))
+	for i, r := range rs {
+		out[i] = r.RuleMeta
+	}
+	slices.SortFunc(out, func(a, b RuleMeta) int { return cmp.Compare(a.ID, b.ID) })
+	return out
+}
+
+// ScanFile opens and scans one app file. An error means the container
+// itself could not be read; problems with parts of the app end up in
+// Result.Warnings.
+func (s *Scanner) ScanFile(ctx context.Context, path string) (*Result, error) {
+	start := time.Now()
+	if s.opts.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, s.opts.Timeout)
+		defer cancel()
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if fi.IsDir() {
+		return nil, fmt.Errorf("%s: is a directory", path)
+	}
+	if fi.Size() > s.opts.MaxFileSize {
+		return nil, fmt.Errorf("%s: %d bytes exceeds the limit of %d", path, fi.Size(), s.opts.MaxFileSize)
+	}
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	app, err := apk.OpenReader(ctx, f, fi.Size())
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	res, err := s.ScanApp(ctx, app)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	res.Target = Target{Path: path, SHA256: hex.EncodeToString(h.Sum(nil)), Size: fi.Size(), Format: string(app.Format)}
+	res.Duration = time.Since(start)
+	return res, nil
+}
+
+// ScanApp runs the rules over an already opened app. The platform uses it
+// for uploads it holds in memory; tests use it with generated apps.
+func (s *Scanner) ScanApp(ctx context.Context, app *apk.App) (*Result, error) {
+	start := time.Now()
+	sc := newScanCtx(app, s.opts.Now())
+	res := &Result{Target: Target{Format: string(app.Format)}, Warnings: slices.Clone(app.Warnings)}
+	fillInventory(res, app, sc)
+
+	var hits []hit
+	for _, r := range s.rules {
+		if r.check == nil {
+			continue
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		r.check(sc, func(h hit) { h.rule = r; hits = append(hits, h) })
+	}
+	codeHits, err := s.codePass(ctx, sc)
+	if err != nil {
+		return nil, err
+	}
+	hits = append(hits, codeHits...)
+
+	s.collect(res, hits, len(app.Classes) > 0)
+	res.Score = score(res.Findings)
+	res.Duration = time.Since(start)
+	return res, nil
+}
+
+// hit is one raw match of a rule before it becomes a Finding.
+type hit struct {
+	rule     *rule
+	msg      string
+	loc      Location
+	evidence string
+}
+
+type emitFunc func(hit)
+
+// codePass visits every method of every class once, in parallel over
+// classes, and asks only the rules that registered for what it meets.
+func (s *Scanner) codePass(ctx context.Context, sc *scanCtx) ([]hit, error) {
+	classes := sc.app.Classes
+	if len(classes) == 0 || len(s.codeRules) == 0 {
+		return nil, nil
+	}
+	workers := min(s.opts.Workers, max(1, len(classes)/64))
+	var (
+		mu   sync.Mutex
+		all  []hit
+		next = make(chan int, workers)
+		wg   sync.WaitGroup
+		cerr error
+	)
+	const chunk = 256
+	for range workers {
+		wg.Go(func() {
+			var local []hit
+			mc := &methodCtx{scan: sc}
+			for lo := range next {
+				if ctx.Err() != nil {
+					continue
+				}
+				for i := lo; i < min(lo+chunk, len(classes)); i++ {
+					s.visitClass(mc, &classes[i], &local)
+				}
+			}
+			mu.Lock()
+			all = append(all, local...)
+			mu.Unlock()
+		})
+	}
+	for lo := 0; lo < len(classes); lo += chunk {
+		if err := ctx.Err(); err != nil {
+			cerr = err
+			break
+		}
+		next <- lo
+	}
+	close(next)
+	wg.Wait()
+	if cerr != nil {
+		return nil, cerr
+	}
+	return all, ctx.Err()
+}
+
+func (s *Scanner) visitClass(mc *methodCtx, c *apk.Class, out *[]hit) {
+	mc.class = c
+	mc.method = nil
+	for _, r := range s.codeRules {
+		if r.onClass != nil {
+			r.onClass(mc, func(h hit) { h.rule = r; *out = append(*out, h) })
+		}
+	}
+	for mi := range c.Methods {
+		m := &c.Methods[mi]
+		mc.method = m
+		for _, r := range s.codeRules {
+			if r.onMethod != nil {
+				r.onMethod(mc, func(h hit) { h.rule = r; *out = append(*out, h) })
+			}
+			if r.onString != nil {
+				for _, str := range m.Strings {
+					r.onString(mc, str, func(h hit) { h.rule = r; *out = append(*out, h) })
+				}
+			}
+		}
+		for ci := range m.Calls {
+			call := &m.Calls[ci]
+			for _, key := range mc.scan.callKeys(call) {
+				for _, r := range s.callIndex[key] {
+					if r.onCall != nil {
+						r.onCall(mc, call, func(h hit) { h.rule = r; *out = append(*out, h) })
+					}
+				}
+			}
+		}
+	}
+}
+
+// collect turns hits into findings and control statuses.
+func (s *Scanner) collect(res *Result, hits []hit, hasCode bool) {
+	byRule := map[*rule][]hit{}
+	for _, h := range hits {
+		byRule[h.rule] = append(byRule[h.rule], h)
+	}
+	for _, r := range s.rules {
+		hs := byRule[r]
+		if r.Control {
+			cs := ControlStatus{RuleID: r.ID, Name: r.controlName, Present: len(hs) > 0}
+			if cs.Present {
+				slices.SortFunc(hs, compareHits)
+				cs.Evidence = hitText(hs[0])
+			}
+			res.Controls = append(res.Controls, cs)
+			// Without code, absence proves nothing: the DEX may be unreadable.
+			if !cs.Present && hasCode && r.absent != "" && r.Severity >= s.opts.MinSeverity {
+				f := Finding{RuleID: r.ID, Title: r.Title, Severity: r.Severity, Confidence: r.Confidence, Message: r.absent}
+				f.ComputeFingerprint()
+				res.Findings = append(res.Findings, f)
+			}
+			continue
+		}
+		if r.Severity < s.opts.MinSeverity || len(hs) == 0 {
+			continue
+		}
+		seen := map[string]bool{}
+		var fs []Finding
+		for _, h := range hs {
+			f := Finding{RuleID: r.ID, Title: r.Title, Severity: r.Severity, Confidence: r.Confidence,
+				Message: h.msg, Location: h.loc, Evidence: h.evidence}
+			if f.Message == "" {
+				f.Message = r.Title
+			}
+			f.ComputeFingerprint()
+			if seen[f.Fingerprint] {
+				continue
+			}
+			seen[f.Fingerprint] = true
+			fs = append(fs, f)
+		}
+		slices.SortFunc(fs, compareFindings)
+		if len(fs) > s.opts.MaxFindingsPerRule {
+			res.Warnings = append(res.Warnings, fmt.Sprintf("%s: %d findings, only the first %d reported", r.ID, len(fs), s.opts.MaxFindingsPerRule))
+			fs = fs[:s.opts.MaxFindingsPerRule]
+		}
+		res.Findings = append(res.Findings, fs...)
+	}
+	if res.Findings == nil {
+		res.Findings = []Finding{}
+	}
+	slices.SortStableFunc(res.Findings, func(a, b Finding) int {
+		if c := cmp.Compare(b.Severity, a.Severity); c != 0 {
+			return c
+		}
+		return compareFindings(a, b)
+	})
+}
+
+func compareFindings(a, b Finding) int {
+	return cmp.Or(cmp.Compare(a.RuleID, b.RuleID), cmp.Compare(a.Location.String(), b.Location.String()),
+		cmp.Compare(a.Evidence, b.Evidence), cmp.Compare(a.Message, b.Message))
+}
+
+func compareHits(a, b hit) int {
+	return cmp.Or(cmp.Compare(a.loc.String(), b.loc.String()), cmp.Compare(a.evidence, b.evidence))
+}
+
+func hitText(h hit) string {
+	parts := []string{}
+	if l := h.loc.String(); l != "" {
+		parts = append(parts, l)
+	}
+	if h.evidence != "" {
+		parts = append(parts, h.evidence)
+	}
+	if len(parts) == 0 {
+		return h.msg
+	}
+	return strings.Join(parts, ": ")
+}

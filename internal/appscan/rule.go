@@ -1,0 +1,251 @@
+package appscan
+
+import (
+	"strings"
+	"time"
+
+	"github.com/dfslab/dfslab/internal/apk"
+)
+
+// rule is a RuleMeta plus the Go checks that implement it. A rule uses the
+// hooks it needs: check runs once over the app model; the code hooks run
+// inside the single shared pass over the DEX code.
+type rule struct {
+	RuleMeta
+	check func(sc *scanCtx, emit emitFunc)
+	// calls lists the call targets ("pkg.Class.method") onCall wants to see.
+	// A call through a subclass matches its ancestor's method.
+	calls    []string
+	onCall   func(mc *methodCtx, c *apk.Call, emit emitFunc)
+	onMethod func(mc *methodCtx, emit emitFunc)
+	onString func(mc *methodCtx, s string, emit emitFunc)
+	onClass  func(mc *methodCtx, emit emitFunc)
+	// controlName names the control in Result.Controls; absent is the
+	// message of the finding reported when the control is missing ("" for
+	// controls whose absence is not a weakness in itself).
+	controlName string
+	absent      string
+}
+
+// scanCtx is the read-only view of one app shared by every rule.
+type scanCtx struct {
+	app      *apk.App
+	now      time.Time
+	man      *apk.Manifest // never nil: empty when the manifest is missing
+	classes  map[string]*apk.Class
+	ancestor map[string][]string // app class -> supertypes, nearest first
+}
+
+func newScanCtx(app *apk.App, now time.Time) *scanCtx {
+	sc := &scanCtx{app: app, now: now, man: app.Manifest, classes: make(map[string]*apk.Class, len(app.Classes))}
+	if sc.man == nil {
+		sc.man = &apk.Manifest{}
+	}
+	for i := range app.Classes {
+		c := &app.Classes[i]
+		if _, dup := sc.classes[c.Name]; !dup {
+			sc.classes[c.Name] = c
+		}
+	}
+	sc.ancestor = make(map[string][]string, len(sc.classes))
+	for name := range sc.classes {
+		sc.ancestor[name] = sc.computeAncestors(name)
+	}
+	return sc
+}
+
+// computeAncestors walks superclasses and interfaces through app classes
+// and then through the small framework table, bounded against cycles that a
+// hostile DEX can declare.
+func (sc *scanCtx) computeAncestors(name string) []string {
+	var out []string
+	seen := map[string]bool{name: true}
+	queue := []string{name}
+	for len(queue) > 0 && len(out) < 64 {
+		n := queue[0]
+		queue = queue[1:]
+		var next []string
+		if c, ok := sc.classes[n]; ok {
+			if c.Super != "" {
+				next = append(next, c.Super)
+			}
+			next = append(next, c.Interfaces...)
+		} else if s, ok := frameworkSupers[n]; ok {
+			next = append(next, s...)
+		}
+		for _, x := range next {
+			if !seen[x] {
+				seen[x] = true
+				out = append(out, x)
+				queue = append(queue, x)
+			}
+		}
+	}
+	return out
+}
+
+// supertypes returns the class itself followed by its ancestors.
+func (sc *scanCtx) supertypes(name string) []string {
+	if a, ok := sc.ancestor[name]; ok {
+		return append([]string{name}, a...)
+	}
+	out := []string{name}
+	for n := name; ; {
+		s, ok := frameworkSupers[n]
+		if !ok || len(s) == 0 || len(out) > 16 {
+			return out
+		}
+		out = append(out, s...)
+		n = s[0]
+	}
+}
+
+// isA reports whether class name is, extends or implements want.
+func (sc *scanCtx) isA(name, want string) bool {
+	if name == want {
+		return true
+	}
+	for _, a := range sc.ancestor[name] {
+		if a == want {
+			return true
+		}
+	}
+	return false
+}
+
+// callKeys lists the index keys for a call: the target as written and the
+// same method on each supertype (a call to Activity.sendBroadcast is
+// Context.sendBroadcast). Constructors are not inherited.
+func (sc *scanCtx) callKeys(c *apk.Call) []string {
+	if c.Name == "<init>" || c.Name == "<clinit>" {
+		return []string{c.Class + "." + c.Name}
+	}
+	sup := sc.supertypes(c.Class)
+	keys := make([]string, len(sup))
+	for i, s := range sup {
+		keys[i] = s + "." + c.Name
+	}
+	return keys
+}
+
+// frameworkSupers is a read-only table of the platform and support-library
+// supertypes that matter for call resolution.
+var frameworkSupers = map[string][]string{
+	"android.content.ContextWrapper":                               {"android.content.Context"},
+	"android.view.ContextThemeWrapper":                             {"android.content.ContextWrapper"},
+	"android.app.Activity":                                         {"android.view.ContextThemeWrapper"},
+	"android.app.Service":                                          {"android.content.ContextWrapper"},
+	"android.app.Application":                                      {"android.content.ContextWrapper"},
+	"android.app.IntentService":                                    {"android.app.Service"},
+	"android.app.ListActivity":                                     {"android.app.Activity"},
+	"android.preference.PreferenceActivity":                        {"android.app.ListActivity"},
+	"androidx.core.app.ComponentActivity":                          {"android.app.Activity"},
+	"androidx.activity.ComponentActivity":                          {"androidx.core.app.ComponentActivity"},
+	"androidx.fragment.app.FragmentActivity":                       {"androidx.activity.ComponentActivity"},
+	"androidx.appcompat.app.AppCompatActivity":                     {"androidx.fragment.app.FragmentActivity"},
+	"android.support.v4.app.FragmentActivity":                      {"android.app.Activity"},
+	"android.support.v7.app.AppCompatActivity":                     {"android.support.v4.app.FragmentActivity"},
+	"androidx.multidex.MultiDexApplication":                        {"android.app.Application"},
+	"android.support.multidex.MultiDexApplication":                 {"android.app.Application"},
+	"javax.net.ssl.X509ExtendedTrustManager":                       {"javax.net.ssl.X509TrustManager"},
+	"javax.net.ssl.X509TrustManager":                               {"javax.net.ssl.TrustManager"},
+	"javax.net.ssl.HttpsURLConnection":                             {"java.net.HttpURLConnection"},
+	"java.net.HttpURLConnection":                                   {"java.net.URLConnection"},
+	"android.database.sqlite.SQLiteDatabase":                       {"android.database.sqlite.SQLiteClosable"},
+	"android.view.Window":                                          {},
+	"androidx.biometric.BiometricPrompt":                           {},
+	"android.hardware.biometrics.BiometricPrompt":                  {},
+	"dalvik.system.DexClassLoader":                                 {"dalvik.system.BaseDexClassLoader"},
+	"dalvik.system.PathClassLoader":                                {"dalvik.system.BaseDexClassLoader"},
+	"dalvik.system.InMemoryDexClassLoader":                         {"dalvik.system.BaseDexClassLoader"},
+	"dalvik.system.BaseDexClassLoader":                             {"java.lang.ClassLoader"},
+	"android.webkit.WebView":                                       {"android.widget.AbsoluteLayout"},
+	"android.widget.AbsoluteLayout":                                {"android.view.ViewGroup"},
+	"android.view.ViewGroup":                                       {"android.view.View"},
+	"java.security.SecureRandom":                                   {"java.util.Random"},
+	"android.app.AlertDialog":                                      {"android.app.Dialog"},
+	"android.webkit.WebViewClient":                                 {},
+	"androidx.webkit.WebViewClientCompat":                          {"android.webkit.WebViewClient"},
+	"android.content.BroadcastReceiver":                            {},
+	"androidx.localbroadcastmanager.content.LocalBroadcastManager": {},
+}
+
+// methodCtx is the position of the code pass: one worker reuses it.
+type methodCtx struct {
+	scan   *scanCtx
+	class  *apk.Class
+	method *apk.Method
+}
+
+// loc is the location of the current method.
+func (mc *methodCtx) loc() Location {
+	l := Location{File: mc.class.Source, Class: mc.class.Name}
+	if mc.method != nil {
+		l.Method = mc.method.Name + mc.method.Descriptor
+	}
+	return l
+}
+
+// hit builds a hit at the current method.
+func (mc *methodCtx) hit(msg, evidence string) hit {
+	return hit{msg: msg, loc: mc.loc(), evidence: evidence}
+}
+
+// calls reports whether the current method calls target (dotted
+// "pkg.Class.method"), directly or through a subclass.
+func (mc *methodCtx) calls(target string) bool {
+	return mc.findCall(target) != nil
+}
+
+func (mc *methodCtx) findCall(target string) *apk.Call {
+	for i := range mc.method.Calls {
+		c := &mc.method.Calls[i]
+		if !strings.HasSuffix(target, "."+c.Name) {
+			continue
+		}
+		for _, k := range mc.scan.callKeys(c) {
+			if k == target {
+				return c
+			}
+		}
+	}
+	return nil
+}
+
+// arg returns argument i of c, or an unknown value.
+func arg(c *apk.Call, i int) apk.Value {
+	if i < 0 || i >= len(c.Args) {
+		return apk.Value{}
+	}
+	return c.Args[i]
+}
+
+// callText renders a call for evidence.
+func callText(c *apk.Call) string {
+	var b strings.Builder
+	b.WriteString(c.Class)
+	b.WriteByte('.')
+	b.WriteString(c.Name)
+	b.WriteByte('(')
+	for i, a := range c.Args {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		switch a.Kind {
+		case apk.ValueString:
+			b.WriteString(quote(a.Str, 80))
+		case apk.ValueInt:
+			b.WriteString(itoa(a.Int))
+		case apk.ValueBytes:
+			b.WriteString("byte[")
+			b.WriteString(itoa(int64(len(a.Bytes))))
+			b.WriteString("] constant")
+		case apk.ValueConcat:
+			b.WriteString("<concatenated string>")
+		default:
+			b.WriteString("…")
+		}
+	}
+	b.WriteByte(')')
+	return b.String()
+}

@@ -1,0 +1,184 @@
+package appscan
+
+import (
+	"strings"
+
+	"github.com/dfslab/dfslab/internal/apk"
+)
+
+// transformation returns the upper-cased cipher transformation of a
+// Cipher.getInstance call, or "" when it is not a constant.
+func transformation(c *apk.Call) string {
+	if a := arg(c, 0); a.Kind == apk.ValueString {
+		return strings.ToUpper(strings.TrimSpace(a.Str))
+	}
+	return ""
+}
+
+func algorithm(t string) string {
+	a, _, _ := strings.Cut(t, "/")
+	return a
+}
+
+// cipherRule matches Cipher.getInstance constants.
+func cipherRule(m RuleMeta, msg string, match func(t string) bool) *rule {
+	return callRule(m, msg, func(_ *methodCtx, c *apk.Call) bool {
+		t := transformation(c)
+		return t != "" && match(t)
+	}, "javax.crypto.Cipher.getInstance")
+}
+
+// constBytes reports whether a is a constant key/IV: a filled byte array or
+// the bytes of a string constant (the typical "key".getBytes() idiom).
+func constBytes(mc *methodCtx, a apk.Value) bool {
+	switch a.Kind {
+	case apk.ValueBytes, apk.ValueString:
+		return true
+	case apk.ValueUnknown:
+		// new IvParameterSpec("0123456789abcdef".getBytes()): the call
+		// site sees an unknown array, but the method converts a constant.
+		return len(mc.method.Strings) > 0 && mc.calls("java.lang.String.getBytes") && !mc.calls("java.security.SecureRandom.nextBytes")
+	}
+	return false
+}
+
+// secretContext reports whether a method or class name suggests it makes
+// secrets (tokens, OTPs, keys, PINs, salts, nonces).
+func secretContext(mc *methodCtx) bool {
+	return containsFold(mc.method.Name+" "+mc.class.Name, "token", "otp", "password", "passwd", "secret", "nonce", "salt", "pin", "session", "crypt", "key", "iv")
+}
+
+func cryptoRules() []*rule {
+	return []*rule{
+		cipherRule(meta("DFS-CRYPTO-001", High, high, "DES or Triple DES cipher",
+			"The app encrypts with DES or 3DES (DESede); DES keys are brute-forceable and 3DES has a 64-bit block that leaks data (Sweet32).",
+			"Use AES-GCM with 128- or 256-bit keys held in the Android Keystore.",
+			mp("MASVS-CRYPTO-1", 327, "M5", "M10", "T5.1")), "DES/3DES cipher",
+			func(t string) bool {
+				a := algorithm(t)
+				return a == "DES" || a == "DESEDE" || a == "TRIPLEDES" || a == "3DES"
+			}),
+		cipherRule(meta("DFS-CRYPTO-002", High, high, "RC4 cipher",
+			"RC4 (ARCFOUR) has biased output and is broken for confidentiality.",
+			"Use AES-GCM or ChaCha20-Poly1305.",
+			mp("MASVS-CRYPTO-1", 327, "M5", "M10", "T5.1")), "RC4 cipher",
+			func(t string) bool { a := algorithm(t); return a == "RC4" || a == "ARCFOUR" || a == "ARC4" }),
+		cipherRule(meta("DFS-CRYPTO-003", Medium, high, "Blowfish cipher",
+			"Blowfish has a 64-bit block size, which is unsafe for large amounts of data, and is not a recommended algorithm.",
+			"Use AES-GCM.",
+			mp("MASVS-CRYPTO-1", 327, "M5", "M10", "T5.1")), "Blowfish cipher",
+			func(t string) bool { return algorithm(t) == "BLOWFISH" }),
+		cipherRule(meta("DFS-CRYPTO-004", High, high, "ECB mode encryption",
+			"The cipher uses ECB mode, explicitly or by naming only \"AES\" (which defaults to ECB); equal plaintext blocks give equal ciphertext blocks, so patterns leak.",
+			"Use AES/GCM/NoPadding with a fresh random IV per message.",
+			mp("MASVS-CRYPTO-1", 327, "M5", "M10", "T5.1")), "ECB mode",
+			func(t string) bool { return strings.Contains(t, "/ECB/") || t == "AES" || t == "DES" || t == "DESEDE" }),
+		{RuleMeta: meta("DFS-CRYPTO-005", High, med, "Static initialisation vector",
+			"IvParameterSpec is built from constant bytes, so every message uses the same IV; for CBC this reveals equal prefixes, for GCM it breaks confidentiality and integrity.",
+			"Generate a fresh IV with SecureRandom for every encryption and store it next to the ciphertext.",
+			mp("MASVS-CRYPTO-1", 329, "M5", "M10", "T5.1")),
+			calls: []string{"javax.crypto.spec.IvParameterSpec.<init>", "javax.crypto.spec.GCMParameterSpec.<init>"},
+			onCall: func(mc *methodCtx, c *apk.Call, emit emitFunc) {
+				i := 0
+				if c.Class == "javax.crypto.spec.GCMParameterSpec" {
+					i = 1
+				}
+				if constBytes(mc, arg(c, i)) {
+					emit(mc.hit("constant IV", c.Class+".<init>(constant bytes)"))
+				}
+			}},
+		{RuleMeta: meta("DFS-CRYPTO-006", Critical, med, "Hard-coded encryption key",
+			"SecretKeySpec is built from constant bytes; the key ships inside the app, so anyone can extract it and decrypt or forge the protected data.",
+			"Generate keys in the Android Keystore, or derive them from user secrets with a slow KDF; never embed them.",
+			mp("MASVS-CRYPTO-2", 321, "M5", "M10", "T5.1")),
+			calls: []string{"javax.crypto.spec.SecretKeySpec.<init>", "javax.crypto.spec.DESKeySpec.<init>", "javax.crypto.spec.DESedeKeySpec.<init>"},
+			onCall: func(mc *methodCtx, c *apk.Call, emit emitFunc) {
+				if constBytes(mc, arg(c, 0)) {
+					emit(mc.hit("constant key material", c.Class+".<init>(constant bytes)"))
+				}
+			}},
+		callRule(meta("DFS-CRYPTO-007", Medium, med, "MD5 hash",
+			"MD5 is broken for collision resistance and must not protect integrity, passwords or signatures.",
+			"Use SHA-256 or better; for passwords, a slow KDF (PBKDF2, scrypt, Argon2).",
+			mp("MASVS-CRYPTO-1", 328, "M5", "M10", "T5.1")), "MD5 digest",
+			func(_ *methodCtx, c *apk.Call) bool {
+				a := arg(c, 0)
+				return a.Kind == apk.ValueString && strings.EqualFold(a.Str, "MD5")
+			},
+			"java.security.MessageDigest.getInstance"),
+		callRule(meta("DFS-CRYPTO-008", Medium, med, "SHA-1 hash",
+			"SHA-1 has practical collisions and must not protect integrity or signatures.",
+			"Use SHA-256 or better.",
+			mp("MASVS-CRYPTO-1", 328, "M5", "M10", "T5.1")), "SHA-1 digest",
+			func(_ *methodCtx, c *apk.Call) bool {
+				a := arg(c, 0)
+				return a.Kind == apk.ValueString && (strings.EqualFold(a.Str, "SHA-1") || strings.EqualFold(a.Str, "SHA1") || strings.EqualFold(a.Str, "SHA"))
+			}, "java.security.MessageDigest.getInstance"),
+		callRule(meta("DFS-CRYPTO-009", Medium, low, "Non-cryptographic random for secrets",
+			"java.util.Random or Math.random is used in code that makes tokens, OTPs, keys or salts; its output is predictable from a few samples.",
+			"Use java.security.SecureRandom for every security-relevant random value.",
+			mp("MASVS-CRYPTO-1", 338, "M5", "M10", "T5.1")), "predictable random",
+			func(mc *methodCtx, _ *apk.Call) bool { return secretContext(mc) }, "java.util.Random.<init>", "java.lang.Math.random"),
+		callRule(meta("DFS-CRYPTO-010", Medium, med, "SecureRandom seeded with a constant",
+			"SecureRandom receives a fixed seed (setSeed or the seed constructor); on some providers that makes the output predictable.",
+			"Do not seed SecureRandom; let the platform seed it.",
+			mp("MASVS-CRYPTO-1", 336, "M5", "M10", "T5.1")), "constant seed",
+			func(mc *methodCtx, c *apk.Call) bool {
+				a := arg(c, 0)
+				return a.Kind == apk.ValueInt || constBytes(mc, a)
+			},
+			"java.security.SecureRandom.setSeed", "java.security.SecureRandom.<init>"),
+		cipherRule(meta("DFS-CRYPTO-011", Medium, high, "RSA without OAEP padding",
+			"RSA is used with PKCS#1 v1.5 or no padding; these are open to padding-oracle and malleability attacks.",
+			"Use RSA/ECB/OAEPWithSHA-256AndMGF1Padding, or hybrid encryption with AES-GCM.",
+			mp("MASVS-CRYPTO-1", 780, "M5", "M10", "T5.1")), "RSA without OAEP",
+			func(t string) bool {
+				return algorithm(t) == "RSA" && !strings.Contains(t, "OAEP")
+			}),
+		{RuleMeta: meta("DFS-CRYPTO-012", Medium, med, "Low PBKDF iteration count",
+			"PBEKeySpec is given fewer than 10 000 iterations, which makes brute-forcing the password cheap.",
+			"Use at least 210 000 iterations of PBKDF2-HMAC-SHA256, or scrypt/Argon2.",
+			mp("MASVS-CRYPTO-1", 916, "M5", "M10", "T5.1")),
+			calls: []string{"javax.crypto.spec.PBEKeySpec.<init>"},
+			onCall: func(mc *methodCtx, c *apk.Call, emit emitFunc) {
+				if a := arg(c, 2); a.Kind == apk.ValueInt && a.Int < 10000 {
+					emit(mc.hit("iterations="+itoa(a.Int), callText(c)))
+				}
+			}},
+		cipherRule(meta("DFS-CRYPTO-013", Low, low, "Unauthenticated CBC encryption",
+			"AES in CBC mode without a MAC lets an attacker flip bits and, with error feedback, decrypt data (padding oracle).",
+			"Prefer AES-GCM, or add an HMAC over IV and ciphertext (encrypt-then-MAC).",
+			mp("MASVS-CRYPTO-1", 649, "M5", "M10", "T5.1")), "CBC without authentication",
+			func(t string) bool { return strings.Contains(t, "/CBC/") }),
+		callRule(meta("DFS-CRYPTO-014", Low, med, "HMAC with MD5 or SHA-1",
+			"HmacMD5 or HmacSHA1 is used; while not broken as HMACs, they are deprecated and fail most compliance baselines.",
+			"Use HmacSHA256 or stronger.",
+			mp("MASVS-CRYPTO-1", 328, "M5", "M10", "T5.1")), "weak HMAC",
+			func(_ *methodCtx, c *apk.Call) bool {
+				a := arg(c, 0)
+				return a.Kind == apk.ValueString && (strings.EqualFold(a.Str, "HmacMD5") || strings.EqualFold(a.Str, "HmacSHA1"))
+			}, "javax.crypto.Mac.getInstance"),
+		callRule(meta("DFS-CRYPTO-015", High, med, "Weak key size",
+			"A key generator is initialised with a size below today's minimum (RSA/DSA/DH below 2048 bits, symmetric below 128).",
+			"Use RSA 3072 (at least 2048), EC P-256 or better, AES 128/256.",
+			mp("MASVS-CRYPTO-1", 326, "M5", "M10", "T5.1")), "short key",
+			func(_ *methodCtx, c *apk.Call) bool {
+				a := arg(c, 0)
+				if a.Kind != apk.ValueInt {
+					return false
+				}
+				if c.Class == "javax.crypto.KeyGenerator" {
+					return a.Int < 128
+				}
+				return a.Int < 2048 && a.Int > 521 || a.Int < 224
+			}, "java.security.KeyPairGenerator.initialize", "javax.crypto.KeyGenerator.init"),
+		callRule(meta("DFS-CRYPTO-016", Medium, med, "Weak signature algorithm",
+			"Signatures are made or checked with MD5 or SHA-1 digests, which allow forgeries through collisions.",
+			"Use SHA256withRSA/ECDSA or stronger.",
+			mp("MASVS-CRYPTO-1", 327, "M5", "M10", "T5.1")), "weak signature algorithm",
+			func(_ *methodCtx, c *apk.Call) bool {
+				a := arg(c, 0)
+				return a.Kind == apk.ValueString && (strings.HasPrefix(strings.ToUpper(a.Str), "MD5WITH") || strings.HasPrefix(strings.ToUpper(a.Str), "SHA1WITH"))
+			}, "java.security.Signature.getInstance"),
+	}
+}
