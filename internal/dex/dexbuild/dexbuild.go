@@ -495,6 +495,11 @@ func (m *Method) CallDirect(methodRef string, args ...Arg) *Method {
 	return m.Call(InvokeDirect, methodRef, args...)
 }
 
+// CallSuper emits invoke-super; args[0] is the receiver.
+func (m *Method) CallSuper(methodRef string, args ...Arg) *Method {
+	return m.Call(InvokeSuper, methodRef, args...)
+}
+
 // CallInterface emits invoke-interface; args[0] is the receiver.
 func (m *Method) CallInterface(methodRef string, args ...Arg) *Method {
 	return m.Call(InvokeInterface, methodRef, args...)
@@ -523,6 +528,11 @@ func (m *Method) Call(kind int, methodRef string, args ...Arg) *Method {
 	// Materialise arguments first (they may emit calls of their own, e.g.
 	// getBytes), then copy nothing: every constant lands in its own fresh
 	// register and the invoke lists those registers.
+	for _, a := range args {
+		if a.kind == argReg {
+			m.use(a.reg) // fresh registers must not collide with it
+		}
+	}
 	var regs []int
 	for i, a := range args {
 		wide := typeWords(params[i]) == 2
