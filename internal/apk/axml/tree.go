@@ -108,18 +108,20 @@ func (e *Element) Attr(ns, name string) (*Attr, bool) {
 }
 
 // AndroidAttr looks up an android: framework attribute the way Android does:
-// by resource ID first. Only when no attribute carries that ID does it fall
-// back to an attribute in the android namespace with that name and no ID
-// (hand-written or stripped files).
+// by resource ID when the built-in table knows the name. Only when no
+// attribute carries that ID does it fall back to an attribute in the
+// android namespace with that name and no ID (hand-written or stripped
+// files). Names outside the table are matched by namespace and name.
 func (e *Element) AndroidAttr(name string) (*Attr, bool) {
-	if id, ok := FrameworkAttrID(name); ok {
+	id, known := FrameworkAttrID(name)
+	if known {
 		if a, ok := e.AttrByID(id); ok {
 			return a, true
 		}
 	}
 	for i := range e.Attrs {
 		a := &e.Attrs[i]
-		if a.ResID == 0 && a.Name == name && a.Namespace == AndroidNS {
+		if a.Name == name && a.Namespace == AndroidNS && (!known || a.ResID == 0) {
 			return a, true
 		}
 	}
