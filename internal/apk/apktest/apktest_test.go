@@ -1,0 +1,79 @@
+package apktest
+
+import (
+	"bytes"
+	"context"
+	"testing"
+
+	"github.com/dfslab/dfslab/internal/apk"
+	"github.com/dfslab/dfslab/internal/apk/axml"
+	"github.com/dfslab/dfslab/internal/dex/dexbuild"
+)
+
+// TestRoundTrip checks that what the builder writes is what the loader
+// reads back: identity, components, resources by reference, code and
+// signatures.
+func TestRoundTrip(t *testing.T) {
+	a := &App{
+		Package:     "org.test.pay",
+		Permissions: []string{"android.permission.INTERNET"},
+		AppAttrs:    []axml.Attr{A("networkSecurityConfig", Ref("xml/nsc"))},
+		Components: []*axml.Element{Component("activity", ".Main", []any{"exported", true},
+			Filter(nil, "action:android.intent.action.MAIN", "category:android.intent.category.LAUNCHER"))},
+		XML: map[string]*axml.Element{"nsc": Plain("network-security-config").Append(
+			Plain("base-config", "cleartextTrafficPermitted", false),
+			Plain("domain-config").Append(Text("domain", "pay.example.org", "includeSubdomains", true),
+				Plain("pin-set", "expiration", "2030-01-01").Append(Text("pin", "AAAA", "digest", "SHA-256"))))},
+		Strings: map[string]string{"api_key": "k3y-value-for-tests"},
+		Dex: func(b *dexbuild.Builder) {
+			b.Class("Lorg/test/pay/Main;").Extends("Landroid/app/Activity;").Method("onCreate", "(Landroid/os/Bundle;)V").
+				CallStatic("Ljavax/crypto/Cipher;->getInstance(Ljava/lang/String;)Ljavax/crypto/Cipher;", dexbuild.Str("AES/ECB/PKCS5Padding"))
+		},
+		Sign: &Signature{V1: true, V2: true, V3: true},
+	}
+	data, err := a.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	app, err := apk.OpenReader(context.Background(), bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(app.Warnings) > 0 {
+		t.Errorf("warnings: %q", app.Warnings)
+	}
+	m := app.Manifest
+	if m == nil || m.Package != "org.test.pay" || m.MinSDK != 26 || m.TargetSDK != 34 {
+		t.Fatalf("manifest = %+v", m)
+	}
+	if len(m.Application.Components) != 1 || m.Application.Components[0].Name != "org.test.pay.Main" {
+		t.Errorf("components = %+v", m.Application.Components)
+	}
+	nc := app.NetworkConfig
+	if nc == nil || nc.Base == nil || nc.Base.CleartextPermitted == nil || *nc.Base.CleartextPermitted ||
+		len(nc.Domains) != 1 || nc.Domains[0].Domains[0].Name != "pay.example.org" || len(nc.Domains[0].Pins) != 1 {
+		t.Errorf("network config = %+v", nc)
+	}
+	if len(app.Classes) != 1 || len(app.Classes[0].Methods) != 1 {
+		t.Fatalf("classes = %+v", app.Classes)
+	}
+	calls := app.Classes[0].Methods[0].Calls
+	if len(calls) != 1 || calls[0].Class != "javax.crypto.Cipher" || calls[0].Args[0].Str != "AES/ECB/PKCS5Padding" {
+		t.Errorf("calls = %+v", calls)
+	}
+	for _, s := range app.Signing.Schemes {
+		if s.Scheme == "v3.1" {
+			continue
+		}
+		if !s.Present || !s.Verified {
+			t.Errorf("scheme %s present=%v verified=%v %s", s.Scheme, s.Present, s.Verified, s.Err)
+		}
+	}
+	found := false
+	for _, tx := range app.Texts {
+		found = found || tx.Name == "string/api_key"
+	}
+	if !found {
+		t.Errorf("string resource not among texts: %+v", app.Texts)
+	}
+}
