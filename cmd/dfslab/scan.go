@@ -68,18 +68,12 @@ func defaultScanDeps() scanDeps {
 	}
 }
 
-// engineScanner and engineRules connect the scan engine of internal/appscan.
-// Until it is committed, scans report that the engine is missing, so that
-// the command, its flags and its reports can be built and tested.
-func engineScanner(scanConfig) fileScanner { return missingEngine{} }
-
-func engineRules() []appscan.RuleMeta { return nil }
-
-type missingEngine struct{}
-
-func (missingEngine) ScanFile(context.Context, string) (*appscan.Result, error) {
-	return nil, errors.New("this build has no scan engine")
+// engineScanner connects the scan engine of internal/appscan.
+func engineScanner(c scanConfig) fileScanner {
+	return appscan.NewScanner(appscan.Options{Rules: c.Rules, Exclude: c.Exclude, Workers: c.Workers})
 }
+
+func engineRules() []appscan.RuleMeta { return appscan.Rules() }
 
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
@@ -462,7 +456,9 @@ func scanFiles(ctx context.Context, sc fileScanner, files []string, jobs int, ba
 	for i, o := range outs {
 		switch {
 		case o.err != nil:
-			errs = append(errs, report.FileError{Path: files[i], Error: o.err.Error()})
+			// The engine names the file in its errors; the report has it in Path.
+			msg := strings.TrimPrefix(o.err.Error(), files[i]+": ")
+			errs = append(errs, report.FileError{Path: files[i], Error: msg})
 		case o.res == nil && ctx.Err() != nil:
 			errs = append(errs, report.FileError{Path: files[i], Error: "not scanned: " + ctx.Err().Error()})
 		case o.res == nil:
