@@ -2,12 +2,232 @@ package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/dfslab/dfslab/internal/db"
+	"github.com/dfslab/dfslab/internal/web/app"
 )
 
-// placeholder until the serve command lands; replaced by its owner.
+// serveConfig is the configuration of `dfslab serve`. Every flag has an
+// environment twin (DFSLAB_ + the flag name in upper case, dashes as
+// underscores); a flag on the command line wins over the environment.
+type serveConfig struct {
+	addr, dsn, baseURL, tlsCert, tlsKey, logFormat, logLevel string
+	trustProxy                                               bool
+	maxBody                                                  int64
+	shutdownTimeout                                          time.Duration
+}
+
+func serveFlags(fs *flag.FlagSet, c *serveConfig) {
+	env := func(name, def string) string {
+		if v, ok := os.LookupEnv("DFSLAB_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))); ok {
+			return v
+		}
+		return def
+	}
+	fs.StringVar(&c.addr, "addr", env("addr", "127.0.0.1:8080"), "listen address `host:port` (DFSLAB_ADDR)")
+	fs.StringVar(&c.dsn, "db", env("db", ""), "database: a SQLite file (default "+db.DefaultPath+") or postgres://… (DFSLAB_DB)")
+	fs.StringVar(&c.baseURL, "base-url", env("base-url", ""), "public `URL` of the platform; default http://localhost:PORT on loopback (DFSLAB_BASE_URL)")
+	fs.StringVar(&c.tlsCert, "tls-cert", env("tls-cert", ""), "TLS certificate `file` (PEM); serve HTTPS (DFSLAB_TLS_CERT)")
+	fs.StringVar(&c.tlsKey, "tls-key", env("tls-key", ""), "TLS private key `file` (PEM) (DFSLAB_TLS_KEY)")
+	fs.StringVar(&c.logFormat, "log-format", env("log-format", "text"), "log format: text or json (DFSLAB_LOG_FORMAT)")
+	fs.StringVar(&c.logLevel, "log-level", env("log-level", "info"), "log level: debug, info, warn, error (DFSLAB_LOG_LEVEL)")
+	trust, _ := strconv.ParseBool(env("trust-proxy", "false"))
+	fs.BoolVar(&c.trustProxy, "trust-proxy", trust, "take the client address from X-Forwarded-For (only behind a reverse proxy) (DFSLAB_TRUST_PROXY)")
+	mb, _ := strconv.ParseInt(env("max-body", "1048576"), 10, 64)
+	fs.Int64Var(&c.maxBody, "max-body", mb, "largest request body in `bytes` for routes without their own limit (DFSLAB_MAX_BODY)")
+	st, _ := time.ParseDuration(env("shutdown-timeout", "20s"))
+	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", st, "how long in-flight requests may finish on shutdown (DFSLAB_SHUTDOWN_TIMEOUT)")
+}
+
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fmt.Fprintln(stderr, "dfslab serve: not built yet")
-	return 2
+	var c serveConfig
+	fs := flag.NewFlagSet("dfslab serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	serveFlags(fs, &c)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: dfslab serve [flags]\n\nRuns the platform: web UI and JSON API. Migrates the database on start.\n\nflags:")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "dfslab serve: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+	log, err := serveLogger(stderr, c.logFormat, c.logLevel)
+	if err != nil {
+		fmt.Fprintln(stderr, "dfslab serve:", err)
+		return 2
+	}
+	base, err := serveBaseURL(c)
+	if err != nil {
+		fmt.Fprintln(stderr, "dfslab serve:", err)
+		return 2
+	}
+	if err := serve(ctx, c, base, log, stdout); err != nil {
+		log.Error("serve failed", "err", err)
+		return 1
+	}
+	return 0
+}
+
+// serveBaseURL checks the combination of address, TLS and base URL: the
+// session cookie is only sent without Secure on plain-HTTP loopback.
+func serveBaseURL(c serveConfig) (string, error) {
+	if (c.tlsCert == "") != (c.tlsKey == "") {
+		return "", errors.New("--tls-cert and --tls-key go together")
+	}
+	host, port, err := net.SplitHostPort(c.addr)
+	if err != nil {
+		return "", fmt.Errorf("--addr %q: %w", c.addr, err)
+	}
+	loopback := host == "localhost"
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		loopback = true
+	}
+	tls := c.tlsCert != ""
+	base := c.baseURL
+	if base == "" {
+		if !loopback {
+			return "", errors.New("--base-url is required when listening beyond loopback")
+		}
+		scheme := "http"
+		if tls {
+			scheme = "https"
+		}
+		// localhost rather than 127.0.0.1: browsers refuse IP addresses as
+		// WebAuthn relying party IDs.
+		base = scheme + "://localhost:" + port
+	}
+	u, err := url.Parse(base)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") {
+		return "", fmt.Errorf("--base-url %q: want scheme://host[:port]", base)
+	}
+	if u.Scheme == "http" {
+		h := u.Hostname()
+		lb := h == "localhost"
+		if ip := net.ParseIP(h); ip != nil && ip.IsLoopback() {
+			lb = true
+		}
+		if !lb || !loopback {
+			return "", errors.New("plain HTTP is only for loopback; use --tls-cert/--tls-key or an https --base-url behind a TLS proxy")
+		}
+	}
+	return strings.TrimRight(base, "/"), nil
+}
+
+func serveLogger(w io.Writer, format, level string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level %q: %w", level, err)
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format %q: want text or json", format)
+}
+
+func serve(ctx context.Context, c serveConfig, base string, log *slog.Logger, stdout io.Writer) error {
+	d, err := db.Open(ctx, c.dsn)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	a, err := app.New(ctx, d, app.Config{BaseURL: base, TLS: c.tlsCert != "", TrustProxy: c.trustProxy,
+		MaxBody: c.maxBody, Logger: log})
+	if err != nil {
+		return err
+	}
+	link, exp, err := a.FirstRunLink(ctx, base)
+	if err != nil {
+		return fmt.Errorf("first-run enrolment link: %w", err)
+	}
+	if link != "" {
+		// stdout, not the log: the link is a secret for the operator, not
+		// for log collectors.
+		fmt.Fprintf(stdout, "\nNo users yet. Enrol the first platform administrator with this one-time link\n(valid until %s):\n\n  %s\n\n",
+			exp.UTC().Format("2006-01-02 15:04 UTC"), link)
+	}
+
+	hs := &http.Server{
+		Addr:              c.addr,
+		Handler:           a.Server,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	ln, err := net.Listen("tcp", c.addr)
+	if err != nil {
+		return err
+	}
+	log.Info("dfslab serving", "addr", ln.Addr().String(), "base_url", base, "db", d.Dialect().String(), "tls", c.tlsCert != "")
+
+	go serveHousekeeping(ctx, a, log)
+	errc := make(chan error, 1)
+	go func() {
+		if c.tlsCert != "" {
+			errc <- hs.ServeTLS(ln, c.tlsCert, c.tlsKey)
+		} else {
+			errc <- hs.Serve(ln)
+		}
+	}()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down", "grace", c.shutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.Background(), c.shutdownTimeout)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// serveHousekeeping deletes sessions that expired without being presented
+// again, every ten minutes until ctx ends.
+func serveHousekeeping(ctx context.Context, a *app.App, log *slog.Logger) {
+	t := time.NewTicker(10 * time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if n, err := a.Identity.PurgeExpiredSessions(ctx); err != nil {
+				log.Warn("purge expired sessions", "err", err)
+			} else if n > 0 {
+				log.Debug("purged expired sessions", "count", n)
+			}
+		}
+	}
 }

@@ -115,17 +115,14 @@ func (f *fakeStore) MarkSessionVerified(ctx context.Context, id string, now time
 	return ErrNoSession
 }
 
-func (f *fakeStore) RevokeSession(ctx context.Context, id string) error {
+func (f *fakeStore) EndSession(ctx context.Context, tok string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	for k, s := range f.sessions {
-		if s.s.ID == id {
-			delete(f.sessions, k)
-			f.revoked = append(f.revoked, id)
-			return nil
-		}
+	if s := f.sessions[tok]; s != nil {
+		delete(f.sessions, tok)
+		f.revoked = append(f.revoked, s.s.ID)
 	}
-	return ErrNoSession
+	return nil
 }
 
 func (f *fakeStore) LookupToken(ctx context.Context, tok string) (*Principal, error) {

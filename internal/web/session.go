@@ -53,8 +53,9 @@ type SessionStore interface {
 	TouchSession(ctx context.Context, sessionID string, now time.Time) error
 	// MarkSessionVerified records a fresh passkey/TOTP verification (step-up).
 	MarkSessionVerified(ctx context.Context, sessionID string, now time.Time) error
-	// RevokeSession ends the session.
-	RevokeSession(ctx context.Context, sessionID string) error
+	// EndSession ends the session of a cookie secret; unknown secrets are
+	// not an error (signing out twice is harmless).
+	EndSession(ctx context.Context, token string) error
 	// LookupToken resolves a bearer API token, or ErrNoSession.
 	LookupToken(ctx context.Context, token string) (*Principal, error)
 }
@@ -91,8 +92,8 @@ func (m *Sessions) CookieName() string {
 // new one and sets its cookie.
 func (m *Sessions) Start(w http.ResponseWriter, r *http.Request, userID int64) error {
 	ctx := r.Context()
-	if p := CurrentPrincipal(ctx); p != nil && p.Session != nil {
-		if err := m.store.RevokeSession(ctx, p.Session.ID); err != nil && !errors.Is(err, ErrNoSession) {
+	if c, err := r.Cookie(m.CookieName()); err == nil && c.Value != "" {
+		if err := m.store.EndSession(ctx, c.Value); err != nil {
 			return fmt.Errorf("end previous session: %w", err)
 		}
 	}
@@ -113,9 +114,9 @@ func (m *Sessions) Start(w http.ResponseWriter, r *http.Request, userID int64) e
 // and the cookie cleared.
 func (m *Sessions) End(w http.ResponseWriter, r *http.Request) error {
 	http.SetCookie(w, m.clear())
-	if p := CurrentPrincipal(r.Context()); p != nil && p.Session != nil {
-		if err := m.store.RevokeSession(r.Context(), p.Session.ID); err != nil && !errors.Is(err, ErrNoSession) {
-			return fmt.Errorf("revoke session: %w", err)
+	if c, err := r.Cookie(m.CookieName()); err == nil && c.Value != "" {
+		if err := m.store.EndSession(r.Context(), c.Value); err != nil {
+			return fmt.Errorf("end session: %w", err)
 		}
 	}
 	return nil
@@ -168,8 +169,8 @@ func (m *Sessions) load(r *http.Request) (p *Principal, clear bool, err error) {
 	now := m.now()
 	if now.Sub(s.LastSeen) > IdleTimeout || !now.Before(s.ExpiresAt) || now.Sub(s.CreatedAt) >= AbsoluteTimeout {
 		// Expired: end it for good so a clock skew cannot revive it.
-		if err := m.store.RevokeSession(ctx, s.ID); err != nil && !errors.Is(err, ErrNoSession) {
-			return nil, true, fmt.Errorf("revoke expired session: %w", err)
+		if err := m.store.EndSession(ctx, c.Value); err != nil {
+			return nil, true, fmt.Errorf("end expired session: %w", err)
 		}
 		return nil, true, nil
 	}

@@ -1,0 +1,113 @@
+// Package app wires the platform together: database, identity and audit
+// stores, the web shell and every capability module. It is the one place
+// that knows all modules, so `dfslab serve`, the authorisation matrix test
+// and the benchmarks build exactly the same server.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"time"
+
+	"github.com/dfslab/dfslab/internal/db"
+	"github.com/dfslab/dfslab/internal/identity"
+	"github.com/dfslab/dfslab/internal/web"
+	"github.com/dfslab/dfslab/internal/web/auditpages"
+	"github.com/dfslab/dfslab/internal/web/orgpages"
+)
+
+// Config configures the wired platform.
+type Config struct {
+	// BaseURL is the public URL, e.g. https://dfslab.example.org or
+	// http://127.0.0.1:8080; it names the WebAuthn relying party and
+	// prefixes single-use links.
+	BaseURL string
+	// TLS: the server terminates TLS itself (HSTS, Secure cookies).
+	TLS        bool
+	TrustProxy bool
+	MaxBody    int64
+	Logger     *slog.Logger
+	// Now is the clock of sessions, links and rate limits (nil: time.Now);
+	// tests move it.
+	Now func() time.Time
+}
+
+// App is the wired platform.
+type App struct {
+	DB       *db.DB
+	Identity *identity.Store
+	Server   *web.Server
+	Sessions *web.Sessions
+	Limiter  *web.Limiter
+}
+
+// New wires the platform over d, whose schema must be migrated.
+func New(ctx context.Context, d *db.DB, cfg Config) (*App, error) {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	base, err := url.Parse(cfg.BaseURL)
+	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
+		return nil, fmt.Errorf("app: base URL %q must be http(s)://host[:port]", cfg.BaseURL)
+	}
+	// Secure cookies whenever the browser talks HTTPS to us, directly or
+	// through a proxy; plain HTTP is only allowed on loopback (checked by
+	// the serve command).
+	secure := cfg.TLS || base.Scheme == "https"
+
+	ids := identity.NewStore(d, identity.Options{Now: cfg.Now})
+	sessions := web.NewSessions(sessionStore{ids}, secure, cfg.Now)
+	limiter := web.NewLimiter(web.LimiterConfig{}, cfg.Now)
+	rd, err := web.NewRenderer(staticTrees()...)
+	if err != nil {
+		return nil, err
+	}
+	orgs, err := orgpages.New(ids, rd, cfg.BaseURL, cfg.Logger)
+	if err != nil {
+		return nil, err
+	}
+	auditp, err := auditpages.New(auditLog{d}, ids, rd)
+	if err != nil {
+		return nil, err
+	}
+	modules := []web.Module{orgs, auditp}
+	more, err := extraModules(ctx, d, ids, cfg, rd, sessions, limiter)
+	if err != nil {
+		return nil, err
+	}
+	modules = append(modules, more...)
+
+	srv, err := web.New(web.Config{BaseURL: base, TLS: secure, TrustProxy: cfg.TrustProxy, MaxBody: cfg.MaxBody, Logger: cfg.Logger},
+		web.Deps{Sessions: sessions, Audit: auditor{d, cfg.Now}, Limiter: limiter, Ready: d.Ping, Renderer: rd, WithActor: withActor},
+		modules...)
+	if err != nil {
+		return nil, err
+	}
+	return &App{DB: d, Identity: ids, Server: srv, Sessions: sessions, Limiter: limiter}, nil
+}
+
+// FirstRunLink returns a one-time enrolment link for the first platform
+// administrator when the instance has no users yet, and "" otherwise.
+func (a *App) FirstRunLink(ctx context.Context, baseURL string) (string, time.Time, error) {
+	n, err := a.Identity.CountUsers(ctx)
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	if n > 0 {
+		return "", time.Time{}, nil
+	}
+	tok, l, err := a.Identity.EnrolLink(ctx)
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	if tok == "" {
+		return "", time.Time{}, errors.New("app: enrolment link without token")
+	}
+	return identity.LinkURL(baseURL, identity.LinkEnrolAdmin, tok), l.Expires, nil
+}
