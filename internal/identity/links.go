@@ -30,7 +30,7 @@ func (s *Store) insertLink(ctx context.Context, tx *db.Tx, kind LinkKind, orgID,
 	l := Link{Kind: kind, OrgID: orgID, UserID: userID, CreatedBy: a.UserID, Created: now, Expires: now.Add(ttl)}
 	err := tx.QueryRow(ctx, `INSERT INTO links (token_hash, kind, org_id, user_id, created_by, created_at, expires_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		hashToken(tok), string(kind), nullID(orgID), nullID(userID), nullID(a.UserID), micros(l.Created), micros(l.Expires)).Scan(&l.ID)
+		HashToken(tok), string(kind), nullID(orgID), nullID(userID), nullID(a.UserID), micros(l.Created), micros(l.Expires)).Scan(&l.ID)
 	if err != nil {
 		return "", Link{}, fmt.Errorf("identity: create link: %w", err)
 	}
@@ -78,7 +78,7 @@ func (s *Store) Invite(ctx context.Context, orgID int64, email string, role Role
 		u, err := scanUser(tx.QueryRow(ctx, "SELECT "+userCols+" FROM users u WHERE u.email = ?", email))
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
-			u, err = s.insertUser(ctx, tx, email, "", false, false)
+			u, err = s.insertUser(ctx, tx, email, "", false, false, nil)
 			if err != nil {
 				return err
 			}
@@ -154,11 +154,17 @@ func scanLink(r interface{ Scan(...any) error }) (Link, error) {
 // only the Redeem* call at the end consumes it. kinds, if given, restricts
 // the accepted kinds.
 func (s *Store) PeekLink(ctx context.Context, token string, kinds ...LinkKind) (Link, error) {
-	return s.checkLink(ctx, s.db, token, kinds)
+	return s.checkLink(ctx, s.db, HashToken(token), kinds)
 }
 
-func (s *Store) checkLink(ctx context.Context, q db.Querier, token string, kinds []LinkKind) (Link, error) {
-	l, err := scanLink(q.QueryRow(ctx, "SELECT "+linkCols+" FROM links WHERE token_hash = ?", hashToken(token)))
+// PeekLinkHash is PeekLink for callers that hash the token themselves
+// (with HashToken).
+func (s *Store) PeekLinkHash(ctx context.Context, tokenHash []byte, kinds ...LinkKind) (Link, error) {
+	return s.checkLink(ctx, s.db, tokenHash, kinds)
+}
+
+func (s *Store) checkLink(ctx context.Context, q db.Querier, tokenHash []byte, kinds []LinkKind) (Link, error) {
+	l, err := scanLink(q.QueryRow(ctx, "SELECT "+linkCols+" FROM links WHERE token_hash = ?", tokenHash))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Link{}, ErrLinkNotFound
 	}
@@ -188,8 +194,8 @@ func containsKind(ks []LinkKind, k LinkKind) bool {
 
 // consumeLink marks the link used inside tx. The conditional UPDATE makes
 // two concurrent redemptions of one link end with exactly one winner.
-func (s *Store) consumeLink(ctx context.Context, tx *db.Tx, token string, kinds ...LinkKind) (Link, error) {
-	l, err := s.checkLink(ctx, tx, token, kinds)
+func (s *Store) consumeLink(ctx context.Context, tx *db.Tx, tokenHash []byte, kinds ...LinkKind) (Link, error) {
+	l, err := s.checkLink(ctx, tx, tokenHash, kinds)
 	if err != nil {
 		return l, err
 	}
@@ -210,13 +216,25 @@ func (s *Store) consumeLink(ctx context.Context, tx *db.Tx, token string, kinds 
 type Enrolment struct {
 	DisplayName string
 	Email       string // first-admin links only; invitations carry the address already
-	Passkey     Passkey
+	// WebAuthnID is the user handle the passkey was registered with, for a
+	// first-admin link whose user does not exist yet (nil: a random one).
+	// Invited users already have one (User.WebAuthnID); it is kept.
+	WebAuthnID []byte
+	Passkey    Passkey
 }
 
 // RedeemEnrolment uses an enrolment or invitation link: it names the user,
 // stores the first passkey and marks the user enrolled, all in one
 // transaction. A link works once; a second call fails with ErrLinkUsed.
 func (s *Store) RedeemEnrolment(ctx context.Context, token string, e Enrolment) (User, error) {
+	return s.RedeemEnrolmentHash(ctx, HashToken(token), e)
+}
+
+// RedeemEnrolmentHash is RedeemEnrolment by token hash.
+func (s *Store) RedeemEnrolmentHash(ctx context.Context, tokenHash []byte, e Enrolment) (User, error) {
+	if len(e.WebAuthnID) > 64 {
+		return User{}, fmt.Errorf("%w: WebAuthn user handle longer than 64 bytes", ErrInvalid)
+	}
 	name, err := cleanName(e.DisplayName, 100)
 	if err != nil {
 		return User{}, err
@@ -227,13 +245,13 @@ func (s *Store) RedeemEnrolment(ctx context.Context, token string, e Enrolment) 
 	}
 	var u User
 	err = s.db.InTx(ctx, func(tx *db.Tx) error {
-		l, err := s.consumeLink(ctx, tx, token, LinkEnrolAdmin, LinkInvitation)
+		l, err := s.consumeLink(ctx, tx, tokenHash, LinkEnrolAdmin, LinkInvitation)
 		if err != nil {
 			return err
 		}
 		now := s.Now()
 		if l.Kind == LinkEnrolAdmin {
-			u, err = s.insertUser(ctx, tx, email, name, true, true)
+			u, err = s.insertUser(ctx, tx, email, name, true, true, e.WebAuthnID)
 			if err != nil {
 				return err
 			}
@@ -270,9 +288,14 @@ func (s *Store) RedeemEnrolment(ctx context.Context, token string, e Enrolment) 
 // link's user and ends all of that user's sessions (whoever held the lost
 // authenticator is signed out).
 func (s *Store) RedeemRecovery(ctx context.Context, token string, pk Passkey) (User, error) {
+	return s.RedeemRecoveryHash(ctx, HashToken(token), pk)
+}
+
+// RedeemRecoveryHash is RedeemRecovery by token hash.
+func (s *Store) RedeemRecoveryHash(ctx context.Context, tokenHash []byte, pk Passkey) (User, error) {
 	var u User
 	err := s.db.InTx(ctx, func(tx *db.Tx) error {
-		l, err := s.consumeLink(ctx, tx, token, LinkRecovery)
+		l, err := s.consumeLink(ctx, tx, tokenHash, LinkRecovery)
 		if err != nil {
 			return err
 		}

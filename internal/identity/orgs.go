@@ -158,8 +158,11 @@ func newWebAuthnID() []byte {
 }
 
 // insertUser creates a user row inside tx.
-func (s *Store) insertUser(ctx context.Context, tx *db.Tx, email, display string, admin bool, enrolled bool) (User, error) {
-	u := User{Email: email, DisplayName: display, WebAuthnID: newWebAuthnID(), Active: true, PlatformAdmin: admin, Created: s.Now()}
+func (s *Store) insertUser(ctx context.Context, tx *db.Tx, email, display string, admin bool, enrolled bool, handle []byte) (User, error) {
+	if len(handle) == 0 {
+		handle = newWebAuthnID()
+	}
+	u := User{Email: email, DisplayName: display, WebAuthnID: handle, Active: true, PlatformAdmin: admin, Created: s.Now()}
 	if enrolled {
 		u.Enrolled = u.Created
 	}

@@ -11,7 +11,7 @@ import (
 )
 
 const passkeyCols = `id, user_id, credential_id, public_key, attestation_type, aaguid, sign_count, transports,
-	attachment, user_verified, backup_eligible, backup_state, name, created_at, last_used_at`
+	attachment, user_verified, backup_eligible, backup_state, name, created_at, last_used_at, record`
 
 func scanPasskey(r interface{ Scan(...any) error }) (Passkey, error) {
 	var p Passkey
@@ -19,7 +19,7 @@ func scanPasskey(r interface{ Scan(...any) error }) (Passkey, error) {
 	var transports string
 	var used sql.NullInt64
 	if err := r.Scan(&p.ID, &p.UserID, &p.CredentialID, &p.PublicKey, &p.AttestationType, &p.AAGUID, &signCount, &transports,
-		&p.Attachment, &p.UserVerified, &p.BackupEligible, &p.BackupState, &p.Name, &created, &used); err != nil {
+		&p.Attachment, &p.UserVerified, &p.BackupEligible, &p.BackupState, &p.Name, &created, &used, &p.Record); err != nil {
 		return Passkey{}, err
 	}
 	p.SignCount = uint32(signCount)
@@ -49,10 +49,10 @@ func (s *Store) insertPasskey(ctx context.Context, tx *db.Tx, userID int64, p Pa
 		}
 	}
 	err = tx.QueryRow(ctx, `INSERT INTO passkeys (user_id, credential_id, public_key, attestation_type, aaguid, sign_count,
-		transports, attachment, user_verified, backup_eligible, backup_state, name, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		transports, attachment, user_verified, backup_eligible, backup_state, name, created_at, record)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		userID, p.CredentialID, p.PublicKey, p.AttestationType, p.AAGUID, int64(p.SignCount), strings.Join(p.Transports, ","),
-		p.Attachment, p.UserVerified, p.BackupEligible, p.BackupState, p.Name, micros(p.Created)).Scan(&p.ID)
+		p.Attachment, p.UserVerified, p.BackupEligible, p.BackupState, p.Name, micros(p.Created), p.Record).Scan(&p.ID)
 	if db.IsUniqueViolation(err) {
 		return Passkey{}, fmt.Errorf("passkey: %w", ErrConflict)
 	}
@@ -119,8 +119,11 @@ func (s *Store) UsePasskey(ctx context.Context, credID []byte, use PasskeyUse) (
 			return notFound(err, "passkey")
 		}
 		p.SignCount, p.BackupState, p.UserVerified, p.LastUsed = use.SignCount, use.BackupState, use.UserVerified, s.Now()
-		if _, err := tx.Exec(ctx, "UPDATE passkeys SET sign_count = ?, backup_state = ?, user_verified = ?, last_used_at = ? WHERE id = ?",
-			int64(p.SignCount), p.BackupState, p.UserVerified, micros(p.LastUsed), p.ID); err != nil {
+		if use.Record != nil {
+			p.Record = use.Record
+		}
+		if _, err := tx.Exec(ctx, "UPDATE passkeys SET sign_count = ?, backup_state = ?, user_verified = ?, last_used_at = ?, record = ? WHERE id = ?",
+			int64(p.SignCount), p.BackupState, p.UserVerified, micros(p.LastUsed), p.Record, p.ID); err != nil {
 			return fmt.Errorf("identity: use passkey: %w", err)
 		}
 		return s.audit(ctx, tx, audit.Entry{Action: "passkey.use", ObjectType: "passkey", ObjectID: idStr(p.ID),

@@ -58,7 +58,7 @@ func (s *Store) insertSession(ctx context.Context, tx *db.Tx, tok string, sess *
 	}
 	err := tx.QueryRow(ctx, `INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, expires_at, verified_at, ip, user_agent)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		hashToken(tok), sess.UserID, micros(sess.Created), micros(sess.LastSeen), micros(sess.Expires), micros(sess.Verified),
+		HashToken(tok), sess.UserID, micros(sess.Created), micros(sess.LastSeen), micros(sess.Expires), micros(sess.Verified),
 		sess.IP, sess.UserAgent).Scan(&sess.ID)
 	if err != nil {
 		return fmt.Errorf("identity: create session: %w", err)
@@ -74,6 +74,30 @@ func (s *Store) insertSession(ctx context.Context, tx *db.Tx, tok string, sess *
 // absolute expiry, or its user is deactivated. It refreshes the last-seen
 // time at most every Options.TouchEvery, so most requests only read.
 func (s *Store) Authenticate(ctx context.Context, token string) (Session, User, error) {
+	sess, u, err := s.Session(ctx, token)
+	if err != nil {
+		return sess, u, err
+	}
+	if s.Now().Sub(sess.LastSeen) >= s.opts.TouchEvery {
+		if err := s.TouchSession(ctx, sess.ID); err != nil {
+			return Session{}, User{}, err
+		}
+		sess.LastSeen = s.Now()
+	}
+	return sess, u, nil
+}
+
+// TouchSession records activity on a session now (not audited).
+func (s *Store) TouchSession(ctx context.Context, sessionID int64) error {
+	if _, err := s.db.Exec(ctx, "UPDATE sessions SET last_seen_at = ? WHERE id = ?", micros(s.Now()), sessionID); err != nil {
+		return fmt.Errorf("identity: touch session: %w", err)
+	}
+	return nil
+}
+
+// Session is Authenticate without the last-seen update, for callers that
+// throttle touches themselves.
+func (s *Store) Session(ctx context.Context, token string) (Session, User, error) {
 	if token == "" {
 		return Session{}, User{}, ErrSessionInvalid
 	}
@@ -84,7 +108,7 @@ func (s *Store) Authenticate(ctx context.Context, token string) (Session, User, 
 	var enrolled sql.NullInt64
 	vals := scanSessionInto(&sess, &u.ID, &email, &u.DisplayName, &u.WebAuthnID, &u.Active, &u.PlatformAdmin, &ucreated, &enrolled)
 	err := s.db.QueryRow(ctx, "SELECT "+sessionCols+", "+userCols+" FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?",
-		hashToken(token)).Scan(vals...)
+		HashToken(token)).Scan(vals...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Session{}, User{}, ErrSessionInvalid
 	}
@@ -99,12 +123,6 @@ func (s *Store) Authenticate(ctx context.Context, token string) (Session, User, 
 		// the ones never presented again.
 		s.db.Exec(ctx, "DELETE FROM sessions WHERE id = ?", sess.ID)
 		return Session{}, User{}, ErrSessionInvalid
-	}
-	if now.Sub(sess.LastSeen) >= s.opts.TouchEvery {
-		if _, err := s.db.Exec(ctx, "UPDATE sessions SET last_seen_at = ? WHERE id = ?", micros(now), sess.ID); err != nil {
-			return Session{}, User{}, fmt.Errorf("identity: touch session: %w", err)
-		}
-		sess.LastSeen = now
 	}
 	return sess, u, nil
 }
@@ -195,7 +213,7 @@ func (s *Store) RevokeSession(ctx context.Context, userID, sessionID int64) erro
 func (s *Store) EndSession(ctx context.Context, token string) error {
 	return s.db.InTx(ctx, func(tx *db.Tx) error {
 		var id, userID int64
-		err := tx.QueryRow(ctx, "SELECT id, user_id FROM sessions WHERE token_hash = ?", hashToken(token)).Scan(&id, &userID)
+		err := tx.QueryRow(ctx, "SELECT id, user_id FROM sessions WHERE token_hash = ?", HashToken(token)).Scan(&id, &userID)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil
 		}
@@ -206,6 +224,26 @@ func (s *Store) EndSession(ctx context.Context, token string) error {
 			return fmt.Errorf("identity: end session: %w", err)
 		}
 		return s.audit(ctx, tx, audit.Entry{Action: "session.end", ObjectType: "session", ObjectID: idStr(id),
+			ActorUserID: userID, Details: map[string]any{"user_id": userID}})
+	})
+}
+
+// EndSessionID ends a session by id (sign-out, renewal by the web shell).
+// An unknown id is not an error.
+func (s *Store) EndSessionID(ctx context.Context, sessionID int64) error {
+	return s.db.InTx(ctx, func(tx *db.Tx) error {
+		var userID int64
+		err := tx.QueryRow(ctx, "SELECT user_id FROM sessions WHERE id = ?", sessionID).Scan(&userID)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("identity: end session: %w", err)
+		}
+		if _, err := tx.Exec(ctx, "DELETE FROM sessions WHERE id = ?", sessionID); err != nil {
+			return fmt.Errorf("identity: end session: %w", err)
+		}
+		return s.audit(ctx, tx, audit.Entry{Action: "session.end", ObjectType: "session", ObjectID: idStr(sessionID),
 			ActorUserID: userID, Details: map[string]any{"user_id": userID}})
 	})
 }

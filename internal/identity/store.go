@@ -127,7 +127,9 @@ func newToken() string {
 	return base64.RawURLEncoding.EncodeToString(b[:])
 }
 
-func hashToken(tok string) []byte {
+// HashToken is how the store hashes link, session and API token secrets
+// (SHA-256): these carry at least 160 random bits, so a fast hash is enough.
+func HashToken(tok string) []byte {
 	h := sha256.Sum256([]byte(tok))
 	return h[:]
 }

@@ -141,11 +141,24 @@ func (s *Store) open(ctx context.Context, userID int64, box []byte) ([]byte, err
 func (s *Store) StartTOTP(ctx context.Context, userID int64) ([]byte, error) {
 	secret := make([]byte, 20)
 	randRead(secret)
-	box, err := s.seal(ctx, userID, secret)
-	if err != nil {
+	if err := s.SetPendingTOTP(ctx, userID, secret); err != nil {
 		return nil, err
 	}
-	err = s.db.InTx(ctx, func(tx *db.Tx) error {
+	return secret, nil
+}
+
+// SetPendingTOTP stores secret (encrypted) as the user's pending TOTP
+// secret, replacing an earlier pending one. It is refused with ErrConflict
+// while TOTP is enabled.
+func (s *Store) SetPendingTOTP(ctx context.Context, userID int64, secret []byte) error {
+	if len(secret) == 0 {
+		return fmt.Errorf("%w: empty TOTP secret", ErrInvalid)
+	}
+	box, err := s.seal(ctx, userID, secret)
+	if err != nil {
+		return err
+	}
+	return s.db.InTx(ctx, func(tx *db.Tx) error {
 		var enabled bool
 		err := tx.QueryRow(ctx, "SELECT enabled FROM totp WHERE user_id = ?", userID).Scan(&enabled)
 		switch {
@@ -165,10 +178,52 @@ func (s *Store) StartTOTP(ctx context.Context, userID int64) ([]byte, error) {
 		}
 		return s.audit(ctx, tx, audit.Entry{Action: "totp.start", ObjectType: "user", ObjectID: idStr(userID)})
 	})
-	if err != nil {
-		return nil, err
+}
+
+// TOTPSecret returns the user's stored TOTP secret (pending or enabled),
+// whether it is enabled, and the last accepted time step, for callers that
+// check codes themselves (then UseTOTPStep). ErrNotFound if there is none.
+func (s *Store) TOTPSecret(ctx context.Context, userID int64) (secret []byte, enabled bool, lastStep int64, err error) {
+	var box []byte
+	if err := s.db.QueryRow(ctx, "SELECT secret_enc, enabled, last_step FROM totp WHERE user_id = ?", userID).Scan(&box, &enabled, &lastStep); err != nil {
+		return nil, false, 0, notFound(err, "TOTP")
 	}
-	return secret, nil
+	secret, err = s.open(ctx, userID, box)
+	return secret, enabled, lastStep, err
+}
+
+// UseTOTPStep records that a code of time step was accepted. A step at or
+// before the last accepted one is refused with ErrTOTPReused; the
+// conditional UPDATE makes two racing uses of one code end with one
+// winner. enable confirms a pending secret (ErrTOTPNotEnabled when there is
+// none); without it TOTP must already be enabled.
+func (s *Store) UseTOTPStep(ctx context.Context, userID, step int64, enable bool) error {
+	return s.db.InTx(ctx, func(tx *db.Tx) error {
+		var enabled bool
+		err := tx.QueryRow(ctx, "SELECT enabled FROM totp WHERE user_id = ?", userID).Scan(&enabled)
+		if errors.Is(err, sql.ErrNoRows) || (err == nil && enabled == enable) {
+			return ErrTOTPNotEnabled
+		}
+		if err != nil {
+			return fmt.Errorf("identity: TOTP: %w", err)
+		}
+		q := "UPDATE totp SET last_step = ? WHERE user_id = ? AND last_step < ?"
+		args := []any{step, userID, step}
+		action := "totp.verify"
+		if enable {
+			q = "UPDATE totp SET last_step = ?, enabled = ?, enabled_at = ? WHERE user_id = ? AND last_step < ?"
+			args = []any{step, true, micros(s.Now()), userID, step}
+			action = "totp.enable"
+		}
+		r, err := tx.Exec(ctx, q, args...)
+		if err != nil {
+			return fmt.Errorf("identity: TOTP: %w", err)
+		}
+		if rowsAffected(r) != 1 {
+			return ErrTOTPReused
+		}
+		return s.audit(ctx, tx, audit.Entry{Action: action, ObjectType: "user", ObjectID: idStr(userID)})
+	})
 }
 
 // PendingTOTPSecret returns the secret of a TOTP enrolment that has not been
@@ -218,56 +273,29 @@ func (s *Store) VerifyTOTP(ctx context.Context, userID int64, code string) error
 }
 
 func (s *Store) checkTOTP(ctx context.Context, userID int64, code string, confirm bool) error {
-	var failure error
-	err := s.db.InTx(ctx, func(tx *db.Tx) error {
-		var box []byte
-		var enabled bool
-		var last int64
-		err := tx.QueryRow(ctx, "SELECT secret_enc, enabled, last_step FROM totp WHERE user_id = ?", userID).Scan(&box, &enabled, &last)
-		if errors.Is(err, sql.ErrNoRows) || (err == nil && enabled == confirm) {
-			return ErrTOTPNotEnabled
-		}
-		if err != nil {
-			return fmt.Errorf("identity: TOTP: %w", err)
-		}
-		secret, err := s.open(ctx, userID, box)
-		if err != nil {
-			return err
-		}
-		step := matchTOTP(secret, code, s.Now())
-		switch {
-		case step == 0:
-			failure = ErrTOTPInvalid
-			return failure
-		case step <= last:
-			failure = ErrTOTPReused
-			return failure
-		}
-		q := "UPDATE totp SET last_step = ? WHERE user_id = ? AND last_step < ?"
-		args := []any{step, userID, step}
-		action := "totp.verify"
-		if confirm {
-			q = "UPDATE totp SET last_step = ?, enabled = ?, enabled_at = ? WHERE user_id = ? AND last_step < ?"
-			args = []any{step, true, micros(s.Now()), userID, step}
-			action = "totp.enable"
-		}
-		r, err := tx.Exec(ctx, q, args...)
-		if err != nil {
-			return fmt.Errorf("identity: TOTP: %w", err)
-		}
-		if rowsAffected(r) != 1 {
-			failure = ErrTOTPReused
-			return failure
-		}
-		return s.audit(ctx, tx, audit.Entry{Action: action, ObjectType: "user", ObjectID: idStr(userID)})
-	})
-	if failure != nil {
+	secret, enabled, last, err := s.TOTPSecret(ctx, userID)
+	if errors.Is(err, ErrNotFound) || (err == nil && enabled == confirm) {
+		return ErrTOTPNotEnabled
+	}
+	if err != nil {
+		return err
+	}
+	step := matchTOTP(secret, code, s.Now())
+	switch {
+	case step == 0:
+		err = ErrTOTPInvalid
+	case step <= last:
+		err = ErrTOTPReused
+	default:
+		err = s.UseTOTPStep(ctx, userID, step, confirm)
+	}
+	if errors.Is(err, ErrTOTPInvalid) || errors.Is(err, ErrTOTPReused) {
 		action := "totp.fail"
-		if errors.Is(failure, ErrTOTPReused) {
+		if errors.Is(err, ErrTOTPReused) {
 			action = "totp.reuse"
 		}
 		if _, aerr := s.record(ctx, audit.Entry{Action: action, ObjectType: "user", ObjectID: idStr(userID)}); aerr != nil {
-			return errors.Join(failure, aerr)
+			return errors.Join(err, aerr)
 		}
 	}
 	return err
@@ -327,22 +355,37 @@ func newRecoveryCode() string {
 
 func hashRecoveryCode(userID int64, code string) []byte {
 	c := strings.ToLower(strings.NewReplacer("-", "", " ", "").Replace(strings.TrimSpace(code)))
-	return hashToken("dfslab-recovery:" + idStr(userID) + ":" + c)
+	return HashToken("dfslab-recovery:" + idStr(userID) + ":" + c)
 }
 
 // NewRecoveryCodes replaces the user's recovery codes with fresh ones and
 // returns them: the only time they exist in clear.
 func (s *Store) NewRecoveryCodes(ctx context.Context, userID int64) ([]string, error) {
 	codes := make([]string, RecoveryCodeCount)
-	err := s.db.InTx(ctx, func(tx *db.Tx) error {
+	hashes := make([][]byte, RecoveryCodeCount)
+	for i := range codes {
+		codes[i] = newRecoveryCode()
+		hashes[i] = hashRecoveryCode(userID, codes[i])
+	}
+	if err := s.ReplaceRecoveryCodeHashes(ctx, userID, hashes); err != nil {
+		return nil, err
+	}
+	return codes, nil
+}
+
+// ReplaceRecoveryCodeHashes replaces the user's recovery codes with the
+// given hashes, for callers that generate and hash codes themselves.
+func (s *Store) ReplaceRecoveryCodeHashes(ctx context.Context, userID int64, hashes [][]byte) error {
+	return s.db.InTx(ctx, func(tx *db.Tx) error {
 		if _, err := tx.Exec(ctx, "DELETE FROM recovery_codes WHERE user_id = ?", userID); err != nil {
 			return fmt.Errorf("identity: recovery codes: %w", err)
 		}
 		now := micros(s.Now())
-		for i := range codes {
-			codes[i] = newRecoveryCode()
-			if _, err := tx.Exec(ctx, "INSERT INTO recovery_codes (user_id, code_hash, created_at) VALUES (?, ?, ?)",
-				userID, hashRecoveryCode(userID, codes[i]), now); err != nil {
+		for _, h := range hashes {
+			if len(h) < 16 {
+				return fmt.Errorf("%w: recovery code hash too short", ErrInvalid)
+			}
+			if _, err := tx.Exec(ctx, "INSERT INTO recovery_codes (user_id, code_hash, created_at) VALUES (?, ?, ?)", userID, h, now); err != nil {
 				if isForeignKey(err) {
 					return fmt.Errorf("user %d: %w", userID, ErrNotFound)
 				}
@@ -350,21 +393,22 @@ func (s *Store) NewRecoveryCodes(ctx context.Context, userID int64) ([]string, e
 			}
 		}
 		return s.audit(ctx, tx, audit.Entry{Action: "recovery_codes.generate", ObjectType: "user", ObjectID: idStr(userID),
-			Details: map[string]any{"count": len(codes)}})
+			Details: map[string]any{"count": len(hashes)}})
 	})
-	if err != nil {
-		return nil, err
-	}
-	return codes, nil
 }
 
-// UseRecoveryCode spends one recovery code. A wrong or already used code
-// fails with ErrRecoveryInvalid (and is audited).
+// UseRecoveryCode spends one recovery code made by NewRecoveryCodes. A
+// wrong or already used code fails with ErrRecoveryInvalid (and is audited).
 func (s *Store) UseRecoveryCode(ctx context.Context, userID int64, code string) error {
+	return s.UseRecoveryCodeHash(ctx, userID, hashRecoveryCode(userID, code))
+}
+
+// UseRecoveryCodeHash spends the recovery code with this hash.
+func (s *Store) UseRecoveryCodeHash(ctx context.Context, userID int64, hash []byte) error {
 	bad := false
 	err := s.db.InTx(ctx, func(tx *db.Tx) error {
 		r, err := tx.Exec(ctx, "UPDATE recovery_codes SET used_at = ? WHERE user_id = ? AND code_hash = ? AND used_at IS NULL",
-			micros(s.Now()), userID, hashRecoveryCode(userID, code))
+			micros(s.Now()), userID, hash)
 		if err != nil {
 			return fmt.Errorf("identity: recovery code: %w", err)
 		}

@@ -202,6 +202,9 @@ type Passkey struct {
 	Name            string
 	Created         time.Time
 	LastUsed        time.Time // zero if never used to sign in
+	// Record is the WebAuthn library's whole credential record (opaque to
+	// this package), kept so that fields not mirrored above survive.
+	Record []byte
 }
 
 // PasskeyUse is what a successful assertion updates.
@@ -209,6 +212,7 @@ type PasskeyUse struct {
 	SignCount    uint32
 	BackupState  bool
 	UserVerified bool
+	Record       []byte // new credential record; nil keeps the stored one
 }
 
 // TOTPStatus is the TOTP state of a user (never the secret).

@@ -87,7 +87,8 @@ CREATE TABLE passkeys (
     backup_state     BOOLEAN NOT NULL DEFAULT FALSE,
     name             TEXT    NOT NULL DEFAULT '',
     created_at       BIGINT  NOT NULL,
-    last_used_at     BIGINT
+    last_used_at     BIGINT,
+    record           BLOB  -- the WebAuthn library's full credential record (JSON), so no field is lost
 );
 CREATE INDEX passkeys_user ON passkeys (user_id);
 
@@ -135,6 +136,7 @@ CREATE TABLE api_tokens (
     revoked_at   BIGINT
 );
 CREATE INDEX api_tokens_user ON api_tokens (user_id);
+CREATE UNIQUE INDEX api_tokens_prefix ON api_tokens (prefix);
 
 CREATE TABLE instance_keys (
     name       TEXT   PRIMARY KEY,
