@@ -1,0 +1,215 @@
+package dex
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"testing"
+
+	"github.com/dfslab/dfslab/internal/dex/dexbuild"
+)
+
+// sample is a small valid DEX used as the base of hostile mutations.
+func sample(t testing.TB) ([]byte, *File) {
+	t.Helper()
+	b := dexbuild.New()
+	b.Class("Lcom/app/I;").Implements("Ljava/lang/Runnable;")
+	c := b.Class("Lcom/app/C;").Field("f", "I", 0)
+	c.Method("m", "()V").CallStatic("Ljavax/crypto/Cipher;->getInstance(Ljava/lang/String;)Ljavax/crypto/Cipher;", dexbuild.Str("DES"))
+	c.Method("n", "()V").CallStatic("Lcom/x/Y;->f([B)V", dexbuild.Bytes([]byte{1, 2, 3}))
+	data := b.MustBytes()
+	f, err := Parse(data, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data, f
+}
+
+var le = binary.LittleEndian
+
+func TestHostileHeaders(t *testing.T) {
+	tests := []struct {
+		name   string
+		mutate func(d []byte, f *File) []byte
+		lim    *Limits
+		want   error
+	}{
+		{"empty", func(d []byte, f *File) []byte { return nil }, nil, ErrTruncated},
+		{"bad magic", func(d []byte, f *File) []byte { copy(d, "dey\n035\x00"); return d }, nil, ErrMagic},
+		{"version 036", func(d []byte, f *File) []byte { copy(d[4:], "036"); return d }, nil, ErrMagic},
+		{"version 099", func(d []byte, f *File) []byte { copy(d[4:], "099"); return d }, nil, ErrMagic},
+		{"big endian tag", func(d []byte, f *File) []byte { le.PutUint32(d[40:], 0x78563412); return d }, nil, ErrFormat},
+		{"truncated file", func(d []byte, f *File) []byte { return d[:len(d)/2] }, nil, ErrTruncated},
+		{"2^31 strings", func(d []byte, f *File) []byte { le.PutUint32(d[56:], 1<<31); return d }, nil, ErrOutOfRange},
+		{"string table wraps", func(d []byte, f *File) []byte {
+			le.PutUint32(d[56:], 0x40000000)
+			le.PutUint32(d[60:], 0xfffffff0)
+			return d
+		}, nil, ErrOutOfRange},
+		{"string table in header", func(d []byte, f *File) []byte { le.PutUint32(d[60:], 0x10); return d }, nil, ErrOutOfRange},
+		{"string limit", func(d []byte, f *File) []byte { return d }, &Limits{MaxStrings: 3}, ErrLimit},
+		{"file size limit", func(d []byte, f *File) []byte { return d }, &Limits{MaxFileSize: 100}, ErrLimit},
+		{"class limit", func(d []byte, f *File) []byte { return d }, &Limits{MaxClasses: 1}, ErrLimit},
+		{"string data outside", func(d []byte, f *File) []byte {
+			le.PutUint32(d[f.Header.Strings.Off:], uint32(len(d))+100)
+			return d
+		}, nil, ErrOutOfRange},
+		{"string without terminator", func(d []byte, f *File) []byte {
+			le.PutUint32(d[f.Header.Strings.Off:], uint32(len(d))-2)
+			d[len(d)-2], d[len(d)-1] = 1, 'x'
+			return d
+		}, nil, ErrTruncated},
+		{"overlong uleb128 length", func(d []byte, f *File) []byte {
+			le.PutUint32(d[f.Header.Strings.Off:], uint32(len(d))-5)
+			copy(d[len(d)-5:], []byte{0xff, 0xff, 0xff, 0xff, 0xff})
+			return d
+		}, nil, ErrTruncated},
+		{"type names missing string", func(d []byte, f *File) []byte {
+			le.PutUint32(d[f.Header.Types.Off:], 0xfffffff)
+			return d
+		}, nil, ErrOutOfRange},
+		{"method names missing proto", func(d []byte, f *File) []byte {
+			le.PutUint16(d[f.Header.Methods.Off+2:], 0xffff)
+			return d
+		}, nil, ErrOutOfRange},
+		{"interfaces outside", func(d []byte, f *File) []byte {
+			for i := range f.Classes() {
+				le.PutUint32(d[f.Header.ClassDefs.Off+32*uint32(i)+12:], 0xfffffff0)
+			}
+			return d
+		}, nil, ErrOutOfRange},
+		{"type list claims 2^31 entries", func(d []byte, f *File) []byte {
+			for i := range f.Classes() {
+				if off := le.Uint32(d[f.Header.ClassDefs.Off+32*uint32(i)+12:]); off != 0 {
+					le.PutUint32(d[off:], 1<<31)
+				}
+			}
+			return d
+		}, nil, ErrTruncated},
+		{"superclass out of range", func(d []byte, f *File) []byte {
+			le.PutUint32(d[f.Header.ClassDefs.Off+8:], 0xfffe)
+			return d
+		}, nil, ErrOutOfRange},
+		{"map list claims 2^30 items", func(d []byte, f *File) []byte {
+			le.PutUint32(d[f.Header.MapOff:], 1<<30)
+			return d
+		}, nil, ErrTruncated},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d, f := sample(t)
+			d = tt.mutate(d, f)
+			_, err := Parse(d, tt.lim)
+			if err == nil {
+				t.Fatal("Parse succeeded")
+			}
+			if !errors.Is(err, tt.want) || !errors.Is(err, ErrFormat) {
+				t.Fatalf("error %q does not match %v and ErrFormat", err, tt.want)
+			}
+			var fe *FormatError
+			if !errors.As(err, &fe) || fe.Section == "" {
+				t.Errorf("error %v is not a located *FormatError", err)
+			}
+		})
+	}
+}
+
+func TestHostileClassDataAndCode(t *testing.T) {
+	// Each mutation leaves the tables valid and breaks class data or code,
+	// which is read lazily; the analysis must report it and carry on.
+	tests := []struct {
+		name   string
+		mutate func(d []byte, f *File, codeM, codeN uint32)
+		want   error
+	}{
+		{"class data claims 2^28 methods", func(d []byte, f *File, _, _ uint32) {
+			c, _ := f.Class("Lcom/app/C;")
+			copy(d[c.dataOff:], []byte{0, 0, 0x80, 0x80, 0x80, 0x80, 0x01})
+		}, ErrLimit},
+		{"code item with 2^31 units", func(d []byte, f *File, m, _ uint32) {
+			le.PutUint32(d[m+12:], 1<<31)
+		}, ErrLimit},
+		{"code item past the end", func(d []byte, f *File, m, _ uint32) {
+			le.PutUint32(d[m+12:], 1<<20)
+		}, ErrTruncated},
+		{"fill-array-data payload outside the code", func(d []byte, f *File, _, n uint32) {
+			// Method n: const/4, new-array, fill-array-data at unit 3.
+			le.PutUint32(d[n+16+2*4:], 0x7ffffff0)
+		}, ErrOutOfRange},
+		{"fill-array-data payload too large", func(d []byte, f *File, _, n uint32) {
+			off := int32(le.Uint32(d[n+16+2*4:]))
+			p := n + 16 + 2*(3+uint32(off))
+			le.PutUint32(d[p+4:], 0xffffffff) // element count
+		}, ErrTruncated},
+		{"invoke of a method beyond the table", func(d []byte, f *File, m, _ uint32) {
+			le.PutUint16(d[m+16+2*3:], 0xfff0) // const-string (2 units), then invoke's method index
+		}, ErrOutOfRange},
+		{"const-string beyond the table", func(d []byte, f *File, m, _ uint32) {
+			le.PutUint16(d[m+16+2:], 0xfff0)
+		}, ErrOutOfRange},
+		{"instruction cut by the end of code", func(d []byte, f *File, m, _ uint32) {
+			le.PutUint32(d[m+12:], 4) // const-string + first 2 units of the invoke
+		}, ErrTruncated},
+		{"invoke with seven registers in a 35c", func(d []byte, f *File, m, _ uint32) {
+			d[m+16+4+1] = 0x70
+		}, ErrFormat},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d, f := sample(t)
+			c, _ := f.Class("Lcom/app/C;")
+			cd, err := f.ClassData(c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var codeM, codeN uint32
+			for _, em := range cd.VirtualMethods {
+				switch f.Method(em.Method).Name {
+				case "m":
+					codeM = em.CodeOff
+				case "n":
+					codeN = em.CodeOff
+				}
+			}
+			tt.mutate(d, f, codeM, codeN)
+			f2, err := Parse(d, nil)
+			if err != nil {
+				t.Fatalf("Parse: %v (the mutation should only hit lazily read data)", err)
+			}
+			x, err := NewProgram(f2).Analyze(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			errs := x.Errors()
+			if len(errs) == 0 {
+				t.Fatal("no analysis error reported")
+			}
+			if !errors.Is(errs[0], tt.want) || !errors.Is(errs[0], ErrFormat) {
+				t.Errorf("error %q does not match %v", errs[0], tt.want)
+			}
+		})
+	}
+}
+
+func TestCyclicHierarchyTerminates(t *testing.T) {
+	// A extends B in one file and B extends A in another: the writer
+	// cannot produce a cycle within one file, but multidex can.
+	one, two := dexbuild.New(), dexbuild.New()
+	one.Class("Lcyc/A;").Extends("Lcyc/B;").Implements("Lcyc/IA;").Method("f", "()V")
+	one.Class("Lcyc/IA;").Implements("Lcyc/IB;")
+	two.Class("Lcyc/B;").Extends("Lcyc/A;").Method("g", "()V").CallVirtual("Lcyc/B;->h()V", dexbuild.Reg(0))
+	two.Class("Lcyc/IB;").Implements("Lcyc/IA;")
+	p := mustProgram(t, one, two)
+	if p.IsSubclassOf("Lcyc/A;", "Ljava/lang/Object;") {
+		t.Error("a cycle must not reach java.lang.Object")
+	}
+	if !p.IsSubclassOf("Lcyc/A;", "Lcyc/IB;") {
+		t.Error("A implements IA which extends IB")
+	}
+	if r := p.Resolve(MethodRef{"Lcyc/B;", "f", "()V"}); r.Class != "Lcyc/A;" {
+		t.Errorf("Resolve through a cycle = %v", r)
+	}
+	if _, err := p.Analyze(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
