@@ -476,7 +476,10 @@ func TestEveryWriteIsAudited(t *testing.T) {
 			{"user.platform_admin", func() error { return f.s.SetPlatformAdmin(f.ctx, u.ID, true) }},
 			{"passkey.add", func() error { _, err := f.s.AddPasskey(f.ctx, u.ID, f.passkey()); return err }},
 			{"recovery_codes.generate", func() error { _, err := f.s.NewRecoveryCodes(f.ctx, u.ID); return err }},
-			{"session.create", func() error { _, _, err := f.s.CreateSession(f.ctx, u.ID, identity.SessionMeta{}, "passkey"); return err }},
+			{"session.create", func() error {
+				_, _, err := f.s.CreateSession(f.ctx, u.ID, identity.SessionMeta{}, "passkey")
+				return err
+			}},
 			{"session.revoke_all", func() error { _, err := f.s.RevokeAllSessions(f.ctx, u.ID, 0); return err }},
 			{"api_token.create", func() error {
 				_, _, err := f.s.CreateAPIToken(f.ctx, u.ID, "t", identity.ScopeRead, f.clock.Now().Add(time.Hour))
