@@ -45,7 +45,7 @@ func constBytes(mc *methodCtx, a apk.Value) bool {
 // secretContext reports whether a method or class name suggests it makes
 // secrets (tokens, OTPs, keys, PINs, salts, nonces).
 func secretContext(mc *methodCtx) bool {
-	return containsFold(mc.method.Name+" "+mc.class.Name, "token", "otp", "password", "passwd", "secret", "nonce", "salt", "pin", "session", "crypt", "key", "iv")
+	return containsFold(mc.method.Name+" "+mc.class.Name, "token", "otp", "password", "passwd", "secret", "nonce", "salt", "session", "crypt", "key")
 }
 
 func cryptoRules() []*rule {

@@ -43,13 +43,27 @@ type App struct {
 	XML     map[string]*axml.Element
 	// Files are added verbatim (assets/…, res/raw/…, lib/<abi>/x.so).
 	Files map[string][]byte
+	// Extra entries are written after Files, in order, as given: they may
+	// repeat names or carry odd names and flags (zip structure tests).
+	Extra []Entry
 	// Dex, when set, adds classes to classes.dex; Dex2 to classes2.dex.
 	Dex, Dex2 func(b *dexbuild.Builder)
 	// Sign selects the signature; nil means v2+v3 with a fresh EC key.
 	Sign *Signature
+	// Prefix is written before the first entry with the offsets adjusted,
+	// as a Janus-style polyglot does. Only for unsigned apps.
+	Prefix []byte
 	// Mutate changes the signed (or unsigned) bytes last, e.g. to break
 	// a signature or prepend data.
 	Mutate func([]byte) []byte
+}
+
+// Entry is a raw zip entry.
+type Entry struct {
+	Name    string
+	Data    []byte
+	Flags   uint16
+	Deflate bool
 }
 
 // Signature selects schemes and the key that signs.
@@ -206,9 +220,15 @@ func (a *App) Build() ([]byte, error) {
 		files[name] = d
 	}
 
-	out, err := zipFiles(files)
+	out, err := zipFiles(files, a.Extra, len(a.Prefix))
 	if err != nil {
 		return nil, err
+	}
+	if len(a.Prefix) > 0 {
+		if a.Sign == nil || !a.Sign.None {
+			return nil, fmt.Errorf("apktest: Prefix needs an unsigned app")
+		}
+		out = append(slices.Clone(a.Prefix), out...)
 	}
 	if out, err = a.sign(out); err != nil {
 		return nil, err
@@ -250,9 +270,10 @@ func merge(base, extra []axml.Attr) []axml.Attr {
 	return out
 }
 
-func zipFiles(files map[string][]byte) ([]byte, error) {
+func zipFiles(files map[string][]byte, extra []Entry, offset int) ([]byte, error) {
 	var buf bytes.Buffer
 	zw := zip.NewWriter(&buf)
+	zw.SetOffset(int64(offset))
 	names := slices.Sorted(maps.Keys(files))
 	// Android expects the manifest early; put it first as aapt does.
 	slices.SortStableFunc(names, func(x, y string) int {
@@ -260,7 +281,7 @@ func zipFiles(files map[string][]byte) ([]byte, error) {
 	})
 	for _, n := range names {
 		method := zip.Deflate
-		if n == "resources.arsc" || strings.HasSuffix(n, ".so") {
+		if n == "resources.arsc" || strings.HasSuffix(n, ".so") || strings.HasSuffix(n, ".bin") {
 			method = zip.Store // as Android requires for mmap
 		}
 		w, err := zw.CreateHeader(&zip.FileHeader{Name: n, Method: method, Modified: time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)})
@@ -268,6 +289,19 @@ func zipFiles(files map[string][]byte) ([]byte, error) {
 			return nil, err
 		}
 		if _, err := w.Write(files[n]); err != nil {
+			return nil, err
+		}
+	}
+	for _, e := range extra {
+		method := zip.Store
+		if e.Deflate {
+			method = zip.Deflate
+		}
+		w, err := zw.CreateHeader(&zip.FileHeader{Name: e.Name, Method: method, Flags: e.Flags})
+		if err != nil {
+			return nil, err
+		}
+		if _, err := w.Write(e.Data); err != nil {
 			return nil, err
 		}
 	}

@@ -77,3 +77,32 @@ func TestRoundTrip(t *testing.T) {
 		t.Errorf("string resource not among texts: %+v", app.Texts)
 	}
 }
+
+// TestELF checks that generated libraries carry exactly the hardening
+// properties asked for.
+func TestELF(t *testing.T) {
+	hard := ELF{RELRO: "full", Imports: []string{"__stack_chk_fail", "__memcpy_chk"}, Rodata: []string{"hello native world"}}
+	weak := ELF{Exec: true, ExecStack: true, RPath: "/data/local/tmp", Imports: []string{"strcpy", "system"}, Symtab: true}
+	a := &App{Files: map[string][]byte{"lib/arm64-v8a/libhard.so": hard.Bytes(), "lib/arm64-v8a/libweak.so": weak.Bytes()}}
+	data, err := a.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	app, err := apk.OpenReader(context.Background(), bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(app.Native) != 2 {
+		t.Fatalf("native = %+v, warnings %q", app.Native, app.Warnings)
+	}
+	h, w := app.Native[0], app.Native[1]
+	if !h.PIE || !h.NX || !h.Canary || !h.Fortify || h.RELRO != "full" || !h.Stripped || h.RPath != "" || len(h.Dangerous) != 0 || h.Arch != "arm64-v8a" {
+		t.Errorf("hardened lib = %+v", h)
+	}
+	if len(h.Strings) != 1 || h.Strings[0] != "hello native world" {
+		t.Errorf("strings = %q", h.Strings)
+	}
+	if w.PIE || w.NX || w.Canary || w.Fortify || w.RELRO != "none" || w.Stripped || w.RPath != "/data/local/tmp" || len(w.Dangerous) != 2 {
+		t.Errorf("weak lib = %+v", w)
+	}
+}
