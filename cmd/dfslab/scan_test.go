@@ -13,8 +13,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/santhosh-tekuri/jsonschema/v6"
+
 	"github.com/dfslab/dfslab/internal/appscan"
 	"github.com/dfslab/dfslab/internal/appscan/report"
+	"github.com/dfslab/dfslab/internal/testenv"
 )
 
 // fakeScanner stands in for the engine: each test "app" is a JSON-encoded
@@ -448,4 +451,80 @@ func TestRulesDocUpToDate(t *testing.T) {
 	if string(committed) != fresh {
 		t.Error("docs/rules.md is stale; regenerate it with: go run ./cmd/dfslab scan --list-rules --format markdown > docs/rules.md")
 	}
+}
+
+// TestScanAndroguardCorpus runs the real engine over Debian's androguard
+// examples: every app file must end in the report, as a result or as an
+// error, and the SARIF rendering of real results must match the schema.
+func TestScanAndroguardCorpus(t *testing.T) {
+	dir := testenv.AndroguardDir(t)
+	if testing.Short() {
+		t.Skip("scans about 330 files")
+	}
+	sch := compileSARIFSchema(t) // before Chdir: it looks for go.mod upwards
+	t.Chdir(t.TempDir())         // no stray .dfslab-ignore.yaml
+	out := filepath.Join(t.TempDir(), "corpus.json")
+	code, _, stderr := runCmd(t, defaultScanDeps(), "-j", "2", "--format", "json", "-o", out, dir)
+	if code != 0 && code != 2 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	data, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := decodeReport(t, string(data))
+	files, _ := expandPaths([]string{dir})
+	if got := len(d.Results) + len(d.Errors); got != len(files) || len(d.Results) == 0 {
+		t.Errorf("%d results + %d errors for %d files", len(d.Results), len(d.Errors), len(files))
+	}
+	if (code == 2) != (len(d.Errors) > 0) {
+		t.Errorf("exit %d with %d errors", code, len(d.Errors))
+	}
+	for _, e := range d.Errors {
+		if e.Error == "" || strings.Contains(e.Error, "internal error") {
+			t.Errorf("%s: unclear error or engine panic: %q", e.Path, e.Error)
+		}
+	}
+	var sarif bytes.Buffer
+	d.Rules = appscan.Rules()
+	if err := report.WriteSARIF(&sarif, &d); err != nil {
+		t.Fatal(err)
+	}
+	inst, err := jsonschema.UnmarshalJSON(&sarif)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sch.Validate(inst); err != nil {
+		t.Errorf("SARIF of the corpus does not match the schema: %v", err)
+	}
+}
+
+// compileSARIFSchema loads ../shared/schemas/sarif-schema-2.1.0.json next
+// to the repository root.
+func compileSARIFSchema(t *testing.T) *jsonschema.Schema {
+	t.Helper()
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := wd
+	for {
+		if _, err := os.Stat(filepath.Join(root, "go.mod")); err == nil {
+			break
+		}
+		if filepath.Dir(root) == root {
+			t.Fatal("no go.mod above the package directory")
+		}
+		root = filepath.Dir(root)
+	}
+	p := filepath.Join(root, "..", "shared", "schemas", "sarif-schema-2.1.0.json")
+	if _, err := os.Stat(p); err != nil {
+		testenv.Missing(t, "the SARIF 2.1.0 schema at ../shared/schemas/sarif-schema-2.1.0.json")
+	}
+	c := jsonschema.NewCompiler()
+	sch, err := c.Compile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sch
 }

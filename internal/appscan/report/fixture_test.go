@@ -114,6 +114,11 @@ func fixtureResults() []*appscan.Result {
 		Score:    78,
 		Duration: 90 * time.Millisecond,
 	}
+	// One rule matching many methods: text and Markdown summarise it.
+	for _, m := range []string{"a()V", "b()V", "c()V", "d()V"} {
+		agent.Findings = append(agent.Findings, finding("DFS-CODE-012", appscan.Low, "Logging calls", "writes to logcat",
+			appscan.Location{File: "classes.dex", Class: "com.example.agent.Net", Method: m}, `android.util.Log.d("net", <concatenated string>)`))
+	}
 	return []*appscan.Result{wallet, agent}
 }
 

@@ -15,6 +15,26 @@ import (
 // collapsed details; a pull-request comment must stay short.
 const topFindings = 10
 
+// mdPerRule is how many locations of one rule a Markdown row lists.
+const mdPerRule = 3
+
+// groupByRule splits findings into one group per rule, the group of the
+// most severe finding first; findings keep the sortedFindings order.
+func groupByRule(fs []appscan.Finding) [][]appscan.Finding {
+	var groups [][]appscan.Finding
+	idx := map[string]int{}
+	for _, f := range sortedFindings(fs) {
+		i, ok := idx[f.RuleID]
+		if !ok {
+			i = len(groups)
+			idx[f.RuleID] = i
+			groups = append(groups, nil)
+		}
+		groups[i] = append(groups[i], f)
+	}
+	return groups
+}
+
 // severityIcon gives Markdown readers a colour cue that survives any
 // renderer (GitHub, GitLab, Gitea render emoji; plain text still reads).
 func severityIcon(s appscan.Severity) string {
@@ -88,24 +108,25 @@ func WriteMarkdown(w io.Writer, d *Document) error {
 		p("Compared with the baseline: **%d new**, %d unchanged, **%d fixed**.\n\n", b.New, b.Unchanged, len(b.Fixed))
 	}
 
+	// Top findings: one row per app and rule, most severe first; stable,
+	// so apps keep input order within a severity.
 	type row struct {
 		r *appscan.Result
-		f appscan.Finding
+		g []appscan.Finding
 	}
 	var all []row
 	for _, r := range d.Results {
 		if r == nil {
 			continue
 		}
-		for _, f := range sortedFindings(r.Findings) {
-			all = append(all, row{r, f})
+		for _, g := range groupByRule(r.Findings) {
+			all = append(all, row{r, g})
 		}
 	}
-	// Most severe across apps; stable, so apps keep input order within a severity.
 	var top []row
 	for _, sev := range severitiesDesc {
 		for _, x := range all {
-			if x.f.Severity == sev && len(top) < topFindings {
+			if x.g[0].Severity == sev && len(top) < topFindings {
 				top = append(top, x)
 			}
 		}
@@ -115,10 +136,11 @@ func WriteMarkdown(w io.Writer, d *Document) error {
 		if len(all) <= topFindings {
 			title = "Findings"
 		}
-		p("### %s\n\n| | Rule | Finding | App | Location |\n|---|---|---|---|---|\n", title)
+		p("### %s\n\n| | Rule | Finding | App | Count | First location |\n|---|---|---|---|---:|---|\n", title)
 		for _, x := range top {
-			p("| %s | %s | %s | %s | %s |\n", severityIcon(x.f.Severity), x.f.RuleID, mdEscape(x.f.Title),
-				mdEscape(appName(x.r)), mdEscape(where(x.f.Location)))
+			f := x.g[0]
+			p("| %s | %s | %s | %s | %d | %s |\n", severityIcon(f.Severity), f.RuleID, mdEscape(f.Title),
+				mdEscape(appName(x.r)), len(x.g), mdEscape(where(f.Location)))
 		}
 		p("\n")
 	}
@@ -139,14 +161,26 @@ func WriteMarkdown(w io.Writer, d *Document) error {
 		}
 		p(".\n\n")
 		if len(r.Findings) > 0 {
-			p("| Severity | Rule | Finding | Location | Evidence | Remediation |\n|---|---|---|---|---|---|\n")
-			for _, f := range sortedFindings(r.Findings) {
+			// One row per rule keeps a comment within the size limits of
+			// code-review tools even when a rule matches hundreds of methods.
+			p("| Severity | Rule | Finding | Count | Where | Evidence | Remediation |\n|---|---|---|---:|---|---|---|\n")
+			for _, g := range groupByRule(r.Findings) {
+				f := g[0]
 				msg := f.Title
 				if f.Message != "" && f.Message != f.Title {
 					msg += ": " + f.Message
 				}
-				p("| %s %s | %s | %s | %s | %s | %s |\n", severityIcon(f.Severity), f.Severity, f.RuleID,
-					mdEscape(msg), mdEscape(where(f.Location)), mdCode(f.Evidence), mdCell(rules.meta(f).Remediation))
+				var locs []string
+				for _, x := range g[:min(len(g), mdPerRule)] {
+					if w := where(x.Location); w != "" {
+						locs = append(locs, mdEscape(w))
+					}
+				}
+				if len(g) > mdPerRule {
+					locs = append(locs, fmt.Sprintf("and %d more", len(g)-mdPerRule))
+				}
+				p("| %s %s | %s | %s | %d | %s | %s | %s |\n", severityIcon(f.Severity), f.Severity, f.RuleID,
+					mdEscape(msg), len(g), strings.Join(locs, "<br>"), mdCode(f.Evidence), mdCell(rules.meta(f).Remediation))
 			}
 			p("\n")
 		}

@@ -204,9 +204,9 @@ func TestSARIFContent(t *testing.T) {
 			t.Errorf("rule %s lacks security-severity, help or name: %+v", r.ID, r)
 		}
 	}
-	// 6 findings in the wallet (5 + 1 suppressed) and 2 in the agent.
-	if len(run.Results) != 8 {
-		t.Fatalf("%d results, want 8", len(run.Results))
+	// 6 findings in the wallet (5 + 1 suppressed) and 6 in the agent.
+	if len(run.Results) != 12 {
+		t.Fatalf("%d results, want 12", len(run.Results))
 	}
 	fps := map[string]bool{}
 	var debuggable, suppressed int
@@ -294,7 +294,7 @@ func TestJSONRoundTrip(t *testing.T) {
 		t.Fatalf("baseline cannot read our own JSON report: %v", err)
 	}
 	s := b.Apply(fixtureResults())
-	if s.New != 0 || s.Unchanged != 7 || len(s.Fixed) != 0 {
+	if s.New != 0 || s.Unchanged != 11 || len(s.Fixed) != 0 {
 		t.Errorf("same results against their own report: %+v, want all unchanged", s)
 	}
 }
@@ -302,11 +302,11 @@ func TestJSONRoundTrip(t *testing.T) {
 func TestSummary(t *testing.T) {
 	d := fixtureDoc()
 	d.Finalize()
-	want := Summary{Apps: 2, Findings: 7, Critical: 1, High: 3, Medium: 1, Low: 1, Info: 1}
+	want := Summary{Apps: 2, Findings: 11, Critical: 1, High: 3, Medium: 1, Low: 5, Info: 1}
 	if d.Summary != want {
 		t.Errorf("summary %+v, want %+v", d.Summary, want)
 	}
-	for sev, n := range map[appscan.Severity]int{appscan.Critical: 1, appscan.High: 4, appscan.Medium: 5, appscan.Low: 6, appscan.Info: 7} {
+	for sev, n := range map[appscan.Severity]int{appscan.Critical: 1, appscan.High: 4, appscan.Medium: 5, appscan.Low: 10, appscan.Info: 11} {
 		if got := d.AtOrAbove(sev); got != n {
 			t.Errorf("AtOrAbove(%s) = %d, want %d", sev, got, n)
 		}
@@ -373,6 +373,9 @@ func TestTextColour(t *testing.T) {
 	if !strings.Contains(plain, `\x1b[2J`) {
 		t.Error("the control character should be shown escaped")
 	}
+	if strings.Count(plain, "Logging calls") != 3 || !strings.Contains(plain, "… and 1 more DFS-CODE-012 finding(s)") {
+		t.Error("text should show three findings of a rule and count the rest")
+	}
 	// Most severe first within an app.
 	if strings.Index(plain, "Trust-all TrustManager") > strings.Index(plain, "ECB mode") {
 		t.Error("findings not sorted by severity")
@@ -394,6 +397,9 @@ func TestMarkdownTables(t *testing.T) {
 		} else if n != cols {
 			t.Errorf("table row has %d separators, header %d: %s", n, cols, line)
 		}
+	}
+	if !strings.Contains(md, "| DFS-CODE-012 | Logging calls: writes to logcat | 4 |") || !strings.Contains(md, "and 1 more") {
+		t.Error("markdown should give one row per rule with its count")
 	}
 	for _, want := range []string{"| 🟥 critical | 1 |", "**3 new**", "<details>", "&lt;script&gt;", "Fixed since the baseline (1)", "expired"} {
 		if !strings.Contains(md, want) {

@@ -23,6 +23,10 @@ const (
 	ansiBgRed  = "\x1b[41;97m"
 )
 
+// textPerRule is how many findings of one rule the text format shows per
+// app before summarising the rest.
+const textPerRule = 3
+
 type textWriter struct {
 	w     *bufio.Writer
 	color bool
@@ -130,7 +134,18 @@ func (t *textWriter) result(r *appscan.Result) {
 	if len(r.Findings) == 0 {
 		t.printf("  %s\n", t.style(ansiGreen, "no findings"))
 	}
+	total := map[string]int{}
+	for _, f := range r.Findings {
+		total[f.RuleID]++
+	}
+	shown := map[string]int{}
 	for _, f := range sortedFindings(r.Findings) {
+		// A rule like "logging calls" can match hundreds of methods; the
+		// terminal shows a few of each and counts the rest.
+		shown[f.RuleID]++
+		if shown[f.RuleID] > textPerRule {
+			continue
+		}
 		t.printf("  %s %s  %s\n", t.sev(f.Severity), t.style(ansiBold, oneLine(f.Title)), t.style(ansiDim, f.RuleID))
 		if loc := where(f.Location); loc != "" {
 			t.printf("           at %s\n", oneLine(loc))
@@ -140,6 +155,9 @@ func (t *textWriter) result(r *appscan.Result) {
 		}
 		if f.Evidence != "" {
 			t.printf("           evidence: %s\n", oneLine(f.Evidence))
+		}
+		if more := total[f.RuleID] - textPerRule; shown[f.RuleID] == textPerRule && more > 0 {
+			t.printf("           %s\n", t.style(ansiDim, fmt.Sprintf("… and %d more %s finding(s); all are in --format json, html and sarif", more, f.RuleID)))
 		}
 	}
 	if len(r.Controls) > 0 {
