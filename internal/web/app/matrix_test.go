@@ -111,7 +111,6 @@ var shellMatrix = map[string]entry{
 	// Audit log (auditpages).
 	"GET /audit":            {access: platformOnly, ok: 200},
 	"GET /orgs/{org}/audit": adminUp(200),
-
 }
 
 // authnMatrix covers the authentication module's routes (internal/authn):
