@@ -284,7 +284,7 @@ func scan(rows *sql.Rows) (Entry, error) {
 const (
 	Altered = "altered" // the entry's content no longer matches its hash
 	Missing = "missing" // one or more entries before this one were removed
-	Broken  = "broken"  // the entry does not point at its predecessor's hash
+	Broken  = "broken"  // the entry was rewritten with a recomputed hash: its successor no longer points at it
 )
 
 // VerifyError names the first entry where the chain breaks.
@@ -302,7 +302,7 @@ func (e *VerifyError) Error() string {
 		}
 		return fmt.Sprintf("audit log: entry %d was removed", e.Seq)
 	case Broken:
-		return fmt.Sprintf("audit log: entry %d does not chain to entry %d: the hash of entry %d was rewritten or entry %d replaced", e.Seq, e.Seq-1, e.Seq-1, e.Seq)
+		return fmt.Sprintf("audit log: entry %d was altered and its hash recomputed (entry %d no longer chains to it)", e.Seq, e.Seq+1)
 	}
 	return fmt.Sprintf("audit log: entry %d was altered (its hash no longer matches its content)", e.Seq)
 }
@@ -343,7 +343,10 @@ func Verify(ctx context.Context, d *db.DB) (Report, error) {
 			case hashEntry(&e) != e.Hash:
 				verr = &VerifyError{Seq: e.Seq, Kind: Altered}
 			case e.PrevHash != prevHash:
-				verr = &VerifyError{Seq: e.Seq, Kind: Broken}
+				// e is intact but does not point at its predecessor: the
+				// predecessor was rewritten with a recomputed hash (or e was
+				// replaced wholesale, which breaks e+1 in turn).
+				verr = &VerifyError{Seq: e.Seq - 1, Kind: Broken}
 			}
 			if verr != nil {
 				break
