@@ -97,7 +97,7 @@ func cryptoRules() []*rule {
 					emit(mc.hit("constant key material", c.Class+".<init>(constant bytes)"))
 				}
 			}},
-		callRule(meta("DFS-CRYPTO-007", Medium, med, "MD5 hash",
+		callRule(meta("DFS-CRYPTO-007", Medium, med, "MD5 hash in use",
 			"MD5 is broken for collision resistance and must not protect integrity, passwords or signatures.",
 			"Use SHA-256 or better; for passwords, a slow KDF (PBKDF2, scrypt, Argon2).",
 			mp("MASVS-CRYPTO-1", 328, "M5", "M10", "T5.1")), "MD5 digest",
@@ -106,7 +106,7 @@ func cryptoRules() []*rule {
 				return a.Kind == apk.ValueString && strings.EqualFold(a.Str, "MD5")
 			},
 			"java.security.MessageDigest.getInstance"),
-		callRule(meta("DFS-CRYPTO-008", Medium, med, "SHA-1 hash",
+		callRule(meta("DFS-CRYPTO-008", Medium, med, "SHA-1 hash in use",
 			"SHA-1 has practical collisions and must not protect integrity or signatures.",
 			"Use SHA-256 or better.",
 			mp("MASVS-CRYPTO-1", 328, "M5", "M10", "T5.1")), "SHA-1 digest",

@@ -372,7 +372,7 @@ func manifestRules() []*rule {
 					}
 				}
 			}},
-		{RuleMeta: meta("DFS-MAN-032", Medium, high, "Sends SMS",
+		{RuleMeta: meta("DFS-MAN-032", Medium, high, "Can send SMS messages",
 			"SEND_SMS lets the app send text messages silently, including to premium numbers or SMS-based payment short codes.",
 			"Use an SMS intent so the user sends the message, and remove SEND_SMS.",
 			mp("MASVS-PLATFORM-1", 250, "M1", "M6", "T1.4")),

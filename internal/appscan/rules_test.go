@@ -262,7 +262,7 @@ func ruleCases() []ruleCase {
 				if !short {
 					n = "PaymentScreen" + n
 				}
-				b.Class("Lcom/example/app/" + n + ";").Method("run", "()V").ReturnVoid()
+				b.Class("Lcom/example/app/"+n+";").Method("run", "()V").ReturnVoid()
 			}
 		}}
 	}
@@ -412,17 +412,28 @@ func ruleCases() []ruleCase {
 		{"DFS-SECRET-019", str("whsec_" + mixed(32)), str("whsec_")},
 
 		{"DFS-SIGN-001", signed(apktest.Signature{None: true}), &app{}},
-		{"DFS-SIGN-002", key(func(k *apktest.Signature) { k.Key.Subject = pkix.Name{CommonName: "Android Debug", Organization: []string{"Android"}} }), &app{}},
+		{"DFS-SIGN-002", key(func(k *apktest.Signature) {
+			k.Key.Subject = pkix.Name{CommonName: "Android Debug", Organization: []string{"Android"}}
+		}), &app{}},
 		{"DFS-SIGN-003", with(signed(apktest.Signature{V1: true}), func(a *app) { a.MinSDK = 21; a.TargetSDK = 28 }),
 			with(signed(apktest.Signature{V1: true, V2: true}), func(a *app) { a.MinSDK = 21; a.TargetSDK = 28 })},
 		{"DFS-SIGN-004", key(rsa1024), &app{}},
 		{"DFS-SIGN-005", key(func(k *apktest.Signature) { k.Key.CertSignatureAlgorithm = x509.ECDSAWithSHA1 }), &app{}},
-		{"DFS-SIGN-006", key(func(k *apktest.Signature) { k.Key.NotBefore = now.AddDate(-3, 0, 0); k.Key.NotAfter = now.AddDate(-1, 0, 0) }), &app{}},
-		{"DFS-SIGN-007", key(func(k *apktest.Signature) { k.Key.NotBefore = now.Add(-time.Hour); k.Key.NotAfter = now.AddDate(30, 0, 0) }), &app{}},
+		{"DFS-SIGN-006", key(func(k *apktest.Signature) {
+			k.Key.NotBefore = now.AddDate(-3, 0, 0)
+			k.Key.NotAfter = now.AddDate(-1, 0, 0)
+		}), &app{}},
+		{"DFS-SIGN-007", key(func(k *apktest.Signature) {
+			k.Key.NotBefore = now.Add(-time.Hour)
+			k.Key.NotAfter = now.AddDate(30, 0, 0)
+		}), &app{}},
 		{"DFS-SIGN-008", &app{Files: map[string][]byte{"res/raw/blob.bin": []byte("PAYLOAD-A")}, Mutate: func(b []byte) []byte {
 			return bytes.Replace(b, []byte("PAYLOAD-A"), []byte("PAYLOAD-B"), 1)
 		}}, &app{Files: map[string][]byte{"res/raw/blob.bin": []byte("PAYLOAD-A")}}},
-		{"DFS-SIGN-009", key(func(k *apktest.Signature) { k.Key.NotBefore = now.Add(48 * time.Hour); k.Key.NotAfter = now.Add(96 * time.Hour) }), &app{}},
+		{"DFS-SIGN-009", key(func(k *apktest.Signature) {
+			k.Key.NotBefore = now.Add(48 * time.Hour)
+			k.Key.NotAfter = now.Add(96 * time.Hour)
+		}), &app{}},
 		{"DFS-SIGN-010", with(signed(apktest.Signature{V1: true}), func(a *app) { a.TargetSDK = 30 }), with(signed(apktest.Signature{V1: true, V2: true}), func(a *app) { a.TargetSDK = 30 })},
 
 		{"DFS-NATIVE-001", lib(func(e *apktest.ELF) { e.Exec = true }), lib(func(*apktest.ELF) {})},
