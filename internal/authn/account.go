@@ -166,24 +166,26 @@ func (s *Service) totpSetup(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, "account", err)
 		return
 	}
-	key, err := NewTOTPKey(s.cfg.SiteName, acc.Email)
+	if acc.TOTPEnabled {
+		http.Redirect(w, r, "/account/totp", http.StatusSeeOther)
+		return
+	}
+	secret, err := s.cfg.Store.StartTOTP(r.Context(), s.meta(r), uid)
 	if err != nil {
-		s.fail(w, r, "totp key", err)
+		s.fail(w, r, "start TOTP", err)
 		return
 	}
-	if err := s.cfg.Store.SetPendingTOTP(r.Context(), s.meta(r), uid, key.Secret()); err != nil {
-		s.fail(w, r, "totp pending", err)
-		return
-	}
-	s.renderTOTPConfirm(w, r, http.StatusOK, key.URL(), key.Secret(), "")
+	s.renderTOTPConfirm(w, r, http.StatusOK, acc, secret, "")
 }
 
-func (s *Service) renderTOTPConfirm(w http.ResponseWriter, r *http.Request, status int, otpURL, secret, msg string) {
-	svg, err := QRSVG(otpURL)
+func (s *Service) renderTOTPConfirm(w http.ResponseWriter, r *http.Request, status int, acc Account, secret, msg string) {
+	svg, err := QRSVG(TOTPURL(s.cfg.SiteName, acc.Email, secret))
 	if err != nil {
 		s.fail(w, r, "qr", err)
 		return
 	}
+	// The page carries the secret: keep it out of every cache.
+	w.Header().Set("Cache-Control", "no-store")
 	s.render(w, r, status, "Set up an authenticator app", "totp_setup", map[string]any{
 		"QR": svg, "Secret": groupSecret(secret), "Error": msg,
 	})
@@ -207,7 +209,7 @@ func (s *Service) totpConfirm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	m := s.meta(r)
-	key := accountKey("totp", uid)
+	key := accountKey("user", uid)
 	if s.limited(w, r, key) {
 		return
 	}
@@ -215,18 +217,17 @@ func (s *Service) totpConfirm(w http.ResponseWriter, r *http.Request) {
 	if status != http.StatusOK {
 		s.failure(r, key)
 		s.audit(r, m, "authn.totp.enable.failure", "user", fmt.Sprint(uid), map[string]any{"reason": reason})
-		secret, _, err := s.cfg.Store.TOTPSecret(r.Context(), uid)
-		if err != nil || secret == "" {
+		secret, err := s.cfg.Store.PendingTOTP(r.Context(), uid)
+		if err != nil {
 			http.Redirect(w, r, "/account/totp", http.StatusSeeOther)
 			return
 		}
-		acc, _ := s.cfg.Store.Account(r.Context(), uid)
-		k, err := NewTOTPKeyFromSecret(s.cfg.SiteName, acc.Email, secret)
+		acc, err := s.cfg.Store.Account(r.Context(), uid)
 		if err != nil {
-			s.fail(w, r, "totp key", err)
+			s.fail(w, r, "account", err)
 			return
 		}
-		s.renderTOTPConfirm(w, r, status, k, secret, "That code was not accepted. Check the clock of your device and try the next code.")
+		s.renderTOTPConfirm(w, r, status, acc, secret, "That code was not accepted. Check the clock of your device and try the next code.")
 		return
 	}
 	s.success(r, key)
@@ -273,7 +274,7 @@ func (s *Service) recoveryCodesCreate(w http.ResponseWriter, r *http.Request) {
 	if !ok || !s.requireStepUp(w, r, "/account/recovery-codes") {
 		return
 	}
-	codes, hashes := NewRecoveryCodes()
+	codes, hashes := NewRecoveryCodes(uid)
 	if err := s.cfg.Store.ReplaceRecoveryCodes(r.Context(), s.meta(r), uid, hashes); err != nil {
 		s.fail(w, r, "recovery codes", err)
 		return
@@ -292,7 +293,7 @@ func (s *Service) recoverPage(w http.ResponseWriter, r *http.Request) {
 func (s *Service) recoverWithCode(w http.ResponseWriter, r *http.Request) {
 	m := s.meta(r)
 	email := strings.TrimSpace(r.PostFormValue("email"))
-	key := accountKey("recover", strings.ToLower(email))
+	key := accountKey("email", strings.ToLower(email))
 	if s.limited(w, r, key) {
 		return
 	}
@@ -314,7 +315,15 @@ func (s *Service) recoverWithCode(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	m.ActorID = acc.ID
-	if err := s.cfg.Store.UseRecoveryCode(r.Context(), m, acc.ID, HashRecoveryCode(r.PostFormValue("code"))); err != nil {
+	if acc.TOTPEnabled {
+		// With an authenticator app set up, a recovery code alone is one
+		// factor; the app's code makes the recovery two-factor again.
+		if status, reason := s.checkTOTP(r.Context(), m, acc.ID, r.PostFormValue("totp"), false); status != http.StatusOK {
+			refuse(reason, acc.ID)
+			return
+		}
+	}
+	if err := s.cfg.Store.UseRecoveryCode(r.Context(), m, acc.ID, HashRecoveryCode(acc.ID, r.PostFormValue("code"))); err != nil {
 		refuse("wrong or used recovery code", acc.ID)
 		return
 	}
@@ -414,11 +423,7 @@ func (s *Service) createToken(w http.ResponseWriter, r *http.Request) {
 		s.renderTokens(w, r, uid, http.StatusBadRequest, "", "Please choose a lifetime between 1 and 366 days.")
 		return
 	}
-	token, prefix, hash := NewAPIToken()
-	now := s.now()
-	_, err = s.cfg.Store.CreateToken(r.Context(), s.meta(r), Token{
-		UserID: uid, Name: name, Prefix: prefix, Scope: scope, CreatedAt: now, ExpiresAt: now.Add(life),
-	}, hash)
+	token, _, err := s.cfg.Store.CreateToken(r.Context(), s.meta(r), uid, name, scope, s.now().Add(life))
 	if err != nil {
 		s.fail(w, r, "create token", err)
 		return

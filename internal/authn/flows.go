@@ -171,7 +171,7 @@ func (s *Service) signInTOTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	m.ActorID = c.UserID
-	key := accountKey("totp", c.UserID)
+	key := accountKey("user", c.UserID)
 	if s.limited(w, r, key) {
 		_ = s.putCeremony(w, r, c) // a delay, not the end of the attempt
 		return
@@ -206,22 +206,18 @@ const maxTOTPAttempts = 5
 
 // checkTOTP verifies a code and consumes its time step. It returns 200, or
 // 401 with the reason for the audit log.
-func (s *Service) checkTOTP(ctx context.Context, m Meta, userID int64, code string, enable bool) (int, string) {
-	secret, _, err := s.cfg.Store.TOTPSecret(ctx, userID)
-	if err != nil || secret == "" {
-		return http.StatusUnauthorized, "no TOTP secret"
-	}
-	step, err := MatchTOTP(secret, code, s.now())
-	if err != nil {
+func (s *Service) checkTOTP(ctx context.Context, m Meta, userID int64, code string, confirm bool) (int, string) {
+	err := s.cfg.Store.VerifyTOTP(ctx, m, userID, strings.TrimSpace(code), confirm)
+	switch {
+	case err == nil:
+		return http.StatusOK, ""
+	case errors.Is(err, ErrTOTPReused):
+		return http.StatusUnauthorized, "TOTP code reused (time step already used)"
+	case errors.Is(err, ErrTOTPWrong), errors.Is(err, ErrNotFound):
 		return http.StatusUnauthorized, "wrong TOTP code"
 	}
-	if err := s.cfg.Store.UseTOTPStep(ctx, m, userID, step, enable); err != nil {
-		if errors.Is(err, ErrTOTPReused) {
-			return http.StatusUnauthorized, "TOTP code reused (time step already used)"
-		}
-		return http.StatusInternalServerError, err.Error()
-	}
-	return http.StatusOK, ""
+	s.log.ErrorContext(ctx, "verify TOTP", "err", err)
+	return http.StatusInternalServerError, "TOTP check failed"
 }
 
 // ---- enrolment and recovery links ----
@@ -586,7 +582,7 @@ func (s *Service) stepUpTOTP(w http.ResponseWriter, r *http.Request) {
 	}
 	m := s.meta(r)
 	next := safeNext(r.PostFormValue("next"), "/account")
-	key := accountKey("totp", p.User.ID)
+	key := accountKey("user", p.User.ID)
 	if s.limited(w, r, key) {
 		return
 	}

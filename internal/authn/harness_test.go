@@ -65,8 +65,8 @@ func (l *fakeLimiter) Success(_ *http.Request, key string) {
 // testShell stands in for the web shell: a bare layout, plain error
 // pages and sessions kept in the memStore behind a "sess" cookie.
 type testShell struct {
-	store *memStore
-	clock *fakeClock
+	t *testing.T
+	b backend
 }
 
 func (s *testShell) RenderPage(w http.ResponseWriter, r *http.Request, status int, title string, body template.HTML) {
@@ -81,9 +81,9 @@ func (s *testShell) Error(w http.ResponseWriter, r *http.Request, status int) {
 
 func (s *testShell) StartSession(w http.ResponseWriter, r *http.Request, uid int64) error {
 	if c, err := r.Cookie("sess"); err == nil {
-		s.store.endSession(c.Value)
+		s.b.endSession(c.Value)
 	}
-	http.SetCookie(w, &http.Cookie{Name: "sess", Value: s.store.startSession(uid, s.clock.Now()), Path: "/", HttpOnly: true, Secure: true})
+	http.SetCookie(w, &http.Cookie{Name: "sess", Value: s.b.startSession(s.t, uid), Path: "/", HttpOnly: true, Secure: true})
 	return nil
 }
 
@@ -92,12 +92,12 @@ func (s *testShell) MarkVerified(r *http.Request) error {
 	if p == nil || p.Session == nil {
 		return ErrNotFound
 	}
-	return s.store.markVerified(p.Session.ID, s.clock.Now())
+	return s.b.markVerified(p.Session.ID)
 }
 
 func (s *testShell) EndSession(w http.ResponseWriter, r *http.Request) error {
 	if c, err := r.Cookie("sess"); err == nil {
-		s.store.endSession(c.Value)
+		s.b.endSession(c.Value)
 	}
 	http.SetCookie(w, &http.Cookie{Name: "sess", Path: "/", MaxAge: -1})
 	return nil
@@ -105,23 +105,37 @@ func (s *testShell) EndSession(w http.ResponseWriter, r *http.Request) error {
 
 type harness struct {
 	t       *testing.T
-	store   *memStore
+	b       backend
+	st      Store
 	clock   *fakeClock
 	limiter *fakeLimiter
 	svc     *Service
 	srv     *httptest.Server
 }
 
-func newHarness(t *testing.T) *harness {
+// eachBackend runs fn once per backend; newH makes a fresh harness
+// (with its own database) each time it is called.
+func eachBackend(t *testing.T, fn func(t *testing.T, newH func(t *testing.T) *harness)) {
+	for _, be := range backends {
+		t.Run(be.name, func(t *testing.T) {
+			fn(t, func(t *testing.T) *harness {
+				t.Helper()
+				clock := &fakeClock{t: time.Now()}
+				return newHarness(t, be.new(t, clock), clock)
+			})
+		})
+	}
+}
+
+func newHarness(t *testing.T, b backend, clock *fakeClock) *harness {
 	t.Helper()
 	h := &harness{
-		t: t, store: newMemStore(),
-		clock:   &fakeClock{t: time.Now()},
+		t: t, b: b, st: b.store(), clock: clock,
 		limiter: &fakeLimiter{blocked: map[string]bool{}, failures: map[string]int{}},
 	}
 	svc, err := New(Config{
-		BaseURL: testBaseURL, Store: h.store, Shell: &testShell{store: h.store, clock: h.clock},
-		Limiter: h.limiter, Now: h.clock.Now,
+		BaseURL: testBaseURL, Store: h.st, Shell: &testShell{t: t, b: b},
+		Limiter: h.limiter, Now: clock.Now,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -142,8 +156,8 @@ func newHarness(t *testing.T) *harness {
 func (h *harness) wrap(rt web.Route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if c, err := r.Cookie("sess"); err == nil {
-			if sess, ok := h.store.sessionByCookie(c.Value); ok {
-				acc, err := h.store.Account(r.Context(), sess.UserID)
+			if sess, ok := h.b.sessionByCookie(c.Value); ok {
+				acc, err := h.st.Account(r.Context(), sess.UserID)
 				if err == nil {
 					p := &web.Principal{
 						User:    web.User{ID: acc.ID, Email: acc.Email, DisplayName: acc.DisplayName},
@@ -161,10 +175,13 @@ func (h *harness) wrap(rt web.Route) http.Handler {
 	})
 }
 
-// auditCount counts audit entries with action since index from.
+// auditSince returns the audit entries with action recorded after the
+// first from entries.
+func (h *harness) auditN() int { return len(h.b.audits(h.t)) }
+
 func (h *harness) auditSince(from int, action string) []memAudit {
 	var out []memAudit
-	for _, a := range h.store.audits()[from:] {
+	for _, a := range h.b.audits(h.t)[from:] {
 		if a.Action == action {
 			out = append(out, a)
 		}

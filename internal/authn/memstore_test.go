@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/go-webauthn/webauthn/webauthn"
+	"github.com/pquerna/otp"
+	"github.com/pquerna/otp/totp"
 )
 
 // memStore is an in-memory Store for handler tests. It keeps the rules
@@ -18,6 +20,7 @@ import (
 // the handler tests exercise them end to end.
 type memStore struct {
 	mu       sync.Mutex
+	now      func() time.Time
 	nextID   int64
 	accounts map[int64]*Account
 	passkeys map[int64][]Passkey
@@ -54,8 +57,8 @@ type memAudit struct {
 	AuditEvent
 }
 
-func newMemStore() *memStore {
-	return &memStore{
+func newMemStore(now func() time.Time) *memStore {
+	return &memStore{now: now,
 		accounts: map[int64]*Account{}, passkeys: map[int64][]Passkey{}, links: map[string]*memLink{},
 		totp: map[int64]*memTOTP{}, codes: map[int64][][]byte{}, sessions: map[string]*memSession{},
 		tokens: map[int64]*memToken{},
@@ -200,7 +203,7 @@ func (s *memStore) PeekLink(_ context.Context, h []byte) (Link, error) {
 	if !ok {
 		return Link{}, ErrNotFound
 	}
-	if l.used || time.Now().After(l.ExpiresAt) {
+	if l.used || s.now().After(l.ExpiresAt) {
 		return Link{}, ErrLinkUsed
 	}
 	return l.Link, nil
@@ -211,7 +214,7 @@ func (s *memStore) consume(h []byte, kinds ...LinkKind) (*memLink, error) {
 	if !ok {
 		return nil, ErrNotFound
 	}
-	if l.used || time.Now().After(l.ExpiresAt) {
+	if l.used || s.now().After(l.ExpiresAt) {
 		return nil, ErrLinkUsed
 	}
 	for _, k := range kinds {
@@ -257,36 +260,55 @@ func (s *memStore) CompleteRecovery(_ context.Context, m Meta, h []byte, p Passk
 	return l.UserID, nil
 }
 
-func (s *memStore) TOTPSecret(_ context.Context, uid int64) (string, int64, error) {
+func (s *memStore) StartTOTP(_ context.Context, m Meta, uid int64) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	t := s.totp[uid]
-	if t == nil {
-		return "", 0, ErrNotFound
-	}
-	return t.secret, t.lastStep, nil
-}
-
-func (s *memStore) SetPendingTOTP(_ context.Context, m Meta, uid int64, secret string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	secret := strings.ToUpper(randomCode(32))
+	secret = strings.Map(func(r rune) rune { // base32 alphabet only
+		if r >= '0' && r <= '9' {
+			return 'A' + (r - '0')
+		}
+		return r
+	}, secret)
 	s.totp[uid] = &memTOTP{secret: secret}
 	s.accounts[uid].TOTPEnabled = false
-	return nil
+	return secret, nil
 }
 
-func (s *memStore) UseTOTPStep(_ context.Context, m Meta, uid int64, step int64, enable bool) error {
+func (s *memStore) PendingTOTP(_ context.Context, uid int64) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t := s.totp[uid]
-	if t == nil {
+	if t == nil || s.accounts[uid].TOTPEnabled {
+		return "", ErrNotFound
+	}
+	return t.secret, nil
+}
+
+func (s *memStore) VerifyTOTP(_ context.Context, m Meta, uid int64, code string, confirm bool) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.totp[uid]
+	if t == nil || s.accounts[uid].TOTPEnabled == confirm {
 		return ErrNotFound
 	}
-	if step <= t.lastStep {
+	step := int64(0)
+	now := s.now().Unix() / 30
+	for _, st := range []int64{now - 1, now, now + 1} {
+		if totpCodeAt(t.secret, st) == code {
+			step = st
+		}
+	}
+	switch {
+	case step == 0:
+		s.log(m, "totp.fail", "user", fmt.Sprint(uid), nil)
+		return ErrTOTPWrong
+	case step <= t.lastStep:
+		s.log(m, "totp.reuse", "user", fmt.Sprint(uid), nil)
 		return ErrTOTPReused
 	}
 	t.lastStep = step
-	if enable {
+	if confirm {
 		s.accounts[uid].TOTPEnabled = true
 		s.log(m, "totp.enable", "user", fmt.Sprint(uid), nil)
 	}
@@ -399,13 +421,35 @@ func (s *memStore) markVerified(id string, at time.Time) error {
 	return ErrNotFound
 }
 
-func (s *memStore) CreateToken(_ context.Context, m Meta, t Token, h []byte) (Token, error) {
+func (s *memStore) CreateToken(_ context.Context, m Meta, uid int64, name string, scope TokenScope, expires time.Time) (string, Token, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	t.ID = s.id()
-	s.tokens[t.ID] = &memToken{Token: t, hash: h}
+	tok := "dfs_" + randomCode(8) + "_" + randomCode(32)
+	t := Token{ID: s.id(), UserID: uid, Name: name, Prefix: tok[:12], Scope: scope, CreatedAt: s.now(), ExpiresAt: expires}
+	h := sha256.Sum256([]byte(tok))
+	s.tokens[t.ID] = &memToken{Token: t, hash: h[:]}
 	s.log(m, "api_token.create", "api_token", fmt.Sprint(t.ID), nil)
-	return t, nil
+	return tok, t, nil
+}
+
+func (s *memStore) AuthenticateToken(ctx context.Context, tok string) (Token, Account, error) {
+	h := sha256.Sum256([]byte(tok))
+	s.mu.Lock()
+	var found *memToken
+	for _, t := range s.tokens {
+		if bytes.Equal(t.hash, h[:]) {
+			found = t
+		}
+	}
+	s.mu.Unlock()
+	if found == nil || found.Revoked || !s.now().Before(found.ExpiresAt) {
+		return Token{}, Account{}, ErrTokenInvalid
+	}
+	acc, err := s.Account(ctx, found.UserID)
+	if err != nil || !acc.Active {
+		return Token{}, Account{}, ErrTokenInvalid
+	}
+	return found.Token, acc, nil
 }
 
 func (s *memStore) Tokens(_ context.Context, uid int64) ([]Token, error) {
@@ -432,29 +476,20 @@ func (s *memStore) RevokeToken(_ context.Context, m Meta, uid, id int64) error {
 	return nil
 }
 
-func (s *memStore) TokenByPrefix(_ context.Context, prefix string) (Token, []byte, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, t := range s.tokens {
-		if t.Prefix == prefix {
-			return t.Token, t.hash, nil
-		}
-	}
-	return Token{}, nil, ErrNotFound
-}
-
-func (s *memStore) TokenUsed(_ context.Context, id int64, at time.Time) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if t, ok := s.tokens[id]; ok {
-		t.LastUsedAt = at
-	}
-	return nil
-}
-
 func (s *memStore) Audit(_ context.Context, m Meta, e AuditEvent) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.audit = append(s.audit, memAudit{m, e})
 	return nil
+}
+
+// totpCodeAt is RFC 6238 with SHA-1, 6 digits, 30 s steps, from the
+// otp library, so the fake store checks codes the way apps make them.
+func totpCodeAt(secret string, step int64) string {
+	c, err := totp.GenerateCodeCustom(secret, time.Unix(step*30, 0).UTC(),
+		totp.ValidateOpts{Period: 30, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
+	if err != nil {
+		panic(err)
+	}
+	return c
 }

@@ -15,10 +15,15 @@ var (
 	ErrLinkUsed = errors.New("authn: link already used or expired")
 	// ErrLastSignInMethod refuses removing the only way left to sign in.
 	ErrLastSignInMethod = errors.New("authn: last sign-in method")
+	// ErrTOTPWrong refuses a wrong TOTP code.
+	ErrTOTPWrong = errors.New("authn: wrong TOTP code")
 	// ErrTOTPReused refuses a TOTP code of a time step used before.
 	ErrTOTPReused = errors.New("authn: TOTP time step already used")
 	// ErrTOTPRequired refuses turning TOTP off where the organisation requires it.
 	ErrTOTPRequired = errors.New("authn: organisation requires TOTP")
+	// ErrTokenInvalid refuses an unknown, expired or revoked API token, or
+	// one of a deactivated user.
+	ErrTokenInvalid = errors.New("authn: invalid API token")
 )
 
 // Account is the subset of a user that authentication needs.
@@ -29,7 +34,8 @@ type Account struct {
 	Active      bool
 	// Handle is the WebAuthn user handle: random, opaque, never the
 	// e-mail address, because authenticators may show or sync it.
-	Handle []byte
+	Handle        []byte
+	PlatformAdmin bool
 	// TOTPEnabled is true once a TOTP secret was confirmed.
 	TOTPEnabled bool
 	// TOTPRequired is true when one of the user's organisations requires
@@ -151,30 +157,34 @@ type Store interface {
 	// CompleteRecovery consumes a recovery link and adds a new passkey.
 	CompleteRecovery(ctx context.Context, m Meta, tokenHash []byte, p Passkey) (int64, error)
 
-	// TOTPSecret returns the (pending or enabled) secret and the last
-	// time step used.
-	TOTPSecret(ctx context.Context, userID int64) (secret string, lastStep int64, err error)
-	SetPendingTOTP(ctx context.Context, m Meta, userID int64, secret string) error
-	// UseTOTPStep records step as used, or returns ErrTOTPReused when a
-	// step at or after it was used before. enable turns TOTP on
-	// (confirmation of enrolment).
-	UseTOTPStep(ctx context.Context, m Meta, userID int64, step int64, enable bool) error
+	// StartTOTP stores a new pending TOTP secret and returns it (base32)
+	// for the QR code; TOTP stays off until confirmed.
+	StartTOTP(ctx context.Context, m Meta, userID int64) (secret string, err error)
+	// PendingTOTP returns the pending (unconfirmed) secret, never an
+	// enabled one.
+	PendingTOTP(ctx context.Context, userID int64) (secret string, err error)
+	// VerifyTOTP checks code against the enabled secret, or against the
+	// pending one and enables it when confirm is true. It returns
+	// ErrTOTPWrong, or ErrTOTPReused for a time step used before (also
+	// when two requests race), and audits failures.
+	VerifyTOTP(ctx context.Context, m Meta, userID int64, code string, confirm bool) error
 	DisableTOTP(ctx context.Context, m Meta, userID int64) error
 
 	ReplaceRecoveryCodes(ctx context.Context, m Meta, userID int64, hashes [][]byte) error
 	RecoveryCodesLeft(ctx context.Context, userID int64) (int, error)
-	// UseRecoveryCode consumes one code of the user, or ErrNotFound.
+	// UseRecoveryCode consumes one unused code of the user with this hash
+	// (HashRecoveryCode), or returns ErrNotFound.
 	UseRecoveryCode(ctx context.Context, m Meta, userID int64, hash []byte) error
 
 	Sessions(ctx context.Context, userID int64) ([]Session, error)
 	RevokeSession(ctx context.Context, m Meta, userID int64, sessionID string) error
 
-	CreateToken(ctx context.Context, m Meta, t Token, hash []byte) (Token, error)
+	// CreateToken issues an API token and returns it in clear, once.
+	CreateToken(ctx context.Context, m Meta, userID int64, name string, scope TokenScope, expires time.Time) (string, Token, error)
 	Tokens(ctx context.Context, userID int64) ([]Token, error)
 	RevokeToken(ctx context.Context, m Meta, userID, tokenID int64) error
-	// TokenByPrefix returns the token and its stored hash.
-	TokenByPrefix(ctx context.Context, prefix string) (Token, []byte, error)
-	TokenUsed(ctx context.Context, tokenID int64, at time.Time) error
+	// AuthenticateToken resolves a bearer token, or ErrTokenInvalid.
+	AuthenticateToken(ctx context.Context, token string) (Token, Account, error)
 
 	Audit(ctx context.Context, m Meta, e AuditEvent) error
 }
