@@ -1,0 +1,147 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+func TestServeBaseURL(t *testing.T) {
+	cases := []struct {
+		addr, base, cert, key string
+		want                  string // "" means an error is expected
+	}{
+		{addr: "127.0.0.1:8080", want: "http://localhost:8080"},
+		{addr: "[::1]:9000", want: "http://localhost:9000"},
+		{addr: "localhost:8080", base: "http://localhost:8080/", want: "http://localhost:8080"},
+		{addr: "127.0.0.1:8443", cert: "c.pem", key: "k.pem", want: "https://localhost:8443"},
+		// Behind a TLS proxy: any address, https base URL.
+		{addr: "0.0.0.0:8080", base: "https://dfslab.example.org", want: "https://dfslab.example.org"},
+		{addr: "0.0.0.0:8443", base: "https://lab.example.org:8443", cert: "c.pem", key: "k.pem", want: "https://lab.example.org:8443"},
+		// Plain HTTP beyond loopback would send session cookies in clear.
+		{addr: "0.0.0.0:8080"},
+		{addr: "0.0.0.0:8080", base: "http://dfslab.example.org"},
+		{addr: "127.0.0.1:8080", base: "http://dfslab.example.org"},
+		// Malformed combinations.
+		{addr: "127.0.0.1:8080", cert: "c.pem"},
+		{addr: "127.0.0.1:8080", base: "ftp://localhost"},
+		{addr: "127.0.0.1:8080", base: "https://example.org/sub/path"},
+		{addr: "no-port"},
+	}
+	for _, c := range cases {
+		got, err := serveBaseURL(serveConfig{addr: c.addr, baseURL: c.base, tlsCert: c.cert, tlsKey: c.key})
+		if c.want == "" {
+			if err == nil {
+				t.Errorf("%+v: accepted as %q, want an error", c, got)
+			}
+			continue
+		}
+		if err != nil || got != c.want {
+			t.Errorf("%+v: %q, %v; want %q", c, got, err, c.want)
+		}
+	}
+}
+
+func TestServeFlagsHaveEnvTwins(t *testing.T) {
+	t.Setenv("DFSLAB_ADDR", "127.0.0.1:9999")
+	t.Setenv("DFSLAB_LOG_FORMAT", "json")
+	t.Setenv("DFSLAB_TRUST_PROXY", "true")
+	var c serveConfig
+	fs := flag.NewFlagSet("t", flag.ContinueOnError)
+	serveFlags(fs, &c)
+	if err := fs.Parse([]string{"--log-format", "text"}); err != nil {
+		t.Fatal(err)
+	}
+	if c.addr != "127.0.0.1:9999" || !c.trustProxy {
+		t.Errorf("environment not applied: %+v", c)
+	}
+	if c.logFormat != "text" {
+		t.Errorf("flag did not win over the environment: %q", c.logFormat)
+	}
+	// Every flag names its environment twin in its usage.
+	fs.VisitAll(func(f *flag.Flag) {
+		twin := "DFSLAB_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		if !strings.Contains(f.Usage, twin) {
+			t.Errorf("flag --%s does not document %s", f.Name, twin)
+		}
+	})
+}
+
+func TestServeRejectsBadFlags(t *testing.T) {
+	for _, args := range [][]string{
+		{"--log-format", "xml"},
+		{"--addr", "0.0.0.0:8080"},
+		{"extra"},
+	} {
+		var out, errb bytes.Buffer
+		if code := runServe(context.Background(), args, &out, &errb); code != 2 {
+			t.Errorf("%v: exit %d, want 2 (stderr %q)", args, code, errb.String())
+		}
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the server goroutine and the test.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
+func (s *syncBuffer) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+func TestServeStartsPrintsEnrolmentLinkAndShutsDown(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out, errb syncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- runServe(ctx, []string{"--addr", addr, "--db", filepath.Join(t.TempDir(), "serve.db"), "--log-format", "json"}, &out, &errb)
+	}()
+	var resp *http.Response
+	for i := 0; i < 100; i++ {
+		resp, err = http.Get("http://" + addr + "/readyz")
+		if err == nil {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatalf("server did not come up: %v\n%s", err, errb.String())
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("/readyz: %d", resp.StatusCode)
+	}
+	_, port, _ := net.SplitHostPort(addr)
+	if want := "http://localhost:" + port + "/enrol/"; !strings.Contains(out.String(), want) {
+		t.Fatalf("no first-run enrolment link %s… on stdout:\n%s", want, out.String())
+	}
+	if strings.Contains(errb.String(), "/enrol/") {
+		t.Fatal("the enrolment link leaked into the log")
+	}
+	cancel()
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Fatalf("exit %d after shutdown:\n%s", code, errb.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("server did not shut down")
+	}
+	if !strings.Contains(errb.String(), `"msg":"stopped"`) {
+		t.Errorf("no JSON shutdown log line:\n%s", errb.String())
+	}
+}
