@@ -33,10 +33,10 @@ func (k ValueKind) String() string {
 // the other), which is the right trade-off for spotting constants that
 // reach sensitive calls.
 type Value struct {
-	Kind ValueKind
-	Int  int64
 	Str  string
+	Int  int64
 	Ref  uint32 // method index (Result) or field index (FieldValue) in the same File
+	Kind ValueKind
 }
 
 // Bytes returns the bytes a value is known to hold: the payload of a

@@ -4,6 +4,7 @@ import (
 	"context"
 	"iter"
 	"runtime"
+	"slices"
 	"sync"
 )
 
@@ -18,8 +19,7 @@ type Program struct {
 	fw      map[string]*frameworkClass
 
 	declOnce sync.Once
-	declared map[MethodRef]struct{} // methods defined by app classes
-	names    map[targetKey]struct{} // the same, by class and name only
+	defined  [][]bool // [file][method_ids index]: defined by an app class
 }
 
 type classLoc struct {
@@ -113,84 +113,102 @@ func (p *Program) Interfaces(desc string) []string {
 	return nil
 }
 
-// IsSubclassOf reports whether desc is ancestor, extends it, or implements
-// it, directly or through any chain of app and framework classes.
-func (p *Program) IsSubclassOf(desc, ancestor string) bool {
-	found := false
-	p.walkAncestors(desc, func(c string) bool {
-		found = c == ancestor
-		return !found
-	})
-	return found
-}
-
-// walkAncestors visits desc, its superclasses, then the interfaces of all
-// of them (breadth first), stopping when visit returns false. The walk is
-// bounded so that cyclic hierarchies in hostile input terminate.
-func (p *Program) walkAncestors(desc string, visit func(string) bool) {
-	var chainBuf [maxHierarchy]string
-	chain := chainBuf[:0]
-	for c := desc; c != "" && len(chain) < maxHierarchy; {
-		if !visit(c) {
-			return
-		}
-		chain = append(chain, c)
-		s, ok := p.Super(c)
-		if !ok {
-			break
-		}
-		c = s
-	}
-	var queueBuf [maxHierarchy]string
-	queue := queueBuf[:0]
-	for _, c := range chain {
-		queue = append(queue, p.Interfaces(c)...)
-	}
-	for steps := 0; len(queue) > 0 && steps < 4*maxHierarchy; steps++ {
-		c := queue[0]
-		queue = queue[1:]
-		if !visit(c) {
-			return
-		}
-		queue = append(queue, p.Interfaces(c)...)
-	}
-}
-
+// buildDeclared marks, per file, the method_ids entries that classes of
+// the app define (first definitions only).
 func (p *Program) buildDeclared() {
-	n := 0
-	for _, f := range p.Files {
-		n += int(f.Header.Methods.Size)
+	p.defined = make([][]bool, len(p.Files))
+	for fi, f := range p.Files {
+		p.defined[fi] = make([]bool, f.Header.Methods.Size)
 	}
-	p.declared = make(map[MethodRef]struct{}, n/2)
-	p.names = make(map[targetKey]struct{}, n/2)
 	for f, c := range p.AllClasses() {
 		cd, err := f.ClassData(c)
 		if err != nil || cd == nil {
 			continue
 		}
+		def := p.defined[p.classes[c.Desc].file]
 		for _, ms := range [2][]EncodedMethod{cd.DirectMethods, cd.VirtualMethods} {
 			for _, m := range ms {
-				r := f.Method(m.Method)
-				p.declared[r] = struct{}{}
-				p.names[targetKey{r.Class, r.Name}] = struct{}{}
+				def[m.Method] = true
 			}
 		}
 	}
 }
 
-// declares reports whether class c (app or framework) declares the
-// method; an empty proto matches any overload.
-func (p *Program) declares(c, name, proto string) bool {
-	if _, ok := p.classes[c]; ok {
-		if proto == "" {
-			_, ok := p.names[targetKey{c, name}]
-			return ok
+// ancestor is one step of a class's ancestry, with what is needed to ask
+// whether it declares a method.
+type ancestor struct {
+	desc   string
+	file   int32 // defining file for app classes, else -1
+	fw     *frameworkClass
+	lo, hi uint32 // app classes: the class's entries in method_ids
+}
+
+// ancestors lists desc, its superclasses, then the interfaces of all of
+// them (breadth first), appending to buf. The walk is bounded so that
+// cyclic hierarchies in hostile input terminate.
+func (p *Program) ancestors(desc string, buf []ancestor) []ancestor {
+	step := func(c string) ancestor {
+		if loc, ok := p.classes[c]; ok {
+			lo, hi := p.Files[loc.file].classMethods(c)
+			return ancestor{desc: c, file: loc.file, lo: lo, hi: hi}
 		}
-		_, ok := p.declared[MethodRef{c, name, proto}]
-		return ok
+		return ancestor{desc: c, file: -1, fw: p.fw[c]}
 	}
-	if fc, ok := p.fw[c]; ok {
-		return fc.methods[name]
+	interfaces := func(a ancestor) []string {
+		if a.file >= 0 {
+			return p.Files[a.file].classes[p.classes[a.desc].class].Interfaces
+		}
+		if a.fw != nil {
+			return a.fw.ifaces
+		}
+		return nil
+	}
+	start := len(buf)
+	for c := desc; c != "" && len(buf)-start < maxHierarchy; {
+		a := step(c)
+		buf = append(buf, a)
+		switch {
+		case a.file >= 0:
+			c = p.Files[a.file].classes[p.classes[c].class].Super
+		case a.fw != nil:
+			c = a.fw.super
+		default:
+			c = ""
+		}
+	}
+	for i := start; i < len(buf) && len(buf)-start < 4*maxHierarchy; i++ {
+		for _, in := range interfaces(buf[i]) {
+			buf = append(buf, step(in))
+		}
+	}
+	return buf
+}
+
+// IsSubclassOf reports whether desc is ancestor, extends it, or implements
+// it, directly or through any chain of app and framework classes.
+func (p *Program) IsSubclassOf(desc, ancestorDesc string) bool {
+	var buf [16]ancestor
+	for _, a := range p.ancestors(desc, buf[:0]) {
+		if a.desc == ancestorDesc {
+			return true
+		}
+	}
+	return false
+}
+
+// declares reports whether the ancestor declares the method; an empty
+// proto matches any overload.
+func (p *Program) declares(a *ancestor, name, proto string) bool {
+	if a.file < 0 {
+		return a.fw != nil && a.fw.methods[name]
+	}
+	f := p.Files[a.file]
+	lo, hi := f.namedMethods(a.lo, a.hi, name)
+	def := p.defined[a.file]
+	for i := lo; i < hi; i++ {
+		if def[i] && (proto == "" || f.protos[f.u16(f.Header.Methods.Off+8*i+2)] == proto) {
+			return true
+		}
 	}
 	return false
 }
@@ -209,18 +227,24 @@ func (p *Program) Resolve(ref MethodRef) MethodRef {
 		return ref
 	}
 	p.declOnce.Do(p.buildDeclared)
+	var buf [16]ancestor
+	return p.resolveIn(p.ancestors(ref.Class, buf[:0]), ref)
+}
+
+func (p *Program) resolveIn(chain []ancestor, ref MethodRef) MethodRef {
+	if ref.Name == "<init>" || ref.Name == "<clinit>" {
+		return ref
+	}
 	best, outside := "", ""
-	p.walkAncestors(ref.Class, func(c string) bool {
-		if p.declares(c, ref.Name, ref.Proto) {
-			best = c
+	for i := range chain {
+		a := &chain[i]
+		if p.declares(a, ref.Name, ref.Proto) {
+			best = a.desc
 		}
-		if outside == "" {
-			if _, app := p.classes[c]; !app {
-				outside = c
-			}
+		if outside == "" && a.file < 0 {
+			outside = a.desc
 		}
-		return true
-	})
+	}
 	switch {
 	case best != "":
 		ref.Class = best
@@ -228,6 +252,24 @@ func (p *Program) Resolve(ref MethodRef) MethodRef {
 		ref.Class = outside
 	}
 	return ref
+}
+
+// resolveAll resolves every method_ids entry of file fi. Entries are
+// sorted by class, so each class's ancestry is computed once.
+func (p *Program) resolveAll(fi int) []MethodRef {
+	f := p.Files[fi]
+	out := make([]MethodRef, f.Header.Methods.Size)
+	var chain []ancestor
+	cls := "\x00"
+	for i := range out {
+		r := f.Method(uint32(i))
+		if r.Class != cls {
+			cls = r.Class
+			chain = p.ancestors(cls, chain[:0])
+		}
+		out[i] = p.resolveIn(chain, r)
+	}
+	return out
 }
 
 // Implementers returns the app classes that are subclasses of, or
@@ -249,8 +291,12 @@ type Index struct {
 	chunks []chunk
 	// resolved[file][method] is the resolution of each method_ids entry.
 	resolved [][]MethodRef
-	byTarget map[targetKey][]callPos
-	errs     []error
+	// Call sites grouped by resolved (class, name): the sites of key k are
+	// sites[start[k]:start[k+1]].
+	keys  map[targetKey]int32
+	start []int32
+	sites []callPos
+	errs  []error
 }
 
 type chunk struct {
@@ -309,14 +355,7 @@ func (p *Program) Analyze(ctx context.Context) (*Index, error) {
 			}
 		}
 	}
-	resolveFile := func(fi int) {
-		f := p.Files[fi]
-		r := make([]MethodRef, f.Header.Methods.Size)
-		for i := range r {
-			r[i] = p.Resolve(f.Method(uint32(i)))
-		}
-		x.resolved[fi] = r
-	}
+	resolveFile := func(fi int) { x.resolved[fi] = p.resolveAll(fi) }
 	workers := runtime.GOMAXPROCS(0)
 	if total < parallelThreshold || workers < 2 {
 		var a Analyzer
@@ -358,23 +397,61 @@ func (p *Program) Analyze(ctx context.Context) (*Index, error) {
 			return nil, err
 		}
 	}
-	x.byTarget = make(map[targetKey][]callPos)
+	x.buildTargets()
 	for ci := range x.chunks {
-		ch := &x.chunks[ci]
-		res := x.resolved[ch.file]
-		for k := range ch.facts.Calls {
-			cs := &ch.facts.Calls[k]
-			if cs.Op == OpInvokeCustom || cs.Op == OpInvokeCustomRange {
-				continue
-			}
-			r := res[cs.Method]
-			key := targetKey{r.Class, r.Name}
-			x.byTarget[key] = append(x.byTarget[key], callPos{int32(ci), int32(k)})
-		}
-		x.errs = append(x.errs, ch.facts.Errors...)
+		x.errs = append(x.errs, x.chunks[ci].facts.Errors...)
 	}
 	return x, nil
 }
+
+// buildTargets groups call sites by resolved target with a counting sort:
+// one map lookup per method_ids entry rather than per call site, and one
+// allocation for all sites.
+func (x *Index) buildTargets() {
+	x.keys = make(map[targetKey]int32)
+	keyOf := make([][]int32, len(x.resolved))
+	for fi, rs := range x.resolved {
+		ids := make([]int32, len(rs))
+		for i, r := range rs {
+			k := targetKey{r.Class, r.Name}
+			id, ok := x.keys[k]
+			if !ok {
+				id = int32(len(x.keys))
+				x.keys[k] = id
+			}
+			ids[i] = id
+		}
+		keyOf[fi] = ids
+	}
+	x.start = make([]int32, len(x.keys)+1)
+	total := 0
+	for ci := range x.chunks {
+		ch := &x.chunks[ci]
+		for k := range ch.facts.Calls {
+			if cs := &ch.facts.Calls[k]; !isCustom(cs.Op) {
+				x.start[keyOf[ch.file][cs.Method]+1]++
+				total++
+			}
+		}
+	}
+	for i := 1; i < len(x.start); i++ {
+		x.start[i] += x.start[i-1]
+	}
+	x.sites = make([]callPos, total)
+	fill := slices.Clone(x.start[:len(x.start)-1])
+	for ci := range x.chunks {
+		ch := &x.chunks[ci]
+		for k := range ch.facts.Calls {
+			if cs := &ch.facts.Calls[k]; !isCustom(cs.Op) {
+				id := keyOf[ch.file][cs.Method]
+				x.sites[fill[id]] = callPos{int32(ci), int32(k)}
+				fill[id]++
+			}
+		}
+	}
+}
+
+func isCustom(op Opcode) bool { return op == OpInvokeCustom || op == OpInvokeCustomRange }
 
 // Errors lists the malformed methods and classes met during analysis.
 func (x *Index) Errors() []error { return x.errs }
@@ -395,7 +472,11 @@ func (x *Index) CallsTo(ref MethodRef) []Call {
 	proto := ref.Proto
 	r := x.p.Resolve(ref)
 	var out []Call
-	for _, pos := range x.byTarget[targetKey{r.Class, r.Name}] {
+	id, ok := x.keys[targetKey{r.Class, r.Name}]
+	if !ok {
+		return nil
+	}
+	for _, pos := range x.sites[x.start[id]:x.start[id+1]] {
 		c := x.call(pos)
 		if proto != "" && c.Resolved.Proto != proto {
 			continue

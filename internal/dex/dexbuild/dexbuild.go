@@ -142,6 +142,15 @@ type Method struct {
 	insns   []insn
 	nregs   int // locals used so far
 	outs    int
+	repeat  int
+}
+
+// Repeat makes the code written so far appear n times in a row in the
+// output, which lets benchmarks build very large methods from a small
+// description.
+func (m *Method) Repeat(n int) *Method {
+	m.repeat = n
+	return m
 }
 
 // Static makes the method static (a direct method).

@@ -267,20 +267,6 @@ func (b *Builder) write() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Encode all code first so that sizes are known.
-	code := map[*Method][]uint16{}
-	for _, c := range classes {
-		for _, m := range c.Methods {
-			if m.hasCode {
-				u, err := m.encode(t)
-				if err != nil {
-					return nil, err
-				}
-				code[m] = u
-			}
-		}
-	}
-
 	w := &buf{b: make([]byte, 0x70)}
 	var items []mapItem
 	items = append(items, mapItem{typeHeader, 1, 0})
@@ -325,9 +311,14 @@ func (b *Builder) write() ([]byte, error) {
 	firstCode := uint32(len(w.b))
 	for _, c := range classes {
 		for _, m := range c.Methods {
-			u, ok := code[m]
-			if !ok {
+			if !m.hasCode {
 				continue
+			}
+			// Encoded one method at a time so that building a very large
+			// file needs little more memory than the file itself.
+			u, err := m.encode(t)
+			if err != nil {
+				return nil, err
 			}
 			w.align(4)
 			codeOff[m] = uint32(len(w.b))
@@ -562,6 +553,12 @@ func (b *Builder) classOrder() ([]*Class, error) {
 // payloads after the code.
 func (m *Method) encode(t *tables) ([]uint16, error) {
 	ins := m.insns
+	if m.repeat > 1 {
+		ins = make([]insn, 0, len(m.insns)*m.repeat+2)
+		for range m.repeat {
+			ins = append(ins, m.insns...)
+		}
+	}
 	if n := len(ins); n == 0 || !isReturn(ins[n-1]) {
 		_, ret, _ := parseProto(m.Proto)
 		switch {

@@ -1,0 +1,121 @@
+package dex
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/dfslab/dfslab/internal/dex/dexbuild"
+	"github.com/dfslab/dfslab/internal/testenv"
+)
+
+// synthClasses builds a DEX of n generated classes. Every class has the
+// same shape, so the file size and the work are proportional to n: eight
+// methods, each with four strings of its own and a body of typical
+// instructions (constants, calls through a subclass, object creation,
+// field writes, a static array) repeated to about 2 KB of code.
+func synthClasses(n int) []byte {
+	b := dexbuild.New()
+	for i := range n {
+		cls := fmt.Sprintf("Lgen/p%d/C%d;", i%97, i)
+		c := b.Class(cls).Extends("Landroid/app/Activity;").Field("key", "[B", 0)
+		for j := range 8 {
+			m := c.Method(fmt.Sprintf("m%d", j), "()V")
+			m.IPut(0, 0, cls+"->key:[B") // v0 is reserved below v16 for field access
+			m.CallDirect("Ljavax/crypto/spec/IvParameterSpec;-><init>([B)V",
+				dexbuild.NewObj("Ljavax/crypto/spec/IvParameterSpec;"), dexbuild.Bytes([]byte{1, 2, 3, 4, 5, 6, 7, 8}))
+			m.CallStatic("Ljavax/crypto/Cipher;->getInstance(Ljava/lang/String;)Ljavax/crypto/Cipher;", dexbuild.Str("AES/CBC/PKCS5Padding"))
+			m.CallVirtual(cls+"->sendBroadcast(Landroid/content/Intent;)V", dexbuild.Reg(0), dexbuild.NewObj("Landroid/content/Intent;"))
+			m.CallVirtual("Landroid/view/Window;->setFlags(II)V", dexbuild.Reg(0), dexbuild.Int(0x2000), dexbuild.Int(0x2000))
+			for k := range 4 {
+				m.CallStatic("Landroid/util/Log;->d(Ljava/lang/String;Ljava/lang/String;)I",
+					dexbuild.Str("tag"), dexbuild.Str(fmt.Sprintf("gen-%d-%d-%d", i, j, k)))
+			}
+			m.Repeat(20)
+		}
+	}
+	return b.MustBytes()
+}
+
+// synthDEX returns a generated DEX of about size bytes.
+func synthDEX(tb testing.TB, size int) []byte {
+	tb.Helper()
+	const probe = 50
+	per := len(synthClasses(probe)) / probe
+	return synthClasses(max(1, size/per))
+}
+
+func analyzeAll(tb testing.TB, data []byte) *Index {
+	f, err := Parse(data, nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	x, err := NewProgram(f).Analyze(context.Background())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return x
+}
+
+// BenchmarkSynthetic shows how parse + full analysis scales with DEX
+// size: ns/op divided by MB should stay flat.
+func BenchmarkSynthetic(b *testing.B) {
+	for _, mb := range []int{1, 10, 50, 100} {
+		b.Run(fmt.Sprintf("%dMB", mb), func(b *testing.B) {
+			data := synthDEX(b, mb<<20)
+			b.SetBytes(int64(len(data)))
+			b.ReportAllocs()
+			b.ResetTimer()
+			for b.Loop() {
+				analyzeAll(b, data)
+			}
+		})
+	}
+}
+
+// BenchmarkCorpusLargest parses and analyses the largest DEX of the
+// androguard corpus.
+func BenchmarkCorpusLargest(b *testing.B) {
+	dir := testenv.AndroguardDir(b)
+	var best string
+	var bestSize int64
+	filepath.Walk(dir, func(p string, fi os.FileInfo, err error) error {
+		if err == nil && !fi.IsDir() && filepath.Ext(p) == ".dex" && fi.Size() > bestSize {
+			best, bestSize = p, fi.Size()
+		}
+		return nil
+	})
+	if best == "" {
+		b.Fatal("no DEX in the corpus")
+	}
+	data, err := os.ReadFile(best)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("%s: %d bytes", filepath.Base(best), len(data))
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		analyzeAll(b, data)
+	}
+}
+
+// TestSyntheticShape checks that the benchmark input contains what it
+// claims, so the benchmark measures real work.
+func TestSyntheticShape(t *testing.T) {
+	data := synthClasses(3)
+	x := analyzeAll(t, data)
+	if n := len(x.CallsTo(MethodRef{"Landroid/content/Context;", "sendBroadcast", ""})); n != 3*8*20 {
+		t.Errorf("%d sendBroadcast calls, want %d", n, 3*8*20)
+	}
+	if n := len(x.CallsTo(MethodRef{"Ljavax/crypto/spec/IvParameterSpec;", "<init>", ""})); n != 3*8*20 {
+		t.Errorf("%d IvParameterSpec calls, want %d", n, 3*8*20)
+	}
+	for _, c := range x.CallsTo(MethodRef{"Ljavax/crypto/spec/IvParameterSpec;", "<init>", ""}) {
+		if c.Site.Args[1].Kind != ArrayData {
+			t.Fatalf("IV argument %+v", c.Site.Args[1])
+		}
+	}
+}
