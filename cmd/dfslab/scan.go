@@ -26,6 +26,10 @@ import (
 	"github.com/dfslab/dfslab/internal/appscan/suppress"
 )
 
+// docs/rules.md is generated from the rule metadata; TestRulesDocUpToDate
+// fails when it is stale. Regenerate with `go generate ./cmd/dfslab`.
+//go:generate sh -c "go run . scan --list-rules --format markdown > ../../docs/rules.md"
+
 // Exit codes of dfslab scan; CI pipelines depend on them.
 const (
 	exitOK       = 0 // nothing at or above --fail-on
@@ -135,7 +139,7 @@ func parseScanFlags(args []string, stderr io.Writer) (*scanFlags, error) {
 	failOn := fset.String("fail-on", "none", "exit 1 when a finding has this `severity` or above: critical, high, medium, low, info or none")
 	fset.StringVar(&sf.baseline, "baseline", "", "previous JSON report (`FILE`): report only new findings and list fixed ones")
 	fset.StringVar(&sf.ignore, "ignore", "", "suppressions `FILE` (default "+suppress.DefaultFile+" in the current directory when present)")
-	fset.BoolVar(&sf.listRules, "list-rules", false, "list the rules in --format (text, json, markdown or sarif) and exit")
+	fset.BoolVar(&sf.listRules, "list-rules", false, "list the rules in --format and exit")
 	include := fset.String("rules", "", "only these rules: comma-separated IDs, ID prefixes or globs (`LIST`)")
 	exclude := fset.String("exclude-rules", "", "skip these rules: comma-separated IDs, ID prefixes or globs (`LIST`)")
 	fset.IntVar(&sf.jobs, "j", runtime.GOMAXPROCS(0), "scan `N` files in parallel")
@@ -339,6 +343,14 @@ func scanMain(ctx context.Context, args []string, stdout, stderr io.Writer, deps
 	for _, r := range out.Expired {
 		fmt.Fprintf(stderr, "dfslab scan: %s:%d: suppression of %s expired on %s and no longer applies\n",
 			ignore, r.Line, r.RuleID, r.Expires.Format(time.DateOnly))
+	}
+	// A suppression that matches nothing is usually a fixed finding or a
+	// typo in a rule ID; either way the file needs a look. Rule selection
+	// makes non-matching expected, so stay quiet then.
+	if len(sf.include)+len(sf.exclude) == 0 && len(fileErrs) == 0 {
+		for _, r := range out.Unused {
+			fmt.Fprintf(stderr, "dfslab scan: %s:%d: note: suppression of %s matched no finding\n", ignore, r.Line, r.RuleID)
+		}
 	}
 
 	color := sf.output == "" && sf.format == report.Text && deps.isTerminal(stdout) && deps.getenv("NO_COLOR") == ""

@@ -334,7 +334,9 @@ func TestScanSuppressions(t *testing.T) {
     expires: 2027-01-31
   - rule: DFS-MAN-001
     reason: QA build
-`, []string{"--fail-on", "high"}, 0, 1, 2, 0, ""},
+  - rule: DFS-MAN-0001
+    reason: typo in the rule ID
+`, []string{"--fail-on", "high"}, 0, 1, 2, 0, ".dfslab-ignore.yaml:8: note: suppression of DFS-MAN-0001 matched no finding"},
 		{"expired suppression no longer suppresses", `suppressions:
   - rule: DFS-NET-002
     reason: was accepted until the pinning release
@@ -425,7 +427,8 @@ func TestScanListRules(t *testing.T) {
 		{[]string{"--list-rules", "--format", "markdown"}, 0, "| **total** | **3** |"},
 		{[]string{"--list-rules", "--format", "sarif"}, 0, `"rules": [`},
 		{[]string{"--list-rules", "--format", "markdown", "--rules", "DFS-NET-"}, 0, "| **total** | **1** |"},
-		{[]string{"--list-rules", "--format", "html"}, 2, ""},
+		{[]string{"--list-rules", "--format", "html"}, 0, `id="dfs-net-002"`},
+		{[]string{"--list-rules", "--format", "xml"}, 2, ""},
 	}
 	for _, tt := range tests {
 		code, stdout, stderr := runCmd(t, testDeps(), tt.args...)

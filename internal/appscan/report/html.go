@@ -44,10 +44,14 @@ func htmlTemplates() (*template.Template, error) {
 				return "score-poor"
 			}
 		},
-		"anchor": func(prefix string, i int) string { return fmt.Sprintf("%s-%d", prefix, i) },
-		"join":   strings.Join,
-		"where":  where,
-		"size":   humanSize,
+		"anchor":   func(prefix string, i int) string { return fmt.Sprintf("%s-%d", prefix, i) },
+		"join":     strings.Join,
+		"where":    where,
+		"visible":  visible,
+		"dec":      func(i int) int { return i - 1 },
+		"anchorID": RuleAnchor,
+		"tags":     mappingTags,
+		"size":     humanSize,
 	}
 	return template.New("report").Funcs(funcs).ParseFS(htmlFS, "templates/report.html.tmpl")
 }
@@ -149,4 +153,36 @@ func humanSize(n int64) string {
 	default:
 		return fmt.Sprintf("%d B", n)
 	}
+}
+
+// visible shows control characters from the app as \xNN: they are not
+// dangerous in HTML, but they hide what the evidence really contains.
+func visible(s string) string {
+	if !strings.ContainsFunc(s, isControl) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if isControl(r) && r != '\n' && r != '\t' {
+			fmt.Fprintf(&b, "\\x%02x", r)
+		} else {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+func isControl(r rune) bool { return r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) }
+
+// writeRulesHTML writes the rule catalogue as a self-contained page.
+func writeRulesHTML(w io.Writer, tool Tool, rules []appscan.RuleMeta) error {
+	t, err := htmlTemplates()
+	if err != nil {
+		return fmt.Errorf("report: html templates: %w", err)
+	}
+	return t.ExecuteTemplate(w, "rules", struct {
+		Tool   Tool
+		Counts []CategoryCount
+		Rules  []appscan.RuleMeta
+	}{tool, CountByCategory(rules), sortRules(rules)})
 }

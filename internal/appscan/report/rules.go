@@ -64,8 +64,8 @@ func sortRules(rules []appscan.RuleMeta) []appscan.RuleMeta {
 	return out
 }
 
-// WriteRules writes the rule catalogue in format f (text, json, markdown
-// or sarif). The markdown output is docs/rules.md.
+// WriteRules writes the rule catalogue in format f. The markdown output is
+// docs/rules.md; the sarif output is a run with rules and no results.
 func WriteRules(w io.Writer, f Format, t Tool, rules []appscan.RuleMeta) error {
 	switch f {
 	case Text:
@@ -87,8 +87,10 @@ func WriteRules(w io.Writer, f Format, t Tool, rules []appscan.RuleMeta) error {
 		return writeRulesMarkdown(w, rules)
 	case SARIF:
 		return writeSARIFRules(w, t, sortRules(rules))
+	case HTML:
+		return writeRulesHTML(w, t, rules)
 	}
-	return fmt.Errorf("--list-rules: format %q not supported (want text, json, markdown or sarif)", f)
+	return fmt.Errorf("list rules: unknown format %q", f)
 }
 
 func writeRulesText(w io.Writer, rules []appscan.RuleMeta) error {
