@@ -2,7 +2,10 @@ package arsc
 
 import (
 	"archive/zip"
+	"bytes"
+	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"path/filepath"
 	"testing"
@@ -37,8 +40,24 @@ func sampleTable(t testing.TB) (*Table, map[string]uint32) {
 }
 
 func TestRoundTripAndResolve(t *testing.T) {
+	layouts := []struct {
+		name string
+		lay  layout
+	}{
+		{"classic", layout{}},
+		{"sparse", layout{sparse: true}},
+		{"offset16", layout{offset16: true}},
+		{"compact", layout{compact: true}},
+		{"sparse compact", layout{sparse: true, compact: true}},
+	}
+	for _, l := range layouts {
+		t.Run(l.name, func(t *testing.T) { testRoundTrip(t, l.lay) })
+	}
+}
+
+func testRoundTrip(t *testing.T, lay layout) {
 	built, ids := sampleTable(t)
-	b, err := Encode(built)
+	b, err := encodeWith(built, lay)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,6 +206,117 @@ func TestFrameworkRes(t *testing.T) {
 	if err != nil || v.Type != axml.TypeString || v.Str == "" {
 		t.Errorf("Resolve(0x01040000) = %v, %v", v, err)
 	}
+}
+
+func TestDecodeHostile(t *testing.T) {
+	p := NewPackage(0x7f, "p")
+	p.Add("string", "a", Config{}, axml.Str("x"))
+	p.AddComplex("style", "s", Config{}, 0, []Item{{Name: 1, Value: axml.Int(1)}})
+	good, err := Encode(NewTable(p))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Locate the chunks to corrupt by scanning for their type codes.
+	find := func(typ uint16, nth int) int {
+		for i := 0; i+2 <= len(good); i += 4 {
+			if binary.LittleEndian.Uint16(good[i:]) == typ && binary.LittleEndian.Uint16(good[i+2:]) == 20+configSize {
+				if nth == 0 {
+					return i
+				}
+				nth--
+			}
+		}
+		t.Fatalf("no chunk 0x%x", typ)
+		return 0
+	}
+	corrupt := func(f func(b []byte)) []byte {
+		b := bytes.Clone(good)
+		f(b)
+		return b
+	}
+	strType := find(axml.ChunkTableType, 0)
+	styleType := find(axml.ChunkTableType, 1)
+	tests := []struct {
+		name string
+		in   []byte
+		want error
+	}{
+		{"entry count 2^31", corrupt(func(b []byte) { binary.LittleEndian.PutUint32(b[strType+12:], 1<<31) }), ErrFormat},
+		{"entry offset outside chunk", corrupt(func(b []byte) { binary.LittleEndian.PutUint32(b[strType+20+configSize:], 1<<20) }), ErrFormat},
+		{"bag count 2^32-1", corrupt(func(b []byte) {
+			start := int(binary.LittleEndian.Uint32(b[styleType+16:]))
+			binary.LittleEndian.PutUint32(b[styleType+start+12:], 0xffffffff)
+		}), ErrFormat},
+		{"package header too small", corrupt(func(b []byte) {
+			pkg := bytes.Index(b, []byte{0x00, 0x02, 0x20, 0x01})
+			binary.LittleEndian.PutUint16(b[pkg+2:], 100)
+		}), ErrFormat},
+		{"not a table", corrupt(func(b []byte) { b[0] = 3 }), ErrFormat},
+	}
+	for _, tt := range tests {
+		if _, err := Decode(tt.in); !errors.Is(err, tt.want) {
+			t.Errorf("%s: err = %v, want %v", tt.name, err, tt.want)
+		}
+	}
+	// Many offsets aliasing one bag: the item budget stops the fan-out.
+	fan := NewPackage(0x7f, "p")
+	fan.AddComplex("array", "a0", Config{}, 0, make([]Item, 2000))
+	for i := range 2999 {
+		fan.AddComplex("array", fmt.Sprint("b", i), Config{}, 0, nil)
+	}
+	b, err := Encode(NewTable(fan))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ty := bytes.Index(b, []byte{0x01, 0x02, 20 + configSize, 0})
+	n := int(binary.LittleEndian.Uint32(b[ty+12:]))
+	for i := range n {
+		binary.LittleEndian.PutUint32(b[ty+20+configSize+4*i:], 0) // all point at entry 0
+	}
+	// Shrink the chunk: everything after entry 0 is dropped, so the file is
+	// small while the aliases still claim 3000 x 2000 items.
+	entrySize := 16 + 12*2000
+	start := int(binary.LittleEndian.Uint32(b[ty+16:]))
+	b = b[:ty+start+entrySize]
+	binary.LittleEndian.PutUint32(b[ty+4:], uint32(start+entrySize))
+	fixSizes(b)
+	if _, err := Decode(b); !errors.Is(err, ErrLimit) {
+		t.Errorf("aliased bags: err = %v, want ErrLimit", err)
+	}
+}
+
+// fixSizes rewrites the table and package sizes after the last chunk was
+// shortened.
+func fixSizes(b []byte) {
+	binary.LittleEndian.PutUint32(b[4:], uint32(len(b)))
+	pkg := bytes.Index(b, []byte{0x00, 0x02, 0x20, 0x01})
+	binary.LittleEndian.PutUint32(b[pkg+4:], uint32(len(b)-pkg))
+}
+
+func FuzzDecode(f *testing.F) {
+	tab, ids := sampleTable(f)
+	for _, lay := range []layout{{}, {sparse: true, compact: true}, {offset16: true}} {
+		b, err := encodeWith(tab, lay)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		tab, err := Decode(data)
+		if err != nil {
+			if !errors.Is(err, ErrFormat) && !errors.Is(err, ErrLimit) {
+				t.Fatalf("untyped error %v", err)
+			}
+			return
+		}
+		for _, id := range ids {
+			tab.Resolve(id) // must not panic or loop
+		}
+		for e := range tab.All() {
+			tab.Resolve(e.ID)
+		}
+	})
 }
 
 func BenchmarkDecodeFrameworkRes(b *testing.B) {

@@ -12,7 +12,17 @@ import (
 // Encode writes t as resources.arsc: one value string pool, then each
 // package with its type and key pools, a type spec per type and a type chunk
 // per configuration. It exists so tests can build APKs with resources.
-func Encode(t *Table) ([]byte, error) {
+func Encode(t *Table) ([]byte, error) { return encodeWith(t, layout{}) }
+
+// layout selects the newer, denser encodings Android also accepts; tests
+// use it to exercise every decoder path.
+type layout struct {
+	sparse   bool // (index, offset/4) pairs, Android 8+
+	offset16 bool // 16-bit offsets/4, Android 15
+	compact  bool // 8-byte entries for simple values, Android 14
+}
+
+func encodeWith(t *Table, lay layout) ([]byte, error) {
 	var strs []string
 	strIdx := map[string]uint32{}
 	intern := func(v axml.Value) {
@@ -33,7 +43,7 @@ func Encode(t *Table) ([]byte, error) {
 	}
 	body := pool
 	for _, p := range t.Packages {
-		pb, err := encodePackage(p, strIdx)
+		pb, err := encodePackage(p, strIdx, lay)
 		if err != nil {
 			return nil, fmt.Errorf("package %q: %w", p.Name, err)
 		}
@@ -55,7 +65,7 @@ func chunkHeader(typ, hs uint16, size int) []byte {
 	return b
 }
 
-func encodePackage(p *Package, strIdx map[string]uint32) ([]byte, error) {
+func encodePackage(p *Package, strIdx map[string]uint32, lay layout) ([]byte, error) {
 	// Type names by type ID, keys in first-use order.
 	var maxType uint8
 	typeNames := map[uint8]string{}
@@ -119,7 +129,7 @@ func encodePackage(p *Package, strIdx map[string]uint32) ([]byte, error) {
 		spec = append(spec, make([]byte, 4*count)...)
 		body = append(body, spec...)
 		for _, cfg := range configs {
-			body = append(body, encodeType(tid, count, cfg, es, keyIdx, strIdx)...)
+			body = append(body, encodeType(tid, count, cfg, es, keyIdx, strIdx, lay)...)
 		}
 	}
 	out := chunkHeader(axml.ChunkTablePackage, hs, hs+len(body))
@@ -140,7 +150,7 @@ func encodePackage(p *Package, strIdx map[string]uint32) ([]byte, error) {
 	return append(out, body...), nil
 }
 
-func encodeType(tid uint8, count int, cfg Config, es []*Entry, keyIdx, strIdx map[string]uint32) []byte {
+func encodeType(tid uint8, count int, cfg Config, es []*Entry, keyIdx, strIdx map[string]uint32, lay layout) []byte {
 	offsets := make([]uint32, count)
 	for i := range offsets {
 		offsets[i] = noEntry
@@ -151,7 +161,8 @@ func encodeType(tid uint8, count int, cfg Config, es []*Entry, keyIdx, strIdx ma
 			continue
 		}
 		offsets[e.ID&0xffff] = uint32(len(data))
-		if e.Complex {
+		switch {
+		case e.Complex:
 			data = binary.LittleEndian.AppendUint16(data, 16)
 			data = binary.LittleEndian.AppendUint16(data, entryComplex)
 			data = binary.LittleEndian.AppendUint32(data, keyIdx[e.Key])
@@ -161,23 +172,58 @@ func encodeType(tid uint8, count int, cfg Config, es []*Entry, keyIdx, strIdx ma
 				data = binary.LittleEndian.AppendUint32(data, it.Name)
 				data = appendValue(data, it.Value, strIdx)
 			}
-			continue
+		case lay.compact && keyIdx[e.Key] <= 0xffff:
+			v := e.Value
+			if v.Type == axml.TypeString {
+				v.Data = strIdx[v.Str]
+			}
+			data = binary.LittleEndian.AppendUint16(data, uint16(keyIdx[e.Key]))
+			data = binary.LittleEndian.AppendUint16(data, entryCompact|uint16(v.Type)<<8)
+			data = binary.LittleEndian.AppendUint32(data, v.Data)
+		default:
+			data = binary.LittleEndian.AppendUint16(data, 8)
+			data = binary.LittleEndian.AppendUint16(data, 0)
+			data = binary.LittleEndian.AppendUint32(data, keyIdx[e.Key])
+			data = appendValue(data, e.Value, strIdx)
 		}
-		data = binary.LittleEndian.AppendUint16(data, 8)
-		data = binary.LittleEndian.AppendUint16(data, 0)
-		data = binary.LittleEndian.AppendUint32(data, keyIdx[e.Key])
-		data = appendValue(data, e.Value, strIdx)
+	}
+	var table []byte
+	var flags uint8
+	n := count
+	switch {
+	case lay.sparse:
+		flags, n = typeSparse, 0
+		for i, o := range offsets {
+			if o != noEntry {
+				table = binary.LittleEndian.AppendUint16(table, uint16(i))
+				table = binary.LittleEndian.AppendUint16(table, uint16(o/4))
+				n++
+			}
+		}
+	case lay.offset16:
+		flags = typeOffset16
+		for _, o := range offsets {
+			if o == noEntry {
+				table = binary.LittleEndian.AppendUint16(table, 0xffff)
+			} else {
+				table = binary.LittleEndian.AppendUint16(table, uint16(o/4))
+			}
+		}
+	default:
+		for _, o := range offsets {
+			table = binary.LittleEndian.AppendUint32(table, o)
+		}
 	}
 	hs := 20 + configSize
-	start := hs + 4*count
+	start := hs + len(table)
+	start += (4 - start%4) % 4
 	b := chunkHeader(axml.ChunkTableType, uint16(hs), start+len(data))
-	b = append(b, tid, 0, 0, 0)
-	b = binary.LittleEndian.AppendUint32(b, uint32(count))
+	b = append(b, tid, flags, 0, 0)
+	b = binary.LittleEndian.AppendUint32(b, uint32(n))
 	b = binary.LittleEndian.AppendUint32(b, uint32(start))
 	b = append(b, cfg.encode()...)
-	for _, o := range offsets {
-		b = binary.LittleEndian.AppendUint32(b, o)
-	}
+	b = append(b, table...)
+	b = append(b, make([]byte, start-hs-len(table))...)
 	return append(b, data...)
 }
 
