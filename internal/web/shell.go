@@ -33,3 +33,7 @@ func (s *Shell) StartSession(w http.ResponseWriter, r *http.Request, userID int6
 
 // EndSession ends the request's session (see Sessions.End).
 func (s *Shell) EndSession(w http.ResponseWriter, r *http.Request) error { return s.ses.End(w, r) }
+
+// MarkVerified records a fresh passkey or TOTP verification of the
+// request's session (see Sessions.MarkVerified).
+func (s *Shell) MarkVerified(r *http.Request) error { return s.ses.MarkVerified(r) }
