@@ -14,8 +14,10 @@ package signing
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/dfslab/dfslab/internal/apk/zipfs"
 )
@@ -101,10 +103,15 @@ func (r *Result) Verified() bool {
 func Verify(ctx context.Context, a *zipfs.Archive) (*Result, error) {
 	r := &Result{Schemes: []*Scheme{{Name: SchemeV1}, {Name: SchemeV2}, {Name: SchemeV3}, {Name: SchemeV31}}}
 	blk := findSigningBlock(a)
-	if err := verifyBlockSchemes(ctx, a, blk, r); err != nil {
-		return nil, err
-	}
-	if err := verifyV1(ctx, a, blk, r.Scheme(SchemeV1)); err != nil {
+	// The JAR check (inflate and hash every entry) and the v2/v3 check
+	// (hash the whole file) touch disjoint results and take about the same
+	// time, so they run side by side.
+	var blockErr error
+	var wg sync.WaitGroup
+	wg.Go(func() { blockErr = verifyBlockSchemes(ctx, a, blk, r) })
+	v1Err := verifyV1(ctx, a, blk, r.Scheme(SchemeV1))
+	wg.Wait()
+	if err := errors.Join(blockErr, v1Err); err != nil {
 		return nil, err
 	}
 	empty := true

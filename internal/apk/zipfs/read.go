@@ -129,8 +129,15 @@ func (e *Entry) ReadAll(max int64) ([]byte, error) {
 		return nil, err
 	}
 	defer rc.Close()
-	// The capacity is bounded by max, itself bounded by the limits.
-	buf := bytes.NewBuffer(make([]byte, 0, e.UncompressedSize))
+	// Start from what the compressed bytes can plausibly yield, not from
+	// the declared size: a header may claim hundreds of megabytes for a few
+	// bytes of data. The buffer grows only as real output arrives, and the
+	// reader stops at the declared size.
+	guess := e.CompressedSize
+	if e.Method != Store {
+		guess = e.CompressedSize*4 + 512
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, min(e.UncompressedSize, guess)+1))
 	if _, err := buf.ReadFrom(rc); err != nil {
 		return nil, err
 	}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"hash/crc32"
 	"io"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -324,6 +325,49 @@ func TestHostileArchives(t *testing.T) {
 					io.Copy(io.Discard, rc)
 					rc.Close()
 				}
+			}
+		})
+	}
+}
+
+// TestBoundedMemory checks that lying headers cost memory in proportion to
+// the real data, not to the sizes they claim.
+func TestBoundedMemory(t *testing.T) {
+	bomb := deflate(t, make([]byte, 16<<20))
+	small := []byte("tiny")
+	tests := []struct {
+		name string
+		fh   zip.FileHeader
+		data []byte
+		lim  Limits
+		err  error
+	}{
+		{"stored entry claiming 400 MB", zip.FileHeader{Method: zip.Store, UncompressedSize64: 400 << 20}, small, Limits{}, ErrSizeMismatch},
+		{"deflated entry claiming 400 MB", zip.FileHeader{Method: zip.Deflate, UncompressedSize64: 400 << 20}, deflate(t, small), Limits{MaxRatio: 1 << 30}, ErrSizeMismatch},
+		{"16 MB bomb declared as 1 KB", zip.FileHeader{Method: zip.Deflate, UncompressedSize64: 1024}, bomb, Limits{}, ErrSizeMismatch},
+		{"bomb declared in full", zip.FileHeader{Method: zip.Deflate, UncompressedSize64: 16 << 20}, bomb, Limits{}, ErrCompressionRatio},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			w := zip.NewWriter(&buf)
+			tc.fh.Name = "x"
+			tc.fh.CompressedSize64 = uint64(len(tc.data))
+			raw(t, w, &tc.fh, tc.data)
+			w.Close()
+			a, err := open(t, buf.Bytes(), tc.lim)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			_, err = a.ReadFile("x", 0)
+			runtime.ReadMemStats(&after)
+			if !errors.Is(err, tc.err) {
+				t.Errorf("err = %v, want %v", err, tc.err)
+			}
+			if n := after.TotalAlloc - before.TotalAlloc; n > 2<<20 {
+				t.Errorf("allocated %d bytes", n)
 			}
 		})
 	}
