@@ -47,6 +47,15 @@ var exceptions = map[string]struct {
 		"a manifest cannot name an entry containing LF, so the entry is not covered by the signature"},
 }
 
+// certSHA256 are the signer certificate fingerprints apksig's own tests
+// expect: the right certificate picked out of the PKCS #7 bag, and the
+// fingerprint taken over the bytes as stored even when they are not DER.
+var certSHA256 = map[string]string{
+	"v1-only-pkcs7-cert-bag-first-cert-not-used.apk": "fb5dbd3c669af9fc236c6991e6387b7f11ff0590997f22d0f5c74ff40e04fca8",
+	"v1-only-with-rsa-1024-cert-not-der.apk":         "c5d4535a7e1c8111687a8374b2198da6f5ff8d811a7a25aa99ef060669342fa9",
+	"v1-only-with-rsa-1024-cert-not-der2.apk":        "da3da398de674541313deed77218ce94798531ea5131bb9b1bb4063ba4548cfb",
+}
+
 func TestApksigVectors(t *testing.T) {
 	dir := filepath.Join(testenv.AndroguardDir(t), "signing", "apksig")
 	files, _ := filepath.Glob(filepath.Join(dir, "*.apk"))
@@ -66,6 +75,9 @@ func TestApksigVectors(t *testing.T) {
 		}
 		t.Run(name, func(t *testing.T) {
 			res, err := verifyFile(p)
+			if want := certSHA256[name]; want != "" && (err != nil || len(res.Certificates) != 1 || res.Certificates[0].SHA256 != want) {
+				t.Errorf("signer certificate: want exactly one with SHA-256 %s, got %+v (%v)", want, res, err)
+			}
 			got := err == nil && res.Verified()
 			if got != want {
 				var why []string

@@ -105,16 +105,22 @@ func verifyV1(ctx context.Context, a *zipfs.Archive, blk *signingBlock, s *Schem
 			}
 		}
 	}
+	hasBlock := false
 	for _, e := range a.Entries {
 		dir, file := path.Split(e.Name)
 		ext := strings.ToUpper(path.Ext(file))
 		if dir == "META-INF/" && (ext == ".RSA" || ext == ".DSA" || ext == ".EC") {
+			hasBlock = true
 			if f := bySF[strings.TrimSuffix(file, path.Ext(file))]; f != nil && f.block == nil {
 				f.block = e
 			}
 		}
 	}
-	if mfEntry == nil && len(signers) == 0 {
+	if len(signers) == 0 && !hasBlock {
+		// A manifest alone (as any JAR tool writes) is not a signature.
+		if mfEntry != nil {
+			s.Warnings = append(s.Warnings, "META-INF/MANIFEST.MF without signature files: not JAR-signed")
+		}
 		return nil
 	}
 	s.Present = true
