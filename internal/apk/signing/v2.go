@@ -59,10 +59,18 @@ func verifyBlockSchemes(ctx context.Context, a *zipfs.Archive, blk *signingBlock
 	}
 	need := map[crypto.Hash]bool{}
 	for _, p := range pending {
+		checked := 0
 		for _, d := range p.digests {
 			if alg, ok := sigAlgs[d.alg]; ok && !alg.verity {
 				need[alg.digest] = true
+				checked++
 			}
+		}
+		if checked == 0 {
+			// Only verity (Merkle tree) digests, which are not recomputed
+			// here: the content is unchecked, so the scheme must not pass.
+			// apksigner always adds a chunked digest next to a verity one.
+			p.scheme.errorf(fmt.Sprintf("signer #%d: only verity content digests, which this verifier does not check", p.idx+1))
 		}
 	}
 	if len(need) == 0 {
