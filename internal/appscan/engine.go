@@ -49,7 +49,7 @@ type Scanner struct {
 	rules []*rule
 	// callIndex maps "pkg.Class.method" to the code rules that watch it,
 	// so the single pass over the code does one map lookup per call.
-	callIndex map[string][]*rule
+	callIndex map[callKey][]*rule
 	codeRules []*rule
 	log       *slog.Logger
 }
@@ -68,7 +68,7 @@ func NewScanner(opts Options) *Scanner {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	s := &Scanner{opts: opts, callIndex: map[string][]*rule{}, log: opts.Logger}
+	s := &Scanner{opts: opts, callIndex: map[callKey][]*rule{}, log: opts.Logger}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -78,7 +78,8 @@ func NewScanner(opts Options) *Scanner {
 		}
 		s.rules = append(s.rules, r)
 		for _, c := range r.calls {
-			s.callIndex[c] = append(s.callIndex[c], r)
+			k := splitTarget(c)
+			s.callIndex[k] = append(s.callIndex[k], r)
 		}
 		if r.onCall != nil || r.onMethod != nil || r.onString != nil || r.onClass != nil {
 			s.codeRules = append(s.codeRules, r)
@@ -215,12 +216,13 @@ func (s *Scanner) codePass(ctx context.Context, sc *scanCtx) ([]hit, error) {
 		wg.Go(func() {
 			var local []hit
 			mc := &methodCtx{scan: sc}
+			mc.emit = func(h hit) { h.rule = mc.rule; local = append(local, h) }
 			for lo := range next {
 				if ctx.Err() != nil {
 					continue
 				}
 				for i := lo; i < min(lo+chunk, len(classes)); i++ {
-					s.visitClass(mc, &classes[i], &local)
+					s.visitClass(mc, &classes[i])
 				}
 			}
 			mu.Lock()
@@ -243,36 +245,48 @@ func (s *Scanner) codePass(ctx context.Context, sc *scanCtx) ([]hit, error) {
 	return all, ctx.Err()
 }
 
-func (s *Scanner) visitClass(mc *methodCtx, c *apk.Class, out *[]hit) {
+func (s *Scanner) visitClass(mc *methodCtx, c *apk.Class) {
 	mc.class = c
 	mc.method = nil
 	for _, r := range s.codeRules {
 		if r.onClass != nil {
-			r.onClass(mc, func(h hit) { h.rule = r; *out = append(*out, h) })
+			mc.rule = r
+			r.onClass(mc, mc.emit)
 		}
 	}
 	for mi := range c.Methods {
 		m := &c.Methods[mi]
 		mc.method = m
 		for _, r := range s.codeRules {
+			mc.rule = r
 			if r.onMethod != nil {
-				r.onMethod(mc, func(h hit) { h.rule = r; *out = append(*out, h) })
+				r.onMethod(mc, mc.emit)
 			}
 			if r.onString != nil {
 				for _, str := range m.Strings {
-					r.onString(mc, str, func(h hit) { h.rule = r; *out = append(*out, h) })
+					r.onString(mc, str, mc.emit)
 				}
 			}
 		}
 		for ci := range m.Calls {
 			call := &m.Calls[ci]
-			for _, key := range mc.scan.callKeys(call) {
-				for _, r := range s.callIndex[key] {
-					if r.onCall != nil {
-						r.onCall(mc, call, func(h hit) { h.rule = r; *out = append(*out, h) })
-					}
-				}
+			chain := mc.scan.chain(call.Class)
+			if chain == nil || call.Name == "<init>" {
+				s.dispatch(mc, call, call.Class)
+				continue
 			}
+			for _, sup := range chain {
+				s.dispatch(mc, call, sup)
+			}
+		}
+	}
+}
+
+func (s *Scanner) dispatch(mc *methodCtx, call *apk.Call, class string) {
+	for _, r := range s.callIndex[callKey{class, call.Name}] {
+		if r.onCall != nil {
+			mc.rule = r
+			r.onCall(mc, call, mc.emit)
 		}
 	}
 }

@@ -34,6 +34,10 @@ type scanCtx struct {
 	man      *apk.Manifest // never nil: empty when the manifest is missing
 	classes  map[string]*apk.Class
 	ancestor map[string][]string // app class -> supertypes, nearest first
+	// chains maps app and known framework classes to themselves followed
+	// by their supertypes, precomputed so the code pass allocates nothing
+	// to resolve a call.
+	chains map[string][]string
 }
 
 func newScanCtx(app *apk.App, now time.Time) *scanCtx {
@@ -47,9 +51,16 @@ func newScanCtx(app *apk.App, now time.Time) *scanCtx {
 			sc.classes[c.Name] = c
 		}
 	}
-	sc.ancestor = make(map[string][]string, len(sc.classes))
+	sc.ancestor = make(map[string][]string, len(sc.classes)+len(frameworkSupers))
+	sc.chains = make(map[string][]string, len(sc.classes)+len(frameworkSupers))
+	for name := range frameworkSupers {
+		sc.ancestor[name] = sc.computeAncestors(name)
+	}
 	for name := range sc.classes {
 		sc.ancestor[name] = sc.computeAncestors(name)
+	}
+	for name, a := range sc.ancestor {
+		sc.chains[name] = append([]string{name}, a...)
 	}
 	return sc
 }
@@ -84,21 +95,10 @@ func (sc *scanCtx) computeAncestors(name string) []string {
 	return out
 }
 
-// supertypes returns the class itself followed by its ancestors.
-func (sc *scanCtx) supertypes(name string) []string {
-	if a, ok := sc.ancestor[name]; ok {
-		return append([]string{name}, a...)
-	}
-	out := []string{name}
-	for n := name; ; {
-		s, ok := frameworkSupers[n]
-		if !ok || len(s) == 0 || len(out) > 16 {
-			return out
-		}
-		out = append(out, s...)
-		n = s[0]
-	}
-}
+// chain returns the class followed by its supertypes. For a class that is
+// neither in the app nor in the framework table it returns nil: the caller
+// then looks at the name alone.
+func (sc *scanCtx) chain(name string) []string { return sc.chains[name] }
 
 // isA reports whether class name is, extends or implements want.
 func (sc *scanCtx) isA(name, want string) bool {
@@ -113,19 +113,25 @@ func (sc *scanCtx) isA(name, want string) bool {
 	return false
 }
 
-// callKeys lists the index keys for a call: the target as written and the
-// same method on each supertype (a call to Activity.sendBroadcast is
-// Context.sendBroadcast). Constructors are not inherited.
-func (sc *scanCtx) callKeys(c *apk.Call) []string {
-	if c.Name == "<init>" || c.Name == "<clinit>" {
-		return []string{c.Class + "." + c.Name}
+// resolves reports whether call c targets class.name, directly or through
+// a subclass (a call to Activity.sendBroadcast is Context.sendBroadcast).
+// Constructors are not inherited.
+func (sc *scanCtx) resolves(c *apk.Call, class, name string) bool {
+	if c.Name != name {
+		return false
 	}
-	sup := sc.supertypes(c.Class)
-	keys := make([]string, len(sup))
-	for i, s := range sup {
-		keys[i] = s + "." + c.Name
+	if c.Class == class {
+		return true
 	}
-	return keys
+	if name == "<init>" {
+		return false
+	}
+	for _, s := range sc.chains[c.Class] {
+		if s == class {
+			return true
+		}
+	}
+	return false
 }
 
 // frameworkSupers is a read-only table of the platform and support-library
@@ -175,6 +181,10 @@ type methodCtx struct {
 	scan   *scanCtx
 	class  *apk.Class
 	method *apk.Method
+	// rule is the rule being asked, and emit appends its hits; one closure
+	// per worker instead of one per rule and method.
+	rule *rule
+	emit emitFunc
 }
 
 // loc is the location of the current method.
@@ -198,18 +208,23 @@ func (mc *methodCtx) calls(target string) bool {
 }
 
 func (mc *methodCtx) findCall(target string) *apk.Call {
+	k := splitTarget(target)
 	for i := range mc.method.Calls {
 		c := &mc.method.Calls[i]
-		if !strings.HasSuffix(target, "."+c.Name) {
-			continue
-		}
-		for _, k := range mc.scan.callKeys(c) {
-			if k == target {
-				return c
-			}
+		if mc.scan.resolves(c, k.class, k.name) {
+			return c
 		}
 	}
 	return nil
+}
+
+// callKey is a call target: dotted class name and method name.
+type callKey struct{ class, name string }
+
+// splitTarget splits "pkg.Class.method" at its last dot.
+func splitTarget(t string) callKey {
+	i := strings.LastIndexByte(t, '.')
+	return callKey{t[:i], t[i+1:]}
 }
 
 // arg returns argument i of c, or an unknown value.

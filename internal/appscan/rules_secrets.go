@@ -11,7 +11,9 @@ import (
 // contain none of them, which keeps secret scanning linear and fast.
 type secretSpec struct {
 	hints []string
-	fold  bool // hints are matched case-insensitively
+	fold  bool // hints are matched case-insensitively (hints are lower case)
+	// need lists substrings that must all be present as well.
+	need []string
 	re    *regexp.Regexp
 	group int // submatch holding the secret (0 = whole match)
 	// minEntropy rejects low-entropy matches (placeholders like "xxxx",
@@ -21,18 +23,19 @@ type secretSpec struct {
 
 func (s *secretSpec) find(text string) (string, int, bool) {
 	ok := false
-	lt := text
-	if s.fold {
-		lt = strings.ToLower(text)
-	}
 	for _, h := range s.hints {
-		if strings.Contains(lt, h) {
+		if s.fold && containsLowerASCII(text, h) || !s.fold && strings.Contains(text, h) {
 			ok = true
 			break
 		}
 	}
 	if !ok {
 		return "", 0, false
+	}
+	for _, n := range s.need {
+		if !strings.Contains(text, n) {
+			return "", 0, false
+		}
 	}
 	for _, m := range s.re.FindAllStringSubmatchIndex(text, 8) {
 		lo, hi := m[2*s.group], m[2*s.group+1]
@@ -49,6 +52,35 @@ func (s *secretSpec) find(text string) (string, int, bool) {
 		return sec, lo, true
 	}
 	return "", 0, false
+}
+
+// containsLowerASCII reports whether s contains the lower-case ASCII
+// needle, ignoring ASCII case, without allocating a lowered copy of s.
+func containsLowerASCII(s, needle string) bool {
+	n := len(needle)
+	if n == 0 {
+		return true
+	}
+	first := needle[0]
+	for i := 0; i+n <= len(s); i++ {
+		if s[i]|0x20 != first {
+			continue
+		}
+		j := 1
+		for ; j < n; j++ {
+			c := s[i+j]
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			if c != needle[j] {
+				break
+			}
+		}
+		if j == n {
+			return true
+		}
+	}
+	return false
 }
 
 // entropy is the Shannon entropy of s in bits per byte.
@@ -173,7 +205,7 @@ func secretRules() []*rule {
 			secretFix, secretMap()), secretSpec{hints: []string{"AccountKey="}, re: re(`AccountKey=([A-Za-z0-9+/=]{40,})`), group: 1, minEntropy: 4}),
 		secretRule(meta("DFS-SECRET-014", High, high, "Credentials in a URL",
 			"A URL carries a user name and password (scheme://user:password@host); they travel and are stored with the URL.",
-			secretFix, secretMap()), secretSpec{hints: []string{"://"}, re: re(`\b[a-z][a-z0-9+.\-]*://[^\s/:@"']{1,64}:([^\s/@"']{4,64})@[a-zA-Z0-9.\-]+`), group: 1, minEntropy: 2}),
+			secretFix, secretMap()), secretSpec{hints: []string{"://"}, need: []string{"@", ":"}, re: re(`\b[a-z][a-z0-9+.\-]*://[^\s/:@"']{1,64}:([^\s/@"']{4,64})@[a-zA-Z0-9.\-]+`), group: 1, minEntropy: 2}),
 		secretRule(meta("DFS-SECRET-015", High, high, "SendGrid API key",
 			"A SendGrid API key is embedded; it sends e-mail in the owner's name (phishing from a trusted domain).",
 			secretFix, secretMap()), secretSpec{hints: []string{"SG."}, re: re(`\bSG\.[0-9A-Za-z_\-]{22}\.[0-9A-Za-z_\-]{43}\b`)}),
