@@ -13,7 +13,7 @@ type secretSpec struct {
 	hints []string
 	fold  bool // hints are matched case-insensitively (hints are lower case)
 	// need lists substrings that must all be present as well.
-	need []string
+	need  []string
 	re    *regexp.Regexp
 	group int // submatch holding the secret (0 = whole match)
 	// minEntropy rejects low-entropy matches (placeholders like "xxxx",
