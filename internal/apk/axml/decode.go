@@ -87,7 +87,43 @@ func DecodeDocument(data []byte) (*Document, error) {
 	return d.doc, nil
 }
 
+// prescan finds the string pool and resource map wherever they are: Android
+// indexes them before it walks the nodes, so a packer may move them after
+// the elements.
+func (d *decoder) prescan(pos, end int) {
+	for pos+8 <= end {
+		c := d.data[pos:end]
+		typ := binary.LittleEndian.Uint16(c)
+		hs := int(binary.LittleEndian.Uint16(c[2:]))
+		size := int64(binary.LittleEndian.Uint32(c[4:]))
+		if size < 8 || hs < 8 || int64(hs) > size {
+			return
+		}
+		size = min(size, int64(len(c)))
+		if int64(hs) > size {
+			return
+		}
+		c = c[:size]
+		switch typ {
+		case ChunkStringPool:
+			if d.pool == nil {
+				if p, err := ParseStringPool(c); err == nil {
+					d.pool = p
+				}
+			}
+		case ChunkXMLResourceMap:
+			if d.resMap == nil {
+				d.resMap = c[hs:]
+				d.resMap = d.resMap[:len(d.resMap)/4*4]
+			}
+		}
+		pos += int(size)
+	}
+}
+
 func (d *decoder) chunks(pos, end int) error {
+	d.prescan(pos, end)
+	pool, resMap := d.pool, d.resMap
 	for pos+8 <= end {
 		c := d.data[pos:end]
 		typ := binary.LittleEndian.Uint16(c)
@@ -111,18 +147,19 @@ func (d *decoder) chunks(pos, end int) error {
 		var err error
 		switch typ {
 		case ChunkStringPool:
-			if d.pool != nil {
+			switch {
+			case pool == nil:
+				// Not found by the prescan: report why.
+				_, err = ParseStringPool(c)
+			case &pool.chunk[0] != &c[0]:
 				d.anomaly("extra string pool at offset %d ignored", pos)
-				break
+			case d.doc.Root != nil || len(d.stack) > 0:
+				d.anomaly("string pool after the first element")
 			}
-			d.pool, err = ParseStringPool(c)
 		case ChunkXMLResourceMap:
-			if d.resMap != nil {
+			if len(resMap) > 0 && len(c) > hs && &resMap[0] != &c[hs] {
 				d.anomaly("extra resource map at offset %d ignored", pos)
-				break
 			}
-			d.resMap = c[hs:]
-			d.resMap = d.resMap[:len(d.resMap)/4*4]
 		case ChunkXMLStartNS:
 			d.namespace(c, hs)
 		case ChunkXMLEndNS:

@@ -79,11 +79,18 @@ func TestDecodeTolerance(t *testing.T) {
 		startElem(1, 1, append(u32s(2, 0, NoIndex), 8, 0, 0, byte(TypeIntBoolean), 0xff, 0xff, 0xff, 0xff)),
 		endElem(1),
 	)
+	late := doc(
+		startElem(1, 1, append(u32s(2, 0, NoIndex), 8, 0, 0, byte(TypeIntBoolean), 0xff, 0xff, 0xff, 0xff)),
+		endElem(1),
+		mustPool(t, "debuggable", "manifest", AndroidNS),
+		chunk(ChunkXMLResourceMap, 8, u32s(0x0101000f)),
+	)
 	tests := []struct {
 		name      string
 		in        []byte
 		anomalies []string // substrings expected in the anomalies
 	}{
+		{"string pool after the elements", late, []string{"string pool after the first element"}},
 		{"wrong outer type", wrongType, []string{"chunk type 0x0000"}},
 		{"wrong outer size", wrongSize, []string{"does not match file size"}},
 		{"junk after document", junk, []string{"bytes after the document"}},
@@ -101,7 +108,7 @@ func TestDecodeTolerance(t *testing.T) {
 					t.Errorf("anomalies %q lack %q", d.Anomalies, want)
 				}
 			}
-			if tt.name == "stripped attribute name" {
+			if tt.name == "stripped attribute name" || tt.name == "string pool after the elements" {
 				a, ok := d.Root.AndroidAttr("debuggable")
 				if !ok || a.Namespace != AndroidNS {
 					t.Fatalf("debuggable not found: %+v", d.Root.Attrs)

@@ -280,7 +280,7 @@ func TestDefaultsAndCodenames(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m.MinSDK != 24 || m.TargetSDK != 0 || m.TargetSDKCodename != "VanillaIceCream" {
+	if m.MinSDK != 24 || m.TargetSDK != CurDevelopment || m.TargetSDKCodename != "VanillaIceCream" {
 		t.Errorf("sdk: min %d target %d %q", m.MinSDK, m.TargetSDK, m.TargetSDKCodename)
 	}
 }

@@ -71,7 +71,7 @@ type Manifest struct {
 	VersionName string
 	// SDK levels; MinSDK is 1 when uses-sdk is absent (Android's default)
 	// and TargetSDK defaults to MinSDK. A preview codename ("Q") sets the
-	// matching *Codename field and leaves the number at 0.
+	// matching *Codename field and the number to CurDevelopment.
 	MinSDK, TargetSDK, MaxSDK int
 	MinSDKCodename            string
 	TargetSDKCodename         string

@@ -12,6 +12,10 @@ import (
 // ErrNotManifest is returned when the root element is not <manifest>.
 var ErrNotManifest = errors.New("root element is not <manifest>")
 
+// CurDevelopment is the SDK level Android gives a preview codename
+// (Build.VERSION_CODES.CUR_DEVELOPMENT).
+const CurDevelopment = 10000
+
 // maxAnomalies bounds the anomaly list on hostile manifests.
 const maxAnomalies = 100
 
@@ -238,8 +242,12 @@ func parseUsesSDK(m *Manifest, a attrs) {
 		if n, ok := a.integer(name); ok {
 			return int(n), ""
 		}
-		s, _ := a.optStr(name)
-		return 0, s
+		if s, ok := a.optStr(name); ok && s != "" {
+			// A codename means a preview platform; Android compares it
+			// as CUR_DEVELOPMENT.
+			return CurDevelopment, s
+		}
+		return 0, ""
 	}
 	m.MinSDK, m.MinSDKCodename = sdk("minSdkVersion")
 	if _, ok := a.get("minSdkVersion"); !ok {
