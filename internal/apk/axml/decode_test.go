@@ -283,9 +283,9 @@ func goldenDump(d *Document) string {
 func TestCorpusGolden(t *testing.T) {
 	dir := testenv.AndroguardDir(t)
 	for _, name := range []string{
-		"AndroidManifest.xml",                     // plain
-		"AndroidManifestWrongFilesize.xml",        // bogus outer size
-		"AndroidManifestNonZeroStyle.xml",         // style count set
+		"AndroidManifest.xml",              // plain
+		"AndroidManifestWrongFilesize.xml", // bogus outer size
+		"AndroidManifestNonZeroStyle.xml",  // style count set
 	} {
 		t.Run(name, func(t *testing.T) {
 			b, err := os.ReadFile(filepath.Join(dir, "axml", name))
