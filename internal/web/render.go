@@ -233,16 +233,33 @@ func (rd *Renderer) navFor(p *Principal, cur string) []navLink {
 				if len(p.Memberships) > 1 {
 					label += " · " + m.OrgName
 				}
-				out = append(out, navLink{label, href, strings.HasPrefix(cur, href)})
+				out = append(out, navLink{label, href, isUnder(cur, href)})
 			}
 			continue
 		}
 		if !navVisible(it.Policy, p) {
 			continue
 		}
-		out = append(out, navLink{it.Label, it.Path, cur == it.Path || (it.Path != "/" && strings.HasPrefix(cur, it.Path+"/"))})
+		out = append(out, navLink{it.Label, it.Path, isUnder(cur, it.Path)})
+	}
+	// Only the most specific matching entry is the current page (on
+	// /orgs/1/members that is "Members", not also "Organisation").
+	best := -1
+	for i, l := range out {
+		if l.Current && (best < 0 || len(l.Href) > len(out[best].Href)) {
+			best = i
+		}
+		out[i].Current = false
+	}
+	if best >= 0 {
+		out[best].Current = true
 	}
 	return out
+}
+
+// isUnder reports whether path cur is href or below it.
+func isUnder(cur, href string) bool {
+	return cur == href || (href != "/" && strings.HasPrefix(cur, href+"/"))
 }
 
 func navVisible(pol Policy, p *Principal) bool {
