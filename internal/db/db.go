@@ -69,7 +69,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 }
 
 func open(ctx context.Context, dsn string) (*DB, error) {
-	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+	if IsPostgres(dsn) {
 		return openPostgres(ctx, dsn)
 	}
 	return openSQLite(ctx, dsn)
@@ -89,8 +89,13 @@ func openPostgres(ctx context.Context, dsn string) (*DB, error) {
 	return &DB{sql: s, dialect: Postgres}, nil
 }
 
-// sqlitePath extracts the file path from a SQLite DSN.
-func sqlitePath(dsn string) string {
+// IsPostgres reports whether dsn names a PostgreSQL database.
+func IsPostgres(dsn string) bool {
+	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
+}
+
+// SQLitePath is the file a SQLite DSN names ([DefaultPath] for "").
+func SQLitePath(dsn string) string {
 	switch {
 	case dsn == "":
 		return DefaultPath
@@ -108,7 +113,7 @@ func sqlitePath(dsn string) string {
 }
 
 func openSQLite(ctx context.Context, dsn string) (*DB, error) {
-	path := sqlitePath(dsn)
+	path := SQLitePath(dsn)
 	if path == "" || path == ":memory:" {
 		return nil, errors.New("db: SQLite needs a file (in-memory databases are not shared between connections)")
 	}
