@@ -1,5 +1,7 @@
 package dex
 
+import "iter"
+
 // ValueKind says what the analysis knows about a register's value.
 type ValueKind uint8
 
@@ -49,17 +51,17 @@ func (v Value) Bytes() ([]byte, bool) {
 	return nil, false
 }
 
-// CallSite is one invoke instruction.
+// CallSite is one invoke instruction. It holds no pointers, so that the
+// millions of them in a large app cost the garbage collector nothing.
 type CallSite struct {
 	Caller uint32 // method_ids index of the calling method
 	PC     uint32 // offset in code units
-	Op     Opcode
 	// Method is the method_ids index of the target; for invoke-custom it is
 	// the call_site_ids index.
 	Method uint32
-	// Args has one entry per argument register, receiver first; a long or
-	// double argument occupies two.
-	Args []Value
+	argsAt uint32 // arguments are Facts.Values[argsAt : argsAt+NArgs]
+	NArgs  uint16 // argument registers, receiver first; a long or double takes two
+	Op     Opcode
 }
 
 // StringUse is a const-string or const-string/jumbo.
@@ -67,25 +69,24 @@ type StringUse struct {
 	Caller uint32
 	PC     uint32
 	Index  uint32 // string_ids index
-	Value  string
 }
 
 // FieldAccess is an iget/iput/sget/sput.
 type FieldAccess struct {
-	Caller uint32
-	PC     uint32
-	Op     Opcode
-	Field  uint32 // field_ids index
-	Write  bool
-	Value  Value // the value stored, for writes
+	Caller  uint32
+	PC      uint32
+	Field   uint32 // field_ids index
+	valueAt int32  // index in Facts.Values of the value stored, or -1
+	Op      Opcode
+	Write   bool
 }
 
 // TypeUse is a new-instance, new-array, const-class or check-cast.
 type TypeUse struct {
 	Caller uint32
 	PC     uint32
+	Type   uint32 // type_ids index
 	Op     Opcode
-	Type   string
 }
 
 // Facts collects what the analysis found. Analyses append to it, so one
@@ -95,21 +96,44 @@ type Facts struct {
 	Strings []StringUse
 	Fields  []FieldAccess
 	Types   []TypeUse
+	// Values holds call arguments and stored field values; read them
+	// with Args and Stored.
+	Values []Value
 	// Errors lists methods whose code was malformed; the facts found
 	// before the problem are kept.
 	Errors []error
 }
 
+// Args returns the argument values of a call site (nil when the analysis
+// ran without values).
+func (f *Facts) Args(cs *CallSite) []Value {
+	if int(cs.argsAt)+int(cs.NArgs) > len(f.Values) {
+		return nil
+	}
+	return f.Values[cs.argsAt : cs.argsAt+uint32(cs.NArgs) : cs.argsAt+uint32(cs.NArgs)]
+}
+
+// Stored returns the value written by a field write, if known.
+func (f *Facts) Stored(fa *FieldAccess) Value {
+	if fa.valueAt < 0 || int(fa.valueAt) >= len(f.Values) {
+		return Value{}
+	}
+	return f.Values[fa.valueAt]
+}
+
 // Reset empties f keeping its storage.
 func (f *Facts) Reset() {
-	*f = Facts{Calls: f.Calls[:0], Strings: f.Strings[:0], Fields: f.Fields[:0], Types: f.Types[:0]}
+	*f = Facts{Calls: f.Calls[:0], Strings: f.Strings[:0], Fields: f.Fields[:0], Types: f.Types[:0], Values: f.Values[:0]}
 }
 
 // Analyzer holds scratch space for analysing methods; reuse one per
 // goroutine to avoid allocations. The zero value is ready to use.
 type Analyzer struct {
-	regs  []Value
-	arena []Value
+	// NoValues skips recording argument and stored values, for a first
+	// pass that only needs to know where calls are; Index fills values in
+	// on demand by analysing the few methods a query touches again.
+	NoValues bool
+	regs     []Value
 }
 
 // AnalyzeClass analyses every method of c with code, appending to out. It
@@ -136,16 +160,6 @@ func (a *Analyzer) AnalyzeClass(f *File, c *Class, out *Facts) error {
 		}
 	}
 	return nil
-}
-
-func (a *Analyzer) args(n int) []Value {
-	if cap(a.arena)-len(a.arena) < n {
-		// A fresh block; slices handed out earlier keep the old one alive.
-		a.arena = make([]Value, 0, max(1024, n))
-	}
-	s := a.arena[len(a.arena) : len(a.arena)+n : len(a.arena)+n]
-	a.arena = a.arena[:len(a.arena)+n]
-	return s
 }
 
 // AnalyzeMethod makes one linear pass over the bytecode of method (a
@@ -190,29 +204,9 @@ func (a *Analyzer) AnalyzeMethod(f *File, method uint32, code *Code, out *Facts)
 		if op == OpNop && u0 != 0 {
 			// Payload pseudo-instructions live in the instruction stream;
 			// their size comes from their own header.
-			var size uint64
-			switch u0 {
-			case 0x0100: // packed-switch-payload
-				if pc+2 > n {
-					return bad(pc, ErrTruncated, "packed-switch payload")
-				}
-				size = 4 + 2*uint64(unit(pc+1))
-			case 0x0200: // sparse-switch-payload
-				if pc+2 > n {
-					return bad(pc, ErrTruncated, "sparse-switch payload")
-				}
-				size = 2 + 4*uint64(unit(pc+1))
-			case 0x0300: // fill-array-data-payload
-				if pc+4 > n {
-					return bad(pc, ErrTruncated, "fill-array-data payload")
-				}
-				w, cnt := uint64(unit(pc+1)), uint64(unit(pc+2))|uint64(unit(pc+3))<<16
-				size = 4 + (w*cnt+1)/2
-			default:
-				size = 1 // a nop with a non-zero high byte
-			}
-			if uint64(pc)+size > uint64(n) {
-				return bad(pc, ErrTruncated, "payload of %d units", size)
+			size := payloadUnits(code, pc, n)
+			if size == 0 || uint64(pc)+size > uint64(n) {
+				return bad(pc, ErrTruncated, "payload at %d", pc)
 			}
 			pc += uint32(size)
 			continue
@@ -233,10 +227,10 @@ func (a *Analyzer) AnalyzeMethod(f *File, method uint32, code *Code, out *Facts)
 			set(unit(pc+1), get(unit(pc+2)), isWide)
 		case OpMoveResult, OpMoveResultWide, OpMoveResultObject:
 			v := Value{}
-			if lastCall >= 0 && lastCallEnd == pc {
+			if lastCall >= 0 && lastCallEnd == pc && !a.NoValues {
 				cs := &out.Calls[lastCall]
-				if cs.Op != OpInvokeCustom && cs.Op != OpInvokeCustomRange {
-					v = resultValue(f, cs)
+				if !isCustom(cs.Op) {
+					v = resultValue(f, cs, out.Args(cs))
 				}
 			}
 			set(aa, v, isWide)
@@ -261,16 +255,15 @@ func (a *Analyzer) AnalyzeMethod(f *File, method uint32, code *Code, out *Facts)
 			if ix >= nStr {
 				return bad(pc, ErrOutOfRange, "string index %d", ix)
 			}
-			s := f.strings[ix]
-			out.Strings = append(out.Strings, StringUse{Caller: method, PC: pc, Index: ix, Value: s})
-			set(aa, Value{Kind: ConstString, Str: s}, false)
+			out.Strings = append(out.Strings, StringUse{Caller: method, PC: pc, Index: ix})
+			set(aa, Value{Kind: ConstString, Str: f.strings[ix]}, false)
 		case OpConstClass, OpNewInstance, OpCheckCast:
 			ix := unit(pc + 1)
 			if ix >= nTypes {
 				return bad(pc, ErrOutOfRange, "type index %d", ix)
 			}
 			t := f.types[ix]
-			out.Types = append(out.Types, TypeUse{Caller: method, PC: pc, Op: op, Type: t})
+			out.Types = append(out.Types, TypeUse{Caller: method, PC: pc, Op: op, Type: ix})
 			switch op {
 			case OpConstClass:
 				set(aa, Value{Kind: ConstClass, Str: t}, false)
@@ -283,7 +276,7 @@ func (a *Analyzer) AnalyzeMethod(f *File, method uint32, code *Code, out *Facts)
 				return bad(pc, ErrOutOfRange, "type index %d", ix)
 			}
 			t := f.types[ix]
-			out.Types = append(out.Types, TypeUse{Caller: method, PC: pc, Op: op, Type: t})
+			out.Types = append(out.Types, TypeUse{Caller: method, PC: pc, Op: op, Type: ix})
 			v := Value{Kind: NewArray, Str: t, Int: -1}
 			if l := get(b4); l.Kind == ConstInt {
 				v.Int = l.Int
@@ -304,11 +297,11 @@ func (a *Analyzer) AnalyzeMethod(f *File, method uint32, code *Code, out *Facts)
 		default:
 			switch {
 			case info.flags&isInv != 0:
-				cs, err := a.invoke(op, info, pc, unit, get, method)
+				cs, err := a.invoke(op, info, pc, unit, get, method, out)
 				if err != "" {
 					return bad(pc, ErrFormat, "%s", err)
 				}
-				if op != OpInvokeCustom && op != OpInvokeCustomRange && cs.Method >= nMethods {
+				if !isCustom(op) && cs.Method >= nMethods {
 					return bad(pc, ErrOutOfRange, "method index %d", cs.Method)
 				}
 				out.Calls = append(out.Calls, cs)
@@ -323,9 +316,12 @@ func (a *Analyzer) AnalyzeMethod(f *File, method uint32, code *Code, out *Facts)
 					reg = a4
 				}
 				write := op >= 0x59 && op <= 0x5f || op >= 0x67
-				fa := FieldAccess{Caller: method, PC: pc, Op: op, Field: ix, Write: write}
+				fa := FieldAccess{Caller: method, PC: pc, Op: op, Field: ix, Write: write, valueAt: -1}
 				if write {
-					fa.Value = get(reg)
+					if v := get(reg); v.Kind != Unknown && !a.NoValues {
+						fa.valueAt = int32(len(out.Values))
+						out.Values = append(out.Values, v)
+					}
 				} else {
 					set(reg, Value{Kind: FieldValue, Ref: ix}, isWide)
 				}
@@ -344,45 +340,103 @@ func (a *Analyzer) AnalyzeMethod(f *File, method uint32, code *Code, out *Facts)
 	return nil
 }
 
-// invoke decodes the registers of an invoke instruction.
-func (a *Analyzer) invoke(op Opcode, info *opInfo, pc uint32, unit func(uint32) uint32, get func(uint32) Value, caller uint32) (CallSite, string) {
+// invoke decodes the registers of an invoke instruction and records
+// their values unless NoValues is set.
+func (a *Analyzer) invoke(op Opcode, info *opInfo, pc uint32, unit func(uint32) uint32, get func(uint32) Value, caller uint32, out *Facts) (CallSite, string) {
 	u0 := unit(pc)
-	cs := CallSite{Caller: caller, PC: pc, Op: op, Method: unit(pc + 1)}
+	cs := CallSite{Caller: caller, PC: pc, Op: op, Method: unit(pc + 1), argsAt: uint32(len(out.Values))}
 	switch info.fmt {
 	case f35c, f45cc:
 		cnt := u0 >> 12
 		if cnt > 5 {
 			return cs, "invoke with more than 5 registers"
 		}
+		cs.NArgs = uint16(cnt)
+		if a.NoValues {
+			break
+		}
 		u2 := unit(pc + 2)
 		r := [5]uint32{u2 & 0xf, u2 >> 4 & 0xf, u2 >> 8 & 0xf, u2 >> 12, u0 >> 8 & 0xf}
-		cs.Args = a.args(int(cnt))
-		for i := range cs.Args {
-			cs.Args[i] = get(r[i])
+		for i := range cnt {
+			out.Values = append(out.Values, get(r[i]))
 		}
 	default: // 3rc, 4rcc
 		cnt, first := u0>>8, unit(pc+2)
-		cs.Args = a.args(int(cnt))
-		for i := range cs.Args {
-			cs.Args[i] = get(first + uint32(i))
+		cs.NArgs = uint16(cnt)
+		if a.NoValues {
+			break
+		}
+		for i := range cnt {
+			out.Values = append(out.Values, get(first+i))
 		}
 	}
 	return cs, ""
 }
 
 // resultValue is what move-result stores after the call cs.
-func resultValue(f *File, cs *CallSite) Value {
+func resultValue(f *File, cs *CallSite, args []Value) Value {
 	v := Value{Kind: Result, Ref: cs.Method}
-	for _, arg := range cs.Args {
+	for _, arg := range args {
 		if arg.Kind == ConstString {
 			v.Str = arg.Str
 			break
 		}
 	}
-	if len(cs.Args) >= 1 && cs.Args[0].Kind == ConstString {
+	if len(args) >= 1 && args[0].Kind == ConstString {
 		if m := f.Method(cs.Method); m.Class == "Ljava/lang/String;" && (m.Name == "getBytes" || m.Name == "toCharArray") {
-			return Value{Kind: StringBytes, Str: cs.Args[0].Str}
+			return Value{Kind: StringBytes, Str: args[0].Str}
 		}
 	}
 	return v
+}
+
+// Ops yields the offset and opcode of each instruction of c, skipping the
+// payloads of switches and fill-array-data, and stops at the first
+// truncated instruction. Rules use it to look at the shape of a method,
+// e.g. a checkServerTrusted whose body is a bare return-void.
+func (c *Code) Ops() iter.Seq2[uint32, Opcode] {
+	return func(yield func(uint32, Opcode) bool) {
+		n := uint32(c.Len())
+		for pc := uint32(0); pc < n; {
+			u0 := uint32(c.Unit(int(pc)))
+			op := Opcode(u0)
+			size := uint64(opTable[op].units)
+			if op == OpNop && u0 != 0 {
+				size = payloadUnits(c, pc, n)
+				if size == 0 {
+					return
+				}
+			} else if !yield(pc, op) {
+				return
+			}
+			if uint64(pc)+size > uint64(n) {
+				return
+			}
+			pc += uint32(size)
+		}
+	}
+}
+
+// payloadUnits is the size of the pseudo-instruction at pc (1 for a plain
+// nop with a non-zero high byte), or 0 when it is truncated.
+func payloadUnits(c *Code, pc, n uint32) uint64 {
+	u := func(i uint32) uint64 { return uint64(c.Unit(int(i))) }
+	switch c.Unit(int(pc)) {
+	case 0x0100:
+		if pc+2 > n {
+			return 0
+		}
+		return 4 + 2*u(pc+1)
+	case 0x0200:
+		if pc+2 > n {
+			return 0
+		}
+		return 2 + 4*u(pc+1)
+	case 0x0300:
+		if pc+4 > n {
+			return 0
+		}
+		return 4 + (u(pc+1)*(u(pc+2)|u(pc+3)<<16)+1)/2
+	}
+	return 1
 }

@@ -159,7 +159,7 @@ func TestCallArguments(t *testing.T) {
 				t.Fatalf("CallsTo(%v) found %d calls", tt.target, len(calls))
 			}
 			c := calls[0]
-			if got := describe(c.Site.Args); got != tt.want {
+			if got := describe(c.Args); got != tt.want {
 				t.Errorf("args = %s\nwant   %s", got, tt.want)
 			}
 			if c.Caller != (MethodRef{"Lcom/app/C;", "m", "()V"}) {
@@ -192,14 +192,14 @@ func TestMethodFacts(t *testing.T) {
 	}
 	var types []string
 	for tu := range x.Types() {
-		types = append(types, tu.Use.Op.String()+" "+tu.Use.Type)
+		types = append(types, tu.Op.String()+" "+tu.Type)
 	}
 	if want := "[new-instance Ljava/util/Random; const-class Lcom/app/K; new-array [B]"; fmt.Sprint(types) != want {
 		t.Errorf("types = %v, want %v", types, want)
 	}
 	var fields []string
 	for fa := range x.Fields() {
-		fields = append(fields, fmt.Sprintf("%s %v write=%v %s", fa.Access.Op, fa.Field, fa.Access.Write, describe([]Value{fa.Access.Value})))
+		fields = append(fields, fmt.Sprintf("%s %v write=%v %s", fa.Access.Op, fa.Field, fa.Access.Write, describe([]Value{fa.Value})))
 	}
 	want := []string{
 		`iput-object Lcom/app/C;->name:Ljava/lang/String; write=true const-string:"hello"`,
@@ -212,7 +212,7 @@ func TestMethodFacts(t *testing.T) {
 	// The payload holds the raw bytes, and Value.Bytes exposes them.
 	for fa := range x.Fields() {
 		if fa.Access.Write && fa.Field.Name == "key" {
-			if got, ok := fa.Access.Value.Bytes(); !ok || !bytes.Equal(got, []byte{9, 8, 7}) {
+			if got, ok := fa.Value.Bytes(); !ok || !bytes.Equal(got, []byte{9, 8, 7}) {
 				t.Errorf("Bytes() = %v, %v", got, ok)
 			}
 		}
@@ -240,7 +240,7 @@ func TestConstStringJumbo(t *testing.T) {
 		t.Errorf("%d string uses, want 70001", n)
 	}
 	calls := x.CallsTo(MethodRef{"Lcom/x/Y;", "f", ""})
-	if len(calls) != 1 || describe(calls[0].Site.Args) != `const-string:"zzzz-last"` {
+	if len(calls) != 1 || describe(calls[0].Args) != `const-string:"zzzz-last"` {
 		t.Fatalf("jumbo string argument lost: %+v", calls)
 	}
 }

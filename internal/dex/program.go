@@ -1,6 +1,7 @@
 package dex
 
 import (
+	"cmp"
 	"context"
 	"iter"
 	"runtime"
@@ -19,7 +20,8 @@ type Program struct {
 	fw      map[string]*frameworkClass
 
 	declOnce sync.Once
-	defined  [][]bool // [file][method_ids index]: defined by an app class
+	defined  [][]bool   // [file][method_ids index]: defined by an app class
+	codeOff  [][]uint32 // [file][method_ids index]: its code_item, if any
 }
 
 type classLoc struct {
@@ -117,18 +119,22 @@ func (p *Program) Interfaces(desc string) []string {
 // the app define (first definitions only).
 func (p *Program) buildDeclared() {
 	p.defined = make([][]bool, len(p.Files))
+	p.codeOff = make([][]uint32, len(p.Files))
 	for fi, f := range p.Files {
 		p.defined[fi] = make([]bool, f.Header.Methods.Size)
+		p.codeOff[fi] = make([]uint32, f.Header.Methods.Size)
 	}
 	for f, c := range p.AllClasses() {
 		cd, err := f.ClassData(c)
 		if err != nil || cd == nil {
 			continue
 		}
-		def := p.defined[p.classes[c.Desc].file]
+		fi := p.classes[c.Desc].file
+		def, code := p.defined[fi], p.codeOff[fi]
 		for _, ms := range [2][]EncodedMethod{cd.DirectMethods, cd.VirtualMethods} {
 			for _, m := range ms {
 				def[m.Method] = true
+				code[m.Method] = m.CodeOff
 			}
 		}
 	}
@@ -308,11 +314,12 @@ type targetKey struct{ class, name string }
 
 type callPos struct{ chunk, call int32 }
 
-// Call is a call site with its caller and its target, as written and as
-// resolved.
+// Call is a call site with its caller, its target (as written and as
+// resolved) and the values of its arguments.
 type Call struct {
 	File     *File
-	Site     *CallSite
+	Site     CallSite
+	Args     []Value // receiver first; see Value
 	Caller   MethodRef
 	Target   MethodRef // as written in the bytecode
 	Resolved MethodRef // after Program.Resolve
@@ -358,7 +365,7 @@ func (p *Program) Analyze(ctx context.Context) (*Index, error) {
 	resolveFile := func(fi int) { x.resolved[fi] = p.resolveAll(fi) }
 	workers := runtime.GOMAXPROCS(0)
 	if total < parallelThreshold || workers < 2 {
-		var a Analyzer
+		a := Analyzer{NoValues: true}
 		for j := range jobs {
 			if err := ctx.Err(); err != nil {
 				return nil, err
@@ -373,7 +380,7 @@ func (p *Program) Analyze(ctx context.Context) (*Index, error) {
 		var wg sync.WaitGroup
 		for range workers {
 			wg.Go(func() {
-				var a Analyzer
+				a := Analyzer{NoValues: true}
 				for j := range next {
 					if j < 0 {
 						resolveFile(-j - 1)
@@ -459,8 +466,42 @@ func (x *Index) Errors() []error { return x.errs }
 func (x *Index) call(pos callPos) Call {
 	ch := &x.chunks[pos.chunk]
 	f := x.p.Files[ch.file]
-	cs := &ch.facts.Calls[pos.call]
+	cs := ch.facts.Calls[pos.call]
 	return Call{File: f, Site: cs, Caller: f.Method(cs.Caller), Target: f.Method(cs.Method), Resolved: x.resolved[ch.file][cs.Method]}
+}
+
+// methodFacts re-analyses one method with values, for the few methods a
+// query returns; the first pass recorded only where things are.
+type methodFacts struct {
+	a      Analyzer
+	facts  Facts
+	file   int
+	caller uint32
+	valid  bool
+}
+
+func (x *Index) factsOf(mf *methodFacts, file int, caller uint32) *Facts {
+	if mf.valid && mf.file == file && mf.caller == caller {
+		return &mf.facts
+	}
+	mf.facts = Facts{}
+	mf.file, mf.caller, mf.valid = file, caller, true
+	f := x.p.Files[file]
+	if off := x.p.codeOff[file][caller]; off != 0 {
+		if code, err := f.Code(off); err == nil {
+			_ = mf.a.AnalyzeMethod(f, caller, &code, &mf.facts) // errors were reported by the first pass
+		}
+	}
+	return &mf.facts
+}
+
+// withArgs fills in c.Args from a re-analysis of the caller.
+func (x *Index) withArgs(mf *methodFacts, file int, c *Call) {
+	facts := x.factsOf(mf, file, c.Site.Caller)
+	i, ok := slices.BinarySearchFunc(facts.Calls, c.Site.PC, func(cs CallSite, pc uint32) int { return cmp.Compare(cs.PC, pc) })
+	if ok {
+		c.Args = slices.Clone(facts.Args(&facts.Calls[i]))
+	}
 }
 
 // CallsTo returns the call sites whose resolved target is the method
@@ -476,25 +517,31 @@ func (x *Index) CallsTo(ref MethodRef) []Call {
 	if !ok {
 		return nil
 	}
+	var mf methodFacts
 	for _, pos := range x.sites[x.start[id]:x.start[id+1]] {
 		c := x.call(pos)
 		if proto != "" && c.Resolved.Proto != proto {
 			continue
 		}
+		x.withArgs(&mf, x.chunks[pos.chunk].file, &c)
 		out = append(out, c)
 	}
 	return out
 }
 
-// Calls yields every call site.
+// Calls yields every call site with its arguments (which costs a second
+// pass over the code; prefer CallsTo).
 func (x *Index) Calls() iter.Seq[Call] {
 	return func(yield func(Call) bool) {
+		var mf methodFacts
 		for ci := range x.chunks {
 			for k := range x.chunks[ci].facts.Calls {
-				if cs := &x.chunks[ci].facts.Calls[k]; cs.Op == OpInvokeCustom || cs.Op == OpInvokeCustomRange {
+				if cs := &x.chunks[ci].facts.Calls[k]; isCustom(cs.Op) {
 					continue
 				}
-				if !yield(x.call(callPos{int32(ci), int32(k)})) {
+				c := x.call(callPos{int32(ci), int32(k)})
+				x.withArgs(&mf, x.chunks[ci].file, &c)
+				if !yield(c) {
 					return
 				}
 			}
@@ -517,7 +564,7 @@ func (x *Index) Strings() iter.Seq[StringRef] {
 			ch := &x.chunks[ci]
 			f := x.p.Files[ch.file]
 			for _, s := range ch.facts.Strings {
-				if !yield(StringRef{File: f, Caller: f.Method(s.Caller), PC: s.PC, Value: s.Value}) {
+				if !yield(StringRef{File: f, Caller: f.Method(s.Caller), PC: s.PC, Value: f.strings[s.Index]}) {
 					return
 				}
 			}
@@ -525,23 +572,34 @@ func (x *Index) Strings() iter.Seq[StringRef] {
 	}
 }
 
-// FieldRefUse is a field access with its method and field.
+// FieldRefUse is a field access with its method and field, and for a
+// write the value stored as far as known.
 type FieldRefUse struct {
 	File   *File
 	Caller MethodRef
 	Field  FieldRef
-	Access *FieldAccess
+	Access FieldAccess
+	Value  Value
 }
 
 // Fields yields every field read and write.
 func (x *Index) Fields() iter.Seq[FieldRefUse] {
 	return func(yield func(FieldRefUse) bool) {
+		var mf methodFacts
 		for ci := range x.chunks {
 			ch := &x.chunks[ci]
 			f := x.p.Files[ch.file]
 			for k := range ch.facts.Fields {
-				a := &ch.facts.Fields[k]
-				if !yield(FieldRefUse{File: f, Caller: f.Method(a.Caller), Field: f.Field(a.Field), Access: a}) {
+				a := ch.facts.Fields[k]
+				u := FieldRefUse{File: f, Caller: f.Method(a.Caller), Field: f.Field(a.Field), Access: a}
+				if a.Write {
+					facts := x.factsOf(&mf, ch.file, a.Caller)
+					i, ok := slices.BinarySearchFunc(facts.Fields, a.PC, func(fa FieldAccess, pc uint32) int { return cmp.Compare(fa.PC, pc) })
+					if ok {
+						u.Value = facts.Stored(&facts.Fields[i])
+					}
+				}
+				if !yield(u) {
 					return
 				}
 			}
@@ -554,7 +612,9 @@ func (x *Index) Fields() iter.Seq[FieldRefUse] {
 type TypeRefUse struct {
 	File   *File
 	Caller MethodRef
-	Use    *TypeUse
+	Op     Opcode
+	PC     uint32
+	Type   string
 }
 
 // Types yields every type use.
@@ -564,10 +624,45 @@ func (x *Index) Types() iter.Seq[TypeRefUse] {
 			ch := &x.chunks[ci]
 			f := x.p.Files[ch.file]
 			for k := range ch.facts.Types {
-				if !yield(TypeRefUse{File: f, Caller: f.Method(ch.facts.Types[k].Caller), Use: &ch.facts.Types[k]}) {
+				tu := &ch.facts.Types[k]
+				if !yield(TypeRefUse{File: f, Caller: f.Method(tu.Caller), Op: tu.Op, PC: tu.PC, Type: f.types[tu.Type]}) {
 					return
 				}
 			}
 		}
 	}
+}
+
+// DefinedMethod is a method defined by an app class.
+type DefinedMethod struct {
+	File   *File
+	Ref    MethodRef
+	Access uint32
+	Code   *Code // nil for abstract and native methods, or unreadable code
+}
+
+// Methods returns the methods that the app class desc defines, direct
+// ones first, in the order of the file.
+func (p *Program) Methods(desc string) ([]DefinedMethod, error) {
+	f, c, ok := p.Class(desc)
+	if !ok {
+		return nil, nil
+	}
+	cd, err := f.ClassData(c)
+	if err != nil || cd == nil {
+		return nil, err
+	}
+	var out []DefinedMethod
+	for _, ms := range [2][]EncodedMethod{cd.DirectMethods, cd.VirtualMethods} {
+		for _, m := range ms {
+			dm := DefinedMethod{File: f, Ref: f.Method(m.Method), Access: m.Access}
+			if m.CodeOff != 0 {
+				if code, err := f.Code(m.CodeOff); err == nil {
+					dm.Code = &code
+				}
+			}
+			out = append(out, dm)
+		}
+	}
+	return out, nil
 }

@@ -2,7 +2,9 @@ package dex
 
 import (
 	"context"
+	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/dfslab/dfslab/internal/dex/dexbuild"
@@ -191,4 +193,42 @@ func itoa(i int) string {
 		b = append([]byte{byte('0' + i%10)}, b...)
 	}
 	return string(b)
+}
+
+func TestMethodsAndOps(t *testing.T) {
+	b := dexbuild.New()
+	c := b.Class("Lcom/app/TrustAll;").Implements("Ljavax/net/ssl/X509TrustManager;")
+	c.Method("checkServerTrusted", "([Ljava/security/cert/X509Certificate;Ljava/lang/String;)V")
+	c.Method("getAcceptedIssuers", "()[Ljava/security/cert/X509Certificate;")
+	c.Method("checkClientTrusted", "([Ljava/security/cert/X509Certificate;Ljava/lang/String;)V").
+		ConstString(0, "x").Raw(0x0528, 0x0100, 1, 0, 0, 0, 0).
+		Invoke(dexbuild.InvokeStatic, "Lx/Y;->f(Ljava/lang/String;)V", 0)
+	c.Method("abs", "()V").Abstract()
+	p := mustProgram(t, b)
+	ms, err := p.Methods("Lcom/app/TrustAll;")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, m := range ms {
+		var ops []string
+		if m.Code != nil {
+			for _, op := range m.Code.Ops() {
+				ops = append(ops, op.String())
+			}
+		}
+		got[m.Ref.Name] = strings.Join(ops, ",")
+	}
+	want := map[string]string{
+		"checkServerTrusted": "return-void",
+		"getAcceptedIssuers": "const/4,return-object",
+		"checkClientTrusted": "const-string,goto,invoke-static,return-void",
+		"abs":                "",
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("ops = %v\nwant  %v", got, want)
+	}
+	if ms, _ := p.Methods("Lnot/There;"); ms != nil {
+		t.Error("methods of an unknown class")
+	}
 }
