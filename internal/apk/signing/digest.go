@@ -81,3 +81,79 @@ func chunkedDigests(r io.ReaderAt, sections []section, hashes []crypto.Hash) (ma
 	}
 	return out, nil
 }
+
+const verityPage = 4096
+
+// verityDigest computes the digest the verity signature algorithms sign:
+// the root of a SHA-256 Merkle tree over the same sections, in 4 KiB pages
+// (the last one zero-padded, each level zero-padded to whole pages), every
+// hash salted with 8 zero bytes, followed by the covered length as a
+// little-endian uint64.
+func verityDigest(r io.ReaderAt, sections []section) ([]byte, error) {
+	var total int64
+	for _, s := range sections {
+		if s.lit != nil {
+			total += int64(len(s.lit))
+		} else {
+			total += s.n
+		}
+	}
+	if total > 1<<40 {
+		return nil, fmt.Errorf("%w: %d bytes to hash", ErrFormat, total)
+	}
+	var salt [8]byte
+	h := crypto.SHA256.New()
+	level := make([]byte, 0, (total+verityPage-1)/verityPage*32)
+	page := make([]byte, verityPage)
+	fill := 0
+	flush := func() {
+		clear(page[fill:])
+		h.Reset()
+		h.Write(salt[:])
+		h.Write(page)
+		level = h.Sum(level)
+		fill = 0
+	}
+	for _, s := range sections {
+		n := s.n
+		if s.lit != nil {
+			n = int64(len(s.lit))
+		}
+		for done := int64(0); done < n; {
+			c := min(n-done, int64(verityPage-fill))
+			dst := page[fill : fill+int(c)]
+			if s.lit != nil {
+				copy(dst, s.lit[done:done+c])
+			} else if _, err := r.ReadAt(dst, s.off+done); err != nil {
+				return nil, fmt.Errorf("reading APK at %d: %w", s.off+done, err)
+			}
+			fill += int(c)
+			done += c
+			if fill == verityPage {
+				flush()
+			}
+		}
+	}
+	if fill > 0 {
+		flush()
+	}
+	for len(level) > verityPage {
+		next := make([]byte, 0, (len(level)+verityPage-1)/verityPage*32)
+		for off := 0; off < len(level); off += verityPage {
+			clear(page)
+			copy(page, level[off:min(off+verityPage, len(level))])
+			h.Reset()
+			h.Write(salt[:])
+			h.Write(page)
+			next = h.Sum(next)
+		}
+		level = next
+	}
+	clear(page)
+	copy(page, level)
+	h.Reset()
+	h.Write(salt[:])
+	h.Write(page)
+	out := h.Sum(nil)
+	return binary.LittleEndian.AppendUint64(out, uint64(total)), nil
+}

@@ -6,6 +6,7 @@ import (
 	"crypto"
 	"crypto/x509"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"slices"
 
@@ -58,22 +59,19 @@ func verifyBlockSchemes(ctx context.Context, a *zipfs.Archive, blk *signingBlock
 		return err
 	}
 	need := map[crypto.Hash]bool{}
+	verity := false
 	for _, p := range pending {
-		checked := 0
 		for _, d := range p.digests {
-			if alg, ok := sigAlgs[d.alg]; ok && !alg.verity {
-				need[alg.digest] = true
-				checked++
+			if alg, ok := sigAlgs[d.alg]; ok {
+				if alg.verity {
+					verity = true
+				} else {
+					need[alg.digest] = true
+				}
 			}
 		}
-		if checked == 0 {
-			// Only verity (Merkle tree) digests, which are not recomputed
-			// here: the content is unchecked, so the scheme must not pass.
-			// apksigner always adds a chunked digest next to a verity one.
-			p.scheme.errorf(fmt.Sprintf("signer #%d: only verity content digests, which this verifier does not check", p.idx+1))
-		}
 	}
-	if len(need) == 0 {
+	if len(need) == 0 && !verity {
 		return nil
 	}
 	hashes := make([]crypto.Hash, 0, len(need))
@@ -91,12 +89,19 @@ func verifyBlockSchemes(ctx context.Context, a *zipfs.Archive, blk *signingBlock
 	// The digest covers the end record as if the signing block were absent:
 	// its central directory offset then points at the block's start.
 	binary.LittleEndian.PutUint32(eocd[16:], uint32(blk.start))
-	sums, err := chunkedDigests(a.ReaderAt(), []section{
+	sections := []section{
 		{off: 0, n: blk.start},
 		{off: a.CentralDirectoryOffset, n: a.CentralDirectorySize},
 		{lit: eocd},
-	}, hashes)
-	if err != nil {
+	}
+	sums, err := chunkedDigests(a.ReaderAt(), sections, hashes)
+	var verityErr error
+	if err == nil && verity {
+		var v []byte
+		v, verityErr = verityDigest(a.ReaderAt(), sections)
+		sums[0] = v // key 0 stands for the verity tree digest
+	}
+	if err = errors.Join(err, verityErr); err != nil {
 		for _, p := range pending {
 			p.scheme.errorf(fmt.Sprintf("computing content digest: %v", err))
 		}
@@ -105,9 +110,11 @@ func verifyBlockSchemes(ctx context.Context, a *zipfs.Archive, blk *signingBlock
 	for _, p := range pending {
 		for _, d := range p.digests {
 			alg, ok := sigAlgs[d.alg]
-			if !ok || alg.verity {
+			if !ok {
 				continue
 			}
+			// alg.digest is 0 for the verity algorithms, matching the
+			// key under which the tree digest is stored.
 			if !bytes.Equal(sums[alg.digest], d.digest) {
 				msg := fmt.Sprintf("signer #%d: APK content digest (%s) does not match", p.idx+1, alg.name)
 				p.scheme.errorf(msg)
