@@ -1,6 +1,7 @@
 package baseline
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -109,4 +110,24 @@ func TestReadErrors(t *testing.T) {
 	if _, err := Load(filepath.Join(t.TempDir(), "missing.json")); err == nil {
 		t.Error("Load(missing) succeeded")
 	}
+}
+
+func FuzzRead(f *testing.F) {
+	f.Add([]byte(`{"schema_version":"1.0","results":[{"app":{"package":"p"},"findings":[{"rule_id":"R","fingerprint":"ab"}]}]}`))
+	f.Add([]byte(`{"schema_version":"1.0","results":[{"target":{"path":"a.apk"},"findings":[{"rule_id":"R","severity":"high"}]}]}`))
+	f.Add([]byte(`{"schema_version":"2"}`))
+	f.Add([]byte(`[]`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		b, err := Read(bytes.NewReader(data), "fuzz.json")
+		if err != nil {
+			return
+		}
+		// Whatever was read, applying it must not panic and must account
+		// for every current finding.
+		cur := []*appscan.Result{{App: appscan.AppInfo{Package: "p"}, Findings: []appscan.Finding{fnd("R", "a.A", appscan.High)}}}
+		s := b.Apply(cur)
+		if s.New+s.Unchanged != 1 {
+			t.Fatalf("new %d + unchanged %d != 1", s.New, s.Unchanged)
+		}
+	})
 }

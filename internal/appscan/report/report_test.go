@@ -85,7 +85,7 @@ func TestGoldenRules(t *testing.T) {
 
 // loadSARIFSchema compiles the OASIS SARIF 2.1.0 schema from ../shared/schemas
 // next to the repository root (the folder holding go.mod).
-func loadSARIFSchema(t *testing.T) *jsonschema.Schema {
+func loadSARIFSchema(t testing.TB) *jsonschema.Schema {
 	t.Helper()
 	dir, err := os.Getwd()
 	if err != nil {
@@ -430,4 +430,53 @@ func TestCountByCategory(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("CountByCategory = %v, want %v", got, want)
 	}
+}
+
+// FuzzWriters feeds app-controlled strings (title, message, evidence,
+// class, element, package) through every writer: SARIF and JSON must stay
+// valid JSON, HTML must keep markup inert, Markdown tables their shape.
+func FuzzWriters(f *testing.F) {
+	f.Add("Debuggable", "msg", `android:debuggable="true"`, "com.a.B", "application", "com.a")
+	f.Add("<script>x</script>", "| a | b |", "`x` \x1b[2J \u2028", "a|b", "activity[<i>]", "p\n# h")
+	f.Add("\xff\xfe", "\x00", "]]>", "../../x", "*", "")
+	f.Add("t", "m", "e", "C", "a b/%zz/\\x?#", "p")
+	sch := loadSARIFSchema(f)
+	f.Fuzz(func(t *testing.T, title, msg, evidence, class, element, pkg string) {
+		d := fixtureDoc()
+		r := d.Results[0]
+		r.App.Package = pkg
+		r.App.Label = title
+		r.Findings = append(r.Findings, finding("DFS-MAN-001", appscan.High, title, msg,
+			appscan.Location{File: element, Element: element, Class: class, Method: msg}, evidence))
+		r.Permissions = append(r.Permissions, appscan.Permission{Name: evidence})
+		for _, f := range Formats {
+			var buf bytes.Buffer
+			if err := Write(&buf, f, d, Options{Color: true}); err != nil {
+				t.Fatalf("%s: %v", f, err)
+			}
+			out := buf.String()
+			switch f {
+			case JSON:
+				if !json.Valid(buf.Bytes()) {
+					t.Fatal("JSON output is not valid JSON")
+				}
+			case SARIF:
+				inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(buf.Bytes()))
+				if err != nil {
+					t.Fatalf("SARIF output is not JSON: %v", err)
+				}
+				if err := sch.Validate(inst); err != nil {
+					t.Fatalf("SARIF output does not match the schema: %v", err)
+				}
+			case HTML:
+				if strings.Contains(out, "<script") {
+					t.Fatal("HTML contains a script element")
+				}
+			case Markdown:
+				if strings.Contains(out, "<script") {
+					t.Fatal("Markdown lets a script element through")
+				}
+			}
+		}
+	})
 }
