@@ -135,10 +135,10 @@ func summarise(f *dex.File, code *dex.Code, facts *dex.Facts, m *Method) {
 			continue
 		}
 		ref := f.Method(cs.Method)
-		m.Calls = append(m.Calls, Call{Class: javaName(ref.Class), Name: ref.Name, Descriptor: ref.Proto, Args: convertArgs(f, cs, ref.Proto)})
+		m.Calls = append(m.Calls, Call{Class: javaName(ref.Class), Name: ref.Name, Descriptor: ref.Proto, Args: convertArgs(f, facts.Args(cs), cs.Op, ref.Proto)})
 	}
 	for _, s := range facts.Strings {
-		m.Strings = append(m.Strings, s.Value)
+		m.Strings = append(m.Strings, f.String(s.Index))
 	}
 	for _, fa := range facts.Fields {
 		if !fa.Write && fa.Op >= 0x60 && fa.Op <= 0x66 { // sget family
@@ -151,9 +151,8 @@ func summarise(f *dex.File, code *dex.Code, facts *dex.Facts, m *Method) {
 
 // convertArgs drops the receiver and folds wide arguments so Args[i] is
 // the i-th declared parameter.
-func convertArgs(f *dex.File, cs *dex.CallSite, proto string) []Value {
-	regs := cs.Args
-	static := cs.Op == dex.OpInvokeStatic || cs.Op == dex.OpInvokeStaticRange
+func convertArgs(f *dex.File, regs []dex.Value, op dex.Opcode, proto string) []Value {
+	static := op == dex.OpInvokeStatic || op == dex.OpInvokeStaticRange
 	if !static && len(regs) > 0 {
 		regs = regs[1:]
 	}

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/dfslab/dfslab/internal/apk/aabproto"
 	"github.com/dfslab/dfslab/internal/apk/arsc"
 	"github.com/dfslab/dfslab/internal/apk/signing"
 	"github.com/dfslab/dfslab/internal/apk/zipfs"
@@ -135,7 +136,7 @@ func (l *loader) loadAPK(z *zipfs.Archive, prefix string, base bool) {
 			if base || l.res == nil {
 				l.res = t
 			}
-			l.resourceTexts(t, prefix)
+			l.resourceTexts(t, prefix+"resources.arsc")
 		} else {
 			l.warnf("%sresources.arsc: %v", prefix, err)
 		}
@@ -144,11 +145,11 @@ func (l *loader) loadAPK(z *zipfs.Archive, prefix string, base bool) {
 	}
 	if data, err := z.ReadFile("AndroidManifest.xml", 0); err != nil {
 		l.warnf("%sAndroidManifest.xml: %v", prefix, err)
-	} else if m, err := decodeManifest(data, l.res); err != nil {
+	} else if m, _, err := decodeManifest(data, binaryXML, l.res); err != nil {
 		l.warnf("%sAndroidManifest.xml: %v", prefix, err)
 	} else if base || l.app.Manifest == nil {
 		l.app.Manifest = m
-		l.loadXMLConfigs(z, prefix)
+		l.loadXMLConfigs(z, prefix, "", binaryXML)
 	} else {
 		l.app.Manifest.Application.Components = append(l.app.Manifest.Application.Components, m.Application.Components...)
 		l.app.Manifest.UsesPermissions = appendNew(l.app.Manifest.UsesPermissions, m.UsesPermissions...)
@@ -190,19 +191,30 @@ func (l *loader) readDex(e *zipfs.Entry, prefix string) {
 }
 
 // loadAAB reads an Android App Bundle: modules are top-level folders with
-// manifest/, dex/, res/, lib/, assets/. The protobuf manifest needs the
-// aabproto reader.
+// manifest/, dex/, res/, lib/, assets/, and XML and resources in aapt2's
+// protobuf form.
 func (l *loader) loadAAB(z *zipfs.Archive) {
 	l.zipIssues(z, "")
 	for _, e := range z.Entries {
 		l.app.Files = append(l.app.Files, e.Name)
 	}
+	if data, err := z.ReadFile("base/resources.pb", 0); err == nil {
+		if t, err := aabproto.DecodeResourceTable(data); err == nil {
+			l.res = t
+			l.resourceTexts(t, "base/resources.pb")
+		} else {
+			l.warnf("base/resources.pb: %v", err)
+		}
+	} else if !errors.Is(err, zipfs.ErrNotFound) {
+		l.warnf("base/resources.pb: %v", err)
+	}
 	if data, err := z.ReadFile("base/manifest/AndroidManifest.xml", 0); err != nil {
 		l.warnf("base/manifest/AndroidManifest.xml: %v", err)
-	} else if m, err := decodeProtoManifest(data); err != nil {
+	} else if m, _, err := decodeManifest(data, protoXML, l.res); err != nil {
 		l.warnf("base/manifest/AndroidManifest.xml: %v", err)
 	} else {
 		l.app.Manifest = m
+		l.loadXMLConfigs(z, "", "base/", protoXML)
 	}
 	l.loadSigning(z, "")
 	for _, e := range z.Entries {

@@ -43,11 +43,11 @@ func (l *loader) readText(e *zipfs.Entry, prefix string) {
 
 // resourceTexts keeps string resources; their names give secret rules
 // context ("api_key", "client_secret").
-func (l *loader) resourceTexts(t *arsc.Table, prefix string) {
+func (l *loader) resourceTexts(t *arsc.Table, file string) {
 	for e := range t.All() {
 		if e.Complex || e.Type != "string" || e.Value.Type != axml.TypeString || len(e.Value.Str) < 8 {
 			continue
 		}
-		l.app.Texts = append(l.app.Texts, TextSource{File: prefix + "resources.arsc", Name: e.Name(), Text: e.Value.Str})
+		l.app.Texts = append(l.app.Texts, TextSource{File: file, Name: e.Name(), Text: e.Value.Str})
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dfslab/dfslab/internal/apk/aabproto"
 	"github.com/dfslab/dfslab/internal/apk/arsc"
 	"github.com/dfslab/dfslab/internal/apk/axml"
 	"github.com/dfslab/dfslab/internal/apk/signing"
@@ -155,38 +156,38 @@ func Filter(kv []any, items ...any) *axml.Element {
 	return f
 }
 
-// Build produces the APK bytes.
-func (a *App) Build() ([]byte, error) {
+// parts is an app before encoding: XML trees and the resource table are
+// kept as models so that Build and BuildAAB can encode them their way.
+type parts struct {
+	man   *axml.Element
+	table *arsc.Table
+	xml   map[string]*axml.Element // path -> tree
+	files map[string][]byte
+}
+
+func (a *App) parts() (*parts, error) {
 	pkg := cmp.Or(a.Package, "com.example.app")
-	files := map[string][]byte{}
-	maps.Copy(files, a.Files)
+	p := &parts{xml: map[string]*axml.Element{}, files: map[string][]byte{}}
+	maps.Copy(p.files, a.Files)
 
 	// Resources first: manifest references need their IDs.
 	ids := map[string]uint32{}
 	if len(a.Strings) > 0 || len(a.XML) > 0 {
-		p := arsc.NewPackage(0x7f, pkg)
+		rp := arsc.NewPackage(0x7f, pkg)
 		for _, k := range slices.Sorted(maps.Keys(a.Strings)) {
-			ids["string/"+k] = p.Add("string", k, arsc.Config{}, axml.Str(a.Strings[k]))
+			ids["string/"+k] = rp.Add("string", k, arsc.Config{}, axml.Str(a.Strings[k]))
 		}
 		for _, k := range slices.Sorted(maps.Keys(a.XML)) {
 			path := "res/xml/" + k + ".xml"
-			ids["xml/"+k] = p.Add("xml", k, arsc.Config{}, axml.Str(path))
-			data, err := axml.EncodeOptions{UTF8: true}.Encode(a.XML[k])
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", path, err)
-			}
-			files[path] = data
+			ids["xml/"+k] = rp.Add("xml", k, arsc.Config{}, axml.Str(path))
+			p.xml[path] = a.XML[k]
 		}
-		data, err := arsc.Encode(arsc.NewTable(p))
-		if err != nil {
-			return nil, fmt.Errorf("resources.arsc: %w", err)
-		}
-		files["resources.arsc"] = data
+		p.table = arsc.NewTable(rp)
 	}
 
-	man := a.manifest(pkg)
+	p.man = a.manifest(pkg)
 	var refErr error
-	man.Walk(func(el *axml.Element, _ int) {
+	p.man.Walk(func(el *axml.Element, _ int) {
 		for i := range el.Attrs {
 			v := &el.Attrs[i].Value
 			if v.Type == axml.TypeReference && v.Data == 0 && v.Str != "" {
@@ -201,12 +202,6 @@ func (a *App) Build() ([]byte, error) {
 	if refErr != nil {
 		return nil, refErr
 	}
-	data, err := axml.Encode(man)
-	if err != nil {
-		return nil, fmt.Errorf("AndroidManifest.xml: %w", err)
-	}
-	files["AndroidManifest.xml"] = data
-
 	for name, fn := range map[string]func(*dexbuild.Builder){"classes.dex": a.Dex, "classes2.dex": a.Dex2} {
 		if fn == nil {
 			continue
@@ -217,8 +212,37 @@ func (a *App) Build() ([]byte, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
-		files[name] = d
+		p.files[name] = d
 	}
+	return p, nil
+}
+
+// Build produces the APK bytes.
+func (a *App) Build() ([]byte, error) {
+	p, err := a.parts()
+	if err != nil {
+		return nil, err
+	}
+	files := p.files
+	if p.table != nil {
+		data, err := arsc.Encode(p.table)
+		if err != nil {
+			return nil, fmt.Errorf("resources.arsc: %w", err)
+		}
+		files["resources.arsc"] = data
+	}
+	for path, tree := range p.xml {
+		data, err := axml.EncodeOptions{UTF8: true}.Encode(tree)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		files[path] = data
+	}
+	data, err := axml.Encode(p.man)
+	if err != nil {
+		return nil, fmt.Errorf("AndroidManifest.xml: %w", err)
+	}
+	files["AndroidManifest.xml"] = data
 
 	out, err := zipFiles(files, a.Extra, len(a.Prefix))
 	if err != nil {
@@ -237,6 +261,46 @@ func (a *App) Build() ([]byte, error) {
 		out = a.Mutate(out)
 	}
 	return out, nil
+}
+
+// BuildAAB produces an Android App Bundle with one module, base/: the
+// manifest, XML resources and resource table in aapt2's protobuf form, code
+// under base/dex/. Bundles are uploaded unsigned (or JAR-signed), so
+// Sign is ignored; Extra, Prefix and Mutate are not applied.
+func (a *App) BuildAAB() ([]byte, error) {
+	p, err := a.parts()
+	if err != nil {
+		return nil, err
+	}
+	files := map[string][]byte{"BundleConfig.pb": {}}
+	for name, data := range p.files {
+		switch {
+		case strings.HasPrefix(name, "classes") && strings.HasSuffix(name, ".dex"):
+			files["base/dex/"+name] = data
+		default:
+			files["base/"+name] = data
+		}
+	}
+	if p.table != nil {
+		data, err := aabproto.EncodeResourceTable(p.table)
+		if err != nil {
+			return nil, fmt.Errorf("resources.pb: %w", err)
+		}
+		files["base/resources.pb"] = data
+	}
+	for path, tree := range p.xml {
+		data, err := aabproto.EncodeXML(tree)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		files["base/"+path] = data
+	}
+	data, err := aabproto.EncodeXML(p.man)
+	if err != nil {
+		return nil, fmt.Errorf("AndroidManifest.xml: %w", err)
+	}
+	files["base/manifest/AndroidManifest.xml"] = data
+	return zipFiles(files, nil, 0)
 }
 
 func (a *App) manifest(pkg string) *axml.Element {

@@ -106,3 +106,46 @@ func TestELF(t *testing.T) {
 		t.Errorf("weak lib = %+v", w)
 	}
 }
+
+// TestAAB checks that a bundle built from the same spec loads into the same
+// model: protobuf manifest and XML, resources.pb references, base/dex code.
+func TestAAB(t *testing.T) {
+	a := &App{
+		Package:  "org.test.bundle",
+		AppAttrs: []axml.Attr{A("networkSecurityConfig", Ref("xml/nsc")), A("debuggable", axml.Bool(true))},
+		XML: map[string]*axml.Element{"nsc": Plain("network-security-config").Append(
+			Plain("base-config", "cleartextTrafficPermitted", true))},
+		Strings: map[string]string{"greeting": "hello from resources.pb"},
+		Dex: func(b *dexbuild.Builder) {
+			b.Class("Lorg/test/bundle/Main;").Method("run", "()V").ConstString(0, "x")
+		},
+		Files: map[string][]byte{"assets/conf.json": []byte(`{"k":"v"}`)},
+	}
+	data, err := a.BuildAAB()
+	if err != nil {
+		t.Fatal(err)
+	}
+	app, err := apk.OpenReader(context.Background(), bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if app.Format != apk.FormatAAB || len(app.Warnings) > 0 {
+		t.Errorf("format %s, warnings %q", app.Format, app.Warnings)
+	}
+	if m := app.Manifest; m == nil || m.Package != "org.test.bundle" || m.Application.Debuggable == nil || !*m.Application.Debuggable {
+		t.Fatalf("manifest = %+v", app.Manifest)
+	}
+	if nc := app.NetworkConfig; nc == nil || nc.Base == nil || nc.Base.CleartextPermitted == nil || !*nc.Base.CleartextPermitted {
+		t.Errorf("network config = %+v", app.NetworkConfig)
+	}
+	if len(app.Classes) != 1 || app.Classes[0].Source != "base/classes.dex" {
+		t.Errorf("classes = %+v", app.Classes)
+	}
+	texts := map[string]bool{}
+	for _, tx := range app.Texts {
+		texts[tx.File+"|"+tx.Name] = true
+	}
+	if !texts["base/assets/conf.json|"] || !texts["base/resources.pb|string/greeting"] {
+		t.Errorf("texts = %v", texts)
+	}
+}
