@@ -21,9 +21,10 @@ type command struct {
 
 func commands() map[string]command {
 	return map[string]command{
-		"scan":  {"static security scan of Android apps (APK, AAB, APKS/XAPK, folders)", runScan},
-		"serve": {"run the platform: web UI, JSON API, background jobs", runServe},
-		"admin": {"operator tools: enrolment links, organisations, users, tokens, audit, backup", runAdmin},
+		"scan":    {"static security scan of Android apps (APK, AAB, APKS/XAPK, folders)", runScan},
+		"serve":   {"run the platform: web UI, JSON API, background jobs", runServe},
+		"catalog": {"export the DFS security recommendations catalogue (JSON, CSV, OSCAL)", runCatalog},
+		"admin":   {"operator tools: enrolment links, organisations, users, tokens, audit, backup", runAdmin},
 	}
 }
 

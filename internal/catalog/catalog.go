@@ -16,6 +16,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -40,13 +41,14 @@ type Source struct {
 
 // Taxonomy is every enumeration a recommendation is validated against.
 type Taxonomy struct {
-	Version      string   `yaml:"version" json:"version"`
-	Layers       []Term   `yaml:"layers" json:"layers"`
-	Stakeholders []Term   `yaml:"stakeholders" json:"stakeholders"`
-	Dimensions   []Term   `yaml:"dimensions" json:"dimensions"`
-	Threats      []Term   `yaml:"threats" json:"threats"`
-	Books        []Term   `yaml:"books" json:"books"`
-	Sources      []Source `yaml:"sources" json:"sources"`
+	Version      string    `yaml:"version" json:"version"`
+	Released     time.Time `yaml:"released" json:"released"`
+	Layers       []Term    `yaml:"layers" json:"layers"`
+	Stakeholders []Term    `yaml:"stakeholders" json:"stakeholders"`
+	Dimensions   []Term    `yaml:"dimensions" json:"dimensions"`
+	Threats      []Term    `yaml:"threats" json:"threats"`
+	Books        []Term    `yaml:"books" json:"books"`
+	Sources      []Source  `yaml:"sources" json:"sources"`
 }
 
 // Reference ties a recommendation to an external standard clause, e.g.

@@ -6,6 +6,7 @@ package testenv
 
 import (
 	"os"
+	"path/filepath"
 	"testing"
 )
 
@@ -54,4 +55,30 @@ func Env(t testing.TB, env string) string {
 func AndroguardDir(t testing.TB) string {
 	t.Helper()
 	return Dir(t, "DFSLAB_ANDROGUARD_DIR")
+}
+
+// SharedFile returns the path of a file in the shared/ folder that sits
+// beside the repository (CI lays it there; it holds the SARIF and OSCAL
+// schemas), or skips (fails in CI) when it is missing.
+func SharedFile(t testing.TB, rel string) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			break
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("testenv: no go.mod above the package directory")
+		}
+		dir = parent
+	}
+	p := filepath.Join(dir, "..", "shared", filepath.FromSlash(rel))
+	if _, err := os.Stat(p); err != nil {
+		Missing(t, "../shared/"+rel+" beside the repository")
+	}
+	return p
 }
