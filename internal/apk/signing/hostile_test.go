@@ -169,3 +169,38 @@ func FuzzVerify(f *testing.F) {
 		}
 	})
 }
+
+// FuzzJAR feeds the JAR parsers: manifests and PKCS #7 signature blocks.
+func FuzzJAR(f *testing.F) {
+	key, err := NewKey(KeySpec{Algorithm: "ecdsa"})
+	if err != nil {
+		f.Fatal(err)
+	}
+	signed, err := Sign(unsignedAPK(f), key, SignOptions{V1: true})
+	if err != nil {
+		f.Fatal(err)
+	}
+	a, _ := zipfs.Open(bytes.NewReader(signed), int64(len(signed)), zipfs.Limits{})
+	for _, n := range []string{"META-INF/MANIFEST.MF", "META-INF/CERT.SF", "META-INF/CERT.EC"} {
+		b, err := a.ReadFile(n, 0)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if main, secs, err := parseManifest(b); err == nil {
+			n := len(main.raw)
+			for _, s := range secs {
+				n += len(s.raw)
+			}
+			if n > len(b) {
+				t.Fatalf("sections cover %d of %d bytes", n, len(b))
+			}
+		}
+		if p7, err := parsePKCS7(b); err == nil {
+			var sg Signer
+			_ = verifyPKCS7(&sg, p7, []byte("signature file"))
+		}
+	})
+}
