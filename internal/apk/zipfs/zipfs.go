@@ -181,6 +181,7 @@ type Archive struct {
 	// offset of the ZIP64 end record when there is one.
 	declared   int64
 	zip64Start int64
+	scratch    []byte // local header buffer reused across entries
 }
 
 // Size is the archive size passed to Open.
@@ -483,8 +484,17 @@ func (a *Archive) checkEntry(e *Entry) {
 		fail(IssueLocalHeader, fmt.Errorf("%w: local header of %s at %d outside the entry area", ErrFormat, quoteName(e.Name), e.HeaderOffset))
 		return
 	}
-	var h [localLen]byte
-	if _, err := a.r.ReadAt(h[:], e.HeaderOffset); err != nil {
+	// One read for the header and, when it fits before the central
+	// directory, the name that should follow it.
+	n := int64(localLen)
+	if e.HeaderOffset+localLen+int64(len(e.Name)) <= a.CentralDirectoryOffset {
+		n += int64(len(e.Name))
+	}
+	if int64(cap(a.scratch)) < n {
+		a.scratch = make([]byte, n)
+	}
+	h := a.scratch[:n]
+	if _, err := a.r.ReadAt(h, e.HeaderOffset); err != nil {
 		fail(IssueLocalHeader, fmt.Errorf("%w: local header of %s: %v", ErrTruncated, quoteName(e.Name), err))
 		return
 	}
@@ -505,12 +515,7 @@ func (a *Archive) checkEntry(e *Entry) {
 		a.issue(IssueLocalNameMismatch, e.Name, e.HeaderOffset, "local header name has %d bytes, central %d", nameLen, len(e.Name))
 		return
 	}
-	name := make([]byte, nameLen)
-	if _, err := a.r.ReadAt(name, e.HeaderOffset+localLen); err != nil {
-		fail(IssueLocalHeader, fmt.Errorf("%w: local name of %s: %v", ErrTruncated, quoteName(e.Name), err))
-		return
-	}
-	if string(name) != e.Name {
+	if name := h[localLen:]; string(name) != e.Name {
 		a.issue(IssueLocalNameMismatch, e.Name, e.HeaderOffset, "local header names it %s", quoteName(string(name)))
 	}
 }
