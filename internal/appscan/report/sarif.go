@@ -324,6 +324,8 @@ type sarifBuilder struct {
 	artifacts []sarifArtifact
 	// nested maps "appIndex\x00inner path" to the artifact index.
 	nested map[string]int
+	// multiApp is set when the run covers more than one app.
+	multiApp bool
 }
 
 func (sb *sarifBuilder) rule(f appscan.Finding) int {
@@ -392,6 +394,11 @@ func (sb *sarifBuilder) result(app int, r *appscan.Result, f appscan.Finding, su
 	if msg == "" {
 		msg = f.Title
 	}
+	if sb.multiApp {
+		// Code-scanning UIs show the message and the file, not our
+		// properties; with several apps the file alone is ambiguous.
+		msg = appName(r) + ": " + msg
+	}
 	if f.Evidence != "" {
 		msg += " Evidence: " + f.Evidence
 	}
@@ -436,7 +443,7 @@ func sarifFingerprint(pkg string, f appscan.Finding) string {
 // losing them.
 func WriteSARIF(w io.Writer, d *Document) error {
 	d.Finalize()
-	sb := &sarifBuilder{tool: d.Tool, meta: indexRules(d.Rules), ruleIdx: map[string]int{}, nested: map[string]int{}}
+	sb := &sarifBuilder{tool: d.Tool, meta: indexRules(d.Rules), ruleIdx: map[string]int{}, nested: map[string]int{}, multiApp: d.Summary.Apps > 1}
 	results := []sarifResult{}
 	appIdx := map[string]int{} // target path → artifact index
 	for _, r := range d.Results {
