@@ -33,6 +33,11 @@ type App struct {
 	// Classes from every classes*.dex of the base and split APKs.
 	Classes  []Class
 	DexFiles int
+	// Hierarchy gives the direct supertypes (superclass first, then
+	// interfaces) of the framework and library classes the code calls but
+	// does not define, from the DEX reader's framework table, so that rules
+	// can resolve calls made through subclasses.
+	Hierarchy map[string][]string
 	Signing  Signing
 	Native   []NativeLib
 	// Texts are strings worth scanning for secrets: resource strings,

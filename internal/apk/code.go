@@ -73,12 +73,56 @@ func (l *loader) loadCode() error {
 	if err := l.ctx.Err(); err != nil {
 		return err
 	}
+	l.app.Hierarchy = hierarchy(dex.NewProgram(files...), classes)
 	if len(warn) > 20 {
 		warn = append(warn[:20], itoa(int64(len(warn)-20))+" more class errors")
 	}
 	l.app.Warnings = append(l.app.Warnings, warn...)
 	l.app.Classes = classes
 	return nil
+}
+
+// hierarchy walks the supertypes of every class the code calls but does not
+// define, through the program's framework table.
+func hierarchy(p *dex.Program, classes []Class) map[string][]string {
+	defined := make(map[string]bool, len(classes))
+	for i := range classes {
+		defined[classes[i].Name] = true
+	}
+	out := map[string][]string{}
+	var queue []string
+	for i := range classes {
+		c := &classes[i]
+		queue = append(queue, c.Super)
+		queue = append(queue, c.Interfaces...)
+		for _, m := range c.Methods {
+			for _, call := range m.Calls {
+				queue = append(queue, call.Class)
+			}
+		}
+	}
+	seen := map[string]bool{}
+	for len(queue) > 0 {
+		n := queue[len(queue)-1]
+		queue = queue[:len(queue)-1]
+		if n == "" || seen[n] || defined[n] {
+			continue
+		}
+		seen[n] = true
+		desc := "L" + strings.ReplaceAll(n, ".", "/") + ";"
+		var sup []string
+		if s, ok := p.Super(desc); ok {
+			sup = append(sup, javaName(s))
+		}
+		for _, i := range p.Interfaces(desc) {
+			sup = append(sup, javaName(i))
+		}
+		if len(sup) > 0 {
+			out[n] = sup
+			queue = append(queue, sup...)
+		}
+	}
+	return out
 }
 
 // javaName turns "Lcom/a/B;" into "com.a.B"; arrays and primitives stay.

@@ -307,3 +307,24 @@ func TestNotAnApp(t *testing.T) {
 		t.Error("size limit not enforced")
 	}
 }
+
+// TestFrameworkResolution: JobService is only in the DEX reader's framework
+// table, so finding this call proves the loader passes that hierarchy on.
+func TestFrameworkResolution(t *testing.T) {
+	for _, tc := range []struct {
+		class string
+		want  bool
+	}{
+		{"Landroid/app/job/JobService;", true},
+		{"Lcom/example/app/Unrelated;", false},
+	} {
+		a := virtual(tc.class+"->sendBroadcast(Landroid/content/Intent;)V", i(0))
+		res, err := NewScanner(Options{Rules: []string{"DFS-CODE-018"}}).ScanApp(context.Background(), openBytes(t, a))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := len(findingsOf(res, "DFS-CODE-018")) > 0; got != tc.want {
+			t.Errorf("%s.sendBroadcast: found=%v, want %v", tc.class, got, tc.want)
+		}
+	}
+}

@@ -56,6 +56,9 @@ func newScanCtx(app *apk.App, now time.Time) *scanCtx {
 	for name := range frameworkSupers {
 		sc.ancestor[name] = sc.computeAncestors(name)
 	}
+	for name := range app.Hierarchy {
+		sc.ancestor[name] = sc.computeAncestors(name)
+	}
 	for name := range sc.classes {
 		sc.ancestor[name] = sc.computeAncestors(name)
 	}
@@ -81,6 +84,8 @@ func (sc *scanCtx) computeAncestors(name string) []string {
 				next = append(next, c.Super)
 			}
 			next = append(next, c.Interfaces...)
+		} else if s, ok := sc.app.Hierarchy[n]; ok {
+			next = append(next, s...)
 		} else if s, ok := frameworkSupers[n]; ok {
 			next = append(next, s...)
 		}
@@ -134,8 +139,9 @@ func (sc *scanCtx) resolves(c *apk.Call, class, name string) bool {
 	return false
 }
 
-// frameworkSupers is a read-only table of the platform and support-library
-// supertypes that matter for call resolution.
+// frameworkSupers is a read-only table of platform and support-library
+// supertypes that matter for call resolution; App.Hierarchy, from the DEX
+// reader's larger framework table, takes precedence.
 var frameworkSupers = map[string][]string{
 	"android.content.ContextWrapper":                               {"android.content.Context"},
 	"android.view.ContextThemeWrapper":                             {"android.content.ContextWrapper"},
