@@ -38,8 +38,8 @@ type App struct {
 	// does not define, from the DEX reader's framework table, so that rules
 	// can resolve calls made through subclasses.
 	Hierarchy map[string][]string
-	Signing  Signing
-	Native   []NativeLib
+	Signing   Signing
+	Native    []NativeLib
 	// Texts are strings worth scanning for secrets: resource strings,
 	// text assets, raw resources.
 	Texts     []TextSource
