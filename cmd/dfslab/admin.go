@@ -2,12 +2,437 @@ package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/dfslab/dfslab/internal/audit"
+	"github.com/dfslab/dfslab/internal/db"
+	"github.com/dfslab/dfslab/internal/identity"
 )
 
-// placeholder until the admin command lands; replaced by its owner.
+// adminCommand is one `dfslab admin` subcommand. Results meant for scripts
+// (a link, a token, an id) go to stdout alone on a line; explanations go to
+// stderr.
+type adminCommand struct {
+	args    string
+	summary string
+	run     func(ctx context.Context, a *adminEnv, fs *flag.FlagSet, args []string) error
+	flags   func(fs *flag.FlagSet)
+}
+
+// adminEnv is what every subcommand gets: flags shared by all of them and
+// the output streams.
+type adminEnv struct {
+	dsn     string
+	baseURL string
+	stdout  io.Writer
+	stderr  io.Writer
+}
+
+func envOr(name, def string) string {
+	if v, ok := os.LookupEnv(name); ok {
+		return v
+	}
+	return def
+}
+
+func adminCommands() map[string]adminCommand {
+	return map[string]adminCommand{
+		"enrol-link": {"", "print a new one-time enrolment link for a platform administrator (valid 24 h)", adminEnrolLink, nil},
+		"create-org": {"--name NAME --type TYPE --country CC", "create an organisation (types: " + orgTypeList() + ")", adminCreateOrg,
+			func(fs *flag.FlagSet) {
+				fs.String("name", "", "organisation `name`")
+				fs.String("type", "", "organisation `type`: "+orgTypeList())
+				fs.String("country", "", "jurisdiction: ISO 3166-1 alpha-2 `code`, e.g. MW")
+			}},
+		"create-user": {"--org ORG --email EMAIL --role ROLE", "add a member to an organisation and print their enrolment link", adminCreateUser,
+			func(fs *flag.FlagSet) {
+				fs.String("org", "", "organisation `name or id`")
+				fs.String("email", "", "e-mail `address` of the user")
+				fs.String("role", "viewer", "`role`: viewer, analyst or org_admin")
+			}},
+		"create-token": {"--user USER --scope read|write --expires 30d", "create a personal API token and print it (shown once)", adminCreateToken,
+			func(fs *flag.FlagSet) {
+				fs.String("user", "", "user `e-mail or id`")
+				fs.String("scope", "read", "`scope`: read or write")
+				fs.String("expires", "30d", "lifetime: `N`d, or a Go duration such as 12h (at most 366d)")
+				fs.String("name", "CLI token", "token `name` shown in the user's token list")
+			}},
+		"recovery-link": {"--user USER", "print a one-time account recovery link for a user (valid 24 h)", adminRecoveryLink,
+			func(fs *flag.FlagSet) { fs.String("user", "", "user `e-mail or id`") }},
+		"verify-audit": {"", "check the audit log's hash chain; names the first altered or removed entry (exit 1)", adminVerifyAudit, nil},
+		"backup":       {"FILE", "write a consistent copy of the running SQLite database to FILE (PostgreSQL: use pg_dump)", adminBackup, nil},
+		"restore": {"FILE", "replace the SQLite database with the backup FILE (stop the server first)", adminRestore,
+			func(fs *flag.FlagSet) {
+				fs.Bool("yes", false, "do not ask: the server is stopped and the current data may be replaced")
+			}},
+	}
+}
+
+func orgTypeList() string {
+	var s []string
+	for _, t := range identity.OrgTypes() {
+		s = append(s, string(t))
+	}
+	return strings.Join(s, ", ")
+}
+
+func addCommonFlags(fs *flag.FlagSet, a *adminEnv) {
+	fs.StringVar(&a.dsn, "db", a.dsn, "database: a SQLite file (default "+db.DefaultPath+") or postgres://… (DFSLAB_DB)")
+	fs.StringVar(&a.baseURL, "base-url", a.baseURL, "public `URL` of the platform, for links (DFSLAB_BASE_URL)")
+}
+
 func runAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fmt.Fprintln(stderr, "dfslab admin: not built yet")
-	return 2
+	a := &adminEnv{dsn: envOr("DFSLAB_DB", ""), baseURL: envOr("DFSLAB_BASE_URL", "http://localhost:8080"), stdout: stdout, stderr: stderr}
+	cmds := adminCommands()
+	usage := func() {
+		fmt.Fprintln(stderr, "usage: dfslab admin COMMAND [flags] [args]\n\ncommands:")
+		names := make([]string, 0, len(cmds))
+		for n := range cmds {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		for _, n := range names {
+			fmt.Fprintf(stderr, "  %-14s %s\n", n, cmds[n].summary)
+		}
+		fmt.Fprintln(stderr, "\nEvery command takes --db (DFSLAB_DB) and --base-url (DFSLAB_BASE_URL); all are audited.")
+	}
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage()
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	c, ok := cmds[args[0]]
+	if !ok {
+		fmt.Fprintf(stderr, "dfslab admin: unknown command %q\n\n", args[0])
+		usage()
+		return 2
+	}
+	fs := flag.NewFlagSet("dfslab admin "+args[0], flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addCommonFlags(fs, a)
+	if c.flags != nil {
+		c.flags(fs)
+	}
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: dfslab admin %s [flags] %s\n\n%s\n\nflags:\n", args[0], c.args, c.summary)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	// The CLI acts as nobody in particular; entries say so by request id.
+	ctx = audit.WithActor(ctx, audit.Actor{RequestID: "cli:admin " + args[0]})
+	if err := c.run(ctx, a, fs, fs.Args()); err != nil {
+		var ue usageError
+		if errors.As(err, &ue) {
+			fmt.Fprintf(stderr, "dfslab admin %s: %v\n", args[0], err)
+			fs.Usage()
+			return 2
+		}
+		fmt.Fprintf(stderr, "dfslab admin %s: %v\n", args[0], err)
+		return 1
+	}
+	return 0
+}
+
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func flagValue(fs *flag.FlagSet, name string) string { return fs.Lookup(name).Value.String() }
+
+func required(fs *flag.FlagSet, names ...string) error {
+	for _, n := range names {
+		if strings.TrimSpace(flagValue(fs, n)) == "" {
+			return usageError{"--" + n + " is required"}
+		}
+	}
+	return nil
+}
+
+func noArgs(args []string) error {
+	if len(args) > 0 {
+		return usageError{fmt.Sprintf("unexpected argument %q", args[0])}
+	}
+	return nil
+}
+
+func (a *adminEnv) open(ctx context.Context) (*db.DB, *identity.Store, error) {
+	d, err := db.Open(ctx, a.dsn)
+	if err != nil {
+		return nil, nil, err
+	}
+	return d, identity.NewStore(d, identity.Options{}), nil
+}
+
+func adminEnrolLink(ctx context.Context, a *adminEnv, fs *flag.FlagSet, args []string) error {
+	if err := noArgs(args); err != nil {
+		return err
+	}
+	d, s, err := a.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	tok, l, err := s.EnrolLink(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stderr, "One-time enrolment link for a platform administrator, valid until %s:\n", l.Expires.Format(time.RFC3339))
+	fmt.Fprintln(a.stdout, identity.LinkURL(a.baseURL, l.Kind, tok))
+	return nil
+}
+
+func adminCreateOrg(ctx context.Context, a *adminEnv, fs *flag.FlagSet, args []string) error {
+	if err := required(fs, "name", "type", "country"); err != nil {
+		return err
+	}
+	if err := noArgs(args); err != nil {
+		return err
+	}
+	d, s, err := a.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	o, err := s.CreateOrg(ctx, identity.NewOrg{Name: flagValue(fs, "name"), Type: identity.OrgType(flagValue(fs, "type")), Country: flagValue(fs, "country")})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stderr, "Created organisation %q (%s, %s) with id:\n", o.Name, o.Type.Label(), o.Country)
+	fmt.Fprintln(a.stdout, o.ID)
+	return nil
+}
+
+// findOrg accepts an id or a name.
+func findOrg(ctx context.Context, s *identity.Store, ref string) (identity.Org, error) {
+	if id, err := strconv.ParseInt(ref, 10, 64); err == nil {
+		return s.Org(ctx, id)
+	}
+	return s.OrgByName(ctx, ref)
+}
+
+// findUser accepts an id or an e-mail address.
+func findUser(ctx context.Context, s *identity.Store, ref string) (identity.User, error) {
+	if id, err := strconv.ParseInt(ref, 10, 64); err == nil {
+		return s.User(ctx, id)
+	}
+	return s.UserByEmail(ctx, ref)
+}
+
+func adminCreateUser(ctx context.Context, a *adminEnv, fs *flag.FlagSet, args []string) error {
+	if err := required(fs, "org", "email", "role"); err != nil {
+		return err
+	}
+	if err := noArgs(args); err != nil {
+		return err
+	}
+	role := identity.Role(flagValue(fs, "role"))
+	if !role.Valid() {
+		return usageError{fmt.Sprintf("unknown role %q (viewer, analyst, org_admin)", role)}
+	}
+	d, s, err := a.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	o, err := findOrg(ctx, s, flagValue(fs, "org"))
+	if err != nil {
+		return fmt.Errorf("organisation %q: %w", flagValue(fs, "org"), err)
+	}
+	inv, err := s.Invite(ctx, o.ID, flagValue(fs, "email"), role)
+	if err != nil {
+		return err
+	}
+	if inv.Token == "" {
+		fmt.Fprintf(a.stderr, "%s already has an account and is now %s of %s; no link needed.\n", inv.User.Email, role.Label(), o.Name)
+		return nil
+	}
+	fmt.Fprintf(a.stderr, "Enrolment link for %s (%s of %s), valid until %s; hand it over in person or by a trusted channel:\n",
+		inv.User.Email, role.Label(), o.Name, inv.Link.Expires.Format(time.RFC3339))
+	fmt.Fprintln(a.stdout, identity.LinkURL(a.baseURL, inv.Link.Kind, inv.Token))
+	return nil
+}
+
+// parseLifetime reads "30d" or a Go duration ("12h").
+func parseLifetime(s string) (time.Duration, error) {
+	if n, ok := strings.CutSuffix(s, "d"); ok {
+		days, err := strconv.Atoi(n)
+		if err != nil || days <= 0 {
+			return 0, fmt.Errorf("bad lifetime %q", s)
+		}
+		return time.Duration(days) * 24 * time.Hour, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("bad lifetime %q: use Nd or a duration like 12h", s)
+	}
+	return d, nil
+}
+
+func adminCreateToken(ctx context.Context, a *adminEnv, fs *flag.FlagSet, args []string) error {
+	if err := required(fs, "user", "scope", "expires"); err != nil {
+		return err
+	}
+	if err := noArgs(args); err != nil {
+		return err
+	}
+	scope := identity.Scope(flagValue(fs, "scope"))
+	if !scope.Valid() {
+		return usageError{fmt.Sprintf("unknown scope %q (read or write)", scope)}
+	}
+	life, err := parseLifetime(flagValue(fs, "expires"))
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	d, s, err := a.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	u, err := findUser(ctx, s, flagValue(fs, "user"))
+	if err != nil {
+		return fmt.Errorf("user %q: %w", flagValue(fs, "user"), err)
+	}
+	tok, t, err := s.CreateAPIToken(ctx, u.ID, flagValue(fs, "name"), scope, s.Now().Add(life))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stderr, "API token %s… for %s, scope %s, expires %s. It is shown only now:\n",
+		t.Prefix, u.Email, t.Scope, t.Expires.Format(time.RFC3339))
+	fmt.Fprintln(a.stdout, tok)
+	return nil
+}
+
+func adminRecoveryLink(ctx context.Context, a *adminEnv, fs *flag.FlagSet, args []string) error {
+	if err := required(fs, "user"); err != nil {
+		return err
+	}
+	if err := noArgs(args); err != nil {
+		return err
+	}
+	d, s, err := a.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	u, err := findUser(ctx, s, flagValue(fs, "user"))
+	if err != nil {
+		return fmt.Errorf("user %q: %w", flagValue(fs, "user"), err)
+	}
+	tok, l, err := s.IssueRecoveryLink(ctx, 0, u.ID)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stderr, "Recovery link for %s, valid until %s; confirm the person's identity before handing it over:\n",
+		u.Email, l.Expires.Format(time.RFC3339))
+	fmt.Fprintln(a.stdout, identity.LinkURL(a.baseURL, l.Kind, tok))
+	return nil
+}
+
+func adminVerifyAudit(ctx context.Context, a *adminEnv, fs *flag.FlagSet, args []string) error {
+	if err := noArgs(args); err != nil {
+		return err
+	}
+	d, err := db.Open(ctx, a.dsn)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	rep, verr := audit.Verify(ctx, d)
+	// The check itself is audited, with its outcome; the entry is appended
+	// after the walk so it never hides a problem at the head.
+	details := map[string]any{"entries": rep.Entries, "head_seq": rep.HeadSeq, "ok": verr == nil}
+	if verr != nil {
+		details["problem"] = verr.Error()
+	}
+	if _, err := audit.Record(ctx, d, audit.Entry{Action: "audit.verify", ObjectType: "audit_log", Details: details}); err != nil {
+		return errors.Join(verr, err)
+	}
+	if verr != nil {
+		fmt.Fprintln(a.stdout, verr)
+		return errors.New("audit log failed verification")
+	}
+	fmt.Fprintf(a.stdout, "audit log intact: %d entries, head %d %s\n", rep.Entries, rep.HeadSeq, rep.HeadHash)
+	return nil
+}
+
+func oneFile(args []string) (string, error) {
+	if len(args) != 1 || args[0] == "" {
+		return "", usageError{"exactly one FILE is required"}
+	}
+	return args[0], nil
+}
+
+func adminBackup(ctx context.Context, a *adminEnv, fs *flag.FlagSet, args []string) error {
+	file, err := oneFile(args)
+	if err != nil {
+		return err
+	}
+	d, err := db.Open(ctx, a.dsn)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if d.Dialect() != db.SQLite {
+		return fmt.Errorf("%w (e.g. pg_dump --format=custom --file=%s DSN)", db.ErrNotSQLite, file)
+	}
+	// Record first, so the copy carries the entry that describes it.
+	if _, err := audit.Record(ctx, d, audit.Entry{Action: "db.backup", ObjectType: "database",
+		Details: map[string]any{"file": filepath.Base(file)}}); err != nil {
+		return err
+	}
+	if err := d.Backup(ctx, file); err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stderr, "Backup of %s written to:\n", d.Path())
+	fmt.Fprintln(a.stdout, file)
+	return nil
+}
+
+func adminRestore(ctx context.Context, a *adminEnv, fs *flag.FlagSet, args []string) error {
+	file, err := oneFile(args)
+	if err != nil {
+		return err
+	}
+	if db.IsPostgres(a.dsn) {
+		return fmt.Errorf("%w (pg_restore)", db.ErrNotSQLite)
+	}
+	dest := db.SQLitePath(a.dsn)
+	if _, err := os.Stat(dest); err == nil && flagValue(fs, "yes") != "true" {
+		return usageError{fmt.Sprintf("%s exists; stop the server and pass --yes to replace it (the current file is kept beside it)", dest)}
+	}
+	kept, err := db.Restore(ctx, file, dest)
+	if err != nil {
+		return err
+	}
+	d, err := db.Open(ctx, a.dsn)
+	if err != nil {
+		return fmt.Errorf("restored %s but cannot open it: %w", dest, err)
+	}
+	defer d.Close()
+	if _, err := audit.Record(ctx, d, audit.Entry{Action: "db.restore", ObjectType: "database",
+		Details: map[string]any{"file": filepath.Base(file), "kept": filepath.Base(kept)}}); err != nil {
+		return err
+	}
+	if kept != "" {
+		fmt.Fprintf(a.stderr, "Previous database kept as %s\n", kept)
+	}
+	fmt.Fprintf(a.stderr, "Restored %s from:\n", dest)
+	fmt.Fprintln(a.stdout, file)
+	return nil
 }

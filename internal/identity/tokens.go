@@ -12,9 +12,10 @@ import (
 	"github.com/dfslab/dfslab/internal/db"
 )
 
-// API tokens made here look like "dfs_" + 8 characters (the prefix shown
-// in lists) + "_" + 35 characters of secret; AuthenticateAPIToken accepts
-// any token whose hash was stored, so tokens made elsewhere work as well. The "dfs_" marker lets secret scanners
+// API tokens look like "dfs_" + 8 symbols (the prefix shown in lists) + "_"
+// + 32 symbols of secret, from a 32-symbol alphabet without look-alikes
+// (200 random bits in all) — the format internal/authn parses too.
+// AuthenticateAPIToken accepts any token whose hash was stored. The "dfs_" marker lets secret scanners
 // recognise leaked tokens.
 const (
 	tokenMarker = "dfs_"
@@ -41,9 +42,8 @@ func (s *Store) CreateAPIToken(ctx context.Context, userID int64, name string, s
 	if !expires.After(now) || expires.Sub(now) > MaxTokenLifetime {
 		return "", APIToken{}, fmt.Errorf("%w: expiry must be in the future and within %d days", ErrInvalid, int(MaxTokenLifetime/(24*time.Hour)))
 	}
-	secret := newToken()
-	prefix := strings.ToLower(secret[:8])
-	tok := tokenMarker + prefix + "_" + secret[8:]
+	prefix, secret := randomCode(8), randomCode(32)
+	tok := tokenMarker + prefix + "_" + secret
 	t, err := s.InsertAPIToken(ctx, NewAPIToken{UserID: userID, Name: name, Prefix: prefix, Hash: HashToken(tok), Scope: scope, Expires: expires})
 	if err != nil {
 		return "", APIToken{}, err
@@ -214,4 +214,16 @@ func (s *Store) RevokeAPIToken(ctx context.Context, userID, tokenID int64) error
 		return s.audit(ctx, tx, audit.Entry{Action: "api_token.revoke", ObjectType: "api_token", ObjectID: idStr(tokenID),
 			Details: map[string]any{"user_id": userID}})
 	})
+}
+
+// tokenAlphabet has 32 symbols without i, l, o, u: 5 bits each.
+const tokenAlphabet = "0123456789abcdefghjkmnpqrstvwxyz"
+
+func randomCode(n int) string {
+	b := make([]byte, n)
+	randRead(b)
+	for i := range b {
+		b[i] = tokenAlphabet[b[i]&31]
+	}
+	return string(b)
 }
