@@ -476,11 +476,15 @@ func ruleCases() []ruleCase {
 	}
 }
 
-// scanSpec builds the app, opens it through the loader and scans it with
-// only rule id enabled.
-func scanSpec(t *testing.T, a *app, id string) *Result {
+// scanSpec builds the app (as an APK, or an App Bundle when aab is set),
+// opens it through the loader and scans it with only rule id enabled.
+func scanSpec(t *testing.T, a *app, id string, aab bool) *Result {
 	t.Helper()
-	data, err := a.Build()
+	build := a.Build
+	if aab {
+		build = a.BuildAAB
+	}
+	data, err := build()
 	if err != nil {
 		t.Fatalf("build: %v", err)
 	}
@@ -513,11 +517,23 @@ func TestRules(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.id, func(t *testing.T) {
 			t.Parallel()
-			if res := scanSpec(t, c.pos, c.id); !matched(res, c.id) {
+			if res := scanSpec(t, c.pos, c.id, false); !matched(res, c.id) {
 				t.Errorf("positive app: %s did not match; findings %v controls %v warnings %q", c.id, res.Findings, res.Controls, res.Warnings)
 			}
-			if res := scanSpec(t, c.neg, c.id); matched(res, c.id) {
+			if res := scanSpec(t, c.neg, c.id, false); matched(res, c.id) {
 				t.Errorf("negative app: %s matched; findings %v", c.id, res.Findings)
+			}
+			// Rules about the manifest, resources and code must see the
+			// same in an App Bundle; signatures and zip structure are
+			// APK matters.
+			if strings.HasPrefix(c.id, "DFS-SIGN-") || strings.HasPrefix(c.id, "DFS-ZIP-") {
+				return
+			}
+			if res := scanSpec(t, c.pos, c.id, true); !matched(res, c.id) {
+				t.Errorf("positive bundle: %s did not match; findings %v warnings %q", c.id, res.Findings, res.Warnings)
+			}
+			if res := scanSpec(t, c.neg, c.id, true); matched(res, c.id) {
+				t.Errorf("negative bundle: %s matched; findings %v", c.id, res.Findings)
 			}
 		})
 	}
