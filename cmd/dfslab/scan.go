@@ -128,20 +128,18 @@ flags:
 func parseScanFlags(args []string, stderr io.Writer) (*scanFlags, error) {
 	sf := &scanFlags{}
 	fset := flag.NewFlagSet("dfslab scan", flag.ContinueOnError)
-	fset.SetOutput(stderr)
-	fset.Usage = func() {
-		fmt.Fprint(stderr, scanUsage)
-		fset.PrintDefaults()
-	}
+	// Errors are printed once, by the caller; the full usage only for -h.
+	fset.SetOutput(io.Discard)
+	fset.Usage = func() {}
 	format := fset.String("format", "text", "report `format`: text, json, sarif, html or markdown")
 	fset.StringVar(&sf.output, "output", "", "write the report to `FILE` (atomically) instead of standard output")
-	fset.StringVar(&sf.output, "o", "", "shorthand for --output")
+	fset.StringVar(&sf.output, "o", "", "shorthand for --output `FILE`")
 	failOn := fset.String("fail-on", "none", "exit 1 when a finding has this `severity` or above: critical, high, medium, low, info or none")
-	fset.StringVar(&sf.baseline, "baseline", "", "previous JSON report (`FILE`): report only new findings and list fixed ones")
+	fset.StringVar(&sf.baseline, "baseline", "", "compare with the JSON report in `FILE` from an earlier scan: report only new findings, list fixed ones")
 	fset.StringVar(&sf.ignore, "ignore", "", "suppressions `FILE` (default "+suppress.DefaultFile+" in the current directory when present)")
 	fset.BoolVar(&sf.listRules, "list-rules", false, "list the rules in --format and exit")
-	include := fset.String("rules", "", "only these rules: comma-separated IDs, ID prefixes or globs (`LIST`)")
-	exclude := fset.String("exclude-rules", "", "skip these rules: comma-separated IDs, ID prefixes or globs (`LIST`)")
+	include := fset.String("rules", "", "only the rules in `LIST`: comma-separated IDs, ID prefixes or globs")
+	exclude := fset.String("exclude-rules", "", "skip the rules in `LIST` (same syntax as --rules)")
 	fset.IntVar(&sf.jobs, "j", runtime.GOMAXPROCS(0), "scan `N` files in parallel")
 	fset.BoolVar(&sf.noProgress, "no-progress", false, "never show the progress bar")
 
@@ -154,6 +152,11 @@ func parseScanFlags(args []string, stderr io.Writer) (*scanFlags, error) {
 	// go on parsing, so that flags also work after the paths.
 	for {
 		if err := fset.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				fmt.Fprint(stderr, scanUsage)
+				fset.SetOutput(stderr)
+				fset.PrintDefaults()
+			}
 			return nil, err
 		}
 		rest := fset.Args()
