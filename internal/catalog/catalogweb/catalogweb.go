@@ -1,0 +1,329 @@
+// Package catalogweb serves the recommendations catalogue in the platform:
+// faceted browsing and full-text search, one printable page per
+// recommendation with everything linked, and audited exports.
+package catalogweb
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/dfslab/dfslab/internal/appscan"
+	"github.com/dfslab/dfslab/internal/catalog"
+	"github.com/dfslab/dfslab/internal/web"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// StaticFS holds the module's stylesheet, served under /static/catalog/.
+func StaticFS() fs.FS {
+	sub, err := fs.Sub(staticFS, "static")
+	if err != nil {
+		panic(err) // the embed pattern guarantees the folder
+	}
+	return sub
+}
+
+// Recorder writes an audit entry; the platform passes the audit log.
+type Recorder interface {
+	Record(ctx context.Context, action, objectType, objectID string, details map[string]any) error
+}
+
+// Module is the catalogue's web module.
+type Module struct {
+	cat    *catalog.Catalog
+	ix     *catalog.Index
+	pages  *web.Pages
+	public bool
+	audit  Recorder
+	rules  map[string]appscan.RuleMeta
+}
+
+// New returns the module. With public set (the --public-catalogue flag),
+// browsing and exports need no sign-in; otherwise they need a session.
+func New(cat *catalog.Catalog, rd *web.Renderer, public bool, audit Recorder) (*Module, error) {
+	ps, err := rd.Pages(templateFS, "templates/*.html")
+	if err != nil {
+		return nil, err
+	}
+	rules := map[string]appscan.RuleMeta{}
+	for _, r := range appscan.Rules() {
+		rules[r.ID] = r
+	}
+	return &Module{cat: cat, ix: catalog.NewIndex(cat), pages: ps, public: public, audit: audit, rules: rules}, nil
+}
+
+func (m *Module) policy() web.Policy {
+	if m.public {
+		return web.Public()
+	}
+	return web.SignedIn()
+}
+
+// Routes lists the catalogue pages.
+func (m *Module) Routes() []web.Route {
+	p := m.policy()
+	return []web.Route{
+		{Pattern: "GET /catalogue", Policy: p, Handler: http.HandlerFunc(m.list)},
+		{Pattern: "GET /catalogue/{id}", Policy: p, Handler: http.HandlerFunc(m.detail)},
+		{Pattern: "GET /catalogue/export/{format}", Policy: p, Handler: http.HandlerFunc(m.export)},
+	}
+}
+
+// Nav adds the catalogue to the main navigation.
+func (m *Module) Nav() []web.NavItem {
+	return []web.NavItem{{Label: "Recommendations", Path: "/catalogue", Policy: m.policy(), Order: 5}}
+}
+
+// facet is one filter group of the list page.
+type facet struct {
+	Param  string // query parameter
+	Label  string
+	Counts []catalog.FacetCount
+}
+
+type listData struct {
+	Query   string
+	Facets  []facet
+	Hits    []catalog.Hit
+	Total   int
+	Filters []activeFilter
+	Version string
+	Layers  []catalog.Term
+	Rule    string
+}
+
+type activeFilter struct {
+	Label     string
+	RemoveURL string
+}
+
+var facetOrder = []struct{ key, param, label string }{
+	{"layer", "layer", "Layer"},
+	{"stakeholder", "stakeholder", "Who must act"},
+	{"threat", "threat", "Threat category (X.1150)"},
+	{"dimension", "dimension", "Security dimension (X.805)"},
+	{"book", "book", "Source book"},
+	{"check", "check", "How it is checked"},
+}
+
+// maxQueryLen bounds the free text; longer input is cut, not refused, so a
+// pasted paragraph still searches.
+const maxQueryLen = 200
+
+func (m *Module) queryFrom(v url.Values) catalog.Query {
+	text := strings.TrimSpace(v.Get("q"))
+	if len(text) > maxQueryLen {
+		text = text[:maxQueryLen]
+	}
+	return catalog.Query{
+		Text:         text,
+		Layers:       known(v["layer"], m.cat.Layers),
+		Stakeholders: known(v["stakeholder"], m.cat.Stakeholders),
+		Threats:      known(v["threat"], m.cat.Threats),
+		Dimensions:   known(v["dimension"], m.cat.Dimensions),
+		Books:        known(v["book"], m.cat.Books),
+		Checks:       known(v["check"], catalog.CheckTerms()),
+		ScanRule:     m.knownRule(v.Get("rule")),
+	}
+}
+
+// known keeps only values of the taxonomy, so a crafted URL cannot put
+// arbitrary text into the page or the filter chips.
+func known(vals []string, terms []catalog.Term) []string {
+	var out []string
+	for _, v := range vals {
+		for _, t := range terms {
+			if t.Key == v && !slices.Contains(out, v) {
+				out = append(out, v)
+			}
+		}
+	}
+	return out
+}
+
+func (m *Module) knownRule(id string) string {
+	if _, ok := m.rules[id]; ok {
+		return id
+	}
+	return ""
+}
+
+func (m *Module) list(w http.ResponseWriter, r *http.Request) {
+	v := r.URL.Query()
+	q := m.queryFrom(v)
+	res := m.ix.Search(q)
+	d := listData{Query: q.Text, Hits: res.Hits, Total: len(m.cat.Recommendations), Version: m.cat.Version,
+		Layers: m.cat.Layers, Rule: q.ScanRule}
+	for _, f := range facetOrder {
+		d.Facets = append(d.Facets, facet{Param: f.param, Label: f.label, Counts: res.Facets[f.key]})
+		for _, c := range res.Facets[f.key] {
+			if c.Selected {
+				d.Filters = append(d.Filters, activeFilter{Label: f.label + ": " + c.Term.Name, RemoveURL: without(v, f.param, c.Term.Key)})
+			}
+		}
+	}
+	if q.ScanRule != "" {
+		d.Filters = append(d.Filters, activeFilter{Label: "Scanner rule: " + q.ScanRule, RemoveURL: without(v, "rule", q.ScanRule)})
+	}
+	title := "DFS security recommendations"
+	if q.Text != "" {
+		title = fmt.Sprintf("Search: %s", q.Text)
+	}
+	m.pages.Render(w, r, http.StatusOK, "list.html", web.View{Title: title, Data: d})
+}
+
+// without returns the list URL with one filter value removed.
+func without(v url.Values, param, value string) string {
+	c := url.Values{}
+	for k, vals := range v {
+		for _, x := range vals {
+			if k == param && x == value {
+				continue
+			}
+			c.Add(k, x)
+		}
+	}
+	if len(c) == 0 {
+		return "/catalogue"
+	}
+	return "/catalogue?" + c.Encode()
+}
+
+type ruleView struct {
+	ID, Title, Severity string
+}
+
+type sourceView struct {
+	Key, Title, URL string
+}
+
+type detailData struct {
+	Rec          *catalog.Recommendation
+	Layer        catalog.Term
+	Dimension    catalog.Term
+	Book         catalog.Term
+	Stakeholders []catalog.Term
+	Threats      []catalog.Term
+	Sources      []sourceView
+	Rules        []ruleView
+	Check        string
+	Related      []*catalog.Recommendation
+	Version      string
+}
+
+func term(terms []catalog.Term, key string) catalog.Term {
+	for _, t := range terms {
+		if t.Key == key {
+			return t
+		}
+	}
+	return catalog.Term{Key: key, Name: key}
+}
+
+func (m *Module) detail(w http.ResponseWriter, r *http.Request) {
+	rec, err := m.cat.Get(strings.ToUpper(r.PathValue("id")))
+	if errors.Is(err, catalog.ErrNotFound) {
+		web.Error(w, r, http.StatusNotFound)
+		return
+	}
+	if err != nil {
+		web.ServerError(w, r, "catalogue lookup", err)
+		return
+	}
+	d := detailData{Rec: rec, Layer: term(m.cat.Layers, rec.Layer), Dimension: term(m.cat.Dimensions, rec.Dimension),
+		Book: term(m.cat.Books, rec.Book), Check: term(catalog.CheckTerms(), string(rec.Check)).Name, Version: m.cat.Version}
+	for _, s := range rec.Stakeholders {
+		d.Stakeholders = append(d.Stakeholders, term(m.cat.Stakeholders, s))
+	}
+	for _, t := range rec.Threats {
+		d.Threats = append(d.Threats, term(m.cat.Threats, t))
+	}
+	for _, key := range rec.Sources {
+		for _, s := range m.cat.Sources {
+			if s.Key == key {
+				d.Sources = append(d.Sources, sourceView{Key: s.Key, Title: s.Title, URL: s.URL})
+			}
+		}
+	}
+	for _, id := range rec.ScanRules {
+		rv := ruleView{ID: id}
+		if meta, ok := m.rules[id]; ok {
+			rv.Title, rv.Severity = meta.Title, meta.Severity.String()
+		}
+		d.Rules = append(d.Rules, rv)
+	}
+	d.Related = m.related(rec, 5)
+	m.pages.Render(w, r, http.StatusOK, "detail.html", web.View{Title: rec.ID + " " + rec.Title, Data: d})
+}
+
+// related picks the recommendations that share the most threat categories
+// and the same layer, so a reader can move across a topic.
+func (m *Module) related(rec *catalog.Recommendation, n int) []*catalog.Recommendation {
+	type scored struct {
+		r *catalog.Recommendation
+		s int
+	}
+	var all []scored
+	for i := range m.cat.Recommendations {
+		o := &m.cat.Recommendations[i]
+		if o.ID == rec.ID {
+			continue
+		}
+		s := 0
+		for _, t := range o.Threats {
+			if slices.Contains(rec.Threats, t) {
+				s += 2
+			}
+		}
+		if o.Layer == rec.Layer {
+			s++
+		}
+		if s >= 3 {
+			all = append(all, scored{o, s})
+		}
+	}
+	slices.SortStableFunc(all, func(a, b scored) int { return b.s - a.s })
+	var out []*catalog.Recommendation
+	for i := 0; i < len(all) && i < n; i++ {
+		out = append(out, all[i].r)
+	}
+	return out
+}
+
+var exportTypes = map[string]struct{ format, mime, ext string }{
+	"json":  {catalog.FormatJSON, "application/json", "json"},
+	"csv":   {catalog.FormatCSV, "text/csv; charset=utf-8", "csv"},
+	"oscal": {catalog.FormatOSCAL, "application/json", "oscal.json"},
+}
+
+func (m *Module) export(w http.ResponseWriter, r *http.Request) {
+	et, ok := exportTypes[r.PathValue("format")]
+	if !ok {
+		web.Error(w, r, http.StatusNotFound)
+		return
+	}
+	if m.audit != nil {
+		if p := web.CurrentPrincipal(r.Context()); p != nil {
+			if err := m.audit.Record(r.Context(), "catalog.export", "catalog", m.cat.Version, map[string]any{"format": et.format}); err != nil {
+				web.ServerError(w, r, "audit catalogue export", err)
+				return
+			}
+		}
+	}
+	w.Header().Set("Content-Type", et.mime)
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="dfslab-catalogue-%s.%s"`, m.cat.Version, et.ext))
+	if err := m.cat.Export(w, et.format); err != nil {
+		web.ServerError(w, r, "catalogue export", err)
+	}
+}
