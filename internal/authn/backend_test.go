@@ -17,14 +17,14 @@ import (
 // links, audit entries, sessions for the test shell.
 type backend interface {
 	store() Store
-	enrolLink(t *testing.T) string
+	enrolLink(t testing.TB) string
 	// invite creates an invited user and returns the enrolment token.
-	invite(t *testing.T, email string) (int64, string)
-	recoveryLink(t *testing.T, uid int64) string
-	audits(t *testing.T) []memAudit
-	totpSecret(t *testing.T, uid int64) string
-	requireTOTP(t *testing.T, uid int64)
-	startSession(t *testing.T, uid int64) string
+	invite(t testing.TB, email string) (int64, string)
+	recoveryLink(t testing.TB, uid int64) string
+	audits(t testing.TB) []memAudit
+	totpSecret(t testing.TB, uid int64) string
+	requireTOTP(t testing.TB, uid int64)
+	startSession(t testing.TB, uid int64) string
 	sessionByCookie(cookie string) (Session, bool)
 	endSession(cookie string)
 	markVerified(id string) error
@@ -35,11 +35,11 @@ type backend interface {
 // DFSLAB_TEST_POSTGRES is set, PostgreSQL.
 var backends = []struct {
 	name string
-	new  func(t *testing.T, clock *fakeClock) backend
+	new  func(t testing.TB, clock *fakeClock) backend
 }{
-	{"memory", func(t *testing.T, c *fakeClock) backend { return &memBackend{newMemStore(c.Now)} }},
-	{"sqlite", func(t *testing.T, c *fakeClock) backend { return newIDBackend(t, dbtest.SQLite(t), c) }},
-	{"postgres", func(t *testing.T, c *fakeClock) backend { return newIDBackend(t, dbtest.Postgres(t), c) }},
+	{"memory", func(t testing.TB, c *fakeClock) backend { return &memBackend{newMemStore(c.Now)} }},
+	{"sqlite", func(t testing.TB, c *fakeClock) backend { return newIDBackend(t, dbtest.SQLite(t), c) }},
+	{"postgres", func(t testing.TB, c *fakeClock) backend { return newIDBackend(t, dbtest.Postgres(t), c) }},
 }
 
 // ---- in-memory ----
@@ -54,27 +54,27 @@ func (b *memBackend) link(kind LinkKind, uid int64) string {
 	return tok
 }
 
-func (b *memBackend) enrolLink(*testing.T) string { return b.link(LinkEnrolFirstAdmin, 0) }
-func (b *memBackend) invite(_ *testing.T, email string) (int64, string) {
+func (b *memBackend) enrolLink(testing.TB) string { return b.link(LinkEnrolFirstAdmin, 0) }
+func (b *memBackend) invite(_ testing.TB, email string) (int64, string) {
 	uid := b.addUser(email)
 	b.mu.Lock()
 	b.accounts[uid].Handle = newHandle()
 	b.mu.Unlock()
 	return uid, b.link(LinkInvitation, uid)
 }
-func (b *memBackend) recoveryLink(_ *testing.T, uid int64) string { return b.link(LinkRecovery, uid) }
-func (b *memBackend) audits(*testing.T) []memAudit                { return b.memStore.audits() }
-func (b *memBackend) totpSecret(_ *testing.T, uid int64) string {
+func (b *memBackend) recoveryLink(_ testing.TB, uid int64) string { return b.link(LinkRecovery, uid) }
+func (b *memBackend) audits(testing.TB) []memAudit                { return b.memStore.audits() }
+func (b *memBackend) totpSecret(_ testing.TB, uid int64) string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.totp[uid].secret
 }
-func (b *memBackend) requireTOTP(_ *testing.T, uid int64) {
+func (b *memBackend) requireTOTP(_ testing.TB, uid int64) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.accounts[uid].TOTPRequired = true
 }
-func (b *memBackend) startSession(_ *testing.T, uid int64) string {
+func (b *memBackend) startSession(_ testing.TB, uid int64) string {
 	return b.memStore.startSession(uid, b.now())
 }
 func (b *memBackend) markVerified(id string) error { return b.memStore.markVerified(id, b.now()) }
@@ -87,7 +87,7 @@ type idBackend struct {
 	org int64
 }
 
-func newIDBackend(t *testing.T, d *db.DB, c *fakeClock) *idBackend {
+func newIDBackend(t testing.TB, d *db.DB, c *fakeClock) *idBackend {
 	ids := identity.NewStore(d, identity.Options{Now: c.Now})
 	o, err := ids.CreateOrg(context.Background(), identity.NewOrg{Name: "MACRA", Type: identity.OrgTelecomRegulator, Country: "MW"})
 	if err != nil {
@@ -98,7 +98,7 @@ func newIDBackend(t *testing.T, d *db.DB, c *fakeClock) *idBackend {
 
 func (b *idBackend) store() Store { return IdentityStore(b.ids) }
 
-func (b *idBackend) enrolLink(t *testing.T) string {
+func (b *idBackend) enrolLink(t testing.TB) string {
 	tok, _, err := b.ids.EnrolLink(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -106,7 +106,7 @@ func (b *idBackend) enrolLink(t *testing.T) string {
 	return tok
 }
 
-func (b *idBackend) invite(t *testing.T, email string) (int64, string) {
+func (b *idBackend) invite(t testing.TB, email string) (int64, string) {
 	inv, err := b.ids.Invite(context.Background(), b.org, email, identity.RoleAnalyst)
 	if err != nil {
 		t.Fatal(err)
@@ -114,7 +114,7 @@ func (b *idBackend) invite(t *testing.T, email string) (int64, string) {
 	return inv.User.ID, inv.Token
 }
 
-func (b *idBackend) recoveryLink(t *testing.T, uid int64) string {
+func (b *idBackend) recoveryLink(t testing.TB, uid int64) string {
 	tok, _, err := b.ids.IssueRecoveryLink(context.Background(), b.org, uid)
 	if err != nil {
 		t.Fatal(err)
@@ -122,7 +122,7 @@ func (b *idBackend) recoveryLink(t *testing.T, uid int64) string {
 	return tok
 }
 
-func (b *idBackend) audits(t *testing.T) []memAudit {
+func (b *idBackend) audits(t testing.TB) []memAudit {
 	es, err := audit.List(context.Background(), b.d, audit.Filter{Limit: 1000})
 	if err != nil {
 		t.Fatal(err)
@@ -135,7 +135,7 @@ func (b *idBackend) audits(t *testing.T) []memAudit {
 	return out
 }
 
-func (b *idBackend) totpSecret(t *testing.T, uid int64) string {
+func (b *idBackend) totpSecret(t testing.TB, uid int64) string {
 	sec, _, _, err := b.ids.TOTPSecret(context.Background(), uid)
 	if err != nil {
 		t.Fatal(err)
@@ -143,7 +143,7 @@ func (b *idBackend) totpSecret(t *testing.T, uid int64) string {
 	return identity.TOTPSecretBase32(sec)
 }
 
-func (b *idBackend) requireTOTP(t *testing.T, uid int64) {
+func (b *idBackend) requireTOTP(t testing.TB, uid int64) {
 	ctx := context.Background()
 	o, err := b.ids.Org(ctx, b.org)
 	if err != nil {
@@ -158,7 +158,7 @@ func (b *idBackend) requireTOTP(t *testing.T, uid int64) {
 	}
 }
 
-func (b *idBackend) startSession(t *testing.T, uid int64) string {
+func (b *idBackend) startSession(t testing.TB, uid int64) string {
 	tok, _, err := b.ids.CreateSession(context.Background(), uid, identity.SessionMeta{IP: "192.0.2.1", UserAgent: "test"}, "passkey")
 	if err != nil {
 		t.Fatal(err)

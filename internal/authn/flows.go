@@ -566,7 +566,7 @@ func (s *Service) stepUpFinish(w http.ResponseWriter, r *http.Request) {
 		jsonError(w, http.StatusInternalServerError, "Verification is unavailable right now.")
 		return
 	}
-	if err := s.cfg.Shell.MarkVerified(r); err != nil {
+	if err := s.cfg.MarkVerified(r); err != nil {
 		jsonError(w, http.StatusInternalServerError, "Verification is unavailable right now.")
 		return
 	}
@@ -596,7 +596,7 @@ func (s *Service) stepUpTOTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.success(r, key)
-	if err := s.cfg.Shell.MarkVerified(r); err != nil {
+	if err := s.cfg.MarkVerified(r); err != nil {
 		s.cfg.Shell.Error(w, r, http.StatusInternalServerError)
 		return
 	}

@@ -65,7 +65,7 @@ func (l *fakeLimiter) Success(_ *http.Request, key string) {
 // testShell stands in for the web shell: a bare layout, plain error
 // pages and sessions kept in the memStore behind a "sess" cookie.
 type testShell struct {
-	t *testing.T
+	t testing.TB
 	b backend
 }
 
@@ -104,7 +104,7 @@ func (s *testShell) EndSession(w http.ResponseWriter, r *http.Request) error {
 }
 
 type harness struct {
-	t       *testing.T
+	t       testing.TB
 	b       backend
 	st      Store
 	clock   *fakeClock
@@ -127,7 +127,7 @@ func eachBackend(t *testing.T, fn func(t *testing.T, newH func(t *testing.T) *ha
 	}
 }
 
-func newHarness(t *testing.T, b backend, clock *fakeClock) *harness {
+func newHarness(t testing.TB, b backend, clock *fakeClock) *harness {
 	t.Helper()
 	h := &harness{
 		t: t, b: b, st: b.store(), clock: clock,
@@ -145,6 +145,10 @@ func newHarness(t *testing.T, b backend, clock *fakeClock) *harness {
 	for _, rt := range svc.Routes() {
 		mux.Handle(rt.Pattern, h.wrap(rt))
 	}
+	// A write endpoint of the API, to prove read tokens are refused there.
+	mux.Handle("POST /api/v1/test-write", svc.RequireToken(web.ScopeWrite, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusNoContent)
+	})))
 	h.srv = httptest.NewTLSServer(mux)
 	t.Cleanup(h.srv.Close)
 	return h
@@ -190,7 +194,7 @@ func (h *harness) auditSince(from int, action string) []memAudit {
 }
 
 type client struct {
-	t    *testing.T
+	t    testing.TB
 	h    *harness
 	hc   *http.Client
 	auth *softAuthenticator
@@ -246,7 +250,7 @@ func (c *client) postJSON(path string, body any) (int, []byte) {
 }
 
 // redirectOf returns the "redirect" of a ceremony answer.
-func redirectOf(t *testing.T, body []byte) string {
+func redirectOf(t testing.TB, body []byte) string {
 	t.Helper()
 	var v struct{ Redirect, Error string }
 	if err := json.Unmarshal(body, &v); err != nil {

@@ -35,8 +35,10 @@ type Shell interface {
 	StartSession(w http.ResponseWriter, r *http.Request, userID int64) error
 	// EndSession ends the request's session and clears its cookie.
 	EndSession(w http.ResponseWriter, r *http.Request) error
-	// MarkVerified records a fresh passkey or TOTP verification of the
-	// request's session, which satisfies step-up for StepUpWindow.
+}
+
+// verifier is implemented by shells that can also record a step-up.
+type verifier interface {
 	MarkVerified(r *http.Request) error
 }
 
@@ -67,13 +69,17 @@ type Config struct {
 	// WebAuthn relying party ID and origin.
 	BaseURL string
 	// SiteName is shown by authenticators and authenticator apps.
-	SiteName   string
-	Store      Store
-	Shell      Shell
-	Ceremonies Ceremonies // default: in memory
-	Limiter    Limiter    // default: the shell's limiter
-	Logger     *slog.Logger
-	Now        func() time.Time
+	SiteName string
+	Store    Store
+	Shell    Shell
+	// MarkVerified records a fresh passkey or TOTP verification of the
+	// request's session, which satisfies step-up for StepUpWindow
+	// (web.Sessions.MarkVerified). Default: the Shell's own MarkVerified.
+	MarkVerified func(r *http.Request) error
+	Ceremonies   Ceremonies // default: in memory
+	Limiter      Limiter    // default: the shell's limiter
+	Logger       *slog.Logger
+	Now          func() time.Time
 }
 
 // Service serves the authentication pages and API.
@@ -109,6 +115,13 @@ const StaticPrefix = "/static/authn/"
 func New(cfg Config) (*Service, error) {
 	if cfg.Store == nil || cfg.Shell == nil {
 		return nil, errors.New("authn: Store and Shell are required")
+	}
+	if cfg.MarkVerified == nil {
+		v, ok := cfg.Shell.(verifier)
+		if !ok {
+			return nil, errors.New("authn: Config.MarkVerified is required (the Shell has no MarkVerified)")
+		}
+		cfg.MarkVerified = v.MarkVerified
 	}
 	if cfg.SiteName == "" {
 		cfg.SiteName = "DFS Security Lab"
@@ -288,6 +301,11 @@ func readBegin(w http.ResponseWriter, r *http.Request) (beginForm, error) {
 // safeNext keeps redirects on this site: a path, not a URL.
 func safeNext(next, fallback string) string {
 	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") || strings.ContainsAny(next, "\r\n") {
+		return fallback
+	}
+	// Browsers are lenient with what follows; refuse anything that does
+	// not parse as a plain path so no parser disagreement can leave the site.
+	if u, err := url.Parse(next); err != nil || u.Scheme != "" || u.Host != "" || u.User != nil {
 		return fallback
 	}
 	return next
