@@ -17,8 +17,9 @@ import (
 
 func orgURL(id int64, rest string) string { return "/orgs/" + strconv.FormatInt(id, 10) + rest }
 
-func TestSessionTimeoutsThroughTheStore(t *testing.T) {
-	w := newWorld(t)
+func TestSessionTimeoutsThroughTheStore(t *testing.T) { eachDB(t, testSessionTimeoutsThroughTheStore) }
+
+func testSessionTimeoutsThroughTheStore(t *testing.T, w *world) {
 	c := w.cookie("viewer-a")
 	page := orgURL(w.orgA, "")
 	for i := 0; i < 3; i++ {
@@ -46,7 +47,10 @@ func TestSessionTimeoutsThroughTheStore(t *testing.T) {
 }
 
 func TestMembershipChangesStepUpAndDeactivation(t *testing.T) {
-	w := newWorld(t)
+	eachDB(t, testMembershipChangesStepUpAndDeactivation)
+}
+
+func testMembershipChangesStepUpAndDeactivation(t *testing.T, w *world) {
 	ctx := context.Background()
 	admin := w.cookie("admin-a")
 	victim := w.cookie("viewer-a")
@@ -101,8 +105,9 @@ func TestMembershipChangesStepUpAndDeactivation(t *testing.T) {
 	}
 }
 
-func TestInvitationShowsSingleUseLink(t *testing.T) {
-	w := newWorld(t)
+func TestInvitationShowsSingleUseLink(t *testing.T) { eachDB(t, testInvitationShowsSingleUseLink) }
+
+func testInvitationShowsSingleUseLink(t *testing.T, w *world) {
 	admin := w.cookie("admin-a")
 	rec := w.do("POST", orgURL(w.orgA, "/invitations"), "email=new.person%40example.org&role=analyst", admin, "")
 	if rec.Code != 200 {
@@ -130,7 +135,10 @@ func TestInvitationShowsSingleUseLink(t *testing.T) {
 }
 
 func TestCrossOriginPostRefusedAndAudited(t *testing.T) {
-	w := newWorld(t)
+	eachDB(t, testCrossOriginPostRefusedAndAudited)
+}
+
+func testCrossOriginPostRefusedAndAudited(t *testing.T, w *world) {
 	admin := w.cookie("padmin")
 	req := func(hdr string) int {
 		rq := newPost("/orgs", "name=Evil+Corp&type=other&country=MW")
@@ -155,7 +163,10 @@ func TestCrossOriginPostRefusedAndAudited(t *testing.T) {
 }
 
 func TestAuditPagesConfinedToOwnOrganisation(t *testing.T) {
-	w := newWorld(t)
+	eachDB(t, testAuditPagesConfinedToOwnOrganisation)
+}
+
+func testAuditPagesConfinedToOwnOrganisation(t *testing.T, w *world) {
 	admin := w.cookie("admin-a")
 	body := w.do("GET", orgURL(w.orgA, "/audit"), "", admin, "").Body.String()
 	if !strings.Contains(body, "viewer-a@example.org") && !strings.Contains(body, "member.add") {

@@ -8,6 +8,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/dfslab/dfslab/internal/db"
+	"github.com/dfslab/dfslab/internal/db/dbtest"
 )
 
 // The authorisation matrix (issue 3): every route of the fully wired
@@ -233,11 +236,22 @@ func (w *world) request(pattern string, own bool) (method, target string) {
 }
 
 func TestAuthorisationMatrix(t *testing.T) {
+	for _, dialect := range []struct {
+		name string
+		open func(testing.TB) *db.DB
+	}{{"sqlite", dbtest.SQLite}, {"postgres", dbtest.Postgres}} {
+		t.Run(dialect.name, func(t *testing.T) {
+			checkMatrix(t, func() *world { return newWorldOn(t, dialect.open(t)) })
+		})
+	}
+}
+
+func checkMatrix(t *testing.T, newWorld func() *world) {
 	matrix := maps.Clone(shellMatrix)
 	if authnWired {
 		maps.Copy(matrix, authnMatrix)
 	}
-	shared := newWorld(t)
+	shared := newWorld()
 	routes := shared.app.Server.Routes()
 	seen := map[string]bool{}
 	var missing []string
@@ -273,7 +287,7 @@ func TestAuthorisationMatrix(t *testing.T) {
 		if method != http.MethodGet && rt.Pattern != "/" {
 			// Writes get a world of their own so that one cell's change
 			// (a deactivation, a sign-out) cannot decide another's.
-			w = newWorld(t)
+			w = newWorld()
 		}
 		orgRoute := strings.Contains(rt.Pattern, "{org}")
 		for s := anon; s < nSubjects; s++ {
@@ -305,6 +319,9 @@ func TestAuthorisationMatrix(t *testing.T) {
 				name := fmt.Sprintf("%s as %s (%s): %s %s", rt.Pattern, s, where, m, target)
 				ref := e.refusal(s, own, m, orgRoute)
 				refused := rec.Code == ref.status && (ref.location == "" || strings.HasPrefix(rec.Header().Get("Location"), ref.location))
+				if rec.Header().Get("Content-Security-Policy") == "" || rec.Header().Get("X-Content-Type-Options") != "nosniff" {
+					t.Errorf("%s: security headers missing", name)
+				}
 				if rec.Code >= 500 {
 					if why, known := knownServerErrors[rt.Pattern]; known {
 						t.Logf("%s: server error %d (known defect: %s)", name, rec.Code, why)

@@ -45,6 +45,12 @@ func newWorld(t testing.TB) *world {
 	return newWorldOn(t, dbtest.SQLite(t))
 }
 
+// eachDB runs fn on a fresh world on SQLite and, when configured, on
+// PostgreSQL: the shell must behave the same on both.
+func eachDB(t *testing.T, fn func(t *testing.T, w *world)) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) { fn(t, newWorldOn(t, d)) })
+}
+
 func newWorldOn(t testing.TB, d *db.DB) *world {
 	t.Helper()
 	ctx := context.Background()
