@@ -531,3 +531,28 @@ func compileSARIFSchema(t *testing.T) *jsonschema.Schema {
 	}
 	return sch
 }
+
+func TestScanProgressBar(t *testing.T) {
+	dir := t.TempDir()
+	for i := range 3 {
+		writeApp(t, filepath.Join(dir, fmt.Sprintf("app%d.apk", i)), fmt.Sprintf("com.app%d", i))
+	}
+	deps := testDeps()
+	deps.isTerminal = func(io.Writer) bool { return true }
+	for _, tt := range []struct {
+		args []string
+		bar  bool
+	}{
+		{[]string{dir}, true},
+		{[]string{"--no-progress", dir}, false},
+		{[]string{filepath.Join(dir, "app0.apk")}, false}, // one file: nothing to show
+	} {
+		code, stdout, stderr := runCmd(t, deps, append([]string{"--ignore", "", "--format", "json"}, tt.args...)...)
+		if code != 0 || !json.Valid([]byte(stdout)) {
+			t.Fatalf("%v: exit %d, stdout not a clean JSON report", tt.args, code)
+		}
+		if got := strings.Contains(stderr, "scanning"); got != tt.bar {
+			t.Errorf("%v: progress bar shown = %v, want %v", tt.args, got, tt.bar)
+		}
+	}
+}
