@@ -2,11 +2,15 @@ package dex
 
 import (
 	"archive/zip"
+	"cmp"
+	"context"
 	"errors"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -16,6 +20,16 @@ import (
 // corpusDEX yields every *.dex file of the androguard corpus and every
 // classes*.dex inside its *.apk files.
 func corpusDEX(t testing.TB, yield func(name string, data []byte)) {
+	corpusApps(t, func(name string, dexes [][]byte, names []string) {
+		for i, d := range dexes {
+			yield(names[i], d)
+		}
+	})
+}
+
+// corpusApps yields each *.dex of the corpus alone, and the classes*.dex
+// files of each *.apk together in load order (classes.dex, classes2.dex, …).
+func corpusApps(t testing.TB, yield func(app string, dexes [][]byte, names []string)) {
 	dir := testenv.AndroguardDir(t)
 	n := 0
 	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
@@ -30,14 +44,18 @@ func corpusDEX(t testing.TB, yield func(name string, data []byte)) {
 				return err
 			}
 			n++
-			yield(rel, data)
+			yield(rel, [][]byte{data}, []string{rel})
 		case strings.HasSuffix(path, ".apk"):
 			zr, err := zip.OpenReader(path)
 			if err != nil {
 				return nil // malformed zips belong to the apk package's tests
 			}
 			defer zr.Close()
-			for _, zf := range zr.File {
+			files := slices.Clone(zr.File)
+			slices.SortFunc(files, func(a, b *zip.File) int { return cmp.Compare(dexOrder(a.Name), dexOrder(b.Name)) })
+			var dexes [][]byte
+			var names []string
+			for _, zf := range files {
 				if !isClassesDex(zf.Name) || zf.UncompressedSize64 > 256<<20 {
 					continue
 				}
@@ -51,7 +69,11 @@ func corpusDEX(t testing.TB, yield func(name string, data []byte)) {
 					continue
 				}
 				n++
-				yield(rel+"!"+zf.Name, data)
+				dexes = append(dexes, data)
+				names = append(names, rel+"!"+zf.Name)
+			}
+			if len(dexes) > 0 {
+				yield(rel, dexes, names)
 			}
 		}
 		return nil
@@ -62,6 +84,15 @@ func corpusDEX(t testing.TB, yield func(name string, data []byte)) {
 	if n < 20 {
 		t.Fatalf("found only %d DEX files in %s", n, dir)
 	}
+}
+
+// dexOrder is the position of classesN.dex in the load order.
+func dexOrder(name string) int {
+	n, err := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(name, "classes"), ".dex"))
+	if err != nil {
+		return 1
+	}
+	return n
 }
 
 func isClassesDex(name string) bool {
@@ -104,5 +135,49 @@ func TestCorpus(t *testing.T) {
 	t.Logf("%d parsed, %d rejected, %d call sites", ok, failed, calls)
 	if ok == 0 || calls == 0 {
 		t.Fatal("nothing parsed from the corpus")
+	}
+}
+
+// TestCorpusPrograms analyses every app of the corpus as one Program and
+// checks that resolution through subclasses happens on real code: some
+// calls written against an app or framework subclass must resolve to
+// android.content.Context.
+func TestCorpusPrograms(t *testing.T) {
+	var apps, viaSubclass, multidex int
+	corpusApps(t, func(app string, dexes [][]byte, names []string) {
+		var files []*File
+		for i, d := range dexes {
+			f, err := Parse(d, nil)
+			if err != nil {
+				t.Logf("%s: %v", names[i], err)
+				continue
+			}
+			files = append(files, f)
+		}
+		if len(files) == 0 {
+			return
+		}
+		if len(files) > 1 {
+			multidex++
+		}
+		apps++
+		x, err := NewProgram(files...).Analyze(context.Background())
+		if err != nil {
+			t.Fatalf("%s: %v", app, err)
+		}
+		for _, name := range []string{"startActivity", "sendBroadcast", "getSharedPreferences", "startService", "getSystemService"} {
+			for _, c := range x.CallsTo(MethodRef{Class: "Landroid/content/Context;", Name: name}) {
+				if c.Resolved.Class != "Landroid/content/Context;" {
+					t.Errorf("%s: CallsTo returned %v", app, c.Resolved)
+				}
+				if c.Target.Class != "Landroid/content/Context;" {
+					viaSubclass++
+				}
+			}
+		}
+	})
+	t.Logf("%d apps (%d multidex), %d Context calls made through subclasses", apps, multidex, viaSubclass)
+	if viaSubclass == 0 {
+		t.Error("no call resolved through a subclass in the whole corpus")
 	}
 }

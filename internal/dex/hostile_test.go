@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"runtime"
 	"testing"
 
 	"github.com/dfslab/dfslab/internal/dex/dexbuild"
@@ -211,5 +212,40 @@ func TestCyclicHierarchyTerminates(t *testing.T) {
 	}
 	if _, err := p.Analyze(context.Background()); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestHostileBoundedMemory checks that headers and items claiming huge
+// counts are refused before anything proportional to the claim is
+// allocated: the whole Parse may allocate only a small multiple of the
+// input.
+func TestHostileBoundedMemory(t *testing.T) {
+	mutations := map[string]func(d []byte, f *File){
+		"2^31 strings":   func(d []byte, f *File) { le.PutUint32(d[56:], 1<<31) },
+		"2^31 classes":   func(d []byte, f *File) { le.PutUint32(d[96:], 1<<31) },
+		"2^30 map items": func(d []byte, f *File) { le.PutUint32(d[f.Header.MapOff:], 1<<30) },
+		"2^31 interfaces": func(d []byte, f *File) {
+			for i := range f.Classes() {
+				if off := le.Uint32(d[f.Header.ClassDefs.Off+32*uint32(i)+12:]); off != 0 {
+					le.PutUint32(d[off:], 1<<31)
+				}
+			}
+		},
+	}
+	for name, mutate := range mutations {
+		t.Run(name, func(t *testing.T) {
+			d, f := sample(t)
+			mutate(d, f)
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			_, err := Parse(d, nil)
+			runtime.ReadMemStats(&after)
+			if err == nil {
+				t.Fatal("Parse succeeded")
+			}
+			if got, limit := after.TotalAlloc-before.TotalAlloc, uint64(64<<10+8*len(d)); got > limit {
+				t.Errorf("Parse allocated %d bytes for a %d-byte file (limit %d)", got, len(d), limit)
+			}
+		})
 	}
 }
