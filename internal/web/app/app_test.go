@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strconv"
 	"strings"
@@ -206,5 +207,55 @@ func TestFirstRunLink(t *testing.T) {
 	}
 	if l, _, err := newWorld(t).app.FirstRunLink(ctx, testBaseURL); err != nil || l != "" {
 		t.Fatalf("with users: %q %v, want no link", l, err)
+	}
+}
+
+func TestSignInBackOffPerAddress(t *testing.T) {
+	w := newWorld(t)
+	from := func(ip, target, body string) *httptest.ResponseRecorder {
+		r := newPost(target, body)
+		r.RemoteAddr = ip + ":4444"
+		rec := recorder()
+		w.app.Server.ServeHTTP(rec, r)
+		return rec
+	}
+	const attacker = "203.0.113.5"
+	guess := "email=viewer-a%40example.org&code=AAAA-BBBB-CCCC"
+	var last *httptest.ResponseRecorder
+	for i := 0; i < 12; i++ {
+		last = from(attacker, "/recover", guess)
+		if last.Code == http.StatusTooManyRequests {
+			break
+		}
+		if last.Code != http.StatusUnauthorized {
+			t.Fatalf("wrong recovery code: %d, want 401", last.Code)
+		}
+	}
+	if last.Code != http.StatusTooManyRequests || last.Header().Get("Retry-After") == "" {
+		t.Fatalf("repeated wrong recovery codes from one address: %d, Retry-After %q; want 429 with Retry-After",
+			last.Code, last.Header().Get("Retry-After"))
+	}
+	// The address is slowed down on every authentication endpoint …
+	if got := from(attacker, "/signin/begin", "").Code; got != http.StatusTooManyRequests {
+		t.Fatalf("throttled address starting a passkey sign-in: %d, want 429", got)
+	}
+	// … but the real user, elsewhere, can start a passkey sign-in at once.
+	if got := from("198.51.100.20", "/signin/begin", "").Code; got != http.StatusOK {
+		t.Fatalf("passkey sign-in from another address: %d, want 200", got)
+	}
+	// Back-off, not lock-out: once the delay has passed, the address may
+	// try again.
+	w.clock.Advance(2 * time.Minute)
+	if got := from(attacker, "/signin/begin", "").Code; got != http.StatusOK {
+		t.Fatalf("address after the back-off: %d, want 200", got)
+	}
+}
+
+func TestOversizedFormRefused(t *testing.T) {
+	w := newWorld(t)
+	pa := w.cookie("padmin")
+	big := "name=" + strings.Repeat("x", 2<<20) + "&type=other&country=MW"
+	if got := w.do("POST", "/orgs", big, pa, "").Code; got != http.StatusRequestEntityTooLarge {
+		t.Fatalf("2 MiB form: %d, want 413", got)
 	}
 }
