@@ -181,6 +181,13 @@ func (d *DB) QueryRow(ctx context.Context, q string, args ...any) *sql.Row {
 	return d.sql.QueryRowContext(ctx, d.Rebind(q), args...)
 }
 
+// Prepare prepares a rebound statement on the pool, for hot-path queries
+// that should not be parsed again on every call. The statement is safe for
+// concurrent use; close it with the DB.
+func (d *DB) Prepare(ctx context.Context, q string) (*sql.Stmt, error) {
+	return d.sql.PrepareContext(ctx, d.Rebind(q))
+}
+
 // Querier is what both [DB] and [Tx] offer, for code that runs either inside
 // or outside a transaction.
 type Querier interface {

@@ -11,6 +11,8 @@ import (
 	"github.com/dfslab/dfslab/internal/db"
 )
 
+const sessionLookupSQL = "SELECT " + sessionCols + ", " + userCols + " FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?"
+
 const sessionCols = "s.id, s.user_id, s.created_at, s.last_seen_at, s.expires_at, s.verified_at, s.ip, s.user_agent"
 
 func scanSessionInto(s *Session, dest ...any) []any {
@@ -107,8 +109,13 @@ func (s *Store) Session(ctx context.Context, token string) (Session, User, error
 	var ucreated int64
 	var enrolled sql.NullInt64
 	vals := scanSessionInto(&sess, &u.ID, &email, &u.DisplayName, &u.WebAuthnID, &u.Active, &u.PlatformAdmin, &ucreated, &enrolled)
-	err := s.db.QueryRow(ctx, "SELECT "+sessionCols+", "+userCols+" FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?",
-		HashToken(token)).Scan(vals...)
+	var row *sql.Row
+	if st := s.sessionStmt(ctx); st != nil {
+		row = st.QueryRowContext(ctx, HashToken(token))
+	} else {
+		row = s.db.QueryRow(ctx, sessionLookupSQL, HashToken(token))
+	}
+	err := row.Scan(vals...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Session{}, User{}, ErrSessionInvalid
 	}

@@ -51,6 +51,25 @@ type Store struct {
 
 	keyMu sync.Mutex
 	key   []byte // TOTP encryption key, loaded on first use
+
+	hotMu      sync.Mutex
+	sessionSQL *sql.Stmt // prepared on first use: the per-request lookup
+}
+
+// sessionStmt returns the prepared session lookup (parsing it costs as
+// much as running it on SQLite). On error the caller falls back to an
+// unprepared query.
+func (s *Store) sessionStmt(ctx context.Context) *sql.Stmt {
+	s.hotMu.Lock()
+	defer s.hotMu.Unlock()
+	if s.sessionSQL == nil {
+		st, err := s.db.Prepare(ctx, sessionLookupSQL)
+		if err != nil {
+			return nil
+		}
+		s.sessionSQL = st
+	}
+	return s.sessionSQL
 }
 
 // NewStore returns a store on d.
