@@ -1,0 +1,170 @@
+// Command loadtest measures the platform under concurrent load: it starts
+// the real server (SQLite in a temporary folder, or the PostgreSQL DSN in
+// -db), creates an organisation and a signed-in user, and points wrk
+// (Debian package "wrk") at an authenticated page over loopback. It prints
+// wrk's report and a one-line verdict against the targets of issue 3
+// (p99 < 20 ms, >= 3,000 requests/s with 200 connections).
+//
+//	go run ./tools/loadtest -c 200 -d 20s
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/dfslab/dfslab/internal/db"
+	"github.com/dfslab/dfslab/internal/identity"
+	"github.com/dfslab/dfslab/internal/web/app"
+)
+
+func main() {
+	conns := flag.Int("c", 200, "concurrent connections")
+	threads := flag.Int("t", 2, "wrk threads")
+	dur := flag.Duration("d", 20*time.Second, "duration of the measured run")
+	dsn := flag.String("db", "", "database DSN (default: SQLite in a temporary folder)")
+	path := flag.String("path", "", "page to request (default: the organisation overview /orgs/{id})")
+	flag.Parse()
+	if err := run(*conns, *threads, *dur, *dsn, *path); err != nil {
+		fmt.Fprintln(os.Stderr, "loadtest:", err)
+		os.Exit(1)
+	}
+}
+
+func run(conns, threads int, dur time.Duration, dsn, page string) error {
+	wrk, err := exec.LookPath("wrk")
+	if err != nil {
+		return errors.New("wrk is not installed (apt-get install wrk)")
+	}
+	ctx := context.Background()
+	if dsn == "" {
+		dir, err := os.MkdirTemp("", "dfslab-load-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		dsn = filepath.Join(dir, "dfslab.db")
+	}
+	d, err := db.Open(ctx, dsn)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := d.Migrate(ctx); err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	base := "http://" + ln.Addr().String()
+	// WebAuthn names the relying party by domain, never by IP address.
+	public := "http://localhost:" + strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+	a, err := app.New(ctx, d, app.Config{BaseURL: public, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		return err
+	}
+	org, token, err := seed(ctx, a.Identity)
+	if err != nil {
+		return fmt.Errorf("seeding: %w", err)
+	}
+	if page == "" {
+		page = fmt.Sprintf("/orgs/%d", org.ID)
+	}
+	srv := &http.Server{Handler: a.Server, ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	defer srv.Close()
+
+	cookie := a.Sessions.CookieName() + "=" + token
+	// A check request first: a benchmark of a redirect to the sign-in page
+	// would measure nothing useful.
+	req, _ := http.NewRequest("GET", base+page, nil)
+	req.Header.Set("Cookie", cookie)
+	resp, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Do(req)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s as the signed-in user answered %d, not 200", page, resp.StatusCode)
+	}
+
+	// Warm-up, then the measured run.
+	args := func(d time.Duration) []string {
+		return []string{"-t", strconv.Itoa(threads), "-c", strconv.Itoa(conns), "-d", d.String(), "--latency",
+			"-H", "Cookie: " + cookie, base + page}
+	}
+	if out, err := exec.Command(wrk, args(3*time.Second)...).CombinedOutput(); err != nil {
+		return fmt.Errorf("wrk warm-up: %v\n%s", err, out)
+	}
+	out, err := exec.Command(wrk, args(dur)...).CombinedOutput()
+	fmt.Printf("GET %s, %d connections, %d wrk threads, %s, database %s\n%s", page, conns, threads, dur, d.Dialect(), out)
+	if err != nil {
+		return fmt.Errorf("wrk: %v", err)
+	}
+	rps, p99, non2xx := parse(string(out))
+	verdict := "meets"
+	if rps < 3000 || p99 >= 20*time.Millisecond || non2xx > 0 {
+		verdict = "MISSES"
+	}
+	fmt.Printf("\nresult: %.0f requests/s, p99 %s, %d non-2xx: %s the target (>= 3000 req/s, p99 < 20ms)\n", rps, p99, non2xx, verdict)
+	return nil
+}
+
+// seed creates an organisation and a user with a browser session, the way
+// sign-in does, and returns the session cookie's secret.
+func seed(ctx context.Context, ids *identity.Store) (identity.Org, string, error) {
+	org, err := ids.CreateOrg(ctx, identity.NewOrg{Name: "Load Test Mobile Money", Type: identity.OrgDFSProvider, Country: "MW"})
+	if err != nil {
+		return org, "", err
+	}
+	tok, _, err := ids.EnrolLink(ctx)
+	if err != nil {
+		return org, "", err
+	}
+	cred := make([]byte, 32)
+	rand.Read(cred)
+	u, err := ids.RedeemEnrolment(ctx, tok, identity.Enrolment{DisplayName: "Load Tester", Email: "load@example.org",
+		Passkey: identity.Passkey{Name: "load", CredentialID: cred, PublicKey: []byte{1}}})
+	if err != nil {
+		return org, "", err
+	}
+	if err := ids.AddMember(ctx, org.ID, u.ID, identity.RoleOrgAdmin); err != nil {
+		return org, "", err
+	}
+	sess, _, err := ids.CreateSession(ctx, u.ID, identity.SessionMeta{IP: "127.0.0.1", UserAgent: "wrk"}, "passkey")
+	return org, sess, err
+}
+
+var (
+	reqRate = regexp.MustCompile(`Requests/sec:\s+([0-9.]+)`)
+	p99Line = regexp.MustCompile(`\s99%\s+([0-9.]+)(us|ms|s)`)
+	non2xx  = regexp.MustCompile(`Non-2xx or 3xx responses:\s+(\d+)`)
+)
+
+func parse(out string) (rps float64, p99 time.Duration, bad int) {
+	if m := reqRate.FindStringSubmatch(out); m != nil {
+		rps, _ = strconv.ParseFloat(m[1], 64)
+	}
+	if m := p99Line.FindStringSubmatch(out); m != nil {
+		v, _ := strconv.ParseFloat(m[1], 64)
+		unit := map[string]time.Duration{"us": time.Microsecond, "ms": time.Millisecond, "s": time.Second}[m[2]]
+		p99 = time.Duration(v * float64(unit))
+	}
+	if m := non2xx.FindStringSubmatch(out); m != nil {
+		bad, _ = strconv.Atoi(strings.TrimSpace(m[1]))
+	}
+	return rps, p99, bad
+}
