@@ -332,7 +332,13 @@ func scanMain(ctx context.Context, args []string, stdout, stderr io.Writer, deps
 		})
 	}
 	now := deps.now()
+	// The baseline first: a known finding that is also suppressed must
+	// not be reported as fixed. Suppressions then apply to the new ones.
+	baseSummary := base.Apply(results)
 	out := supp.Apply(results, now)
+	if baseSummary != nil {
+		baseSummary.New -= len(out.Suppressed)
+	}
 	doc := &report.Document{
 		Tool:                tool,
 		GeneratedAt:         now.UTC(),
@@ -340,7 +346,7 @@ func scanMain(ctx context.Context, args []string, stdout, stderr io.Writer, deps
 		Errors:              fileErrs,
 		Suppressed:          out.Suppressed,
 		ExpiredSuppressions: out.Expired,
-		Baseline:            base.Apply(results),
+		Baseline:            baseSummary,
 		Rules:               rules,
 	}
 	for _, r := range out.Expired {
@@ -349,8 +355,9 @@ func scanMain(ctx context.Context, args []string, stdout, stderr io.Writer, deps
 	}
 	// A suppression that matches nothing is usually a fixed finding or a
 	// typo in a rule ID; either way the file needs a look. Rule selection
-	// makes non-matching expected, so stay quiet then.
-	if len(sf.include)+len(sf.exclude) == 0 && len(fileErrs) == 0 {
+	// and a baseline (which removes known findings first) make non-matching
+	// expected, so stay quiet then.
+	if len(sf.include)+len(sf.exclude) == 0 && len(fileErrs) == 0 && base == nil {
 		for _, r := range out.Unused {
 			fmt.Fprintf(stderr, "dfslab scan: %s:%d: note: suppression of %s matched no finding\n", ignore, r.Line, r.RuleID)
 		}

@@ -306,6 +306,17 @@ func TestScanBaseline(t *testing.T) {
 	if code, _, _ := runCmd(t, testDeps(), "--ignore", "", "--baseline", old, "--fail-on", "high", v3); code != 0 {
 		t.Errorf("unchanged findings failed the build: exit %d", code)
 	}
+	// With suppressions: a known finding that is also suppressed is not
+	// "fixed", and only new findings can be suppressed.
+	ignore := filepath.Join(dir, "ignore.yaml")
+	writeFile(t, ignore, "suppressions:\n  - rule: DFS-MAN-001\n    reason: QA\n  - rule: DFS-NET-002\n    reason: debug code\n")
+	code, stdout, _ = runCmd(t, testDeps(), "--ignore", ignore, "--format", "json", "--baseline", old, "--fail-on", "critical", v2)
+	d = decodeReport(t, stdout)
+	if b := d.Baseline; code != 0 || b.New != 0 || b.Unchanged != 1 || len(b.Fixed) != 1 || b.Fixed[0].Finding.RuleID != "DFS-CRY-003" ||
+		len(d.Suppressed) != 1 || d.Suppressed[0].Finding.RuleID != "DFS-NET-002" {
+		t.Errorf("baseline with suppressions: exit %d, baseline %+v, suppressed %+v", code, b, d.Suppressed)
+	}
+
 	notReport := filepath.Join(dir, "not-a-report.json")
 	writeFile(t, notReport, `{"hello": 1}`)
 	if code, _, stderr := runCmd(t, testDeps(), "--ignore", "", "--baseline", notReport, v3); code != 2 || !strings.Contains(stderr, "schema_version") {
