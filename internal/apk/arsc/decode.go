@@ -180,6 +180,19 @@ func (d *decoder) typeChunk(p *Package, c []byte, hs int, types, keys *axml.Stri
 		return fmt.Errorf("%w: type %s claims %d entries in %d bytes", ErrFormat, typeName, count, len(c))
 	}
 	base := uint32(p.ID)<<24 | uint32(tid)<<16
+	// One allocation per type chunk instead of one per entry, sized by
+	// the slots in use: locale configs fill few of them.
+	present := count
+	if flags&typeSparse == 0 {
+		present = 0
+		for i := range count {
+			o := c[hs+i*slot:]
+			if (slot == 2 && binary.LittleEndian.Uint16(o) != 0xffff) || (slot == 4 && binary.LittleEndian.Uint32(o) != noEntry) {
+				present++
+			}
+		}
+	}
+	slab := make([]Entry, 0, present)
 	for i := range count {
 		var idx, off uint32
 		o := c[hs+i*slot:]
@@ -211,7 +224,9 @@ func (d *decoder) typeChunk(p *Package, c []byte, hs int, types, keys *axml.Stri
 		if d.budget--; d.budget < 0 {
 			return fmt.Errorf("%w: too many entries", ErrLimit)
 		}
-		e, err := d.entry(c, int(pos), keys)
+		slab = append(slab, Entry{})
+		e := &slab[len(slab)-1]
+		err := d.entry(e, c, int(pos), keys)
 		if err != nil {
 			return fmt.Errorf("entry 0x%08x: %w", base|idx, err)
 		}
@@ -221,41 +236,40 @@ func (d *decoder) typeChunk(p *Package, c []byte, hs int, types, keys *axml.Stri
 	return nil
 }
 
-func (d *decoder) entry(c []byte, pos int, keys *axml.StringPool) (*Entry, error) {
+func (d *decoder) entry(e *Entry, c []byte, pos int, keys *axml.StringPool) error {
 	b := c[pos:]
 	size := int(binary.LittleEndian.Uint16(b))
 	flags := binary.LittleEndian.Uint16(b[2:])
-	e := &Entry{}
 	if flags&entryCompact != 0 {
 		// Android 14 compact entry: key index in the size field, value
 		// type in the high byte of the flags.
 		e.Key = keys.String(uint32(size))
 		e.Value = d.value(axml.ValueType(flags>>8), binary.LittleEndian.Uint32(b[4:]))
-		return e, nil
+		return nil
 	}
 	e.Key = keys.String(binary.LittleEndian.Uint32(b[4:]))
 	if size < 8 || size > len(b) {
-		return nil, fmt.Errorf("%w: entry size %d", ErrFormat, size)
+		return fmt.Errorf("%w: entry size %d", ErrFormat, size)
 	}
 	if flags&entryComplex == 0 {
 		if size+8 > len(b) {
-			return nil, fmt.Errorf("%w: truncated value", ErrFormat)
+			return fmt.Errorf("%w: truncated value", ErrFormat)
 		}
 		v := b[size:]
 		e.Value = d.value(axml.ValueType(v[3]), binary.LittleEndian.Uint32(v[4:]))
-		return e, nil
+		return nil
 	}
 	if size < 16 {
-		return nil, fmt.Errorf("%w: complex entry header of %d bytes", ErrFormat, size)
+		return fmt.Errorf("%w: complex entry header of %d bytes", ErrFormat, size)
 	}
 	e.Complex = true
 	e.Parent = binary.LittleEndian.Uint32(b[8:])
 	n := int(binary.LittleEndian.Uint32(b[12:]))
 	if fit := (len(b) - size) / 12; n > fit {
-		return nil, fmt.Errorf("%w: bag claims %d items, %d fit", ErrFormat, n, fit)
+		return fmt.Errorf("%w: bag claims %d items, %d fit", ErrFormat, n, fit)
 	}
 	if d.budget -= n; d.budget < 0 {
-		return nil, fmt.Errorf("%w: too many bag items", ErrLimit)
+		return fmt.Errorf("%w: too many bag items", ErrLimit)
 	}
 	e.Items = make([]Item, n)
 	for i := range n {
@@ -265,7 +279,7 @@ func (d *decoder) entry(c []byte, pos int, keys *axml.StringPool) (*Entry, error
 			Value: d.value(axml.ValueType(it[7]), binary.LittleEndian.Uint32(it[8:])),
 		}
 	}
-	return e, nil
+	return nil
 }
 
 func (d *decoder) value(t axml.ValueType, data uint32) axml.Value {

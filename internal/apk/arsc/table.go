@@ -73,7 +73,11 @@ func (e *Entry) Name() string { return e.Type + "/" + e.Key }
 
 // NewTable indexes the packages; use it after building packages with Add.
 func NewTable(pkgs ...*Package) *Table {
-	t := &Table{Packages: pkgs, index: map[uint32][]*Entry{}}
+	n := 0
+	for _, p := range pkgs {
+		n += len(p.Entries)
+	}
+	t := &Table{Packages: pkgs, index: make(map[uint32][]*Entry, n)}
 	for _, p := range pkgs {
 		for _, e := range p.Entries {
 			t.index[e.ID] = append(t.index[e.ID], e)

@@ -48,8 +48,14 @@ type StringPool struct {
 	strStart uint32
 	strEnd   uint32
 	utf8     bool
-	cache    map[uint32]string // by byte offset: indices may alias
-	budget   int               // decoded bytes still allowed
+	// cache holds decoded strings by index (done marks them). Indices
+	// that alias one offset decode separately, but budget caps the total.
+	cache []string
+	done  []bool
+	// long caches long strings by offset too, so indices aliasing one
+	// long string share it instead of draining the budget.
+	long   map[uint32]string
+	budget int // decoded bytes still allowed
 }
 
 // ParseStringPool parses a string pool chunk (header included). Offsets are
@@ -73,7 +79,6 @@ func ParseStringPool(chunk []byte) (*StringPool, error) {
 		count:    binary.LittleEndian.Uint32(chunk[8:]),
 		utf8:     binary.LittleEndian.Uint32(chunk[16:])&poolFlagUTF8 != 0,
 		strStart: binary.LittleEndian.Uint32(chunk[20:]),
-		cache:    map[uint32]string{},
 		// Every string referenced once costs at most ~1.5x the pool; the
 		// margin keeps honest files far below while cyclic or overlapping
 		// offsets cannot blow up memory.
@@ -115,8 +120,17 @@ func (p *StringPool) Get(i uint32) (string, error) {
 	if p == nil || i >= p.count {
 		return "", fmt.Errorf("%w: string index %d out of range", ErrFormat, i)
 	}
+	if p.cache == nil {
+		// count is bounded by the chunk size (checked in ParseStringPool).
+		p.cache = make([]string, p.count)
+		p.done = make([]bool, p.count)
+	}
+	if p.done[i] {
+		return p.cache[i], nil
+	}
 	off := binary.LittleEndian.Uint32(p.chunk[p.offBase+i*4:])
-	if s, ok := p.cache[off]; ok {
+	if s, ok := p.long[off]; ok {
+		p.cache[i], p.done[i] = s, true
 		return s, nil
 	}
 	start := uint64(p.strStart) + uint64(off)
@@ -134,7 +148,13 @@ func (p *StringPool) Get(i uint32) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("string %d: %w", i, err)
 	}
-	p.cache[off] = s
+	p.cache[i], p.done[i] = s, true
+	if len(s) > 256 {
+		if p.long == nil {
+			p.long = map[uint32]string{}
+		}
+		p.long[off] = s
+	}
 	return s, nil
 }
 
