@@ -54,6 +54,7 @@ func catalogExport(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	format := fs.String("format", "json", "export format: json, csv or oscal (OSCAL 1.1 catalog JSON)")
 	output := fs.String("output", "", "write to this file instead of standard output")
+	fs.StringVar(output, "o", "", "shorthand for --output")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
