@@ -469,7 +469,8 @@ func bearer(r *http.Request) (string, bool) {
 	if len(h) <= len(p) || !strings.EqualFold(h[:len(p)], p) || len(h) > 512 {
 		return "", false
 	}
-	return strings.TrimSpace(h[len(p):]), true
+	tok := strings.TrimSpace(h[len(p):])
+	return tok, tok != ""
 }
 
 func apiUnauthorized(w http.ResponseWriter) {
