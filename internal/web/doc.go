@@ -1,10 +1,34 @@
 // Package web is the shell every capability package plugs into: the HTTP
-// server, its middleware (request IDs, logging, security headers, body
-// limits, CSRF, rate limits, sessions), the authorisation framework, the
-// shared page layout with its static assets, and generic error pages.
+// server, its middleware (request IDs, access log, metrics, security
+// headers, body limits, CSRF, sessions, rate limits), the authorisation
+// framework, the shared page layout with its static assets, and generic
+// error pages.
 //
-// A capability package exposes its pages as Routes, each with a declared
-// Policy. The shell enforces the policy before the handler runs, so a
-// handler never sees a request it is not allowed to answer, and the
-// authorisation matrix test can enumerate every route of the wired server.
+// # Plugging in a capability
+//
+// A capability package implements [Module]: its Routes each carry a
+// [Policy] ([Public], [SignedIn], [OrgRole], [OrgAdmin], [PlatformAdmin],
+// [Token], optionally [Policy.WithStepUp]). The shell enforces the policy
+// before the handler runs, so a handler never sees a caller it must
+// refuse; on {org} routes [PathOrg] returns the already checked
+// organisation. A module that also implements [Navigator] appears in the
+// navigation of the users its entries' policies admit, and only if the
+// entry's page exists.
+//
+// Pages are html/template files embedded in the module, each defining
+// "content" (and optionally "head"), parsed once by [Renderer.Pages] and
+// written with [Pages.Render] inside the layout. Handlers use [Error] and
+// [ServerError] for failures (generic pages that leak nothing), [ParseForm]
+// for bodies (413 when too large), [CurrentPrincipal] / [CurrentUser] for
+// the caller, [ClientIP] and [RequestID] for logs, [Audit] for security
+// events that are not part of a store write, and [AuthFailure],
+// [AuthSuccess], [AccountWait] around credential checks.
+//
+// New modules are wired in internal/web/app, and each new route needs an
+// entry in the authorisation matrix there (internal/web/app/matrix_test.go);
+// the test fails for a route without one.
+//
+// No JavaScript or CSS from third parties: the stylesheet is our own
+// (static/css/app.css), pages work without script except the WebAuthn
+// ceremonies, and the Content-Security-Policy forbids inline script.
 package web
