@@ -1,6 +1,9 @@
 package dex
 
-import "iter"
+import (
+	"iter"
+	"sync/atomic"
+)
 
 // ValueKind says what the analysis knows about a register's value.
 type ValueKind uint8
@@ -134,15 +137,34 @@ type Analyzer struct {
 	// on demand by analysing the few methods a query touches again.
 	NoValues bool
 	regs     []Value
+	gens     []uint32 // regs[r] is valid only when gens[r] == gen
+	gen      uint32
+	// budget, when set, is the work left for the file being analysed (in
+	// code units and class-data bytes). Hostile files can point many
+	// methods at one huge code item, or many classes at one class_data;
+	// the budget keeps the cost linear in the file size.
+	budget *atomic.Int64
+}
+
+// WorkBudget is the analysis work allowed for a file, in code units and
+// class-data bytes: every byte of the file may be analysed about twice
+// over, far more than any real file needs.
+func WorkBudget(f *File) int64 { return 2*int64(f.Header.FileSize) + 1<<16 }
+
+func (a *Analyzer) spend(n int64) bool {
+	return a.budget == nil || a.budget.Add(-n) >= 0
 }
 
 // AnalyzeClass analyses every method of c with code, appending to out. It
 // returns an error only when the class data itself is unreadable; problems
 // in a method's code go to out.Errors.
 func (a *Analyzer) AnalyzeClass(f *File, c *Class, out *Facts) error {
-	cd, err := f.ClassData(c)
+	cd, size, err := f.classData(c)
 	if err != nil || cd == nil {
 		return err
+	}
+	if !a.spend(int64(size)) {
+		return formatErr("class_data", int64(c.dataOff), ErrLimit, "analysis work budget of the file exhausted at class %s", c.Desc)
 	}
 	for _, ms := range [2][]EncodedMethod{cd.DirectMethods, cd.VirtualMethods} {
 		for _, m := range ms {
@@ -153,6 +175,9 @@ func (a *Analyzer) AnalyzeClass(f *File, c *Class, out *Facts) error {
 			if err != nil {
 				out.Errors = append(out.Errors, err)
 				continue
+			}
+			if !a.spend(int64(code.Len()) + 8) {
+				return formatErr("code", int64(m.CodeOff), ErrLimit, "analysis work budget of the file exhausted at class %s", c.Desc)
 			}
 			if err := a.AnalyzeMethod(f, m.Method, &code, out); err != nil {
 				out.Errors = append(out.Errors, err)
@@ -166,22 +191,31 @@ func (a *Analyzer) AnalyzeClass(f *File, c *Class, out *Facts) error {
 // method_ids index) and appends its facts to out.
 func (a *Analyzer) AnalyzeMethod(f *File, method uint32, code *Code, out *Facts) error {
 	nregs := int(code.Registers)
-	if cap(a.regs) < nregs+1 {
+	if len(a.regs) < nregs+1 {
 		a.regs = make([]Value, nregs+1)
+		a.gens = make([]uint32, nregs+1)
+		a.gen = 0
 	}
-	regs := a.regs[:nregs+1] // +1 so a wide write to the last register stays in bounds
-	clear(regs)
+	// A new generation forgets every register in O(1): clearing them would
+	// cost registers_size per method, which a hostile file can make 65535
+	// for millions of tiny methods.
+	a.gen++
+	if a.gen == 0 {
+		clear(a.gens)
+		a.gen = 1
+	}
+	regs, gens, gen := a.regs[:nregs+1], a.gens[:nregs+1], a.gen // +1: a wide write to the last register
 	get := func(r uint32) Value {
-		if r < uint32(nregs) {
+		if r < uint32(nregs) && gens[r] == gen {
 			return regs[r]
 		}
 		return Value{}
 	}
 	set := func(r uint32, v Value, w bool) {
 		if r < uint32(nregs) {
-			regs[r] = v
+			regs[r], gens[r] = v, gen
 			if w {
-				regs[r+1] = Value{}
+				regs[r+1], gens[r+1] = Value{}, gen
 			}
 		}
 	}

@@ -619,8 +619,15 @@ type ClassData struct {
 // ClassData decodes the class_data_item of c (nil data, nil error when the
 // class defines nothing).
 func (f *File) ClassData(c *Class) (*ClassData, error) {
+	cd, _, err := f.classData(c)
+	return cd, err
+}
+
+// classData also returns the size of the encoded item, which callers
+// charge to a work budget.
+func (f *File) classData(c *Class) (*ClassData, uint32, error) {
 	if c.dataOff == 0 {
-		return nil, nil
+		return nil, 0, nil
 	}
 	p := c.dataOff
 	var n [4]uint32
@@ -628,7 +635,7 @@ func (f *File) ClassData(c *Class) (*ClassData, error) {
 	for i := range n {
 		v, next, ok := f.uleb128(p)
 		if !ok {
-			return nil, formatErr("class_data", int64(p), ErrTruncated, "class %s", c.Desc)
+			return nil, 0, formatErr("class_data", int64(p), ErrTruncated, "class %s", c.Desc)
 		}
 		n[i], p = v, next
 		total += int(v)
@@ -637,7 +644,7 @@ func (f *File) ClassData(c *Class) (*ClassData, error) {
 	// counts are bounded by what is left of the file before we allocate.
 	left := int64(f.end() - p)
 	if int64(n[0])+int64(n[1]) > left/2 || int64(n[2])+int64(n[3]) > left/3 || total > f.lim.MaxClassItems {
-		return nil, formatErr("class_data", int64(c.dataOff), ErrLimit, "class %s claims %v members", c.Desc, n)
+		return nil, 0, formatErr("class_data", int64(c.dataOff), ErrLimit, "class %s claims %v members", c.Desc, n)
 	}
 	fields := make([]EncodedField, n[0]+n[1])
 	methods := make([]EncodedMethod, n[2]+n[3])
@@ -652,11 +659,11 @@ func (f *File) ClassData(c *Class) (*ClassData, error) {
 				acc, p, ok = f.uleb128(p)
 			}
 			if !ok {
-				return nil, formatErr("class_data", int64(p), ErrTruncated, "class %s field", c.Desc)
+				return nil, 0, formatErr("class_data", int64(p), ErrTruncated, "class %s field", c.Desc)
 			}
 			idx += d
 			if idx >= nf || idx < d {
-				return nil, formatErr("class_data", int64(p), ErrOutOfRange, "class %s field index %d", c.Desc, idx)
+				return nil, 0, formatErr("class_data", int64(p), ErrOutOfRange, "class %s field index %d", c.Desc, idx)
 			}
 			fields[k] = EncodedField{idx, acc}
 			k++
@@ -674,14 +681,14 @@ func (f *File) ClassData(c *Class) (*ClassData, error) {
 				}
 			}
 			if !ok {
-				return nil, formatErr("class_data", int64(p), ErrTruncated, "class %s method", c.Desc)
+				return nil, 0, formatErr("class_data", int64(p), ErrTruncated, "class %s method", c.Desc)
 			}
 			idx += d
 			if idx >= nm || idx < d {
-				return nil, formatErr("class_data", int64(p), ErrOutOfRange, "class %s method index %d", c.Desc, idx)
+				return nil, 0, formatErr("class_data", int64(p), ErrOutOfRange, "class %s method index %d", c.Desc, idx)
 			}
 			if code != 0 && (code < headerSize || code >= f.end()) {
-				return nil, formatErr("class_data", int64(p), ErrOutOfRange, "class %s code at %#x", c.Desc, code)
+				return nil, 0, formatErr("class_data", int64(p), ErrOutOfRange, "class %s code at %#x", c.Desc, code)
 			}
 			methods[k] = EncodedMethod{idx, acc, code}
 			k++
@@ -692,7 +699,7 @@ func (f *File) ClassData(c *Class) (*ClassData, error) {
 		InstanceFields: fields[n[0]:],
 		DirectMethods:  methods[:n[2]:n[2]],
 		VirtualMethods: methods[n[2]:],
-	}, nil
+	}, p - c.dataOff, nil
 }
 
 // Code is a code_item.

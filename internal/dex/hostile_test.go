@@ -249,3 +249,44 @@ func TestHostileBoundedMemory(t *testing.T) {
 		})
 	}
 }
+
+// TestSharedClassDataIsBudgeted points thousands of class definitions at
+// the class_data of one class with a large method: without a work budget
+// the analysis would cost (classes × method size), quadratic in the file.
+func TestSharedClassDataIsBudgeted(t *testing.T) {
+	b := dexbuild.New()
+	big := b.Class("Lbig/Big;").Method("m", "()V")
+	big.CallStatic("Lx/Y;->f(Ljava/lang/String;)V", dexbuild.Str("s")).Repeat(4000)
+	const classes = 3000
+	for i := range classes {
+		b.Class("Lsmall/C" + itoa(i) + ";")
+	}
+	d := b.MustBytes()
+	f, err := Parse(d, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bc, _ := f.Class("Lbig/Big;")
+	for i := range f.Classes() {
+		le.PutUint32(d[f.Header.ClassDefs.Off+32*uint32(i)+24:], bc.dataOff)
+	}
+	f, err = Parse(d, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, err := NewProgram(f).Analyze(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	limited := false
+	for _, e := range x.Errors() {
+		limited = limited || errors.Is(e, ErrLimit)
+	}
+	if !limited {
+		t.Error("no ErrLimit reported for shared class data")
+	}
+	n := len(x.CallsTo(MethodRef{Class: "Lx/Y;", Name: "f"}))
+	if max := int(WorkBudget(f)/4000+1) * 4000; n == 0 || n > max {
+		t.Errorf("%d call sites recorded, want between 1 and %d (the budget)", n, max)
+	}
+}

@@ -3,10 +3,12 @@ package dex
 import (
 	"cmp"
 	"context"
+	"errors"
 	"iter"
 	"runtime"
 	"slices"
 	"sync"
+	"sync/atomic"
 )
 
 // Program is the code of one app: all of its classes*.dex files, in the
@@ -124,12 +126,20 @@ func (p *Program) buildDeclared() {
 		p.defined[fi] = make([]bool, f.Header.Methods.Size)
 		p.codeOff[fi] = make([]uint32, f.Header.Methods.Size)
 	}
+	budget := make([]int64, len(p.Files))
+	for fi, f := range p.Files {
+		budget[fi] = WorkBudget(f)
+	}
 	for f, c := range p.AllClasses() {
-		cd, err := f.ClassData(c)
+		fi := p.classes[c.Desc].file
+		if budget[fi] < 0 {
+			continue // hostile sharing of class data; Analyze reports it
+		}
+		cd, size, err := f.classData(c)
+		budget[fi] -= int64(size)
 		if err != nil || cd == nil {
 			continue
 		}
-		fi := p.classes[c.Desc].file
 		def, code := p.defined[fi], p.codeOff[fi]
 		for _, ms := range [2][]EncodedMethod{cd.DirectMethods, cd.VirtualMethods} {
 			for _, m := range ms {
@@ -347,11 +357,19 @@ func (p *Program) Analyze(ctx context.Context) (*Index, error) {
 		total += len(f.classes)
 	}
 	x := &Index{p: p, chunks: make([]chunk, len(jobs)), resolved: make([][]MethodRef, len(p.Files))}
+	budgets := make([]atomic.Int64, len(p.Files))
+	for fi, f := range p.Files {
+		budgets[fi].Store(WorkBudget(f))
+	}
 	run := func(a *Analyzer, j int) {
 		jb := jobs[j]
 		f := p.Files[jb.file]
 		ch := &x.chunks[j]
 		ch.file = jb.file
+		a.budget = &budgets[jb.file]
+		if a.budget.Load() < 0 {
+			return // reported once by the chunk that ran out
+		}
 		for ci := jb.lo; ci < jb.hi; ci++ {
 			c := &f.classes[ci]
 			if loc := p.classes[c.Desc]; int(loc.file) != jb.file || int(loc.class) != ci {
@@ -359,6 +377,9 @@ func (p *Program) Analyze(ctx context.Context) (*Index, error) {
 			}
 			if err := a.AnalyzeClass(f, c, &ch.facts); err != nil {
 				ch.facts.Errors = append(ch.facts.Errors, err)
+				if errors.Is(err, ErrLimit) {
+					return
+				}
 			}
 		}
 	}
