@@ -23,6 +23,24 @@ func IdentityStore(ids *identity.Store) Store { return idStore{ids} }
 
 type idStore struct{ ids *identity.Store }
 
+// withActor makes m the audit actor of ctx where the request has none
+// yet: during sign-in the shell only knows an anonymous caller, while the
+// flow already knows whose passkey, code or link it is.
+func withActor(ctx context.Context, m Meta) context.Context {
+	a := audit.ActorFrom(ctx)
+	if a.UserID != 0 || m.ActorID == 0 {
+		return ctx
+	}
+	a.UserID = m.ActorID
+	if a.IP == "" {
+		a.IP = m.IP
+	}
+	if a.RequestID == "" {
+		a.RequestID = m.RequestID
+	}
+	return audit.WithActor(ctx, a)
+}
+
 // mapErr turns identity errors into the ones handlers test for.
 func mapErr(err error) error {
 	switch {
@@ -132,7 +150,8 @@ func (s idStore) Passkeys(ctx context.Context, uid int64) ([]Passkey, error) {
 	return out, nil
 }
 
-func (s idStore) AddPasskey(ctx context.Context, _ Meta, uid int64, p Passkey) error {
+func (s idStore) AddPasskey(ctx context.Context, m Meta, uid int64, p Passkey) error {
+	ctx = withActor(ctx, m)
 	ip, err := fromPasskey(p)
 	if err != nil {
 		return err
@@ -141,7 +160,8 @@ func (s idStore) AddPasskey(ctx context.Context, _ Meta, uid int64, p Passkey) e
 	return mapErr(err)
 }
 
-func (s idStore) PasskeyUsed(ctx context.Context, _ Meta, uid int64, c webauthn.Credential, _ time.Time) error {
+func (s idStore) PasskeyUsed(ctx context.Context, m Meta, uid int64, c webauthn.Credential, _ time.Time) error {
+	ctx = withActor(ctx, m)
 	rec, err := json.Marshal(c)
 	if err != nil {
 		return fmt.Errorf("authn: credential record: %w", err)
@@ -171,7 +191,8 @@ func (s idStore) ownPasskey(ctx context.Context, uid int64, credID []byte) (iden
 	return p, nil
 }
 
-func (s idStore) RenamePasskey(ctx context.Context, _ Meta, uid int64, credID []byte, name string) error {
+func (s idStore) RenamePasskey(ctx context.Context, m Meta, uid int64, credID []byte, name string) error {
+	ctx = withActor(ctx, m)
 	p, err := s.ownPasskey(ctx, uid, credID)
 	if err != nil {
 		return err
@@ -179,7 +200,8 @@ func (s idStore) RenamePasskey(ctx context.Context, _ Meta, uid int64, credID []
 	return mapErr(s.ids.RenamePasskey(ctx, uid, p.ID, name))
 }
 
-func (s idStore) RemovePasskey(ctx context.Context, _ Meta, uid int64, credID []byte) error {
+func (s idStore) RemovePasskey(ctx context.Context, m Meta, uid int64, credID []byte) error {
+	ctx = withActor(ctx, m)
 	p, err := s.ownPasskey(ctx, uid, credID)
 	if err != nil {
 		return err
@@ -213,7 +235,8 @@ func (s idStore) PeekLink(ctx context.Context, h []byte) (Link, error) {
 	return out, nil
 }
 
-func (s idStore) CompleteEnrolment(ctx context.Context, _ Meta, h []byte, e Enrolment) (int64, error) {
+func (s idStore) CompleteEnrolment(ctx context.Context, m Meta, h []byte, e Enrolment) (int64, error) {
+	ctx = withActor(ctx, m)
 	p, err := fromPasskey(e.Passkey)
 	if err != nil {
 		return 0, err
@@ -224,7 +247,8 @@ func (s idStore) CompleteEnrolment(ctx context.Context, _ Meta, h []byte, e Enro
 	return u.ID, mapErr(err)
 }
 
-func (s idStore) CompleteRecovery(ctx context.Context, _ Meta, h []byte, pk Passkey) (int64, error) {
+func (s idStore) CompleteRecovery(ctx context.Context, m Meta, h []byte, pk Passkey) (int64, error) {
+	ctx = withActor(ctx, m)
 	p, err := fromPasskey(pk)
 	if err != nil {
 		return 0, err
@@ -233,7 +257,8 @@ func (s idStore) CompleteRecovery(ctx context.Context, _ Meta, h []byte, pk Pass
 	return u.ID, mapErr(err)
 }
 
-func (s idStore) StartTOTP(ctx context.Context, _ Meta, uid int64) (string, error) {
+func (s idStore) StartTOTP(ctx context.Context, m Meta, uid int64) (string, error) {
+	ctx = withActor(ctx, m)
 	sec, err := s.ids.StartTOTP(ctx, uid)
 	if err != nil {
 		return "", mapErr(err)
@@ -249,14 +274,16 @@ func (s idStore) PendingTOTP(ctx context.Context, uid int64) (string, error) {
 	return identity.TOTPSecretBase32(sec), nil
 }
 
-func (s idStore) VerifyTOTP(ctx context.Context, _ Meta, uid int64, code string, confirm bool) error {
+func (s idStore) VerifyTOTP(ctx context.Context, m Meta, uid int64, code string, confirm bool) error {
+	ctx = withActor(ctx, m)
 	if confirm {
 		return mapErr(s.ids.ConfirmTOTP(ctx, uid, code))
 	}
 	return mapErr(s.ids.VerifyTOTP(ctx, uid, code))
 }
 
-func (s idStore) DisableTOTP(ctx context.Context, _ Meta, uid int64) error {
+func (s idStore) DisableTOTP(ctx context.Context, m Meta, uid int64) error {
+	ctx = withActor(ctx, m)
 	err := s.ids.DisableTOTP(ctx, uid)
 	if errors.Is(err, identity.ErrForbidden) {
 		return fmt.Errorf("%w (%w)", ErrTOTPRequired, err)
@@ -264,7 +291,8 @@ func (s idStore) DisableTOTP(ctx context.Context, _ Meta, uid int64) error {
 	return mapErr(err)
 }
 
-func (s idStore) ReplaceRecoveryCodes(ctx context.Context, _ Meta, uid int64, hashes [][]byte) error {
+func (s idStore) ReplaceRecoveryCodes(ctx context.Context, m Meta, uid int64, hashes [][]byte) error {
+	ctx = withActor(ctx, m)
 	return mapErr(s.ids.ReplaceRecoveryCodeHashes(ctx, uid, hashes))
 }
 
@@ -273,7 +301,8 @@ func (s idStore) RecoveryCodesLeft(ctx context.Context, uid int64) (int, error) 
 	return n, mapErr(err)
 }
 
-func (s idStore) UseRecoveryCode(ctx context.Context, _ Meta, uid int64, h []byte) error {
+func (s idStore) UseRecoveryCode(ctx context.Context, m Meta, uid int64, h []byte) error {
+	ctx = withActor(ctx, m)
 	return mapErr(s.ids.UseRecoveryCodeHash(ctx, uid, h))
 }
 
@@ -290,7 +319,8 @@ func (s idStore) Sessions(ctx context.Context, uid int64) ([]Session, error) {
 	return out, nil
 }
 
-func (s idStore) RevokeSession(ctx context.Context, _ Meta, uid int64, id string) error {
+func (s idStore) RevokeSession(ctx context.Context, m Meta, uid int64, id string) error {
+	ctx = withActor(ctx, m)
 	n, err := strconv.ParseInt(id, 10, 64)
 	if err != nil {
 		return ErrNotFound
@@ -303,7 +333,8 @@ func toToken(t identity.APIToken) Token {
 		CreatedAt: t.Created, ExpiresAt: t.Expires, LastUsedAt: t.LastUsed, Revoked: !t.Revoked.IsZero()}
 }
 
-func (s idStore) CreateToken(ctx context.Context, _ Meta, uid int64, name string, scope TokenScope, expires time.Time) (string, Token, error) {
+func (s idStore) CreateToken(ctx context.Context, m Meta, uid int64, name string, scope TokenScope, expires time.Time) (string, Token, error) {
+	ctx = withActor(ctx, m)
 	tok, t, err := s.ids.CreateAPIToken(ctx, uid, name, identity.Scope(scope), expires)
 	if err != nil {
 		return "", Token{}, mapErr(err)
@@ -323,7 +354,8 @@ func (s idStore) Tokens(ctx context.Context, uid int64) ([]Token, error) {
 	return out, nil
 }
 
-func (s idStore) RevokeToken(ctx context.Context, _ Meta, uid, id int64) error {
+func (s idStore) RevokeToken(ctx context.Context, m Meta, uid, id int64) error {
+	ctx = withActor(ctx, m)
 	return mapErr(s.ids.RevokeAPIToken(ctx, uid, id))
 }
 
