@@ -95,6 +95,10 @@ type Server struct {
 	mux      *http.ServeMux
 	routes   []Route
 	metrics  *metrics
+	// auditGate bounds the audit entries the shell writes for refused
+	// requests per address, so that a flood of forged or throttled
+	// requests cannot turn into a flood of database writes.
+	auditGate *Limiter
 
 	reqPrefix string
 	reqSeq    atomic.Uint64
@@ -133,6 +137,7 @@ func New(cfg Config, deps Deps, modules ...Module) (*Server, error) {
 		}
 	}
 	s.metrics = newMetrics()
+	s.auditGate = NewLimiter(LimiterConfig{Free: 5, Base: time.Minute, MaxDelay: 15 * time.Minute, Forget: time.Hour}, nil)
 
 	var nav []NavItem
 	all := s.builtinRoutes()
@@ -284,8 +289,21 @@ func (s *Server) refuseCrossOrigin(w http.ResponseWriter, r *http.Request) {
 			"sec_fetch_site": truncate(r.Header.Get("Sec-Fetch-Site"), 40)}}
 	// The session is not looked up for a refused request, so the actor
 	// stays anonymous; the address and request ID identify it.
-	s.record(r, ev)
+	s.recordRefusal(r, ev)
 	Error(w, r, http.StatusForbidden)
+}
+
+// recordRefusal audits a refused request unless its address has had many
+// refusals recorded lately (then it is only logged).
+func (s *Server) recordRefusal(r *http.Request, ev AuditEvent) {
+	key := ev.Action + "|" + info(r.Context()).ip
+	if s.auditGate.Wait(key) > 0 {
+		s.log.LogAttrs(r.Context(), slog.LevelWarn, "refusal not audited (too many from this address)",
+			slog.String("request_id", RequestID(r.Context())), slog.String("action", ev.Action), slog.String("ip", info(r.Context()).ip))
+		return
+	}
+	s.auditGate.Failure(key)
+	s.record(r, ev)
 }
 
 func (s *Server) record(r *http.Request, ev AuditEvent) {
@@ -525,7 +543,7 @@ func TooManyRequests(w http.ResponseWriter, r *http.Request, d time.Duration) {
 	}
 	w.Header().Set("Retry-After", strconv.Itoa(secs))
 	if s := info(r.Context()).srv; s != nil {
-		s.record(r, AuditEvent{Action: "web.rate_limited", ObjectType: "route", ObjectID: r.Method + " " + r.URL.Path})
+		s.recordRefusal(r, AuditEvent{Action: "web.rate_limited", ObjectType: "route", ObjectID: r.Method + " " + r.URL.Path})
 	}
 	Error(w, r, http.StatusTooManyRequests)
 }

@@ -484,3 +484,15 @@ func clearsCookie(rec interface{ Result() *http.Response }, name string) bool {
 	}
 	return false
 }
+
+func TestRefusalFloodDoesNotFloodTheAuditLog(t *testing.T) {
+	h := seeded(newHarness(t, Config{}, Route{Pattern: "POST /form", Policy: Public(), Handler: http.HandlerFunc(ok)}))
+	for i := 0; i < 200; i++ {
+		if got := h.do("POST", "/form", "x=1", nil, map[string]string{"Sec-Fetch-Site": "cross-site"}).Code; got != http.StatusForbidden {
+			t.Fatalf("request %d: %d, want 403", i, got)
+		}
+	}
+	if n := len(h.audit.actions()); n == 0 || n > 10 {
+		t.Fatalf("%d audit entries for 200 refusals from one address; want a few", n)
+	}
+}
