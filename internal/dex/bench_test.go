@@ -3,14 +3,11 @@ package dex
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"runtime"
 	"testing"
 	"time"
 
 	"github.com/dfslab/dfslab/internal/dex/dexbuild"
-	"github.com/dfslab/dfslab/internal/testenv"
 )
 
 // synthClasses builds a DEX of n generated classes. Every class has the
@@ -80,31 +77,39 @@ func BenchmarkSynthetic(b *testing.B) {
 	}
 }
 
-// BenchmarkCorpusLargest parses and analyses the largest DEX of the
-// androguard corpus.
+// BenchmarkCorpusLargest parses and analyses the largest app of the
+// androguard corpus (all classes*.dex of an APK, or a lone DEX file).
 func BenchmarkCorpusLargest(b *testing.B) {
-	dir := testenv.AndroguardDir(b)
-	var best string
-	var bestSize int64
-	filepath.Walk(dir, func(p string, fi os.FileInfo, err error) error {
-		if err == nil && !fi.IsDir() && filepath.Ext(p) == ".dex" && fi.Size() > bestSize {
-			best, bestSize = p, fi.Size()
+	var best [][]byte
+	var bestName string
+	bestSize := 0
+	corpusApps(b, func(app string, dexes [][]byte, _ []string) {
+		n := 0
+		for _, d := range dexes {
+			n += len(d)
 		}
-		return nil
+		if n > bestSize {
+			best, bestName, bestSize = dexes, app, n
+		}
 	})
-	if best == "" {
-		b.Fatal("no DEX in the corpus")
-	}
-	data, err := os.ReadFile(best)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Logf("%s: %d bytes", filepath.Base(best), len(data))
-	b.SetBytes(int64(len(data)))
+	b.Logf("%s: %d DEX files, %d bytes", bestName, len(best), bestSize)
+	b.SetBytes(int64(bestSize))
 	b.ReportAllocs()
+	runtime.GC()
+	b.ResetTimer()
 	cpu := processCPU()
 	for b.Loop() {
-		analyzeAll(b, data)
+		var files []*File
+		for _, d := range best {
+			f, err := Parse(d, nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			files = append(files, f)
+		}
+		if _, err := NewProgram(files...).Analyze(context.Background()); err != nil {
+			b.Fatal(err)
+		}
 	}
 	reportCPU(b, cpu)
 }
