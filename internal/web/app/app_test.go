@@ -259,3 +259,25 @@ func TestOversizedFormRefused(t *testing.T) {
 		t.Fatalf("2 MiB form: %d, want 413", got)
 	}
 }
+
+func TestDatabaseFailureGivesGenericPage(t *testing.T) {
+	w := newWorld(t)
+	c := w.cookie("viewer-a")
+	w.app.DB.Close()
+	for _, target := range []string{orgURL(w.orgA, ""), "/api/v1/me", "/readyz"} {
+		bearer := ""
+		if strings.HasPrefix(target, "/api/") {
+			bearer = w.tokens["read"]
+		}
+		rec := w.do("GET", target, "", c, bearer)
+		if rec.Code != http.StatusInternalServerError && rec.Code != http.StatusServiceUnavailable {
+			t.Errorf("%s with the database gone: %d, want 500/503", target, rec.Code)
+		}
+		body := strings.ToLower(rec.Body.String())
+		for _, leak := range []string{"sql", "database", "closed", "select", "goroutine", ".go:"} {
+			if strings.Contains(body, leak) {
+				t.Errorf("%s: error response leaks %q:\n%s", target, leak, rec.Body.String())
+			}
+		}
+	}
+}
