@@ -1,6 +1,7 @@
 package dex
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -288,5 +289,34 @@ func TestSharedClassDataIsBudgeted(t *testing.T) {
 	n := len(x.CallsTo(MethodRef{Class: "Lx/Y;", Name: "f"}))
 	if max := int(WorkBudget(f)/4000+1) * 4000; n == 0 || n > max {
 		t.Errorf("%d call sites recorded, want between 1 and %d (the budget)", n, max)
+	}
+}
+
+func TestVerifyChecksum(t *testing.T) {
+	d, f := sample(t)
+	if err := f.VerifyChecksum(); err != nil {
+		t.Fatalf("fresh file: %v", err)
+	}
+	i := bytes.Index(d, []byte("DES"))
+	d[i] = 'X'
+	f, err := Parse(d, nil)
+	if err != nil {
+		t.Fatal(err) // Parse does not insist on the checksum
+	}
+	if err := f.VerifyChecksum(); !errors.Is(err, ErrChecksum) || !errors.Is(err, ErrFormat) {
+		t.Errorf("VerifyChecksum after corruption = %v, want ErrChecksum", err)
+	}
+}
+
+func TestTrailingBytesTolerated(t *testing.T) {
+	// file_size smaller than the buffer: the rest is ignored, as for a DEX
+	// embedded in a larger container; larger than the buffer is truncation.
+	d, _ := sample(t)
+	f, err := Parse(append(d, make([]byte, 100)...), nil)
+	if err != nil {
+		t.Fatalf("trailing bytes: %v", err)
+	}
+	if int(f.Header.FileSize) != len(d) {
+		t.Errorf("FileSize = %d, want %d", f.Header.FileSize, len(d))
 	}
 }

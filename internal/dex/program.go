@@ -339,9 +339,10 @@ type Call struct {
 // large enough to amortise scheduling, small enough to balance two cores.
 const chunkClasses = 256
 
-// parallelThreshold: below this many classes the analysis runs on the
-// calling goroutine, as goroutines would cost more than they save.
-const parallelThreshold = 2000
+// parallelBytes: below this much DEX the analysis runs on the calling
+// goroutine (a few milliseconds of work), as goroutines would cost more
+// than they save.
+const parallelBytes = 1 << 20
 
 // Analyze analyses every method of every class and builds the index. Work
 // is spread over GOMAXPROCS goroutines for large programs.
@@ -354,7 +355,7 @@ func (p *Program) Analyze(ctx context.Context) (*Index, error) {
 		for lo := 0; lo < len(f.classes); lo += chunkClasses {
 			jobs = append(jobs, job{fi, lo, min(lo+chunkClasses, len(f.classes))})
 		}
-		total += len(f.classes)
+		total += int(f.Header.FileSize)
 	}
 	x := &Index{p: p, chunks: make([]chunk, len(jobs)), resolved: make([][]MethodRef, len(p.Files))}
 	budgets := make([]atomic.Int64, len(p.Files))
@@ -385,7 +386,7 @@ func (p *Program) Analyze(ctx context.Context) (*Index, error) {
 	}
 	resolveFile := func(fi int) { x.resolved[fi] = p.resolveAll(fi) }
 	workers := runtime.GOMAXPROCS(0)
-	if total < parallelThreshold || workers < 2 {
+	if total < parallelBytes || workers < 2 {
 		a := Analyzer{NoValues: true}
 		for j := range jobs {
 			if err := ctx.Err(); err != nil {

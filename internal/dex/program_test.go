@@ -148,34 +148,33 @@ func TestCallsToThroughSubclasses(t *testing.T) {
 // TestParallelAnalysisMatchesSerial checks that the parallel path (taken
 // for large programs) finds exactly what the serial one does.
 func TestParallelAnalysisMatchesSerial(t *testing.T) {
-	b := dexbuild.New()
-	for i := range parallelThreshold + 300 {
-		c := b.Class("Lcom/gen/C" + itoa(i) + ";").Extends("Landroid/app/Activity;")
-		c.Method("m", "()V").CallVirtual("Lcom/gen/C"+itoa(i)+";->sendBroadcast(Landroid/content/Intent;)V",
-			dexbuild.Reg(0), dexbuild.NewObj("Landroid/content/Intent;"))
+	data := synthClasses(80) // above parallelBytes
+	if len(data) < parallelBytes {
+		t.Fatalf("generated %d bytes, need more than %d", len(data), parallelBytes)
 	}
-	p := mustProgram(t, b)
+	f, err := Parse(data, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := NewProgram(f)
 	x := mustIndex(t, p)
-	calls := x.CallsTo(MethodRef{"Landroid/content/Context;", "sendBroadcast", ""})
-	if len(calls) != parallelThreshold+300 {
-		t.Fatalf("found %d calls, want %d", len(calls), parallelThreshold+300)
-	}
-	// Order follows the files and classes, whatever the scheduling.
-	var a Analyzer
 	var serial Facts
-	f := p.Files[0]
+	a := Analyzer{NoValues: true}
 	for i := range f.Classes() {
 		if err := a.AnalyzeClass(f, &f.Classes()[i], &serial); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if len(serial.Calls) != len(calls) {
-		t.Fatalf("serial analysis found %d calls, parallel %d", len(serial.Calls), len(calls))
+	// Same sites, in file and class order, whatever the scheduling.
+	var got []CallSite
+	for _, ch := range x.chunks {
+		got = append(got, ch.facts.Calls...)
 	}
-	for i, c := range calls {
-		if c.Site.Caller != serial.Calls[i].Caller {
-			t.Fatalf("call %d from method %d, serial order says %d", i, c.Site.Caller, serial.Calls[i].Caller)
-		}
+	if !slices.Equal(got, serial.Calls) {
+		t.Fatalf("parallel analysis found %d calls, serial %d, or in another order", len(got), len(serial.Calls))
+	}
+	if n := len(x.CallsTo(MethodRef{"Landroid/content/Context;", "sendBroadcast", ""})); n != 80*8*20 {
+		t.Errorf("%d sendBroadcast calls, want %d", n, 80*8*20)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
