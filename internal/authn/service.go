@@ -235,9 +235,14 @@ func (s *Service) ceremonyKey(w http.ResponseWriter, r *http.Request, kind cerem
 	return string(kind) + ":" + hex.EncodeToString(h[:]), true
 }
 
+// putCeremony stores c for this browser. A new state expires after
+// CeremonyTTL; a state put back (another try at a second factor) keeps
+// its expiry, so retries cannot extend it.
 func (s *Service) putCeremony(w http.ResponseWriter, r *http.Request, c Ceremony) error {
 	key, _ := s.ceremonyKey(w, r, c.Kind, true)
-	c.Expires = s.now().Add(CeremonyTTL)
+	if c.Expires.IsZero() {
+		c.Expires = s.now().Add(CeremonyTTL)
+	}
 	return s.cfg.Ceremonies.Put(r.Context(), key, c)
 }
 

@@ -249,3 +249,37 @@ func codesOf(t *testing.T, body string) []string {
 }
 
 func itoa(n int64) string { b, _ := json.Marshal(n); return string(b) }
+
+// TestPendingSecondFactorExpires: wrong codes do not extend the 5 minutes
+// a passkey step stays valid, and five wrong codes end it.
+func TestPendingSecondFactorExpires(t *testing.T) {
+	eachBackend(t, func(t *testing.T, newH func(*testing.T) *harness) {
+		h, c, uid := enrolled(t, newH)
+		enableTOTP(t, h, c, uid)
+		c.signOut()
+		if st, body := c.signIn(); st != http.StatusOK || redirectOf(t, body) != "/signin/totp" {
+			t.Fatalf("passkey step: %d %s", st, body)
+		}
+		h.clock.Add(4 * time.Minute)
+		if res, _ := c.postForm("/signin/totp", url.Values{"code": {"000000"}}); res.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("wrong code = %d", res.StatusCode)
+		}
+		h.clock.Add(2 * time.Minute)
+		res, _ := c.postForm("/signin/totp", url.Values{"code": {h.codeNow(uid, 0)}})
+		if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/signin" {
+			t.Fatalf("code after 6 minutes: %d %q, want back to /signin", res.StatusCode, res.Header.Get("Location"))
+		}
+
+		if st, _ := c.signIn(); st != http.StatusOK {
+			t.Fatal(st)
+		}
+		for range maxTOTPAttempts {
+			c.postForm("/signin/totp", url.Values{"code": {"000000"}})
+		}
+		h.clock.Add(30 * time.Second)
+		res, _ = c.postForm("/signin/totp", url.Values{"code": {h.codeNow(uid, 0)}})
+		if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/signin" {
+			t.Fatalf("right code after %d wrong ones: %d %q, want back to /signin", maxTOTPAttempts, res.StatusCode, res.Header.Get("Location"))
+		}
+	})
+}
