@@ -109,7 +109,9 @@ func testRecoveryLinkAndReactivation(t *testing.T, w *world) {
 
 // An org admin cannot lock a person out of another organisation: a member
 // who also belongs elsewhere only loses this membership.
-func TestDeactivateMemberOfTwoOrganisations(t *testing.T) { eachDB(t, testDeactivateMemberOfTwoOrganisations) }
+func TestDeactivateMemberOfTwoOrganisations(t *testing.T) {
+	eachDB(t, testDeactivateMemberOfTwoOrganisations)
+}
 
 func testDeactivateMemberOfTwoOrganisations(t *testing.T, w *world) {
 	ctx := context.Background()
