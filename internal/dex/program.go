@@ -337,7 +337,7 @@ type Call struct {
 
 // chunkClasses is the number of classes analysed as one unit of work:
 // large enough to amortise scheduling, small enough to balance two cores.
-const chunkClasses = 256
+const chunkClasses = 64
 
 // parallelBytes: below this much DEX the analysis runs on the calling
 // goroutine (a few milliseconds of work), as goroutines would cost more
@@ -362,7 +362,10 @@ func (p *Program) Analyze(ctx context.Context) (*Index, error) {
 	for fi, f := range p.Files {
 		budgets[fi].Store(WorkBudget(f))
 	}
-	run := func(a *Analyzer, j int) {
+	// Each worker gathers a chunk's facts in scratch slices that it reuses,
+	// then keeps an exact-size copy: growing the chunk's own slices by
+	// doubling would allocate two to three times the final index.
+	run := func(a *Analyzer, scratch *Facts, j int) {
 		jb := jobs[j]
 		f := p.Files[jb.file]
 		ch := &x.chunks[j]
@@ -371,28 +374,37 @@ func (p *Program) Analyze(ctx context.Context) (*Index, error) {
 		if a.budget.Load() < 0 {
 			return // reported once by the chunk that ran out
 		}
+		scratch.Reset()
 		for ci := jb.lo; ci < jb.hi; ci++ {
 			c := &f.classes[ci]
 			if loc := p.classes[c.Desc]; int(loc.file) != jb.file || int(loc.class) != ci {
 				continue // shadowed duplicate
 			}
-			if err := a.AnalyzeClass(f, c, &ch.facts); err != nil {
-				ch.facts.Errors = append(ch.facts.Errors, err)
+			if err := a.AnalyzeClass(f, c, scratch); err != nil {
+				scratch.Errors = append(scratch.Errors, err)
 				if errors.Is(err, ErrLimit) {
-					return
+					break
 				}
 			}
+		}
+		ch.facts = Facts{
+			Calls:   slices.Clone(scratch.Calls),
+			Strings: slices.Clone(scratch.Strings),
+			Fields:  slices.Clone(scratch.Fields),
+			Types:   slices.Clone(scratch.Types),
+			Errors:  scratch.Errors,
 		}
 	}
 	resolveFile := func(fi int) { x.resolved[fi] = p.resolveAll(fi) }
 	workers := runtime.GOMAXPROCS(0)
 	if total < parallelBytes || workers < 2 {
 		a := Analyzer{NoValues: true}
+		var scratch Facts
 		for j := range jobs {
 			if err := ctx.Err(); err != nil {
 				return nil, err
 			}
-			run(&a, j)
+			run(&a, &scratch, j)
 		}
 		for fi := range p.Files {
 			resolveFile(fi)
@@ -403,11 +415,12 @@ func (p *Program) Analyze(ctx context.Context) (*Index, error) {
 		for range workers {
 			wg.Go(func() {
 				a := Analyzer{NoValues: true}
+				var scratch Facts
 				for j := range next {
 					if j < 0 {
 						resolveFile(-j - 1)
 					} else {
-						run(&a, j)
+						run(&a, &scratch, j)
 					}
 				}
 			})
