@@ -115,6 +115,19 @@ func (f *fakeStore) MarkSessionVerified(ctx context.Context, id string, now time
 	return ErrNoSession
 }
 
+func (f *fakeStore) RenewSession(ctx context.Context, tok string) (string, time.Time, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	s := f.sessions[tok]
+	if s == nil {
+		return "", time.Time{}, ErrNoSession
+	}
+	delete(f.sessions, tok)
+	n := randToken()
+	f.sessions[n] = s
+	return n, s.s.ExpiresAt, nil
+}
+
 func (f *fakeStore) EndSession(ctx context.Context, tok string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -496,3 +496,38 @@ func TestRefusalFloodDoesNotFloodTheAuditLog(t *testing.T) {
 		t.Fatalf("%d audit entries for 200 refusals from one address; want a few", n)
 	}
 }
+
+func TestRenewReplacesSecretWithoutExtending(t *testing.T) {
+	var sess *Sessions
+	h := seeded(newHarness(t, Config{},
+		Route{Pattern: "GET /page", Policy: SignedIn(), Handler: http.HandlerFunc(ok)},
+		Route{Pattern: "POST /renew", Policy: SignedIn(), Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if err := sess.Renew(w, r); err != nil {
+				ServerError(w, r, "renew", err)
+			}
+		})}))
+	sess = h.srv.Sessions()
+	old := h.signIn(2)
+	h.clock.Advance(20 * time.Minute)
+	h.do("GET", "/page", "", old, nil)
+	h.clock.Advance(20 * time.Minute)
+	rec := h.do("POST", "/renew", "", old, nil)
+	var fresh *http.Cookie
+	for _, c := range rec.Result().Cookies() {
+		if c.Name == old.Name {
+			fresh = c
+		}
+	}
+	if rec.Code != 200 || fresh == nil || fresh.Value == old.Value {
+		t.Fatalf("renew: %d, cookie %+v", rec.Code, fresh)
+	}
+	if want := int((AbsoluteTimeout - 40*time.Minute) / time.Second); fresh.MaxAge != want {
+		t.Errorf("renewed cookie max-age %d, want %d (absolute expiry kept)", fresh.MaxAge, want)
+	}
+	if got := h.do("GET", "/page", "", old, nil).Code; got != http.StatusSeeOther {
+		t.Errorf("old secret after renewal: %d, want 303", got)
+	}
+	if got := h.do("GET", "/page", "", fresh, nil).Code; got != 200 {
+		t.Errorf("new secret: %d", got)
+	}
+}

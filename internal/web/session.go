@@ -53,6 +53,9 @@ type SessionStore interface {
 	TouchSession(ctx context.Context, sessionID string, now time.Time) error
 	// MarkSessionVerified records a fresh passkey/TOTP verification (step-up).
 	MarkSessionVerified(ctx context.Context, sessionID string, now time.Time) error
+	// RenewSession replaces the session's secret, keeping its absolute
+	// expiry, and returns the new secret with that expiry.
+	RenewSession(ctx context.Context, token string) (newToken string, expires time.Time, err error)
 	// EndSession ends the session of a cookie secret; unknown secrets are
 	// not an error (signing out twice is harmless).
 	EndSession(ctx context.Context, token string) error
@@ -107,6 +110,22 @@ func (m *Sessions) Start(w http.ResponseWriter, r *http.Request, userID int64) e
 		return fmt.Errorf("create session: %w", err)
 	}
 	http.SetCookie(w, m.cookie(tok, exp, now))
+	return nil
+}
+
+// Renew gives the request's session a new secret (and cookie) without
+// extending it: call it after a privilege change, so that a secret seen
+// before the change does not carry the new privileges.
+func (m *Sessions) Renew(w http.ResponseWriter, r *http.Request) error {
+	c, err := r.Cookie(m.CookieName())
+	if err != nil || c.Value == "" {
+		return ErrNoSession
+	}
+	tok, exp, err := m.store.RenewSession(r.Context(), c.Value)
+	if err != nil {
+		return fmt.Errorf("renew session: %w", err)
+	}
+	http.SetCookie(w, m.cookie(tok, exp, m.now()))
 	return nil
 }
 

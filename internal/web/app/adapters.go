@@ -66,6 +66,14 @@ func (s sessionStore) MarkSessionVerified(ctx context.Context, id string, _ time
 	return s.id.MarkVerified(ctx, n, "step-up")
 }
 
+func (s sessionStore) RenewSession(ctx context.Context, token string) (string, time.Time, error) {
+	tok, sess, err := s.id.RenewSession(ctx, token)
+	if errors.Is(err, identity.ErrSessionInvalid) {
+		return "", time.Time{}, web.ErrNoSession
+	}
+	return tok, sess.Expires, err
+}
+
 func (s sessionStore) EndSession(ctx context.Context, token string) error {
 	return s.id.EndSession(ctx, token)
 }
