@@ -203,12 +203,12 @@ const (
 	ValueConcat            // the result of string concatenation (StringBuilder or invoke-custom)
 )
 
-// Value is an argument value.
+// Value is an argument value. For ValueBytes, Str holds the bytes (a
+// string keeps the model small and immutable).
 type Value struct {
-	Kind  ValueKind
-	Str   string
-	Int   int64
-	Bytes []byte
+	Kind ValueKind
+	Int  int64
+	Str  string
 }
 
 // Signing summarises the app's signatures.

@@ -53,10 +53,11 @@ func (l *loader) loadCode() error {
 		wg.Go(func() {
 			var an dex.Analyzer
 			var facts dex.Facts
+			names := javaNames{}
 			for j := range next {
 				cs := j.f.Classes()
 				for i := j.lo; i < j.hi && l.ctx.Err() == nil; i++ {
-					if err := convertClass(j.f, &cs[i], j.name, &an, &facts, &classes[j.dst+i-j.lo]); err != nil {
+					if err := convertClass(j.f, &cs[i], j.name, &an, &facts, names, &classes[j.dst+i-j.lo]); err != nil {
 						mu.Lock()
 						warn = append(warn, j.name+": "+err.Error())
 						mu.Unlock()
@@ -90,25 +91,29 @@ func hierarchy(p *dex.Program, classes []Class) map[string][]string {
 		defined[classes[i].Name] = true
 	}
 	out := map[string][]string{}
+	seen := map[string]bool{}
 	var queue []string
+	push := func(n string) {
+		if n != "" && !seen[n] && !defined[n] {
+			seen[n] = true
+			queue = append(queue, n)
+		}
+	}
 	for i := range classes {
 		c := &classes[i]
-		queue = append(queue, c.Super)
-		queue = append(queue, c.Interfaces...)
+		push(c.Super)
+		for _, x := range c.Interfaces {
+			push(x)
+		}
 		for _, m := range c.Methods {
 			for _, call := range m.Calls {
-				queue = append(queue, call.Class)
+				push(call.Class)
 			}
 		}
 	}
-	seen := map[string]bool{}
 	for len(queue) > 0 {
 		n := queue[len(queue)-1]
 		queue = queue[:len(queue)-1]
-		if n == "" || seen[n] || defined[n] {
-			continue
-		}
-		seen[n] = true
 		desc := "L" + strings.ReplaceAll(n, ".", "/") + ";"
 		var sup []string
 		if s, ok := p.Super(desc); ok {
@@ -119,7 +124,9 @@ func hierarchy(p *dex.Program, classes []Class) map[string][]string {
 		}
 		if len(sup) > 0 {
 			out[n] = sup
-			queue = append(queue, sup...)
+			for _, x := range sup {
+				push(x)
+			}
 		}
 	}
 	return out
@@ -133,7 +140,22 @@ func javaName(desc string) string {
 	return desc
 }
 
-func convertClass(f *dex.File, c *dex.Class, source string, an *dex.Analyzer, facts *dex.Facts, out *Class) error {
+// javaNames caches descriptor-to-name conversions: an app names the same
+// few thousand classes in hundreds of thousands of calls.
+type javaNames map[string]string
+
+func (n javaNames) get(desc string) string {
+	if s, ok := n[desc]; ok {
+		return s
+	}
+	s := javaName(desc)
+	if len(n) < 1<<16 {
+		n[desc] = s
+	}
+	return s
+}
+
+func convertClass(f *dex.File, c *dex.Class, source string, an *dex.Analyzer, facts *dex.Facts, names javaNames, out *Class) error {
 	*out = Class{Name: javaName(c.Desc), AccessFlags: c.Access, Source: source}
 	if c.Super != "" {
 		out.Super = javaName(c.Super)
@@ -158,7 +180,7 @@ func convertClass(f *dex.File, c *dex.Class, source string, an *dex.Analyzer, fa
 				}
 				facts.Reset()
 				_ = an.AnalyzeMethod(f, em.Method, &code, facts)
-				summarise(f, &code, facts, &m)
+				summarise(f, &code, facts, names, &m)
 			}
 			ms = append(ms, m)
 		}
@@ -169,67 +191,77 @@ func convertClass(f *dex.File, c *dex.Class, source string, an *dex.Analyzer, fa
 
 // summarise copies the analysis facts into the model and scans the code
 // once for throw and constant returns.
-func summarise(f *dex.File, code *dex.Code, facts *dex.Facts, m *Method) {
+func summarise(f *dex.File, code *dex.Code, facts *dex.Facts, names javaNames, m *Method) {
 	if len(facts.Calls) > 0 {
 		m.Calls = make([]Call, 0, len(facts.Calls))
-	}
-	for i := range facts.Calls {
-		cs := &facts.Calls[i]
-		if cs.Op == dex.OpInvokeCustom || cs.Op == dex.OpInvokeCustomRange {
-			continue
+		// One backing array for the arguments of all calls of the method.
+		n := 0
+		for i := range facts.Calls {
+			n += int(facts.Calls[i].NArgs)
 		}
-		ref := f.Method(cs.Method)
-		m.Calls = append(m.Calls, Call{Class: javaName(ref.Class), Name: ref.Name, Descriptor: ref.Proto, Args: convertArgs(f, facts.Args(cs), cs.Op, ref.Proto)})
+		vals := make([]Value, 0, n)
+		for i := range facts.Calls {
+			cs := &facts.Calls[i]
+			if cs.Op == dex.OpInvokeCustom || cs.Op == dex.OpInvokeCustomRange {
+				continue
+			}
+			ref := f.Method(cs.Method)
+			start := len(vals)
+			vals = appendArgs(vals, f, facts.Args(cs), cs.Op, ref.Proto)
+			m.Calls = append(m.Calls, Call{Class: names.get(ref.Class), Name: ref.Name, Descriptor: ref.Proto, Args: vals[start:len(vals):len(vals)]})
+		}
 	}
-	for _, s := range facts.Strings {
-		m.Strings = append(m.Strings, f.String(s.Index))
+	if len(facts.Strings) > 0 {
+		m.Strings = make([]string, 0, len(facts.Strings))
+		for _, s := range facts.Strings {
+			m.Strings = append(m.Strings, f.String(s.Index))
+		}
 	}
 	for _, fa := range facts.Fields {
 		if !fa.Write && fa.Op >= 0x60 && fa.Op <= 0x66 { // sget family
 			r := f.Field(fa.Field)
-			m.StaticGets = append(m.StaticGets, javaName(r.Class)+"."+r.Name)
+			m.StaticGets = append(m.StaticGets, names.get(r.Class)+"."+r.Name)
 		}
 	}
 	scanCode(code, m)
 }
 
-// convertArgs drops the receiver and folds wide arguments so Args[i] is
-// the i-th declared parameter.
-func convertArgs(f *dex.File, regs []dex.Value, op dex.Opcode, proto string) []Value {
+// appendArgs drops the receiver and folds wide arguments so that the
+// values appended are the declared parameters, in order.
+func appendArgs(dst []Value, f *dex.File, regs []dex.Value, op dex.Opcode, proto string) []Value {
 	static := op == dex.OpInvokeStatic || op == dex.OpInvokeStaticRange
 	if !static && len(regs) > 0 {
 		regs = regs[1:]
 	}
-	params := paramWidths(proto)
-	out := make([]Value, 0, len(params))
 	k := 0
-	for _, w := range params {
+	forEachParam(proto, func(w int) bool {
 		if k >= len(regs) {
-			break
+			return false
 		}
-		out = append(out, convertValue(f, regs[k]))
+		dst = append(dst, convertValue(f, regs[k]))
 		k += w
-	}
-	return out
+		return true
+	})
+	return dst
 }
 
-// paramWidths returns the register width (1 or 2) of each parameter.
-func paramWidths(proto string) []int {
+// forEachParam calls fn with the register width (1 or 2) of each
+// parameter of proto, until fn returns false.
+func forEachParam(proto string, fn func(width int) bool) {
 	if len(proto) < 2 || proto[0] != '(' {
-		return nil
+		return
 	}
-	var ws []int
 	for i := 1; i < len(proto) && proto[i] != ')'; i++ {
+		w := 1
 		switch proto[i] {
 		case 'J', 'D':
-			ws = append(ws, 2)
+			w = 2
 		case 'L':
 			j := strings.IndexByte(proto[i:], ';')
 			if j < 0 {
-				return ws
+				return
 			}
 			i += j
-			ws = append(ws, 1)
 		case '[':
 			for i < len(proto) && proto[i] == '[' {
 				i++
@@ -237,16 +269,15 @@ func paramWidths(proto string) []int {
 			if i < len(proto) && proto[i] == 'L' {
 				j := strings.IndexByte(proto[i:], ';')
 				if j < 0 {
-					return ws
+					return
 				}
 				i += j
 			}
-			ws = append(ws, 1)
-		default:
-			ws = append(ws, 1)
+		}
+		if !fn(w) {
+			return
 		}
 	}
-	return ws
 }
 
 func convertValue(f *dex.File, v dex.Value) Value {
@@ -256,8 +287,8 @@ func convertValue(f *dex.File, v dex.Value) Value {
 	case dex.ConstInt:
 		return Value{Kind: ValueInt, Int: v.Int}
 	case dex.ArrayData, dex.StringBytes:
-		if b, ok := v.Bytes(); ok {
-			return Value{Kind: ValueBytes, Bytes: b}
+		if v.Kind == dex.StringBytes || v.Int == 1 { // byte arrays only
+			return Value{Kind: ValueBytes, Str: v.Str}
 		}
 	case dex.Result:
 		r := f.Method(v.Ref)

@@ -45,7 +45,10 @@ func (l *loader) readText(e *zipfs.Entry, prefix string) {
 // context ("api_key", "client_secret").
 func (l *loader) resourceTexts(t *arsc.Table, file string) {
 	for e := range t.All() {
-		if e.Complex || e.Type != "string" || e.Value.Type != axml.TypeString || len(e.Value.Str) < 8 {
+		// Translations repeat the default text in every language and
+		// secrets are not translated: the default configuration suffices
+		// (framework-res has a hundred locales).
+		if e.Complex || e.Type != "string" || e.Value.Type != axml.TypeString || len(e.Value.Str) < 8 || !e.Config.IsDefault() {
 			continue
 		}
 		l.app.Texts = append(l.app.Texts, TextSource{File: file, Name: e.Name(), Text: e.Value.Str})

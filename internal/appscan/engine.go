@@ -50,8 +50,14 @@ type Scanner struct {
 	// callIndex maps "pkg.Class.method" to the code rules that watch it,
 	// so the single pass over the code does one map lookup per call.
 	callIndex map[callKey][]*rule
+	// watched holds the method names of callIndex: most calls of an app
+	// name a method no rule watches, and one lookup rules them out before
+	// the supertype chain is walked.
+	watched   map[string]bool
 	codeRules []*rule
-	log       *slog.Logger
+	// stringRules are the code rules with an onString hook.
+	stringRules []*rule
+	log         *slog.Logger
 }
 
 // NewScanner prepares a scanner with the rules opts selects.
@@ -68,7 +74,7 @@ func NewScanner(opts Options) *Scanner {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	s := &Scanner{opts: opts, callIndex: map[callKey][]*rule{}, log: opts.Logger}
+	s := &Scanner{opts: opts, callIndex: map[callKey][]*rule{}, watched: map[string]bool{}, log: opts.Logger}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -80,9 +86,13 @@ func NewScanner(opts Options) *Scanner {
 		for _, c := range r.calls {
 			k := splitTarget(c)
 			s.callIndex[k] = append(s.callIndex[k], r)
+			s.watched[k.name] = true
 		}
 		if r.onCall != nil || r.onMethod != nil || r.onString != nil || r.onClass != nil {
 			s.codeRules = append(s.codeRules, r)
+		}
+		if r.onString != nil {
+			s.stringRules = append(s.stringRules, r)
 		}
 	}
 	return s
@@ -258,18 +268,25 @@ func (s *Scanner) visitClass(mc *methodCtx, c *apk.Class) {
 		m := &c.Methods[mi]
 		mc.method = m
 		for _, r := range s.codeRules {
-			mc.rule = r
 			if r.onMethod != nil {
+				mc.rule = r
 				r.onMethod(mc, mc.emit)
 			}
-			if r.onString != nil {
-				for _, str := range m.Strings {
-					r.onString(mc, str, mc.emit)
-				}
+		}
+		// Strings outnumber everything else; their byte signature, computed
+		// once, lets most rules reject a string without searching it.
+		for _, str := range m.Strings {
+			mc.sig = byteSig(str)
+			for _, r := range s.stringRules {
+				mc.rule = r
+				r.onString(mc, str, mc.emit)
 			}
 		}
 		for ci := range m.Calls {
 			call := &m.Calls[ci]
+			if !s.watched[call.Name] {
+				continue
+			}
 			chain := mc.scan.chain(call.Class)
 			if chain == nil || call.Name == "<init>" {
 				s.dispatch(mc, call, call.Class)
@@ -332,7 +349,7 @@ func (s *Scanner) collect(res *Result, hits []hit, hasCode bool) {
 			seen[f.Fingerprint] = true
 			fs = append(fs, f)
 		}
-		slices.SortFunc(fs, compareFindings)
+		sortFindings(fs)
 		if len(fs) > s.opts.MaxFindingsPerRule {
 			res.Warnings = append(res.Warnings, fmt.Sprintf("%s: %d findings, only the first %d reported", r.ID, len(fs), s.opts.MaxFindingsPerRule))
 			fs = fs[:s.opts.MaxFindingsPerRule]
@@ -342,17 +359,28 @@ func (s *Scanner) collect(res *Result, hits []hit, hasCode bool) {
 	if res.Findings == nil {
 		res.Findings = []Finding{}
 	}
-	slices.SortStableFunc(res.Findings, func(a, b Finding) int {
-		if c := cmp.Compare(b.Severity, a.Severity); c != 0 {
-			return c
-		}
-		return compareFindings(a, b)
-	})
+	sortFindings(res.Findings)
 }
 
-func compareFindings(a, b Finding) int {
-	return cmp.Or(cmp.Compare(a.RuleID, b.RuleID), cmp.Compare(a.Location.String(), b.Location.String()),
-		cmp.Compare(a.Evidence, b.Evidence), cmp.Compare(a.Message, b.Message))
+// sortFindings orders findings most severe first, then by rule, location,
+// evidence and message, rendering each location once rather than in
+// every comparison.
+func sortFindings(fs []Finding) {
+	type keyed struct {
+		f   Finding
+		loc string
+	}
+	ks := make([]keyed, len(fs))
+	for i, f := range fs {
+		ks[i] = keyed{f, f.Location.String()}
+	}
+	slices.SortFunc(ks, func(a, b keyed) int {
+		return cmp.Or(cmp.Compare(b.f.Severity, a.f.Severity), cmp.Compare(a.f.RuleID, b.f.RuleID), cmp.Compare(a.loc, b.loc),
+			cmp.Compare(a.f.Evidence, b.f.Evidence), cmp.Compare(a.f.Message, b.f.Message))
+	})
+	for i := range ks {
+		fs[i] = ks[i].f
+	}
 }
 
 func compareHits(a, b hit) int {

@@ -34,6 +34,10 @@ type scanCtx struct {
 	man      *apk.Manifest // never nil: empty when the manifest is missing
 	classes  map[string]*apk.Class
 	ancestor map[string][]string // app class -> supertypes, nearest first
+	// textSigs and nativeSigs are the byteSig of each app text and native
+	// string, computed once for all secret rules.
+	textSigs   []uint64
+	nativeSigs [][]uint64
 	// chains maps app and known framework classes to themselves followed
 	// by their supertypes, precomputed so the code pass allocates nothing
 	// to resolve a call.
@@ -64,6 +68,17 @@ func newScanCtx(app *apk.App, now time.Time) *scanCtx {
 	}
 	for name, a := range sc.ancestor {
 		sc.chains[name] = append([]string{name}, a...)
+	}
+	sc.textSigs = make([]uint64, len(app.Texts))
+	for i, t := range app.Texts {
+		sc.textSigs[i] = byteSig(t.Text)
+	}
+	sc.nativeSigs = make([][]uint64, len(app.Native))
+	for i, l := range app.Native {
+		sc.nativeSigs[i] = make([]uint64, len(l.Strings))
+		for j, s := range l.Strings {
+			sc.nativeSigs[i][j] = byteSig(s)
+		}
 	}
 	return sc
 }
@@ -191,7 +206,31 @@ type methodCtx struct {
 	// per worker instead of one per rule and method.
 	rule *rule
 	emit emitFunc
+	// sig is byteSig of the string an onString hook is looking at.
+	sig uint64
 }
+
+// byteSig folds the bytes of s, ASCII letters lower-cased, into a 64-bit
+// set. If s contains t, then byteSig(t) is a subset of byteSig(s), so a
+// missing bit proves t absent without searching.
+func byteSig(s string) uint64 {
+	var sig uint64
+	for i := 0; i < len(s); i++ {
+		sig |= 1 << (lowerASCII(s[i]) & 63)
+	}
+	return sig
+}
+
+func lowerASCII(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
+// mayContain reports whether a string with signature sig can contain a
+// needle with signature need.
+func mayContain(sig, need uint64) bool { return sig&need == need }
 
 // loc is the location of the current method.
 func (mc *methodCtx) loc() Location {
@@ -259,7 +298,7 @@ func callText(c *apk.Call) string {
 			b.WriteString(itoa(a.Int))
 		case apk.ValueBytes:
 			b.WriteString("byte[")
-			b.WriteString(itoa(int64(len(a.Bytes))))
+			b.WriteString(itoa(int64(len(a.Str))))
 			b.WriteString("] constant")
 		case apk.ValueConcat:
 			b.WriteString("<concatenated string>")

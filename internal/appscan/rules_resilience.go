@@ -13,8 +13,15 @@ func resMap(masvs string, cwe int, m2016, m2024 string, itu ...string) Mappings 
 // stringHit returns an onString hook matching strings that contain (or,
 // with exact, equal) one of needles.
 func stringHit(exact bool, needles ...string) func(*methodCtx, string, emitFunc) {
+	sigs := make([]uint64, len(needles))
+	for i, n := range needles {
+		sigs[i] = byteSig(n)
+	}
 	return func(mc *methodCtx, s string, emit emitFunc) {
-		for _, n := range needles {
+		for i, n := range needles {
+			if !mayContain(mc.sig, sigs[i]) {
+				continue
+			}
 			if exact && s == n || !exact && strings.Contains(s, n) {
 				emit(mc.hit("", quote(s, 60)))
 				return

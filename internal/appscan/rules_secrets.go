@@ -13,17 +13,29 @@ type secretSpec struct {
 	hints []string
 	fold  bool // hints are matched case-insensitively (hints are lower case)
 	// need lists substrings that must all be present as well.
-	need  []string
-	re    *regexp.Regexp
-	group int // submatch holding the secret (0 = whole match)
+	need []string
+	// minLen is the shortest text that can hold a match; shorter strings,
+	// most of an app's, are skipped without looking at them.
+	minLen int
+	re     *regexp.Regexp
+	group  int // submatch holding the secret (0 = whole match)
 	// minEntropy rejects low-entropy matches (placeholders like "xxxx",
 	// "changeme", "${API_KEY}") in bits per character.
 	minEntropy float64
+	hintSigs   []uint64 // byteSig of each hint, filled by secretRule
 }
 
-func (s *secretSpec) find(text string) (string, int, bool) {
+// find returns the first secret in text, with its offset. sig is
+// byteSig(text).
+func (s *secretSpec) find(text string, sig uint64) (string, int, bool) {
+	if len(text) < s.minLen {
+		return "", 0, false
+	}
 	ok := false
-	for _, h := range s.hints {
+	for i, h := range s.hints {
+		if !mayContain(sig, s.hintSigs[i]) {
+			continue
+		}
 		if s.fold && containsLowerASCII(text, h) || !s.fold && strings.Contains(text, h) {
 			ok = true
 			break
@@ -125,14 +137,17 @@ func redact(s string) string {
 
 func secretRule(m RuleMeta, spec secretSpec) *rule {
 	r := &rule{RuleMeta: m}
+	for _, h := range spec.hints {
+		spec.hintSigs = append(spec.hintSigs, byteSig(h))
+	}
 	r.onString = func(mc *methodCtx, s string, emit emitFunc) {
-		if sec, _, ok := spec.find(s); ok {
+		if sec, _, ok := spec.find(s, mc.sig); ok {
 			emit(mc.hit("", redact(sec)))
 		}
 	}
 	r.check = func(sc *scanCtx, emit emitFunc) {
-		for _, t := range sc.app.Texts {
-			if sec, off, ok := spec.find(t.Text); ok {
+		for i, t := range sc.app.Texts {
+			if sec, off, ok := spec.find(t.Text, sc.textSigs[i]); ok {
 				loc := Location{File: t.File, Element: t.Name}
 				if t.Name == "" {
 					loc.Line = 1 + strings.Count(t.Text[:off], "\n")
@@ -140,9 +155,9 @@ func secretRule(m RuleMeta, spec secretSpec) *rule {
 				emit(hit{loc: loc, evidence: redact(sec)})
 			}
 		}
-		for _, l := range sc.app.Native {
-			for _, s := range l.Strings {
-				if sec, _, ok := spec.find(s); ok {
+		for i, l := range sc.app.Native {
+			for j, s := range l.Strings {
+				if sec, _, ok := spec.find(s, sc.nativeSigs[i][j]); ok {
 					emit(hit{loc: Location{File: l.Path}, evidence: redact(sec)})
 					break
 				}
@@ -163,63 +178,63 @@ func secretRules() []*rule {
 	return []*rule{
 		secretRule(meta("DFS-SECRET-001", Critical, high, "Private key embedded",
 			"A PEM private key is embedded in the app; whoever extracts it can impersonate the app's owner or decrypt its traffic.",
-			secretFix, secretMap()), secretSpec{hints: []string{"PRIVATE KEY-----"}, re: re(`-----BEGIN (?:RSA |EC |DSA |OPENSSH |ENCRYPTED )?PRIVATE KEY-----`)}),
+			secretFix, secretMap()), secretSpec{minLen: 27, hints: []string{"PRIVATE KEY-----"}, re: re(`-----BEGIN (?:RSA |EC |DSA |OPENSSH |ENCRYPTED )?PRIVATE KEY-----`)}),
 		secretRule(meta("DFS-SECRET-002", Critical, high, "AWS access key",
 			"An AWS access key ID is embedded; combined with its secret it grants access to the cloud account.",
-			secretFix, secretMap()), secretSpec{hints: []string{"AKIA", "ASIA"}, re: re(`\b(?:AKIA|ASIA)[0-9A-Z]{16}\b`), minEntropy: 3}),
+			secretFix, secretMap()), secretSpec{minLen: 20, hints: []string{"AKIA", "ASIA"}, re: re(`\b(?:AKIA|ASIA)[0-9A-Z]{16}\b`), minEntropy: 3}),
 		secretRule(meta("DFS-SECRET-003", Medium, med, "Google API key",
 			"A Google API key is embedded; unless restricted to the app's package and signature in the console, anyone can use it and bill the owner.",
 			"Restrict the key to the app's package name and signing certificate and to the APIs it needs; move server-side APIs behind your back end.",
-			secretMap()), secretSpec{hints: []string{"AIza"}, re: re(`\bAIza[0-9A-Za-z_\-]{35}\b`), minEntropy: 3.5}),
+			secretMap()), secretSpec{minLen: 39, hints: []string{"AIza"}, re: re(`\bAIza[0-9A-Za-z_\-]{35}\b`), minEntropy: 3.5}),
 		secretRule(meta("DFS-SECRET-004", Critical, high, "Payment API secret key (Stripe/Paystack)",
 			"A live secret key of a card-payment API (sk_live_…) is embedded; it allows charges, refunds and access to customer data.",
-			secretFix, secretMap()), secretSpec{hints: []string{"sk_live_", "rk_live_"}, re: re(`\b[sr]k_live_[0-9a-zA-Z]{20,}\b`), minEntropy: 3}),
+			secretFix, secretMap()), secretSpec{minLen: 28, hints: []string{"sk_live_", "rk_live_"}, re: re(`\b[sr]k_live_[0-9a-zA-Z]{20,}\b`), minEntropy: 3}),
 		secretRule(meta("DFS-SECRET-005", High, med, "JSON Web Token embedded",
 			"A signed JWT is embedded; tokens baked into apps are usually long-lived credentials shared by every user.",
-			secretFix, secretMap()), secretSpec{hints: []string{"eyJ"}, re: re(`\beyJ[A-Za-z0-9_\-]{10,}\.eyJ[A-Za-z0-9_\-]{10,}\.[A-Za-z0-9_\-]{10,}`)}),
+			secretFix, secretMap()), secretSpec{minLen: 38, hints: []string{"eyJ"}, re: re(`\beyJ[A-Za-z0-9_\-]{10,}\.eyJ[A-Za-z0-9_\-]{10,}\.[A-Za-z0-9_\-]{10,}`)}),
 		secretRule(meta("DFS-SECRET-006", High, med, "Hard-coded password",
 			"A string assigns a literal password (password=…, \"pwd\": …); credentials in the app are the same for every install and easy to extract.",
-			secretFix, secretMap()), secretSpec{hints: []string{"passw", "pwd"}, fold: true,
+			secretFix, secretMap()), secretSpec{minLen: 10, hints: []string{"passw", "pwd"}, fold: true,
 			re: re(`(?i)\b(?:password|passwd|pwd)["']?\s*[:=]\s*["']?([^\s"'&;,]{6,})`), group: 1, minEntropy: 2.5}),
 		secretRule(meta("DFS-SECRET-007", High, high, "Slack token",
 			"A Slack bot or user token is embedded; it gives access to the workspace's messages.",
-			secretFix, secretMap()), secretSpec{hints: []string{"xox"}, re: re(`\bxox[abprs]-[0-9A-Za-z\-]{10,}`), minEntropy: 3}),
+			secretFix, secretMap()), secretSpec{minLen: 15, hints: []string{"xox"}, re: re(`\bxox[abprs]-[0-9A-Za-z\-]{10,}`), minEntropy: 3}),
 		secretRule(meta("DFS-SECRET-008", High, high, "GitHub token",
 			"A GitHub personal access or app token is embedded; it gives access to source code and CI secrets.",
-			secretFix, secretMap()), secretSpec{hints: []string{"ghp_", "gho_", "ghs_", "github_pat_"}, re: re(`\b(?:gh[pos]_[0-9A-Za-z]{36}|github_pat_[0-9A-Za-z_]{40,})\b`), minEntropy: 3}),
+			secretFix, secretMap()), secretSpec{minLen: 40, hints: []string{"ghp_", "gho_", "ghs_", "github_pat_"}, re: re(`\b(?:gh[pos]_[0-9A-Za-z]{36}|github_pat_[0-9A-Za-z_]{40,})\b`), minEntropy: 3}),
 		secretRule(meta("DFS-SECRET-009", High, med, "Generic API secret",
 			"A string assigns a high-entropy value to a key, secret or token name; such values are usually live credentials.",
-			secretFix, secretMap()), secretSpec{hints: []string{"secret", "token", "apikey", "api_key", "api-key", "access_key", "client_secret"}, fold: true,
+			secretFix, secretMap()), secretSpec{minLen: 26, hints: []string{"secret", "token", "apikey", "api_key", "api-key", "access_key", "client_secret"}, fold: true,
 			re: re(`(?i)(?:api[_\-]?key|secret|access[_\-]?key|token)["']?\s*[:=]\s*["']?([A-Za-z0-9_\-+/=]{20,})`), group: 1, minEntropy: 3.8}),
 		secretRule(meta("DFS-SECRET-010", High, high, "PayPal/Braintree access token",
 			"A Braintree or PayPal production access token is embedded; it authorises payment API calls.",
-			secretFix, secretMap()), secretSpec{hints: []string{"access_token$production$"}, re: re(`access_token\$production\$[0-9a-z]{16}\$[0-9a-f]{32}`)}),
+			secretFix, secretMap()), secretSpec{minLen: 73, hints: []string{"access_token$production$"}, re: re(`access_token\$production\$[0-9a-z]{16}\$[0-9a-f]{32}`)}),
 		secretRule(meta("DFS-SECRET-011", High, med, "Twilio API key",
 			"A Twilio API key SID is embedded; with its secret it sends SMS and calls billed to the owner, including OTP traffic.",
-			secretFix, secretMap()), secretSpec{hints: []string{"SK"}, re: re(`\bSK[0-9a-f]{32}\b`), minEntropy: 3}),
+			secretFix, secretMap()), secretSpec{minLen: 34, hints: []string{"SK"}, re: re(`\bSK[0-9a-f]{32}\b`), minEntropy: 3}),
 		secretRule(meta("DFS-SECRET-012", High, high, "Google OAuth client secret",
 			"A Google OAuth client secret is embedded; it should live only on servers.",
-			secretFix, secretMap()), secretSpec{hints: []string{"GOCSPX-"}, re: re(`GOCSPX-[0-9A-Za-z_\-]{28}`)}),
+			secretFix, secretMap()), secretSpec{minLen: 35, hints: []string{"GOCSPX-"}, re: re(`GOCSPX-[0-9A-Za-z_\-]{28}`)}),
 		secretRule(meta("DFS-SECRET-013", Critical, high, "Azure storage account key",
 			"An Azure storage connection string with its AccountKey is embedded; it gives full access to the storage account.",
-			secretFix, secretMap()), secretSpec{hints: []string{"AccountKey="}, re: re(`AccountKey=([A-Za-z0-9+/=]{40,})`), group: 1, minEntropy: 4}),
+			secretFix, secretMap()), secretSpec{minLen: 51, hints: []string{"AccountKey="}, re: re(`AccountKey=([A-Za-z0-9+/=]{40,})`), group: 1, minEntropy: 4}),
 		secretRule(meta("DFS-SECRET-014", High, high, "Credentials in a URL",
 			"A URL carries a user name and password (scheme://user:password@host); they travel and are stored with the URL.",
-			secretFix, secretMap()), secretSpec{hints: []string{"://"}, need: []string{"@", ":"}, re: re(`\b[a-z][a-z0-9+.\-]*://[^\s/:@"']{1,64}:([^\s/@"']{4,64})@[a-zA-Z0-9.\-]+`), group: 1, minEntropy: 2}),
+			secretFix, secretMap()), secretSpec{minLen: 12, hints: []string{"://"}, need: []string{"@", ":"}, re: re(`\b[a-z][a-z0-9+.\-]*://[^\s/:@"']{1,64}:([^\s/@"']{4,64})@[a-zA-Z0-9.\-]+`), group: 1, minEntropy: 2}),
 		secretRule(meta("DFS-SECRET-015", High, high, "SendGrid API key",
 			"A SendGrid API key is embedded; it sends e-mail in the owner's name (phishing from a trusted domain).",
-			secretFix, secretMap()), secretSpec{hints: []string{"SG."}, re: re(`\bSG\.[0-9A-Za-z_\-]{22}\.[0-9A-Za-z_\-]{43}\b`)}),
+			secretFix, secretMap()), secretSpec{minLen: 69, hints: []string{"SG."}, re: re(`\bSG\.[0-9A-Za-z_\-]{22}\.[0-9A-Za-z_\-]{43}\b`)}),
 		secretRule(meta("DFS-SECRET-016", Critical, high, "Square access token",
 			"A Square production access token or OAuth secret is embedded; it authorises payments and refunds.",
-			secretFix, secretMap()), secretSpec{hints: []string{"sq0atp-", "sq0csp-"}, re: re(`\b(?:sq0atp-[0-9A-Za-z_\-]{22}|sq0csp-[0-9A-Za-z_\-]{43})\b`)}),
+			secretFix, secretMap()), secretSpec{minLen: 29, hints: []string{"sq0atp-", "sq0csp-"}, re: re(`\b(?:sq0atp-[0-9A-Za-z_\-]{22}|sq0csp-[0-9A-Za-z_\-]{43})\b`)}),
 		secretRule(meta("DFS-SECRET-017", Critical, high, "Flutterwave secret key",
 			"A Flutterwave secret key is embedded; it authorises transfers and refunds on the merchant account.",
-			secretFix, secretMap()), secretSpec{hints: []string{"FLWSECK"}, re: re(`FLWSECK(?:_TEST)?-[0-9a-zA-Z]{32}-X`)}),
+			secretFix, secretMap()), secretSpec{minLen: 42, hints: []string{"FLWSECK"}, re: re(`FLWSECK(?:_TEST)?-[0-9a-zA-Z]{32}-X`)}),
 		secretRule(meta("DFS-SECRET-018", Medium, med, "Basic authentication header value",
 			"A literal HTTP Basic Authorization value is embedded; it is a base64-encoded user name and password.",
-			secretFix, secretMap()), secretSpec{hints: []string{"Basic "}, re: re(`\bBasic ([A-Za-z0-9+/]{12,}={0,2})`), group: 1, minEntropy: 3}),
+			secretFix, secretMap()), secretSpec{minLen: 18, hints: []string{"Basic "}, re: re(`\bBasic ([A-Za-z0-9+/]{12,}={0,2})`), group: 1, minEntropy: 3}),
 		secretRule(meta("DFS-SECRET-019", Critical, high, "Stripe restricted or webhook secret",
 			"A Stripe webhook signing secret is embedded; with it, forged payment events pass verification.",
-			secretFix, secretMap()), secretSpec{hints: []string{"whsec_"}, re: re(`\bwhsec_[0-9A-Za-z]{24,}\b`), minEntropy: 3}),
+			secretFix, secretMap()), secretSpec{minLen: 30, hints: []string{"whsec_"}, re: re(`\bwhsec_[0-9A-Za-z]{24,}\b`), minEntropy: 3}),
 	}
 }

@@ -49,6 +49,9 @@ type App struct {
 	Extra []Entry
 	// Dex, when set, adds classes to classes.dex; Dex2 to classes2.dex.
 	Dex, Dex2 func(b *dexbuild.Builder)
+	// Dexes adds classes3.dex, classes4.dex, … for apps larger than two
+	// files can hold (65,536 method references each).
+	Dexes []func(b *dexbuild.Builder)
 	// Sign selects the signature; nil means v2+v3 with a fresh EC key.
 	Sign *Signature
 	// Prefix is written before the first entry with the offsets adjusted,
@@ -202,7 +205,11 @@ func (a *App) parts() (*parts, error) {
 	if refErr != nil {
 		return nil, refErr
 	}
-	for name, fn := range map[string]func(*dexbuild.Builder){"classes.dex": a.Dex, "classes2.dex": a.Dex2} {
+	dexes := map[string]func(*dexbuild.Builder){"classes.dex": a.Dex, "classes2.dex": a.Dex2}
+	for k, fn := range a.Dexes {
+		dexes[fmt.Sprintf("classes%d.dex", k+3)] = fn
+	}
+	for name, fn := range dexes {
 		if fn == nil {
 			continue
 		}
