@@ -244,3 +244,28 @@ func TestConstStringJumbo(t *testing.T) {
 		t.Fatalf("jumbo string argument lost: %+v", calls)
 	}
 }
+
+func TestFieldConstant(t *testing.T) {
+	b := dexbuild.New()
+	k := b.Class("Lcom/app/K;").Field("IV", "[B", dexbuild.AccStatic|dexbuild.AccFinal)
+	k.Method("<clinit>", "()V").Const(0, 4).NewArray(1, 0, "[B").FillArrayData(1, 1, []byte{7, 7, 7, 7}).
+		SPut(1, "Lcom/app/K;->IV:[B")
+	k.Method("use", "()V").SGet(0, "Lcom/app/K;->IV:[B").
+		CallDirect("Ljavax/crypto/spec/IvParameterSpec;-><init>([B)V", dexbuild.NewObj("Ljavax/crypto/spec/IvParameterSpec;"), dexbuild.Reg(0))
+	x := mustIndex(t, mustProgram(t, b))
+	calls := x.CallsTo(MethodRef{"Ljavax/crypto/spec/IvParameterSpec;", "<init>", ""})
+	if len(calls) != 1 {
+		t.Fatalf("%d calls", len(calls))
+	}
+	arg := calls[0].Args[1]
+	if arg.Kind != FieldValue {
+		t.Fatalf("argument %+v, want a field value", arg)
+	}
+	v, ok := x.FieldConstant(calls[0].File.Field(arg.Ref))
+	if data, isBytes := v.Bytes(); !ok || !isBytes || !bytes.Equal(data, []byte{7, 7, 7, 7}) {
+		t.Errorf("FieldConstant = %+v, %v", v, ok)
+	}
+	if _, ok := x.FieldConstant(FieldRef{"Lcom/app/K;", "other", "I"}); ok {
+		t.Error("FieldConstant of a field never written")
+	}
+}

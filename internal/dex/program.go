@@ -701,3 +701,37 @@ func (p *Program) Methods(desc string) ([]DefinedMethod, error) {
 	}
 	return out, nil
 }
+
+// FieldConstant returns the value the app stores into field, when every
+// write whose value the analysis knows stores the same kind of constant;
+// it lets a rule follow an argument of kind FieldValue, such as a static
+// final byte[] IV filled in by <clinit>, back to its data. The first such
+// value is returned.
+func (x *Index) FieldConstant(field FieldRef) (Value, bool) {
+	var found Value
+	var mf methodFacts
+	for ci := range x.chunks {
+		ch := &x.chunks[ci]
+		f := x.p.Files[ch.file]
+		for k := range ch.facts.Fields {
+			a := ch.facts.Fields[k]
+			if !a.Write || f.Field(a.Field) != field {
+				continue
+			}
+			facts := x.factsOf(&mf, ch.file, a.Caller)
+			i, ok := slices.BinarySearchFunc(facts.Fields, a.PC, func(fa FieldAccess, pc uint32) int { return cmp.Compare(fa.PC, pc) })
+			if !ok {
+				continue
+			}
+			v := facts.Stored(&facts.Fields[i])
+			switch {
+			case v.Kind == Unknown:
+			case found.Kind == Unknown:
+				found = v
+			case found.Kind != v.Kind:
+				return Value{}, false
+			}
+		}
+	}
+	return found, found.Kind != Unknown
+}
