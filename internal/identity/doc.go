@@ -25,18 +25,28 @@
 //	               SetDisplayName, SetActive, SetPlatformAdmin
 //	memberships    AddMember, SetRole, RemoveMember, Role, ListMembers,
 //	               Memberships, TOTPRequired
-//	links          EnrolLink, Invite, IssueRecoveryLink, PeekLink,
-//	               RedeemEnrolment, RedeemRecovery, LinkURL
+//	links          EnrolLink, Invite, IssueRecoveryLink, PeekLink(Hash),
+//	               RedeemEnrolment(Hash), RedeemRecovery(Hash), LinkURL
 //	passkeys       AddPasskey, ListPasskeys, PasskeyByCredentialID,
 //	               UsePasskey, RenamePasskey, RemovePasskey
 //	TOTP           StartTOTP, PendingTOTPSecret, ConfirmTOTP, VerifyTOTP,
-//	               TOTP, DisableTOTP
-//	recovery codes NewRecoveryCodes, UseRecoveryCode, RecoveryCodesLeft
-//	sessions       CreateSession, Authenticate (hot path), RenewSession,
-//	               MarkVerified, ListSessions, RevokeSession, EndSession,
+//	               TOTP, DisableTOTP; for callers that check codes
+//	               themselves: SetPendingTOTP, TOTPSecret, UseTOTPStep
+//	recovery codes NewRecoveryCodes, UseRecoveryCode, RecoveryCodesLeft;
+//	               ReplaceRecoveryCodeHashes, UseRecoveryCodeHash
+//	sessions       CreateSession, Authenticate (hot path: lookup + throttled
+//	               touch), Session, TouchSession, RenewSession, MarkVerified,
+//	               ListSessions, RevokeSession, EndSession, EndSessionID,
 //	               RevokeAllSessions, PurgeExpiredSessions
 //	API tokens     CreateAPIToken, AuthenticateAPIToken, ListAPITokens,
-//	               RevokeAPIToken
+//	               RevokeAPIToken; InsertAPIToken, APITokenByPrefix,
+//	               TouchAPIToken for callers that make their own tokens
+//
+// Secrets (link, session and API tokens) are stored as HashToken (SHA-256);
+// recovery codes as a salted SHA-256; TOTP secrets with AES-256-GCM under
+// Options.SecretKey or, when unset, a per-instance key kept in the
+// database (which keeps secrets out of tables and logs, but not out of a
+// full copy of the database).
 //
 // Errors are sentinel values (ErrNotFound, ErrConflict, ErrInvalid,
 // ErrLinkUsed, ErrSessionInvalid, …) to test with errors.Is.
