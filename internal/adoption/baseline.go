@@ -1,0 +1,439 @@
+package adoption
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/dfslab/dfslab/internal/db"
+)
+
+// Decision is what a jurisdiction decided about one recommendation.
+type Decision string
+
+// The decisions of a baseline.
+const (
+	Adopted       Decision = "adopted"
+	Adapted       Decision = "adapted"        // adopted with local text
+	NotAdopted    Decision = "not_adopted"    // with a reason
+	NotApplicable Decision = "not_applicable" // with a reason
+)
+
+// Decisions lists the decisions in display order.
+func Decisions() []Decision { return []Decision{Adopted, Adapted, NotAdopted, NotApplicable} }
+
+// Label is the decision for people.
+func (d Decision) Label() string {
+	switch d {
+	case Adopted:
+		return "Adopted"
+	case Adapted:
+		return "Adapted"
+	case NotAdopted:
+		return "Not adopted"
+	case NotApplicable:
+		return "Not applicable"
+	case "":
+		return "Undecided"
+	}
+	return string(d)
+}
+
+// Applies reports whether providers must implement an item so decided.
+func (d Decision) Applies() bool { return d == Adopted || d == Adapted }
+
+// Valid reports whether d is a known decision.
+func (d Decision) Valid() bool {
+	switch d {
+	case Adopted, Adapted, NotAdopted, NotApplicable:
+		return true
+	}
+	return false
+}
+
+// Limits on free text.
+const (
+	maxLocalText = 8000
+	maxReason    = 2000
+	maxNotes     = 4000
+)
+
+// BaselineItem is the decision on one recommendation (draft or published).
+type BaselineItem struct {
+	RecID     string
+	Decision  Decision
+	LocalText string // adapted: the jurisdiction's wording
+	Reason    string // not adopted / not applicable: why
+	UpdatedBy string // draft only
+	UpdatedAt time.Time
+}
+
+func (it BaselineItem) validate() (BaselineItem, error) {
+	it.LocalText = cleanText(it.LocalText, maxLocalText)
+	it.Reason = cleanText(it.Reason, maxReason)
+	switch it.Decision {
+	case Adopted:
+		it.LocalText, it.Reason = "", ""
+	case Adapted:
+		if it.LocalText == "" {
+			return it, invalid("local_text", "An adapted recommendation needs the local text that replaces the statement.")
+		}
+		it.Reason = ""
+	case NotAdopted, NotApplicable:
+		if it.Reason == "" {
+			return it, invalid("reason", "Say why this recommendation is "+it.Decision.Label()+"; examiners and providers read the reason.")
+		}
+		it.LocalText = ""
+	default:
+		return it, invalid("decision", "Choose adopted, adapted, not adopted or not applicable.")
+	}
+	return it, nil
+}
+
+// Version is a published baseline version.
+type Version struct {
+	ID           int64
+	Country      string
+	Number       int
+	Notes        string
+	CatalogVer   string
+	PublishedBy  string
+	PublishedOrg string
+	PublishedAt  time.Time
+	Items        []BaselineItem // in catalogue order; filled by Version, not by Versions
+}
+
+// Label is "v3".
+func (v Version) Label() string { return fmt.Sprintf("v%d", v.Number) }
+
+// Applicable counts the items providers must implement.
+func (v Version) Applicable() int {
+	n := 0
+	for _, it := range v.Items {
+		if it.Decision.Applies() {
+			n++
+		}
+	}
+	return n
+}
+
+// Item returns the decision on recID.
+func (v Version) Item(recID string) (BaselineItem, bool) {
+	for _, it := range v.Items {
+		if it.RecID == recID {
+			return it, true
+		}
+	}
+	return BaselineItem{}, false
+}
+
+func (s *Store) requireRegulator(o Org) error {
+	if !o.IsRegulator() {
+		return ErrWrongOrg
+	}
+	return nil
+}
+
+// baselineID returns the baseline of country, creating it inside tx when
+// create is set.
+func baselineID(ctx context.Context, q db.Querier, country string, create bool, now time.Time) (int64, error) {
+	var id int64
+	err := q.QueryRow(ctx, "SELECT id FROM baselines WHERE country = ?", country).Scan(&id)
+	if err == nil {
+		return id, nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return 0, fmt.Errorf("adoption: baseline: %w", err)
+	}
+	if !create {
+		return 0, ErrNotFound
+	}
+	err = q.QueryRow(ctx, `INSERT INTO baselines (country, created_at) VALUES (?, ?)
+		ON CONFLICT (country) DO UPDATE SET country = excluded.country RETURNING id`, country, now.UnixMicro()).Scan(&id)
+	if err != nil {
+		return 0, fmt.Errorf("adoption: create baseline: %w", err)
+	}
+	return id, nil
+}
+
+// Draft returns the draft decisions of the regulator's jurisdiction, by
+// recommendation ID (undecided ones are absent).
+func (s *Store) Draft(ctx context.Context, reg Org) (map[string]BaselineItem, error) {
+	if err := s.requireRegulator(reg); err != nil {
+		return nil, err
+	}
+	out := map[string]BaselineItem{}
+	bid, err := baselineID(ctx, s.db, reg.Country, false, time.Time{})
+	if errors.Is(err, ErrNotFound) {
+		return out, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.db.Query(ctx, `SELECT d.rec_id, d.decision, d.local_text, d.reason, d.updated_at, COALESCE(u.display_name, ''), COALESCE(u.email, '')
+		FROM baseline_drafts d LEFT JOIN users u ON u.id = d.updated_by WHERE d.baseline_id = ?`, bid)
+	if err != nil {
+		return nil, fmt.Errorf("adoption: draft: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var it BaselineItem
+		var at int64
+		var dn, em string
+		if err := rows.Scan(&it.RecID, &it.Decision, &it.LocalText, &it.Reason, &at, &dn, &em); err != nil {
+			return nil, err
+		}
+		it.UpdatedAt, it.UpdatedBy = time.UnixMicro(at).UTC(), personName(dn, em)
+		out[it.RecID] = it
+	}
+	return out, rows.Err()
+}
+
+// SetDraft records the regulator's decision on one recommendation in the
+// draft of its jurisdiction.
+func (s *Store) SetDraft(ctx context.Context, reg Org, it BaselineItem) error {
+	if err := s.requireRegulator(reg); err != nil {
+		return err
+	}
+	if _, err := s.cat.Get(it.RecID); err != nil {
+		return ErrNotFound
+	}
+	it, err := it.validate()
+	if err != nil {
+		return err
+	}
+	now := s.nowUTC()
+	actor := actorID(ctx)
+	return s.db.InTx(ctx, func(tx *db.Tx) error {
+		bid, err := baselineID(ctx, tx, reg.Country, true, now)
+		if err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `INSERT INTO baseline_drafts (baseline_id, rec_id, decision, local_text, reason, updated_by, updated_org, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (baseline_id, rec_id) DO UPDATE SET decision = excluded.decision, local_text = excluded.local_text,
+			reason = excluded.reason, updated_by = excluded.updated_by, updated_org = excluded.updated_org, updated_at = excluded.updated_at`,
+			bid, it.RecID, string(it.Decision), it.LocalText, it.Reason, nullID(actor), reg.ID, now.UnixMicro())
+		if err != nil {
+			return fmt.Errorf("adoption: set draft: %w", err)
+		}
+		return appendAudit(ctx, tx, reg.ID, "baseline.draft.set", "baseline", reg.Country+"/"+it.RecID,
+			map[string]any{"decision": string(it.Decision), "country": reg.Country})
+	})
+}
+
+// AdoptRemaining marks every undecided recommendation adopted and returns
+// how many it marked.
+func (s *Store) AdoptRemaining(ctx context.Context, reg Org) (int, error) {
+	if err := s.requireRegulator(reg); err != nil {
+		return 0, err
+	}
+	now := s.nowUTC()
+	actor := actorID(ctx)
+	n := 0
+	err := s.db.InTx(ctx, func(tx *db.Tx) error {
+		bid, err := baselineID(ctx, tx, reg.Country, true, now)
+		if err != nil {
+			return err
+		}
+		for _, r := range s.cat.Recommendations {
+			res, err := tx.Exec(ctx, `INSERT INTO baseline_drafts (baseline_id, rec_id, decision, updated_by, updated_org, updated_at)
+				VALUES (?, ?, 'adopted', ?, ?, ?) ON CONFLICT (baseline_id, rec_id) DO NOTHING`, bid, r.ID, nullID(actor), reg.ID, now.UnixMicro())
+			if err != nil {
+				return fmt.Errorf("adoption: adopt remaining: %w", err)
+			}
+			if k, _ := res.RowsAffected(); k > 0 {
+				n++
+			}
+		}
+		return appendAudit(ctx, tx, reg.ID, "baseline.draft.adopt_remaining", "baseline", reg.Country, map[string]any{"count": n})
+	})
+	return n, err
+}
+
+// Publish freezes the draft of the regulator's jurisdiction as the next
+// version. Every recommendation must have a decision: a baseline that is
+// silent on a recommendation would leave providers guessing.
+func (s *Store) Publish(ctx context.Context, reg Org, notes string) (Version, error) {
+	if err := s.requireRegulator(reg); err != nil {
+		return Version{}, err
+	}
+	draft, err := s.Draft(ctx, reg)
+	if err != nil {
+		return Version{}, err
+	}
+	undecided := 0
+	for _, r := range s.cat.Recommendations {
+		if _, ok := draft[r.ID]; !ok {
+			undecided++
+		}
+	}
+	if undecided > 0 {
+		return Version{}, fmt.Errorf("%w: %d recommendations have no decision yet", ErrIncomplete, undecided)
+	}
+	now := s.nowUTC()
+	actor := actorID(ctx)
+	v := Version{Country: reg.Country, Notes: cleanText(notes, maxNotes), CatalogVer: s.cat.Version, PublishedAt: now, PublishedOrg: reg.Name}
+	err = s.db.InTx(ctx, func(tx *db.Tx) error {
+		bid, err := baselineID(ctx, tx, reg.Country, true, now)
+		if err != nil {
+			return err
+		}
+		if tx.Dialect() == db.Postgres {
+			// Two regulators publishing at once must not both get the
+			// same number; the unique key would refuse one, the lock
+			// makes it wait instead.
+			if _, err := tx.Exec(ctx, "SELECT id FROM baselines WHERE id = ? FOR UPDATE", bid); err != nil {
+				return err
+			}
+		}
+		if err := tx.QueryRow(ctx, "SELECT COALESCE(MAX(number), 0) + 1 FROM baseline_versions WHERE baseline_id = ?", bid).Scan(&v.Number); err != nil {
+			return fmt.Errorf("adoption: next version: %w", err)
+		}
+		err = tx.QueryRow(ctx, `INSERT INTO baseline_versions (baseline_id, number, notes, catalog_ver, published_by, published_org, published_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`, bid, v.Number, v.Notes, v.CatalogVer, nullID(actor), reg.ID, now.UnixMicro()).Scan(&v.ID)
+		if err != nil {
+			return fmt.Errorf("adoption: publish: %w", err)
+		}
+		// Copy the draft as it is inside this transaction, not as read above.
+		_, err = tx.Exec(ctx, `INSERT INTO baseline_version_items (version_id, rec_id, decision, local_text, reason)
+			SELECT ?, rec_id, decision, local_text, reason FROM baseline_drafts WHERE baseline_id = ?`, v.ID, bid)
+		if err != nil {
+			return fmt.Errorf("adoption: publish items: %w", err)
+		}
+		return appendAudit(ctx, tx, reg.ID, "baseline.publish", "baseline_version", reg.Country+"/"+v.Label(),
+			map[string]any{"country": reg.Country, "number": v.Number})
+	})
+	if err != nil {
+		return Version{}, err
+	}
+	return s.Version(ctx, reg.Country, v.Number)
+}
+
+// Versions lists the published versions of country, newest first, without items.
+func (s *Store) Versions(ctx context.Context, country string) ([]Version, error) {
+	rows, err := s.db.Query(ctx, `SELECT v.id, v.number, v.notes, v.catalog_ver, v.published_at, COALESCE(u.display_name, ''), COALESCE(u.email, ''), COALESCE(o.name, '')
+		FROM baseline_versions v JOIN baselines b ON b.id = v.baseline_id
+		LEFT JOIN users u ON u.id = v.published_by LEFT JOIN orgs o ON o.id = v.published_org
+		WHERE b.country = ? ORDER BY v.number DESC`, country)
+	if err != nil {
+		return nil, fmt.Errorf("adoption: versions: %w", err)
+	}
+	defer rows.Close()
+	var out []Version
+	for rows.Next() {
+		v := Version{Country: country}
+		var at int64
+		var dn, em string
+		if err := rows.Scan(&v.ID, &v.Number, &v.Notes, &v.CatalogVer, &at, &dn, &em, &v.PublishedOrg); err != nil {
+			return nil, err
+		}
+		v.PublishedAt, v.PublishedBy = time.UnixMicro(at).UTC(), personName(dn, em)
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+// Version returns version number of country with its items in catalogue order.
+func (s *Store) Version(ctx context.Context, country string, number int) (Version, error) {
+	vs, err := s.Versions(ctx, country)
+	if err != nil {
+		return Version{}, err
+	}
+	for _, v := range vs {
+		if v.Number == number {
+			return s.withItems(ctx, v)
+		}
+	}
+	return Version{}, ErrNotFound
+}
+
+// versionByID returns a version by its row ID.
+func (s *Store) versionByID(ctx context.Context, id int64) (Version, error) {
+	var country string
+	var number int
+	err := s.db.QueryRow(ctx, `SELECT b.country, v.number FROM baseline_versions v JOIN baselines b ON b.id = v.baseline_id WHERE v.id = ?`, id).
+		Scan(&country, &number)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Version{}, ErrNotFound
+	}
+	if err != nil {
+		return Version{}, err
+	}
+	return s.Version(ctx, country, number)
+}
+
+// Latest returns the newest published version of country (ErrNoBaseline
+// when there is none).
+func (s *Store) Latest(ctx context.Context, country string) (Version, error) {
+	vs, err := s.Versions(ctx, country)
+	if err != nil {
+		return Version{}, err
+	}
+	if len(vs) == 0 {
+		return Version{}, ErrNoBaseline
+	}
+	return s.withItems(ctx, vs[0])
+}
+
+func (s *Store) withItems(ctx context.Context, v Version) (Version, error) {
+	rows, err := s.db.Query(ctx, "SELECT rec_id, decision, local_text, reason FROM baseline_version_items WHERE version_id = ?", v.ID)
+	if err != nil {
+		return Version{}, fmt.Errorf("adoption: version items: %w", err)
+	}
+	defer rows.Close()
+	byID := map[string]BaselineItem{}
+	for rows.Next() {
+		var it BaselineItem
+		if err := rows.Scan(&it.RecID, &it.Decision, &it.LocalText, &it.Reason); err != nil {
+			return Version{}, err
+		}
+		byID[it.RecID] = it
+	}
+	if err := rows.Err(); err != nil {
+		return Version{}, err
+	}
+	v.Items = make([]BaselineItem, 0, len(byID))
+	for _, r := range s.cat.Recommendations {
+		if it, ok := byID[r.ID]; ok {
+			v.Items = append(v.Items, it)
+			delete(byID, r.ID)
+		}
+	}
+	// Items of recommendations a later catalogue dropped stay visible.
+	for _, it := range byID {
+		v.Items = append(v.Items, it)
+	}
+	return v, nil
+}
+
+// Change is one difference between two versions.
+type Change struct {
+	RecID    string
+	Kind     string // added, removed, changed
+	From, To BaselineItem
+}
+
+// Diff lists what changed from version a to version b, in catalogue order.
+func Diff(a, b Version) []Change {
+	var out []Change
+	seen := map[string]bool{}
+	for _, ib := range b.Items {
+		seen[ib.RecID] = true
+		ia, ok := a.Item(ib.RecID)
+		switch {
+		case !ok:
+			out = append(out, Change{RecID: ib.RecID, Kind: "added", To: ib})
+		case ia.Decision != ib.Decision || ia.LocalText != ib.LocalText || ia.Reason != ib.Reason:
+			out = append(out, Change{RecID: ib.RecID, Kind: "changed", From: ia, To: ib})
+		}
+	}
+	for _, ia := range a.Items {
+		if !seen[ia.RecID] {
+			out = append(out, Change{RecID: ia.RecID, Kind: "removed", From: ia})
+		}
+	}
+	return out
+}
