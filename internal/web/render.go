@@ -42,6 +42,7 @@ type layoutData struct {
 	SignIn    bool // a sign-in page exists
 	SignOut   bool // a sign-out endpoint exists
 	Status    int
+	CSS       string // versioned stylesheet URL, computed once
 }
 
 type navLink struct {
@@ -57,6 +58,7 @@ type Renderer struct {
 	layout  *template.Template
 	errPage *template.Template
 	raw     *template.Template
+	css     string
 	assets  *assets
 	nav     []NavItem
 	exists  map[string]bool // registered route patterns
@@ -75,6 +77,9 @@ func NewRenderer(trees ...StaticTree) (*Renderer, error) {
 		return nil, err
 	}
 	rd := &Renderer{assets: a, exists: map[string]bool{}}
+	if rd.css, err = a.url("css/app.css"); err != nil {
+		return nil, err
+	}
 	rd.bufs.New = func() any { return new(bytes.Buffer) }
 	rd.layout, err = template.New("layout").Funcs(rd.funcs()).ParseFS(layoutFS, "templates/layout.html")
 	if err != nil {
@@ -162,7 +167,7 @@ func (ps *Pages) Render(w http.ResponseWriter, r *http.Request, status int, name
 }
 
 func (rd *Renderer) execute(w http.ResponseWriter, r *http.Request, status int, t *template.Template, v View) {
-	d := layoutData{View: v, Path: r.URL.Path, RequestID: RequestID(r.Context()), Status: status,
+	d := layoutData{View: v, Path: r.URL.Path, RequestID: RequestID(r.Context()), Status: status, CSS: rd.css,
 		SignIn: rd.exists["GET "+SignInPath], SignOut: rd.exists["POST /signout"]}
 	if p := CurrentPrincipal(r.Context()); p != nil && !p.IsToken() {
 		d.User = &p.User

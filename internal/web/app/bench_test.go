@@ -29,6 +29,26 @@ func BenchmarkAuthenticatedPage(b *testing.B) {
 	})
 }
 
+// BenchmarkHomeSignedIn is the start page of a signed-in member: session
+// lookup, memberships, layout with navigation.
+func BenchmarkHomeSignedIn(b *testing.B) {
+	w := newWorld(b)
+	c := w.cookie("viewer-a")
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			r := httptest.NewRequest(http.MethodGet, "/", nil)
+			r.RemoteAddr = "192.0.2.1:1234"
+			r.AddCookie(c)
+			rec := httptest.NewRecorder()
+			w.app.Server.ServeHTTP(rec, r)
+			if rec.Code != http.StatusOK {
+				b.Fatalf("status %d", rec.Code)
+			}
+		}
+	})
+}
+
 // BenchmarkHomeAnonymous is the cheapest page: no session, layout only.
 func BenchmarkHomeAnonymous(b *testing.B) {
 	w := newWorld(b)
