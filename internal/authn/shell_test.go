@@ -62,6 +62,14 @@ func (s shellSessions) RevokeSession(ctx context.Context, id string) error {
 	return s.ids.EndSessionID(ctx, n)
 }
 
+func (s shellSessions) RenewSession(ctx context.Context, token string) (string, time.Time, error) {
+	tok, sess, err := s.ids.RenewSession(ctx, token)
+	if errors.Is(err, identity.ErrSessionInvalid) {
+		return "", time.Time{}, web.ErrNoSession
+	}
+	return tok, sess.Expires, err
+}
+
 func (s shellSessions) EndSession(ctx context.Context, token string) error {
 	return s.ids.EndSession(ctx, token)
 }
