@@ -1,14 +1,19 @@
 package appscan
 
 import (
+	"archive/zip"
+	"bytes"
 	"context"
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/dfslab/dfslab/internal/apk"
 	"github.com/dfslab/dfslab/internal/apk/apktest"
 	"github.com/dfslab/dfslab/internal/dex/dexbuild"
 	"github.com/dfslab/dfslab/internal/testenv"
@@ -111,6 +116,69 @@ func BenchmarkScan(b *testing.B) {
 		scan(b, p)
 	})
 }
+
+// BenchmarkScanDEXSize shows how a scan grows with the amount of code:
+// generated apps with about 1, 10, 50 and 100 MB of DEX.
+func BenchmarkScanDEXSize(b *testing.B) {
+	ctx := context.Background()
+	// One generated class of syntheticApp is about 1.1 KB of DEX.
+	for _, mb := range []int{1, 10, 50, 100} {
+		b.Run(fmt.Sprintf("%dMB", mb), func(b *testing.B) {
+			app := syntheticApp(mb << 20 / 1120)
+			data, err := app.Build()
+			if err != nil {
+				b.Fatal(err)
+			}
+			s := NewScanner(Options{})
+			b.ReportAllocs()
+			start := cpuTime()
+			for b.Loop() {
+				a, err := apk.OpenReader(ctx, bytes.NewReader(data), int64(len(data)))
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := s.ScanApp(ctx, a); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op")
+			b.ReportMetric(float64(dexBytes(data))/(1<<20), "dex-MB")
+		})
+	}
+}
+
+// dexBytes sums the uncompressed size of the DEX files of an APK.
+func dexBytes(apkData []byte) int64 {
+	zr, err := zip.NewReader(bytes.NewReader(apkData), int64(len(apkData)))
+	if err != nil {
+		return 0
+	}
+	var n int64
+	for _, f := range zr.File {
+		if strings.HasSuffix(f.Name, ".dex") {
+			n += int64(f.UncompressedSize64)
+		}
+	}
+	return n
+}
+
+// TestWriteSynthetic writes the generated benchmark app to the file named
+// by -synthetic, to measure a scan from outside (e.g. peak RSS of
+// "dfslab scan" under /usr/bin/time).
+func TestWriteSynthetic(t *testing.T) {
+	if *syntheticOut == "" {
+		t.Skip("set -synthetic=PATH to write the generated app")
+	}
+	data, err := syntheticApp(21000).Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(*syntheticOut, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+var syntheticOut = flag.String("synthetic", "", "write the generated benchmark app to this path (TestWriteSynthetic)")
 
 // cpuTime is the user+system CPU time of the process so far.
 func cpuTime() time.Duration {
