@@ -137,3 +137,42 @@ func testDeactivateMemberOfTwoOrganisations(t *testing.T, w *world) {
 		t.Fatalf("removed member's access to org A: %d, want 404", got)
 	}
 }
+
+func TestNavigationPerRole(t *testing.T) {
+	w := newWorld(t)
+	nav := func(c *http.Cookie) string {
+		body := w.do("GET", "/", "", c, "").Body.String()
+		a, b := strings.Index(body, "<nav"), strings.Index(body, "</nav>")
+		if a < 0 || b < a {
+			return ""
+		}
+		return body[a:b]
+	}
+	members := `href="` + orgURL(w.orgA, "/members") + `"`
+	cases := []struct {
+		who      string
+		has, not []string
+	}{
+		{"", nil, []string{`href="/orgs"`, `href="/audit"`, `href="/account"`, members}},
+		{"viewer-a", []string{`href="` + orgURL(w.orgA, "") + `"`, `href="/account"`}, []string{members, `href="/orgs"`, `href="/audit"`}},
+		{"admin-a", []string{members, `href="/account"`}, []string{`href="/orgs"`, `href="/audit"`, orgURL(w.orgB, "")}},
+		{"padmin", []string{`href="/orgs"`, `href="/audit"`, `href="/account"`}, []string{members}},
+	}
+	for _, c := range cases {
+		var ck *http.Cookie
+		if c.who != "" {
+			ck = w.cookie(c.who)
+		}
+		n := nav(ck)
+		for _, s := range c.has {
+			if !strings.Contains(n, s) {
+				t.Errorf("%q: navigation lacks %s:\n%s", c.who, s, n)
+			}
+		}
+		for _, s := range c.not {
+			if strings.Contains(n, s) {
+				t.Errorf("%q: navigation shows %s:\n%s", c.who, s, n)
+			}
+		}
+	}
+}
