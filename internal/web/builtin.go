@@ -8,12 +8,10 @@ import (
 
 // builtinRoutes are the shell's own routes: start page, probes, metrics,
 // static assets and the catch-all 404.
-func (s *Server) builtinRoutes() []Route {
+func (s *Server) builtinRoutes() ([]Route, error) {
 	home, err := s.rd.parse(layoutFS, "templates/home.html")
 	if err != nil {
-		// The template is embedded and covered by tests; failing here is a
-		// build defect, not a run-time condition.
-		panic(err)
+		return nil, err
 	}
 	return []Route{
 		{Pattern: "GET /{$}", Policy: Public(), Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -37,7 +35,7 @@ func (s *Server) builtinRoutes() []Route {
 		{Pattern: "/", Policy: Public(), Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			Error(w, r, http.StatusNotFound)
 		})},
-	}
+	}, nil
 }
 
 func (s *Server) serveReady(w http.ResponseWriter, r *http.Request) {

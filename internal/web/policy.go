@@ -114,7 +114,9 @@ type Route struct {
 	// RateLimited applies the per-address back-off of authentication
 	// endpoints (see Limiter) before the handler runs.
 	RateLimited bool
-	// Static marks asset routes: no session lookup, long-lived caching.
+	// Static marks routes that need no session and no policy check beyond
+	// Public: assets, health probes, metrics. Their successful requests are
+	// logged at Debug.
 	Static bool
 }
 
@@ -162,6 +164,9 @@ func (rt Route) validate() error {
 		}
 	default:
 		return fmt.Errorf("route %q: no policy declared", rt.Pattern)
+	}
+	if rt.Static && rt.Policy.Access != AccessPublic {
+		return fmt.Errorf("route %q: static routes skip the session, so they must be public", rt.Pattern)
 	}
 	if rt.Policy.StepUp && rt.Policy.Access == AccessPublic {
 		return fmt.Errorf("route %q: step-up on a public route", rt.Pattern)

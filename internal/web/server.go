@@ -140,7 +140,10 @@ func New(cfg Config, deps Deps, modules ...Module) (*Server, error) {
 	s.auditGate = NewLimiter(LimiterConfig{Free: 5, Base: time.Minute, MaxDelay: 15 * time.Minute, Forget: time.Hour}, nil)
 
 	var nav []NavItem
-	all := s.builtinRoutes()
+	all, err := s.builtinRoutes()
+	if err != nil {
+		return nil, fmt.Errorf("web: %w", err)
+	}
 	for _, m := range modules {
 		all = append(all, m.Routes()...)
 		if n, ok := m.(Navigator); ok {
@@ -240,8 +243,12 @@ func (s *Server) finish(sw *statusWriter, r *http.Request, ri *requestInfo) {
 		uid = ri.principal.User.ID
 	}
 	lvl := slog.LevelInfo
-	if status >= 500 {
+	switch {
+	case status >= 500:
 		lvl = slog.LevelError
+	case ri.route != nil && ri.route.Static && status < 400:
+		// Assets, probes and scrapes would drown the log at Info.
+		lvl = slog.LevelDebug
 	}
 	s.log.LogAttrs(r.Context(), lvl, "http",
 		slog.String("request_id", ri.id), slog.String("method", r.Method),

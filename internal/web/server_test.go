@@ -462,6 +462,7 @@ func TestRouteValidation(t *testing.T) {
 		{Pattern: "GET /orgs/{org}", Policy: OrgRole("owner"), Handler: http.HandlerFunc(ok)},
 		{Pattern: "GET /api/x", Policy: Token("admin"), Handler: http.HandlerFunc(ok)},
 		{Pattern: "GET /x", Policy: Public()},
+		{Pattern: "GET /x", Policy: SignedIn(), Static: true, Handler: http.HandlerFunc(ok)},
 	}
 	for _, rt := range bad {
 		rd, _ := NewRenderer()
