@@ -1,6 +1,7 @@
 package apk
 
 import (
+	"fmt"
 	"runtime"
 	"strings"
 	"sync"
@@ -57,7 +58,7 @@ func (l *loader) loadCode() error {
 			for j := range next {
 				cs := j.f.Classes()
 				for i := j.lo; i < j.hi && l.ctx.Err() == nil; i++ {
-					if err := convertClass(j.f, &cs[i], j.name, &an, &facts, names, &classes[j.dst+i-j.lo]); err != nil {
+					if err := safeConvert(j.f, &cs[i], j.name, &an, &facts, names, &classes[j.dst+i-j.lo]); err != nil {
 						mu.Lock()
 						warn = append(warn, j.name+": "+err.Error())
 						mu.Unlock()
@@ -138,6 +139,18 @@ func javaName(desc string) string {
 		return strings.ReplaceAll(desc[1:len(desc)-1], "/", ".")
 	}
 	return desc
+}
+
+// safeConvert is convertClass with a panic turned into an error: it runs
+// in a worker goroutine, where a panic would end the whole process.
+func safeConvert(f *dex.File, c *dex.Class, source string, an *dex.Analyzer, facts *dex.Facts, names javaNames, out *Class) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			*an = dex.Analyzer{}
+			err = fmt.Errorf("class %s: internal error: %v", c.Desc, r)
+		}
+	}()
+	return convertClass(f, c, source, an, facts, names, out)
 }
 
 // javaNames caches descriptor-to-name conversions: an app names the same

@@ -131,31 +131,39 @@ func (l *loader) loadAPK(z *zipfs.Archive, prefix string, base bool) {
 	for _, e := range z.Entries {
 		l.app.Files = append(l.app.Files, prefix+e.Name)
 	}
-	if data, err := z.ReadFile("resources.arsc", 0); err == nil {
-		if t, err := arsc.Decode(data); err == nil {
-			if base || l.res == nil {
-				l.res = t
+	l.part(prefix+"resources.arsc", func() {
+		data, err := z.ReadFile("resources.arsc", 0)
+		if err != nil {
+			if !errors.Is(err, zipfs.ErrNotFound) {
+				l.warnf("%sresources.arsc: %v", prefix, err)
 			}
-			l.resourceTexts(t, prefix+"resources.arsc")
-		} else {
-			l.warnf("%sresources.arsc: %v", prefix, err)
+			return
 		}
-	} else if !errors.Is(err, zipfs.ErrNotFound) {
-		l.warnf("%sresources.arsc: %v", prefix, err)
-	}
-	if data, err := z.ReadFile("AndroidManifest.xml", 0); err != nil {
-		l.warnf("%sAndroidManifest.xml: %v", prefix, err)
-	} else if m, _, err := decodeManifest(data, binaryXML, l.res); err != nil {
-		l.warnf("%sAndroidManifest.xml: %v", prefix, err)
-	} else if base || l.app.Manifest == nil {
-		l.app.Manifest = m
-		l.loadXMLConfigs(z, prefix, "", binaryXML)
-	} else {
-		l.app.Manifest.Application.Components = append(l.app.Manifest.Application.Components, m.Application.Components...)
-		l.app.Manifest.UsesPermissions = appendNew(l.app.Manifest.UsesPermissions, m.UsesPermissions...)
-	}
+		t, err := arsc.Decode(data)
+		if err != nil {
+			l.warnf("%sresources.arsc: %v", prefix, err)
+			return
+		}
+		if base || l.res == nil {
+			l.res = t
+		}
+		l.resourceTexts(t, prefix+"resources.arsc")
+	})
+	l.part(prefix+"AndroidManifest.xml", func() {
+		if data, err := z.ReadFile("AndroidManifest.xml", 0); err != nil {
+			l.warnf("%sAndroidManifest.xml: %v", prefix, err)
+		} else if m, _, err := decodeManifest(data, binaryXML, l.res); err != nil {
+			l.warnf("%sAndroidManifest.xml: %v", prefix, err)
+		} else if base || l.app.Manifest == nil {
+			l.app.Manifest = m
+			l.loadXMLConfigs(z, prefix, "", binaryXML)
+		} else {
+			l.app.Manifest.Application.Components = append(l.app.Manifest.Application.Components, m.Application.Components...)
+			l.app.Manifest.UsesPermissions = appendNew(l.app.Manifest.UsesPermissions, m.UsesPermissions...)
+		}
+	})
 	if base {
-		l.loadSigning(z, prefix)
+		l.part(prefix+"signatures", func() { l.loadSigning(z, prefix) })
 	}
 	for _, e := range z.Entries {
 		if l.ctx.Err() != nil {
@@ -164,13 +172,25 @@ func (l *loader) loadAPK(z *zipfs.Archive, prefix string, base bool) {
 		name := e.Name
 		switch {
 		case isDexName(name, ""):
-			l.readDex(e, prefix)
+			l.part(prefix+name, func() { l.readDex(e, prefix) })
 		case strings.HasPrefix(name, "lib/") && strings.HasSuffix(name, ".so"):
-			l.readNative(e, prefix)
+			l.part(prefix+name, func() { l.readNative(e, prefix) })
 		case isTextResource(name):
-			l.readText(e, prefix)
+			l.part(prefix+name, func() { l.readText(e, prefix) })
 		}
 	}
+}
+
+// part runs one step of loading. A panic there (a reader bug met on
+// hostile input) becomes a warning, so the rest of the app is still
+// scanned and a batch scan does not die on one file.
+func (l *loader) part(name string, fn func()) {
+	defer func() {
+		if r := recover(); r != nil {
+			l.warnf("%s: internal error while reading: %v", name, r)
+		}
+	}()
+	fn()
 }
 
 func isDexName(name, dir string) bool {
@@ -198,25 +218,29 @@ func (l *loader) loadAAB(z *zipfs.Archive) {
 	for _, e := range z.Entries {
 		l.app.Files = append(l.app.Files, e.Name)
 	}
-	if data, err := z.ReadFile("base/resources.pb", 0); err == nil {
-		if t, err := aabproto.DecodeResourceTable(data); err == nil {
-			l.res = t
-			l.resourceTexts(t, "base/resources.pb")
-		} else {
+	l.part("base/resources.pb", func() {
+		if data, err := z.ReadFile("base/resources.pb", 0); err == nil {
+			if t, err := aabproto.DecodeResourceTable(data); err == nil {
+				l.res = t
+				l.resourceTexts(t, "base/resources.pb")
+			} else {
+				l.warnf("base/resources.pb: %v", err)
+			}
+		} else if !errors.Is(err, zipfs.ErrNotFound) {
 			l.warnf("base/resources.pb: %v", err)
 		}
-	} else if !errors.Is(err, zipfs.ErrNotFound) {
-		l.warnf("base/resources.pb: %v", err)
-	}
-	if data, err := z.ReadFile("base/manifest/AndroidManifest.xml", 0); err != nil {
-		l.warnf("base/manifest/AndroidManifest.xml: %v", err)
-	} else if m, _, err := decodeManifest(data, protoXML, l.res); err != nil {
-		l.warnf("base/manifest/AndroidManifest.xml: %v", err)
-	} else {
-		l.app.Manifest = m
-		l.loadXMLConfigs(z, "", "base/", protoXML)
-	}
-	l.loadSigning(z, "")
+	})
+	l.part("base/manifest/AndroidManifest.xml", func() {
+		if data, err := z.ReadFile("base/manifest/AndroidManifest.xml", 0); err != nil {
+			l.warnf("base/manifest/AndroidManifest.xml: %v", err)
+		} else if m, _, err := decodeManifest(data, protoXML, l.res); err != nil {
+			l.warnf("base/manifest/AndroidManifest.xml: %v", err)
+		} else {
+			l.app.Manifest = m
+			l.loadXMLConfigs(z, "", "base/", protoXML)
+		}
+	})
+	l.part("signatures", func() { l.loadSigning(z, "") })
 	for _, e := range z.Entries {
 		if l.ctx.Err() != nil {
 			return
@@ -234,9 +258,9 @@ func (l *loader) loadAAB(z *zipfs.Archive) {
 			}
 			l.dexs = append(l.dexs, dexInput{name: mod + "/" + path.Base(rest), data: data})
 		case strings.HasPrefix(rest, "lib/") && strings.HasSuffix(rest, ".so"):
-			l.readNative(e, "")
+			l.part(e.Name, func() { l.readNative(e, "") })
 		case isTextResource(rest):
-			l.readText(e, "")
+			l.part(e.Name, func() { l.readText(e, "") })
 		}
 	}
 }

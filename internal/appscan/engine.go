@@ -182,13 +182,16 @@ func (s *Scanner) ScanApp(ctx context.Context, app *apk.App) (*Result, error) {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		r.check(sc, func(h hit) { h.rule = r; hits = append(hits, h) })
+		if err := runCheck(r, sc, func(h hit) { h.rule = r; hits = append(hits, h) }); err != nil {
+			res.Warnings = append(res.Warnings, err.Error())
+		}
 	}
-	codeHits, err := s.codePass(ctx, sc)
+	codeHits, warns, err := s.codePass(ctx, sc)
 	if err != nil {
 		return nil, err
 	}
 	hits = append(hits, codeHits...)
+	res.Warnings = append(res.Warnings, warns...)
 
 	s.collect(res, hits, len(app.Classes) > 0)
 	res.Score = score(res.Findings)
@@ -208,15 +211,16 @@ type emitFunc func(hit)
 
 // codePass visits every method of every class once, in parallel over
 // classes, and asks only the rules that registered for what it meets.
-func (s *Scanner) codePass(ctx context.Context, sc *scanCtx) ([]hit, error) {
+func (s *Scanner) codePass(ctx context.Context, sc *scanCtx) ([]hit, []string, error) {
 	classes := sc.app.Classes
 	if len(classes) == 0 || len(s.codeRules) == 0 {
-		return nil, nil
+		return nil, nil, nil
 	}
 	workers := min(s.opts.Workers, max(1, len(classes)/64))
 	var (
 		mu   sync.Mutex
 		all  []hit
+		warn []string
 		next = make(chan int, workers)
 		wg   sync.WaitGroup
 		cerr error
@@ -225,6 +229,7 @@ func (s *Scanner) codePass(ctx context.Context, sc *scanCtx) ([]hit, error) {
 	for range workers {
 		wg.Go(func() {
 			var local []hit
+			var localWarn []string
 			mc := &methodCtx{scan: sc}
 			mc.emit = func(h hit) { h.rule = mc.rule; local = append(local, h) }
 			for lo := range next {
@@ -232,11 +237,14 @@ func (s *Scanner) codePass(ctx context.Context, sc *scanCtx) ([]hit, error) {
 					continue
 				}
 				for i := lo; i < min(lo+chunk, len(classes)); i++ {
-					s.visitClass(mc, &classes[i])
+					if err := s.safeVisit(mc, &classes[i]); err != nil && len(localWarn) < 10 {
+						localWarn = append(localWarn, err.Error())
+					}
 				}
 			}
 			mu.Lock()
 			all = append(all, local...)
+			warn = append(warn, localWarn...)
 			mu.Unlock()
 		})
 	}
@@ -250,9 +258,37 @@ func (s *Scanner) codePass(ctx context.Context, sc *scanCtx) ([]hit, error) {
 	close(next)
 	wg.Wait()
 	if cerr != nil {
-		return nil, cerr
+		return nil, nil, cerr
 	}
-	return all, ctx.Err()
+	return all, warn, ctx.Err()
+}
+
+// runCheck runs an app-level check. A panic (a rule bug met on an odd
+// app) becomes a warning naming the rule instead of ending a batch scan.
+func runCheck(r *rule, sc *scanCtx, emit emitFunc) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("%s: internal error, rule skipped: %v", r.ID, p)
+		}
+	}()
+	r.check(sc, emit)
+	return nil
+}
+
+// safeVisit is visitClass with a panic turned into an error; it runs in a
+// worker goroutine, where a panic would end the process.
+func (s *Scanner) safeVisit(mc *methodCtx, c *apk.Class) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			id := "?"
+			if mc.rule != nil {
+				id = mc.rule.ID
+			}
+			err = fmt.Errorf("%s: internal error in class %s: %v", id, c.Name, p)
+		}
+	}()
+	s.visitClass(mc, c)
+	return nil
 }
 
 func (s *Scanner) visitClass(mc *methodCtx, c *apk.Class) {

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dfslab/dfslab/internal/apk"
 	"github.com/dfslab/dfslab/internal/apk/apktest"
@@ -326,5 +327,23 @@ func TestFrameworkResolution(t *testing.T) {
 		if got := len(findingsOf(res, "DFS-CODE-018")) > 0; got != tc.want {
 			t.Errorf("%s.sendBroadcast: found=%v, want %v", tc.class, got, tc.want)
 		}
+	}
+}
+
+// TestRuleBugIsWarning: a rule that panics on an odd app costs that rule,
+// not the scan.
+func TestRuleBugIsWarning(t *testing.T) {
+	boom := &rule{RuleMeta: RuleMeta{ID: "DFS-TEST-001"}}
+	boom.check = func(*scanCtx, emitFunc) { panic("boom") }
+	boom.onMethod = func(*methodCtx, emitFunc) { panic("boom") }
+	app := openBytes(t, str("x"))
+	sc := newScanCtx(app, time.Now())
+	if err := runCheck(boom, sc, nil); err == nil || !strings.Contains(err.Error(), "DFS-TEST-001") {
+		t.Errorf("runCheck: err = %v", err)
+	}
+	s := &Scanner{codeRules: []*rule{boom}, opts: Options{Workers: 1}}
+	hits, warns, err := s.codePass(context.Background(), sc)
+	if err != nil || len(hits) != 0 || len(warns) == 0 || !strings.Contains(warns[0], "DFS-TEST-001") {
+		t.Errorf("codePass: hits %v warnings %q err %v", hits, warns, err)
 	}
 }
