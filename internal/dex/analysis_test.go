@@ -269,3 +269,39 @@ func TestFieldConstant(t *testing.T) {
 		t.Error("FieldConstant of a field never written")
 	}
 }
+
+func TestStaticValues(t *testing.T) {
+	b := dexbuild.New()
+	b.Class("Lcom/app/Keys;").
+		StaticField("API_KEY", "Ljava/lang/String;", dexbuild.AccFinal, "sk_live_0123456789").
+		StaticField("MODE", "I", dexbuild.AccFinal, int64(-2)).
+		StaticField("BIG", "J", dexbuild.AccFinal, int64(1)<<40).
+		StaticField("ON", "Z", dexbuild.AccFinal, true).
+		StaticField("NONE", "Ljava/lang/Object;", 0, nil).
+		Field("inst", "I", 0).
+		Method("m", "()V").SGet(0, "Lcom/app/Keys;->API_KEY:Ljava/lang/String;")
+	p := mustProgram(t, b)
+	f, c, _ := p.Class("Lcom/app/Keys;")
+	vals, err := f.StaticValues(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cd, _ := f.ClassData(c)
+	got := map[string]string{}
+	for i, sf := range cd.StaticFields {
+		if i < len(vals) {
+			got[f.Field(sf.Field).Name] = describe(vals[i : i+1])
+		}
+	}
+	want := map[string]string{
+		"API_KEY": `const-string:"sk_live_0123456789"`, "MODE": "int:-0x2", "BIG": "int:0x10000000000",
+		"ON": "int:0x1", "NONE": "unknown",
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("static values = %v\nwant %v", got, want)
+	}
+	x := mustIndex(t, p)
+	if v, ok := x.FieldConstant(FieldRef{"Lcom/app/Keys;", "API_KEY", "Ljava/lang/String;"}); !ok || v.Str != "sk_live_0123456789" {
+		t.Errorf("FieldConstant = %+v, %v", v, ok)
+	}
+}

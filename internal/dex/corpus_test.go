@@ -102,7 +102,7 @@ func isClassesDex(name string) bool {
 // TestCorpus parses and analyses every DEX of the corpus: each must parse
 // or fail with a FormatError, never panic, and most real files must parse.
 func TestCorpus(t *testing.T) {
-	var ok, failed, calls int
+	var ok, failed, calls, staticValues int
 	corpusDEX(t, func(name string, data []byte) {
 		f, err := Parse(data, nil)
 		if err != nil {
@@ -118,6 +118,11 @@ func TestCorpus(t *testing.T) {
 		var a Analyzer
 		var facts Facts
 		for i := range f.Classes() {
+			if vals, err := f.StaticValues(&f.Classes()[i]); err != nil {
+				t.Errorf("%s: static values: %v", name, err)
+			} else {
+				staticValues += len(vals)
+			}
 			if err := a.AnalyzeClass(f, &f.Classes()[i], &facts); err != nil {
 				t.Logf("%s: %v", name, err)
 			}
@@ -132,8 +137,8 @@ func TestCorpus(t *testing.T) {
 		}
 		calls += len(facts.Calls)
 	})
-	t.Logf("%d parsed, %d rejected, %d call sites", ok, failed, calls)
-	if ok == 0 || calls == 0 {
+	t.Logf("%d parsed, %d rejected, %d call sites, %d static values", ok, failed, calls, staticValues)
+	if ok == 0 || calls == 0 || staticValues == 0 {
 		t.Fatal("nothing parsed from the corpus")
 	}
 }

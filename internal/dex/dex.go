@@ -139,6 +139,7 @@ type Class struct {
 	Interfaces []string
 	SourceFile string // "" when unknown
 	dataOff    uint32
+	staticOff  uint32
 }
 
 // MapItem is an entry of the map list.
@@ -482,6 +483,10 @@ func (f *File) parseClassDefs() error {
 		c.dataOff = f.u32(at + 24)
 		if c.dataOff != 0 && (c.dataOff < headerSize || c.dataOff >= f.end()) {
 			return formatErr("class_defs", int64(at), ErrOutOfRange, "class %s class_data at %#x", c.Desc, c.dataOff)
+		}
+		c.staticOff = f.u32(at + 28)
+		if c.staticOff != 0 && (c.staticOff < headerSize || c.staticOff >= f.end()) {
+			return formatErr("class_defs", int64(at), ErrOutOfRange, "class %s static_values at %#x", c.Desc, c.staticOff)
 		}
 		if _, dup := f.byDesc[c.Desc]; !dup {
 			f.byDesc[c.Desc] = i

@@ -16,6 +16,7 @@ func fuzzSeeds(t testing.TB) [][]byte {
 	b := dexbuild.New()
 	main := b.Class("Lcom/app/Main;").Extends("Landroid/app/Activity;").Implements("Ljava/lang/Runnable;").Source("Main.java")
 	main.Field("k", "[B", dexbuild.AccStatic)
+	main.StaticField("KEY", "Ljava/lang/String;", dexbuild.AccFinal, "secret").StaticField("N", "J", 0, int64(-7))
 	m := main.Method("run", "()V")
 	m.CallDirect("Ljavax/crypto/spec/SecretKeySpec;-><init>([BLjava/lang/String;)V",
 		dexbuild.NewObj("Ljavax/crypto/spec/SecretKeySpec;"), dexbuild.StrBytes("key"), dexbuild.Str("AES"))
@@ -58,6 +59,11 @@ func FuzzParse(f *testing.F) {
 		for range x.Fields() {
 		}
 		_ = p.Implementers("Ljava/lang/Runnable;")
+		for i := range file.Classes() {
+			if _, err := file.StaticValues(&file.Classes()[i]); err != nil && !errors.Is(err, ErrFormat) {
+				t.Fatalf("static values error %v does not match ErrFormat", err)
+			}
+		}
 		_ = file.VerifyChecksum()
 	})
 }

@@ -320,3 +320,54 @@ func TestTrailingBytesTolerated(t *testing.T) {
 		t.Errorf("FileSize = %d, want %d", f.Header.FileSize, len(d))
 	}
 }
+
+func TestHostileStaticValues(t *testing.T) {
+	build := func() ([]byte, *File, *Class) {
+		b := dexbuild.New()
+		b.Class("Lcom/app/K;").StaticField("S", "Ljava/lang/String;", 0, "x").StaticField("I", "I", 0, int64(5))
+		d := b.MustBytes()
+		f, err := Parse(d, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, _ := f.Class("Lcom/app/K;")
+		return d, f, c
+	}
+	tests := []struct {
+		name   string
+		mutate func(d []byte, off uint32)
+		want   error
+	}{
+		{"2^28 values", func(d []byte, off uint32) { copy(d[off:], []byte{0x80, 0x80, 0x80, 0x80, 0x01}) }, ErrLimit},
+		{"unknown value type", func(d []byte, off uint32) { d[off+1] = 0x0f }, ErrFormat},
+		{"string index out of range", func(d []byte, off uint32) { d[off+1] = 0x17 | 3<<5; le.PutUint32(d[off+2:], 0xfffffff) }, ErrOutOfRange},
+		{"int wider than 4 bytes", func(d []byte, off uint32) { d[off+1] = 0x04 | 7<<5 }, ErrTruncated},
+		{"arrays nested without end", func(d []byte, off uint32) {
+			for i := uint32(1); i < 40; i += 2 {
+				d[off+i], d[off+i+1] = 0x1c, 1 // array of one element: another array
+			}
+		}, ErrLimit},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d, f, c := build()
+			// Move the encoded array to fresh room at the end of the file,
+			// so that mutations cannot spill into other items.
+			off := uint32(len(d))
+			d = append(d, make([]byte, 64)...)
+			copy(d[off:], d[c.staticOff:c.staticOff+8])
+			le.PutUint32(d[f.Header.ClassDefs.Off+32*uint32(c.Index)+28:], off)
+			le.PutUint32(d[32:], uint32(len(d)))
+			tt.mutate(d, off)
+			f, err := Parse(d, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c2, _ := f.Class("Lcom/app/K;")
+			_, err = f.StaticValues(c2)
+			if !errors.Is(err, tt.want) || !errors.Is(err, ErrFormat) {
+				t.Errorf("StaticValues error %v, want %v", err, tt.want)
+			}
+		})
+	}
+}

@@ -702,13 +702,26 @@ func (p *Program) Methods(desc string) ([]DefinedMethod, error) {
 	return out, nil
 }
 
-// FieldConstant returns the value the app stores into field, when every
-// write whose value the analysis knows stores the same kind of constant;
-// it lets a rule follow an argument of kind FieldValue, such as a static
-// final byte[] IV filled in by <clinit>, back to its data. The first such
-// value is returned.
+// FieldConstant returns the value the app stores into field, when its
+// initial value (static_values) and every write whose value the analysis
+// knows agree on the kind of constant; it lets a rule follow an argument of
+// kind FieldValue, such as a static final byte[] IV filled in by <clinit>,
+// back to its data. The first such value is returned.
 func (x *Index) FieldConstant(field FieldRef) (Value, bool) {
 	var found Value
+	// The initial value from static_values comes first: that is where
+	// javac puts constants.
+	if f, c, ok := x.p.Class(field.Class); ok {
+		if cd, err := f.ClassData(c); err == nil && cd != nil {
+			if vals, err := f.StaticValues(c); err == nil {
+				for i, sf := range cd.StaticFields {
+					if i < len(vals) && f.Field(sf.Field) == field {
+						found = vals[i]
+					}
+				}
+			}
+		}
+	}
 	var mf methodFacts
 	for ci := range x.chunks {
 		ch := &x.chunks[ci]

@@ -105,12 +105,28 @@ type Field struct {
 	Name  string
 	Type  string
 	Flags uint32
+	// Value is the initial value of a static field (static_values):
+	// a string, an int64 or a bool; nil for none.
+	Value any
 }
 
 // Field adds an instance field (private unless flags say otherwise) and
 // returns the class for chaining.
 func (c *Class) Field(name, typ string, flags uint32) *Class {
 	c.Fields = append(c.Fields, &Field{Name: name, Type: typ, Flags: flags})
+	return c
+}
+
+// StaticField adds a static field with an initial value (a string, an
+// int64 or a bool), written to the class's static_values as javac does for
+// constants.
+func (c *Class) StaticField(name, typ string, flags uint32, value any) *Class {
+	switch value.(type) {
+	case string, int64, bool, nil:
+	default:
+		c.b.fail(fmt.Errorf("dexbuild: static value %T of %s->%s not supported", value, c.Desc, name))
+	}
+	c.Fields = append(c.Fields, &Field{Name: name, Type: typ, Flags: flags | AccStatic, Value: value})
 	return c
 }
 

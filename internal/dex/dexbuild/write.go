@@ -28,6 +28,7 @@ const (
 	typeClassData  = 0x2000
 	typeCodeItem   = 0x2001
 	typeStringData = 0x2002
+	typeEncArray   = 0x2005
 )
 
 type protoKey struct{ ret, params string } // params: descriptors joined by ","
@@ -94,6 +95,9 @@ func (b *Builder) collect() (*tables, error) {
 		for _, f := range c.Fields {
 			addType(f.Type)
 			strs[f.Name] = true
+			if s, ok := f.Value.(string); ok {
+				strs[s] = true
+			}
 			fields[fieldKey{c.Desc, f.Name, f.Type}] = true
 		}
 		for _, m := range c.Methods {
@@ -477,6 +481,40 @@ func (b *Builder) write() ([]byte, error) {
 		items = append(items, mapItem{typeClassData, uint32(nCD), firstCD})
 	}
 
+	// static_values encoded arrays, one per class with initial values, in
+	// the order of its static fields (sorted by field index), up to the
+	// last field that has a value.
+	firstEA, nEA := uint32(len(w.b)), 0
+	for i, c := range classes {
+		var sf []*Field
+		for _, f := range c.Fields {
+			if f.Flags&AccStatic != 0 {
+				sf = append(sf, f)
+			}
+		}
+		slices.SortFunc(sf, func(a, b *Field) int {
+			return cmp.Compare(t.fieldIx[fieldKey{c.Desc, a.Name, a.Type}], t.fieldIx[fieldKey{c.Desc, b.Name, b.Type}])
+		})
+		last := -1
+		for j, f := range sf {
+			if f.Value != nil {
+				last = j
+			}
+		}
+		if last < 0 {
+			continue
+		}
+		w.put32(int(classDefsOff)+32*i+28, uint32(len(w.b)))
+		nEA++
+		w.uleb(uint32(last + 1))
+		for _, f := range sf[:last+1] {
+			encodeValue(w, f, t)
+		}
+	}
+	if nEA > 0 {
+		items = append(items, mapItem{typeEncArray, uint32(nEA), firstEA})
+	}
+
 	// map_list last.
 	w.align(4)
 	mapOff := uint32(len(w.b))
@@ -665,4 +703,48 @@ func (m *Method) encode(t *tables) ([]uint16, error) {
 
 func isReturn(in insn) bool {
 	return in.kind != kRaw && in.op >= 0x0e && in.op <= 0x11
+}
+
+// encodeValue writes an encoded_value for a static field's initial value
+// (the default of its type when it has none), with the value type that
+// matches the field's type.
+func encodeValue(w *buf, f *Field, t *tables) {
+	sized := func(typ byte, v uint64, n int) {
+		w.u8(byte(n-1)<<5 | typ)
+		for i := 0; i < n; i++ {
+			w.u8(byte(v >> (8 * i)))
+		}
+	}
+	var num uint64
+	switch v := f.Value.(type) {
+	case string:
+		sized(0x17, uint64(t.stringIx[v]), 4)
+		return
+	case bool:
+		if v {
+			num = 1
+		}
+	case int64:
+		num = uint64(v)
+	}
+	switch f.Type {
+	case "Z":
+		w.u8(byte(num&1)<<5 | 0x1f)
+	case "B":
+		sized(0x00, num, 1)
+	case "S":
+		sized(0x02, num, 2)
+	case "C":
+		sized(0x03, num, 2)
+	case "I":
+		sized(0x04, num, 4)
+	case "J":
+		sized(0x06, num, 8)
+	case "F":
+		sized(0x10, 0, 4)
+	case "D":
+		sized(0x11, 0, 8)
+	default:
+		w.u8(0x1e) // null
+	}
 }
