@@ -221,16 +221,32 @@ func (t *Tx) QueryRow(ctx context.Context, q string, args ...any) *sql.Row {
 	return t.tx.QueryRowContext(ctx, rebind(t.dialect, q), args...)
 }
 
+// writeLockKey is the PostgreSQL advisory lock every InTx takes first
+// ("write" in ASCII).
+const writeLockKey = 0x7772697465
+
 // InTx runs fn in a transaction, committing when fn returns nil and rolling
-// back otherwise (also when fn panics). On SQLite the transaction holds the
-// write lock from its start, so writers are serialised; on PostgreSQL it runs
-// at READ COMMITTED and callers lock what they must (see audit.Append).
+// back otherwise (also when fn panics).
+//
+// Write transactions are serialised on both dialects, so they behave the
+// same: SQLite takes its write lock at BEGIN (IMMEDIATE); PostgreSQL takes
+// a transaction-level advisory lock first thing. Every audited write
+// appends to one hash chain and would queue there anyway; taking the lock
+// up front, before any row lock, rules out deadlocks between the chain
+// head and rows locked earlier in another transaction. Reads outside InTx
+// are not affected.
 func (d *DB) InTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 	stx, err := d.sql.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("db: begin: %w", err)
 	}
 	tx := &Tx{tx: stx, dialect: d.dialect}
+	if d.dialect == Postgres {
+		if _, err := stx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", int64(writeLockKey)); err != nil {
+			stx.Rollback()
+			return fmt.Errorf("db: write lock: %w", err)
+		}
+	}
 	defer func() {
 		if p := recover(); p != nil {
 			stx.Rollback()
