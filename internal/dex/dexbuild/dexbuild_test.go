@@ -78,3 +78,19 @@ func TestMUTF8(t *testing.T) {
 		t.Errorf("mutf8 = % x (%d units), want % x (5)", enc, n, want)
 	}
 }
+
+func TestBytesIsRepeatable(t *testing.T) {
+	b := New()
+	b.Class("LC;").Method("get", "()Ljava/lang/String;").ConstString(0, "x")
+	one, err := b.Bytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	two, err := b.Bytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(one, two) {
+		t.Error("a second Bytes call produced a different file")
+	}
+}

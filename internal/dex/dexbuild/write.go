@@ -320,7 +320,7 @@ func (b *Builder) write() ([]byte, error) {
 			}
 			// Encoded one method at a time so that building a very large
 			// file needs little more memory than the file itself.
-			u, err := m.encode(t)
+			u, locals, err := m.encode(t)
 			if err != nil {
 				return nil, err
 			}
@@ -335,7 +335,7 @@ func (b *Builder) write() ([]byte, error) {
 			for _, p := range params {
 				ins += typeWords(p)
 			}
-			regs := m.nregs + ins
+			regs := locals + ins
 			if regs > 0xffff {
 				return nil, fmt.Errorf("dexbuild: %s->%s uses %d registers", c.Desc, m.Name, regs)
 			}
@@ -589,7 +589,8 @@ func (b *Builder) classOrder() ([]*Class, error) {
 // encode turns the method's instructions into code units, adding a final
 // return when the code does not end with one and placing fill-array-data
 // payloads after the code.
-func (m *Method) encode(t *tables) ([]uint16, error) {
+func (m *Method) encode(t *tables) ([]uint16, int, error) {
+	locals := m.nregs
 	ins := m.insns
 	if m.repeat > 1 {
 		ins = make([]insn, 0, len(m.insns)*m.repeat+2)
@@ -603,7 +604,8 @@ func (m *Method) encode(t *tables) ([]uint16, error) {
 		case ret == "V":
 			ins = append(ins, insn{op: 0x0e, kind: k10x})
 		default:
-			r := m.fresh(typeWords(ret))
+			r := m.nregs // a register of its own, without changing the method
+			locals += typeWords(ret)
 			op := byte(0x0f)
 			if ret[0] == 'L' || ret[0] == '[' {
 				op = 0x11
@@ -679,7 +681,7 @@ func (m *Method) encode(t *tables) ([]uint16, error) {
 				u = append(u, uint16(in.op)|uint16(in.a)<<8, uint16(ix))
 			}
 		default:
-			return nil, fmt.Errorf("dexbuild: unknown instruction kind %d", in.kind)
+			return nil, 0, fmt.Errorf("dexbuild: unknown instruction kind %d", in.kind)
 		}
 	}
 	for _, f := range fix {
@@ -698,7 +700,7 @@ func (m *Method) encode(t *tables) ([]uint16, error) {
 			u = append(u, uint16(d[i])|uint16(d[i+1])<<8)
 		}
 	}
-	return u, nil
+	return u, locals, nil
 }
 
 func isReturn(in insn) bool {
