@@ -146,10 +146,10 @@ type Analyzer struct {
 	budget *atomic.Int64
 }
 
-// WorkBudget is the analysis work allowed for a file, in code units and
+// workBudget is the analysis work allowed for a file, in code units and
 // class-data bytes: every byte of the file may be analysed about twice
 // over, far more than any real file needs.
-func WorkBudget(f *File) int64 { return 2*int64(f.Header.FileSize) + 1<<16 }
+func workBudget(f *File) int64 { return 2*int64(f.Header.FileSize) + 1<<16 }
 
 func (a *Analyzer) spend(n int64) bool {
 	return a.budget == nil || a.budget.Add(-n) >= 0

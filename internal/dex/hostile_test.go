@@ -287,7 +287,7 @@ func TestSharedClassDataIsBudgeted(t *testing.T) {
 		t.Error("no ErrLimit reported for shared class data")
 	}
 	n := len(x.CallsTo(MethodRef{Class: "Lx/Y;", Name: "f"}))
-	if max := int(WorkBudget(f)/4000+1) * 4000; n == 0 || n > max {
+	if max := int(workBudget(f)/4000+1) * 4000; n == 0 || n > max {
 		t.Errorf("%d call sites recorded, want between 1 and %d (the budget)", n, max)
 	}
 }

@@ -128,7 +128,7 @@ func (p *Program) buildDeclared() {
 	}
 	budget := make([]int64, len(p.Files))
 	for fi, f := range p.Files {
-		budget[fi] = WorkBudget(f)
+		budget[fi] = workBudget(f)
 	}
 	for f, c := range p.AllClasses() {
 		fi := p.classes[c.Desc].file
@@ -360,7 +360,7 @@ func (p *Program) Analyze(ctx context.Context) (*Index, error) {
 	x := &Index{p: p, chunks: make([]chunk, len(jobs)), resolved: make([][]MethodRef, len(p.Files))}
 	budgets := make([]atomic.Int64, len(p.Files))
 	for fi, f := range p.Files {
-		budgets[fi].Store(WorkBudget(f))
+		budgets[fi].Store(workBudget(f))
 	}
 	// Each worker gathers a chunk's facts in scratch slices that it reuses,
 	// then keeps an exact-size copy: growing the chunk's own slices by
