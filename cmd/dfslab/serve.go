@@ -25,7 +25,7 @@ import (
 // underscores); a flag on the command line wins over the environment.
 type serveConfig struct {
 	addr, dsn, baseURL, tlsCert, tlsKey, logFormat, logLevel string
-	trustProxy                                               bool
+	trustProxy, metricsPublic                                bool
 	maxBody                                                  int64
 	shutdownTimeout                                          time.Duration
 }
@@ -46,6 +46,8 @@ func serveFlags(fs *flag.FlagSet, c *serveConfig) {
 	fs.StringVar(&c.logLevel, "log-level", env("log-level", "info"), "log level: debug, info, warn, error (DFSLAB_LOG_LEVEL)")
 	trust, _ := strconv.ParseBool(env("trust-proxy", "false"))
 	fs.BoolVar(&c.trustProxy, "trust-proxy", trust, "take the client address from X-Forwarded-For (only behind a reverse proxy) (DFSLAB_TRUST_PROXY)")
+	mp, _ := strconv.ParseBool(env("metrics-public", "false"))
+	fs.BoolVar(&c.metricsPublic, "metrics-public", mp, "serve /metrics to every client, not only loopback (DFSLAB_METRICS_PUBLIC)")
 	mb, _ := strconv.ParseInt(env("max-body", "1048576"), 10, 64)
 	fs.Int64Var(&c.maxBody, "max-body", mb, "largest request body in `bytes` for routes without their own limit (DFSLAB_MAX_BODY)")
 	st, _ := time.ParseDuration(env("shutdown-timeout", "20s"))
@@ -155,7 +157,7 @@ func serve(ctx context.Context, c serveConfig, base string, log *slog.Logger, st
 	}
 	defer d.Close()
 	a, err := app.New(ctx, d, app.Config{BaseURL: base, TLS: c.tlsCert != "", TrustProxy: c.trustProxy,
-		MaxBody: c.maxBody, Logger: log})
+		MaxBody: c.maxBody, MetricsPublic: c.metricsPublic, Logger: log})
 	if err != nil {
 		return err
 	}

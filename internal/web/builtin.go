@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 )
@@ -28,7 +29,7 @@ func (s *Server) builtinRoutes() ([]Route, error) {
 			w.Write([]byte("ok\n"))
 		})},
 		{Pattern: "GET /readyz", Policy: Public(), Static: true, Handler: http.HandlerFunc(s.serveReady)},
-		{Pattern: "GET /metrics", Policy: Public(), Static: true, Handler: s.metrics.handler()},
+		{Pattern: "GET /metrics", Policy: Public(), Static: true, Handler: s.metricsHandler()},
 		{Pattern: "GET /static/{path...}", Policy: Public(), Static: true, Handler: http.HandlerFunc(s.serveStatic)},
 		// Everything else: the generic 404 page, with the session loaded so
 		// the layout shows the user's navigation.
@@ -68,4 +69,21 @@ func (s *Server) serveStatic(w http.ResponseWriter, r *http.Request) {
 		h.Set("Cache-Control", "no-cache")
 	}
 	http.ServeContent(w, r, "", time.Time{}, strings.NewReader(string(f.data)))
+}
+
+// metricsHandler serves Prometheus metrics, to loopback clients only
+// unless Config.MetricsPublic: request counts and runtime figures are no
+// secret, but there is no reason to show them to the Internet.
+func (s *Server) metricsHandler() http.Handler {
+	h := s.metrics.handler()
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !s.cfg.MetricsPublic {
+			ip, err := netip.ParseAddr(ClientIP(r))
+			if err != nil || !ip.IsLoopback() {
+				Error(w, r, http.StatusNotFound)
+				return
+			}
+		}
+		h.ServeHTTP(w, r)
+	})
 }

@@ -38,6 +38,9 @@ type Config struct {
 	TrustProxy bool
 	MaxBody    int64
 	Logger     *slog.Logger
+	// MetricsPublic serves /metrics to every client; by default only
+	// loopback clients (a local Prometheus or an SSH tunnel) get it.
+	MetricsPublic bool
 }
 
 // Deps are the services the shell calls.

@@ -532,3 +532,25 @@ func TestRenewReplacesSecretWithoutExtending(t *testing.T) {
 		t.Errorf("new secret: %d", got)
 	}
 }
+
+func TestMetricsOnlyForLoopbackUnlessPublic(t *testing.T) {
+	for _, public := range []bool{false, true} {
+		h := seeded(newHarness(t, Config{MetricsPublic: public}))
+		h.do("GET", "/", "", nil, nil)
+		for _, addr := range []string{"127.0.0.1:9", "[::1]:9", "203.0.113.9:9"} {
+			r := newRequest("GET", "/metrics", nil)
+			r.RemoteAddr = addr
+			rec := serve(h, r)
+			want := http.StatusOK
+			if !public && addr == "203.0.113.9:9" {
+				want = http.StatusNotFound
+			}
+			if rec.Code != want {
+				t.Errorf("public=%v from %s: %d, want %d", public, addr, rec.Code, want)
+			}
+			if want == 200 && !strings.Contains(rec.Body.String(), `dfslab_http_requests_total{code="2xx",route="GET /{$}"} 1`) {
+				t.Errorf("metrics lack the request count:\n%.500s", rec.Body.String())
+			}
+		}
+	}
+}

@@ -29,7 +29,9 @@ type Config struct {
 	TLS        bool
 	TrustProxy bool
 	MaxBody    int64
-	Logger     *slog.Logger
+	// MetricsPublic serves /metrics beyond loopback clients.
+	MetricsPublic bool
+	Logger        *slog.Logger
 	// Now is the clock of sessions, links and rate limits (nil: time.Now);
 	// tests move it.
 	Now func() time.Time
@@ -83,7 +85,8 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*App, error) {
 	}
 	modules = append(modules, more...)
 
-	srv, err := web.New(web.Config{BaseURL: base, TLS: secure, TrustProxy: cfg.TrustProxy, MaxBody: cfg.MaxBody, Logger: cfg.Logger},
+	srv, err := web.New(web.Config{BaseURL: base, TLS: secure, TrustProxy: cfg.TrustProxy, MaxBody: cfg.MaxBody, Logger: cfg.Logger,
+		MetricsPublic: cfg.MetricsPublic},
 		web.Deps{Sessions: sessions, Audit: auditor{d, cfg.Now}, Limiter: limiter, Ready: d.Ping, Renderer: rd, WithActor: withActor},
 		modules...)
 	if err != nil {

@@ -95,7 +95,7 @@ var shellMatrix = map[string]entry{
 	"GET /{$}":              pub(200),
 	"GET /healthz":          pub(200),
 	"GET /readyz":           pub(200),
-	"GET /metrics":          pub(200),
+	"GET /metrics":          pub(404), // the matrix calls from 10.x.x.x; metrics are for loopback unless --metrics-public
 	"GET /static/{path...}": pub(200),
 	"/":                     pub(404),
 
