@@ -294,8 +294,9 @@ func (s *Scanner) safeVisit(mc *methodCtx, c *apk.Class) (err error) {
 func (s *Scanner) visitClass(mc *methodCtx, c *apk.Class) {
 	mc.class = c
 	mc.method = nil
+	mc.platform = platformLibrary(c.Name)
 	for _, r := range s.codeRules {
-		if r.onClass != nil {
+		if r.onClass != nil && mc.wants(r) {
 			mc.rule = r
 			r.onClass(mc, mc.emit)
 		}
@@ -304,7 +305,7 @@ func (s *Scanner) visitClass(mc *methodCtx, c *apk.Class) {
 		m := &c.Methods[mi]
 		mc.method = m
 		for _, r := range s.codeRules {
-			if r.onMethod != nil {
+			if r.onMethod != nil && mc.wants(r) {
 				mc.rule = r
 				r.onMethod(mc, mc.emit)
 			}
@@ -314,6 +315,9 @@ func (s *Scanner) visitClass(mc *methodCtx, c *apk.Class) {
 		for _, str := range m.Strings {
 			mc.sig = byteSig(str)
 			for _, r := range s.stringRules {
+				if !mc.wants(r) {
+					continue
+				}
 				mc.rule = r
 				r.onString(mc, str, mc.emit)
 			}
@@ -337,12 +341,15 @@ func (s *Scanner) visitClass(mc *methodCtx, c *apk.Class) {
 
 func (s *Scanner) dispatch(mc *methodCtx, call *apk.Call, class string) {
 	for _, r := range s.callIndex[callKey{class, call.Name}] {
-		if r.onCall != nil {
+		if r.onCall != nil && mc.wants(r) {
 			mc.rule = r
 			r.onCall(mc, call, mc.emit)
 		}
 	}
 }
+
+// wants reports whether rule r looks at the current class.
+func (mc *methodCtx) wants(r *rule) bool { return !r.appOnly || !mc.platform }
 
 // collect turns hits into findings and control statuses.
 func (s *Scanner) collect(res *Result, hits []hit, hasCode bool) {

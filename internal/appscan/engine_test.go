@@ -347,3 +347,46 @@ func TestRuleBugIsWarning(t *testing.T) {
 		t.Errorf("codePass: hits %v warnings %q err %v", hits, warns, err)
 	}
 }
+
+// TestPlatformLibraries: logging inside androidx is the library's business;
+// the same call in the app's code is reported, and so is the app's call to
+// a support-library storage helper.
+func TestPlatformLibraries(t *testing.T) {
+	logCall := func(cls string) *apktest.App {
+		return classBody(cls, "", nil, "run", "()V", func(m *dexbuild.Method) {
+			m.CallStatic("Landroid/util/Log;->d(Ljava/lang/String;Ljava/lang/String;)I", s("t"), s("m"))
+		})
+	}
+	for _, tc := range []struct {
+		app  *apktest.App
+		rule string
+		want bool
+	}{
+		{logCall("Landroidx/core/app/Helper;"), "DFS-CODE-012", false},
+		{logCall("Lcom/example/app/Helper;"), "DFS-CODE-012", true},
+		{static("Landroidx/core/content/ContextCompat;->getExternalFilesDirs(Landroid/content/Context;Ljava/lang/String;)[Ljava/io/File;", i(0), i(0)), "DFS-CODE-011", true},
+	} {
+		res, err := NewScanner(Options{Rules: []string{tc.rule}}).ScanApp(context.Background(), openBytes(t, tc.app))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := len(findingsOf(res, tc.rule)) > 0; got != tc.want {
+			t.Errorf("%s: found=%v, want %v (%v)", tc.rule, got, tc.want, res.Findings)
+		}
+	}
+}
+
+// TestSecretContext: the Firebase key the Google services plugin puts in
+// every app is public by design; the same key under another name is not.
+func TestSecretContext(t *testing.T) {
+	key := "AIza" + mixed(35)
+	for name, want := range map[string]bool{"google_api_key": false, "payments_api_key": true} {
+		res, err := NewScanner(Options{Rules: []string{"DFS-SECRET-003"}}).ScanApp(context.Background(), openBytes(t, resString(name, key)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := len(findingsOf(res, "DFS-SECRET-003")) > 0; got != want {
+			t.Errorf("%s: found=%v, want %v", name, got, want)
+		}
+	}
+}

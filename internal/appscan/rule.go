@@ -20,6 +20,8 @@ type rule struct {
 	onMethod func(mc *methodCtx, emit emitFunc)
 	onString func(mc *methodCtx, s string, emit emitFunc)
 	onClass  func(mc *methodCtx, emit emitFunc)
+	// appOnly skips code in platform support libraries (platformLibrary).
+	appOnly bool
 	// controlName names the control in Result.Controls; absent is the
 	// message of the finding reported when the control is missing ("" for
 	// controls whose absence is not a weakness in itself).
@@ -208,6 +210,8 @@ type methodCtx struct {
 	emit emitFunc
 	// sig is byteSig of the string an onString hook is looking at.
 	sig uint64
+	// platform is set when the class is in a platform support library.
+	platform bool
 }
 
 // byteSig folds the bytes of s, ASCII letters lower-cased, into a 64-bit

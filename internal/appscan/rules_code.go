@@ -15,6 +15,20 @@ func callRule(m RuleMeta, msg string, when func(mc *methodCtx, c *apk.Call) bool
 	}}
 }
 
+// appCodeOnly limits a rule to code outside the platform's own support
+// libraries (androidx, the support library, Kotlin): their logging and
+// storage helpers act for the app, and the app's call to the helper is
+// what the finding should point at.
+func appCodeOnly(r *rule) *rule {
+	r.appOnly = true
+	return r
+}
+
+// platformLibrary reports whether a class belongs to those libraries.
+func platformLibrary(class string) bool {
+	return hasAnyPrefix(class, "androidx.", "android.support.", "kotlin.", "kotlinx.", "com.google.android.material.")
+}
+
 // argIs returns a filter matching calls whose argument i is the constant true (1).
 func argTrue(i int) func(*methodCtx, *apk.Call) bool {
 	return func(_ *methodCtx, c *apk.Call) bool { a := arg(c, i); return a.Kind == apk.ValueInt && a.Int != 0 }
@@ -115,21 +129,23 @@ func codeRules() []*rule {
 			mp("MASVS-STORAGE-2", 732, "M2", "M9")), "world-accessible file mode", argFlags(1, 3),
 			"android.content.Context.openFileOutput", "android.content.Context.getSharedPreferences", "android.content.Context.getDir",
 			"android.content.Context.openOrCreateDatabase"),
-		callRule(meta("DFS-CODE-011", Medium, med, "Writes to external storage",
+		appCodeOnly(callRule(meta("DFS-CODE-011", Medium, med, "Writes to external storage",
 			"The code uses shared external storage paths; other apps with storage access can read or replace these files.",
 			"Keep sensitive files in internal storage (getFilesDir) and encrypt anything that must leave it.",
 			mp("MASVS-STORAGE-2", 922, "M2", "M9", "T2.1")), "external storage used", nil,
 			"android.os.Environment.getExternalStorageDirectory", "android.os.Environment.getExternalStoragePublicDirectory",
-			"android.content.Context.getExternalFilesDir", "android.content.Context.getExternalCacheDir"),
-		callRule(meta("DFS-CODE-012", Low, low, "Logging calls",
+			"android.content.Context.getExternalFilesDir", "android.content.Context.getExternalCacheDir",
+			"androidx.core.content.ContextCompat.getExternalFilesDirs", "androidx.core.content.ContextCompat.getExternalCacheDirs",
+			"android.support.v4.content.ContextCompat.getExternalFilesDirs", "android.support.v4.content.ContextCompat.getExternalCacheDirs")),
+		appCodeOnly(callRule(meta("DFS-CODE-012", Low, low, "Logging calls",
 			"The app writes to the system log; on older devices and through adb, logs are readable and often leak tokens, phone numbers or transaction data.",
 			"Strip verbose, debug and info logging from release builds (R8 rules) and never log sensitive values.",
 			mp("MASVS-STORAGE-2", 532, "M2", "M9")), "writes to logcat", nil,
-			"android.util.Log.d", "android.util.Log.v", "android.util.Log.i", "android.util.Log.w", "android.util.Log.e", "android.util.Log.wtf"),
-		callRule(meta("DFS-CODE-013", Low, med, "Copies data to the clipboard",
+			"android.util.Log.d", "android.util.Log.v", "android.util.Log.i", "android.util.Log.w", "android.util.Log.e", "android.util.Log.wtf")),
+		appCodeOnly(callRule(meta("DFS-CODE-013", Low, med, "Copies data to the clipboard",
 			"Text placed on the clipboard is readable by other apps (and by keyboards), a leak for account numbers, OTPs and PINs.",
 			"Avoid copying sensitive values; on Android 13+ mark clips sensitive with ClipDescription.EXTRA_IS_SENSITIVE.",
-			mp("MASVS-PLATFORM-3", 200, "M2", "M9")), "clipboard write", nil, "android.content.ClipboardManager.setPrimaryClip", "android.text.ClipboardManager.setText"),
+			mp("MASVS-PLATFORM-3", 200, "M2", "M9")), "clipboard write", nil, "android.content.ClipboardManager.setPrimaryClip", "android.text.ClipboardManager.setText")),
 		callRule(meta("DFS-CODE-014", High, med, "Dynamic code loading",
 			"The app loads DEX code at run time; if that code comes from storage or the network, an attacker who can replace it runs code inside the app.",
 			"Ship all code in the APK; if dynamic loading is unavoidable, load only from app-private storage and verify a signature first.",
@@ -168,20 +184,20 @@ func codeRules() []*rule {
 				return implicit
 			},
 			"android.app.PendingIntent.getActivity", "android.app.PendingIntent.getService", "android.app.PendingIntent.getBroadcast"),
-		callRule(meta("DFS-CODE-018", Medium, med, "Broadcast sent without a receiver permission",
+		appCodeOnly(callRule(meta("DFS-CODE-018", Medium, med, "Broadcast sent without a receiver permission",
 			"sendBroadcast is called without a receiverPermission, so any app registered for the action receives the intent and its extras.",
 			"Pass a signature permission to sendBroadcast, set an explicit package, or use in-process mechanisms.",
 			mp("MASVS-PLATFORM-1", 927, "M1", "M8")), "broadcast without permission",
 			func(_ *methodCtx, c *apk.Call) bool {
 				return len(c.Args) < 2 || (arg(c, 1).Kind == apk.ValueInt && arg(c, 1).Int == 0) // absent or null
 			},
-			"android.content.Context.sendBroadcast", "android.content.Context.sendOrderedBroadcast", "android.content.Context.sendStickyBroadcast"),
-		callRule(meta("DFS-CODE-019", Low, low, "Receiver registered without permission",
+			"android.content.Context.sendBroadcast", "android.content.Context.sendOrderedBroadcast", "android.content.Context.sendStickyBroadcast")),
+		appCodeOnly(callRule(meta("DFS-CODE-019", Low, low, "Receiver registered without permission",
 			"registerReceiver is called without a broadcastPermission, so any app can send this receiver intents.",
 			"Pass a permission, use RECEIVER_NOT_EXPORTED (Android 13+), or ContextCompat.registerReceiver with the right flag.",
 			mp("MASVS-PLATFORM-1", 925, "M1", "M8")), "dynamic receiver without permission",
 			func(_ *methodCtx, c *apk.Call) bool { return len(c.Args) == 2 },
-			"android.content.Context.registerReceiver"),
+			"android.content.Context.registerReceiver")),
 		{RuleMeta: meta("DFS-CODE-020", Medium, med, "Plain HTTP endpoint in code",
 			"The code contains an http:// URL; requests to it are unencrypted and can be read or changed in transit.",
 			"Use https:// for every endpoint and forbid cleartext in the network security configuration.",
@@ -231,10 +247,10 @@ func codeRules() []*rule {
 			mp("MASVS-PRIVACY-1", 359, "M1", "M6")), "reads a device identifier", nil,
 			"android.telephony.TelephonyManager.getDeviceId", "android.telephony.TelephonyManager.getImei", "android.telephony.TelephonyManager.getMeid",
 			"android.telephony.TelephonyManager.getSubscriberId", "android.telephony.TelephonyManager.getSimSerialNumber", "android.os.Build.getSerial"),
-		callRule(meta("DFS-CODE-028", Low, low, "Temporary file creation",
+		appCodeOnly(callRule(meta("DFS-CODE-028", Low, low, "Temporary file creation",
 			"File.createTempFile creates files that may land in shared locations and outlive the session; sensitive data written there can leak.",
 			"Create temporary files under getCacheDir() and delete them after use.",
-			mp("MASVS-STORAGE-2", 377, "M2", "M9")), "temporary file", nil, "java.io.File.createTempFile"),
+			mp("MASVS-STORAGE-2", 377, "M2", "M9")), "temporary file", nil, "java.io.File.createTempFile")),
 	}
 }
 
