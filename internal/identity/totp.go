@@ -9,7 +9,9 @@ import (
 	"crypto/subtle"
 	"database/sql"
 	"encoding/base32"
+	"encoding/base64"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strconv"
@@ -431,4 +433,23 @@ func (s *Store) RecoveryCodesLeft(ctx context.Context, userID int64) (int, error
 	var n int
 	err := s.db.QueryRow(ctx, "SELECT COUNT(*) FROM recovery_codes WHERE user_id = ? AND used_at IS NULL", userID).Scan(&n)
 	return n, err
+}
+
+// ParseSecretKey reads a 32-byte key given as 64 hex digits or as base64
+// (standard or URL alphabet, padded or not), e.g. from DFSLAB_SECRET_KEY
+// (generate one with `openssl rand -base64 32`). Changing the key makes
+// stored TOTP secrets unreadable: users then enrol TOTP again.
+func ParseSecretKey(s string) ([]byte, error) {
+	s = strings.TrimSpace(s)
+	if len(s) == 64 {
+		if b, err := hex.DecodeString(s); err == nil {
+			return b, nil
+		}
+	}
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+		if b, err := enc.DecodeString(s); err == nil && len(b) == 32 {
+			return b, nil
+		}
+	}
+	return nil, fmt.Errorf("%w: secret key must be 32 bytes as 64 hex digits or base64", ErrInvalid)
 }
