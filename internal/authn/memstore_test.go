@@ -425,7 +425,7 @@ func (s *memStore) CreateToken(_ context.Context, m Meta, uid int64, name string
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	tok := "dfs_" + randomCode(8) + "_" + randomCode(32)
-	t := Token{ID: s.id(), UserID: uid, Name: name, Prefix: tok[:12], Scope: scope, CreatedAt: s.now(), ExpiresAt: expires}
+	t := Token{ID: s.id(), UserID: uid, Name: name, Prefix: tok[4:12], Scope: scope, CreatedAt: s.now(), ExpiresAt: expires}
 	h := sha256.Sum256([]byte(tok))
 	s.tokens[t.ID] = &memToken{Token: t, hash: h[:]}
 	s.log(m, "api_token.create", "api_token", fmt.Sprint(t.ID), nil)
