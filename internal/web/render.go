@@ -43,7 +43,8 @@ type layoutData struct {
 	SignIn    bool // a sign-in page exists
 	SignOut   bool // a sign-out endpoint exists
 	Status    int
-	CSS       string // versioned stylesheet URL, computed once
+	CSS       string  // versioned stylesheet URL, computed once
+	Badges    []Badge // from the modules' Indicators, signed-in users only
 }
 
 type navLink struct {
@@ -64,6 +65,8 @@ type Renderer struct {
 	nav     []NavItem
 	exists  map[string]bool // registered route patterns
 	bufs    sync.Pool
+
+	indicators []Indicator
 }
 
 // NewRenderer parses the shared layout and indexes the shell's static
@@ -173,6 +176,7 @@ func (rd *Renderer) execute(w http.ResponseWriter, r *http.Request, status int, 
 	if p := CurrentPrincipal(r.Context()); p != nil && !p.IsToken() {
 		d.User = &p.User
 		d.Nav = rd.navFor(p, r.URL.Path)
+		d.Badges = rd.badges(r, p)
 	} else {
 		d.Nav = rd.navFor(nil, r.URL.Path)
 	}

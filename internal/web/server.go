@@ -143,6 +143,7 @@ func New(cfg Config, deps Deps, modules ...Module) (*Server, error) {
 	s.auditGate = NewLimiter(LimiterConfig{Free: 5, Base: time.Minute, MaxDelay: 15 * time.Minute, Forget: time.Hour}, nil)
 
 	var nav []NavItem
+	var indicators []Indicator
 	all, err := s.builtinRoutes()
 	if err != nil {
 		return nil, fmt.Errorf("web: %w", err)
@@ -151,6 +152,9 @@ func New(cfg Config, deps Deps, modules ...Module) (*Server, error) {
 		all = append(all, m.Routes()...)
 		if n, ok := m.(Navigator); ok {
 			nav = append(nav, n.Nav()...)
+		}
+		if in, ok := m.(Indicator); ok {
+			indicators = append(indicators, in)
 		}
 	}
 	seen := map[string]bool{}
@@ -169,6 +173,7 @@ func New(cfg Config, deps Deps, modules ...Module) (*Server, error) {
 		s.routes = append(s.routes, rt)
 	}
 	s.rd.setRoutes(s.routes, nav)
+	s.rd.setIndicators(indicators)
 	return s, nil
 }
 
