@@ -132,7 +132,7 @@ func (s *Service) removePasskey(w http.ResponseWriter, r *http.Request) {
 			s.cfg.Shell.Error(w, r, http.StatusNotFound)
 		case errors.Is(err, ErrLastSignInMethod):
 			s.audit(r, m, "authn.passkey.remove.refused", "passkey", r.PathValue("id"), map[string]any{"reason": "last sign-in method"})
-			s.renderPasskeys(w, r, uid, http.StatusConflict, "This is your only passkey: add another one before you remove it.")
+			s.renderPasskeys(w, r, uid, http.StatusConflict, "This is your only way to sign in: add another passkey first (or set up an authenticator app and keep an unused recovery code).")
 		default:
 			s.fail(w, r, "remove passkey", err)
 		}

@@ -24,6 +24,7 @@ type backend interface {
 	audits(t testing.TB) []memAudit
 	totpSecret(t testing.TB, uid int64) string
 	requireTOTP(t testing.TB, uid int64)
+	deactivate(t testing.TB, uid int64)
 	startSession(t testing.TB, uid int64) string
 	sessionByCookie(cookie string) (Session, bool)
 	endSession(cookie string)
@@ -73,6 +74,16 @@ func (b *memBackend) requireTOTP(_ testing.TB, uid int64) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.accounts[uid].TOTPRequired = true
+}
+func (b *memBackend) deactivate(_ testing.TB, uid int64) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.accounts[uid].Active = false
+	for _, s := range b.sessions {
+		if s.UserID == uid {
+			s.revoked = true
+		}
+	}
 }
 func (b *memBackend) startSession(_ testing.TB, uid int64) string {
 	return b.memStore.startSession(uid, b.now())
@@ -154,6 +165,12 @@ func (b *idBackend) requireTOTP(t testing.TB, uid int64) {
 		t.Fatal(err)
 	}
 	if err := b.ids.AddMember(ctx, b.org, uid, identity.RoleViewer); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (b *idBackend) deactivate(t testing.TB, uid int64) {
+	if err := b.ids.SetActive(context.Background(), uid, false); err != nil {
 		t.Fatal(err)
 	}
 }

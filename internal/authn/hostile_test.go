@@ -342,7 +342,7 @@ func TestRemoveLastPasskeyRefused(t *testing.T) {
 		pk, _ := h.st.Passkeys(t.Context(), uid)
 		id := b64.EncodeToString(pk[0].Credential.ID)
 		res, body := c.postForm("/account/passkeys/"+id+"/delete", nil)
-		if res.StatusCode != http.StatusConflict || !strings.Contains(body, "only passkey") {
+		if res.StatusCode != http.StatusConflict || !strings.Contains(body, "only way to sign in") {
 			t.Fatalf("remove last passkey = %d", res.StatusCode)
 		}
 		if len(h.auditSince(0, "authn.passkey.remove.refused")) != 1 {
@@ -388,6 +388,39 @@ func TestAddPasskeyExcludesExisting(t *testing.T) {
 		}
 		if o.PublicKey.AuthenticatorSelection.ResidentKey != "required" || o.PublicKey.AuthenticatorSelection.UserVerification != "required" {
 			t.Errorf("authenticatorSelection = %+v, want discoverable with user verification", o.PublicKey.AuthenticatorSelection)
+		}
+	})
+}
+
+// TestDeactivatedUser: deactivation ends the session at once, and the
+// user's passkey no longer signs in.
+func TestDeactivatedUser(t *testing.T) {
+	eachBackend(t, func(t *testing.T, newH func(*testing.T) *harness) {
+		h, c, uid := enrolled(t, newH)
+		h.b.deactivate(t, uid)
+		if res, _ := c.get("/account"); res.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("session of a deactivated user = %d, want 401", res.StatusCode)
+		}
+		from := h.auditN()
+		if st, body := c.signIn(); st != http.StatusUnauthorized {
+			t.Fatalf("sign-in of a deactivated user = %d %s, want 401", st, body)
+		}
+		if len(h.auditSince(from, "authn.signin.failure")) != 1 {
+			t.Error("refused sign-in not audited")
+		}
+	})
+}
+
+// TestOversizedCeremonyBody: a ceremony answer larger than any real one is
+// refused before it is parsed.
+func TestOversizedCeremonyBody(t *testing.T) {
+	eachBackend(t, func(t *testing.T, newH func(*testing.T) *harness) {
+		h := newH(t)
+		c := h.newClient()
+		c.beginSignIn()
+		body := []byte(`{"id":"` + strings.Repeat("A", maxCeremonyBody) + `"}`)
+		if st, _ := c.postJSON("/signin/finish", body); st != http.StatusRequestEntityTooLarge {
+			t.Fatalf("oversized finish = %d, want 413", st)
 		}
 	})
 }
