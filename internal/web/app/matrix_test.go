@@ -251,6 +251,7 @@ func checkMatrix(t *testing.T, newWorld func() *world) {
 	if authnWired {
 		maps.Copy(matrix, authnMatrix)
 	}
+	maps.Copy(matrix, adoptionMatrix)
 	shared := newWorld()
 	routes := shared.app.Server.Routes()
 	seen := map[string]bool{}

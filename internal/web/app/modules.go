@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 
+	"github.com/dfslab/dfslab/internal/adoption"
 	"github.com/dfslab/dfslab/internal/authn"
 	"github.com/dfslab/dfslab/internal/db"
 	"github.com/dfslab/dfslab/internal/identity"
@@ -11,7 +12,7 @@ import (
 
 // staticTrees are the static files of the modules, served under /static/.
 func staticTrees() []web.StaticTree {
-	return []web.StaticTree{{Prefix: "authn", FS: authn.StaticFS()}}
+	return []web.StaticTree{{Prefix: "authn", FS: authn.StaticFS()}, {Prefix: "adoption", FS: adoption.StaticFS()}}
 }
 
 // extraModules builds the modules beyond organisations and audit.
@@ -27,7 +28,11 @@ func extraModules(ctx context.Context, d *db.DB, ids *identity.Store, cfg Config
 	if err != nil {
 		return nil, err
 	}
-	return []web.Module{an}, nil
+	ad, err := adoptionModule(d, cfg, rd)
+	if err != nil {
+		return nil, err
+	}
+	return []web.Module{an, ad}, nil
 }
 
 // authnWired tells the tests whether the authentication module is part of

@@ -1,0 +1,904 @@
+package adoption
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/dfslab/dfslab/internal/blob"
+	"github.com/dfslab/dfslab/internal/catalog"
+	"github.com/dfslab/dfslab/internal/web"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// StaticFS is the module's static files, served under /static/adoption/.
+func StaticFS() fs.FS {
+	sub, err := fs.Sub(staticFS, "static")
+	if err != nil {
+		panic(err) // the embed pattern guarantees the folder exists
+	}
+	return sub
+}
+
+// PDFRenderer turns a self-contained HTML document into PDF (see
+// ChromiumPDF); nil disables the PDF export.
+type PDFRenderer func(ctx context.Context, html []byte) ([]byte, error)
+
+// Module is the adoption capability: baselines, tracking, submissions and
+// the sector view.
+type Module struct {
+	store *Store
+	pages *web.Pages
+	pdf   PDFRenderer
+	log   *slog.Logger
+}
+
+// New returns the module over store. pdf may be nil.
+func New(store *Store, rd *web.Renderer, pdf PDFRenderer, log *slog.Logger) (*Module, error) {
+	ps, err := rd.Pages(templateFS, "templates/*.html")
+	if err != nil {
+		return nil, err
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Module{store: store, pages: ps, pdf: pdf, log: log}, nil
+}
+
+// maxEvidenceBody bounds an evidence upload request: the file limit plus
+// room for the multipart framing and the other fields.
+const maxEvidenceBody = 10<<20 + 64<<10
+
+// Routes lists the module's routes. Platform administrators get no
+// override: a provider's statuses are its own and its regulator's
+// business. Viewers read, analysts edit, org admins publish baselines
+// and sign off submissions after a fresh verification.
+func (m *Module) Routes() []web.Route {
+	viewer := web.OrgRole(web.RoleViewer)
+	analyst := web.OrgRole(web.RoleAnalyst)
+	signoff := web.OrgRole(web.RoleOrgAdmin).WithStepUp()
+	h := func(f http.HandlerFunc) http.Handler { return f }
+	return []web.Route{
+		{Pattern: "GET /orgs/{org}/baseline", Policy: viewer, Handler: h(m.baseline)},
+		{Pattern: "GET /orgs/{org}/baseline/draft/{id}", Policy: analyst, Handler: h(m.draftForm)},
+		{Pattern: "POST /orgs/{org}/baseline/draft/{id}", Policy: analyst, Handler: h(m.draftSave)},
+		{Pattern: "POST /orgs/{org}/baseline/adopt-remaining", Policy: analyst, Handler: h(m.adoptRemaining)},
+		{Pattern: "POST /orgs/{org}/baseline/publish", Policy: signoff, Handler: h(m.publish)},
+		{Pattern: "GET /orgs/{org}/baseline/v/{id}", Policy: viewer, Handler: h(m.version)},
+		{Pattern: "GET /orgs/{org}/baseline/v/{id}/baseline.md", Policy: viewer, Handler: h(m.exportMarkdown)},
+		{Pattern: "GET /orgs/{org}/baseline/v/{id}/baseline.html", Policy: viewer, Handler: h(m.exportHTML)},
+		{Pattern: "GET /orgs/{org}/baseline/v/{id}/baseline.pdf", Policy: viewer, Handler: h(m.exportPDF)},
+		{Pattern: "GET /orgs/{org}/baseline/diff", Policy: viewer, Handler: h(m.diff)},
+
+		{Pattern: "GET /orgs/{org}/tracking", Policy: viewer, Handler: h(m.tracking)},
+		{Pattern: "GET /orgs/{org}/tracking/{id}", Policy: viewer, Handler: h(m.item)},
+		{Pattern: "POST /orgs/{org}/tracking/{id}", Policy: analyst, Handler: h(m.itemSave)},
+		{Pattern: "POST /orgs/{org}/tracking/{id}/comments", Policy: analyst, Handler: h(m.comment)},
+		{Pattern: "POST /orgs/{org}/tracking/{id}/evidence", Policy: analyst, Handler: h(m.upload), MaxBody: maxEvidenceBody},
+		{Pattern: "GET /orgs/{org}/evidence/{id}", Policy: viewer, Handler: h(m.download)},
+
+		{Pattern: "GET /orgs/{org}/submissions", Policy: viewer, Handler: h(m.submissions)},
+		{Pattern: "POST /orgs/{org}/submissions", Policy: signoff, Handler: h(m.submit)},
+		{Pattern: "GET /orgs/{org}/submissions/{id}", Policy: viewer, Handler: h(m.ownSubmission)},
+		{Pattern: "GET /orgs/{org}/submissions/{id}/oscal.json", Policy: viewer, Handler: h(m.ownOSCAL)},
+
+		{Pattern: "GET /orgs/{org}/sector", Policy: viewer, Handler: h(m.sector)},
+		{Pattern: "GET /orgs/{org}/sector.csv", Policy: viewer, Handler: h(m.sectorCSV)},
+		{Pattern: "GET /orgs/{org}/sector.json", Policy: viewer, Handler: h(m.sectorJSON)},
+		{Pattern: "GET /orgs/{org}/sector/submissions/{id}", Policy: viewer, Handler: h(m.regSubmission)},
+		{Pattern: "GET /orgs/{org}/sector/submissions/{id}/oscal.json", Policy: viewer, Handler: h(m.regOSCAL)},
+	}
+}
+
+// Nav has one entry: the baseline page leads each kind of organisation on
+// (regulators to the draft and the sector view, providers to tracking).
+func (m *Module) Nav() []web.NavItem {
+	return []web.NavItem{{Label: "Baseline", Path: "/orgs/{org}/baseline", Policy: web.OrgRole(web.RoleViewer), Order: 30}}
+}
+
+// org loads the organisation of the path.
+func (m *Module) org(w http.ResponseWriter, r *http.Request) (Org, bool) {
+	id, ok := web.PathOrg(r)
+	if !ok {
+		web.Error(w, r, http.StatusNotFound)
+		return Org{}, false
+	}
+	o, err := m.store.Org(r.Context(), id)
+	if err != nil {
+		m.fail(w, r, "load org", err)
+		return Org{}, false
+	}
+	return o, true
+}
+
+// role is the caller's role in the path's organisation.
+func role(r *http.Request) web.Role {
+	id, _ := web.PathOrg(r)
+	ro, _ := web.CurrentPrincipal(r.Context()).Role(id)
+	return ro
+}
+
+// fail maps a store error to a response. Another organisation's objects,
+// unknown IDs and pages for another kind of organisation are all 404, so
+// a response never tells whether something exists elsewhere.
+func (m *Module) fail(w http.ResponseWriter, r *http.Request, what string, err error) {
+	switch {
+	case errors.Is(err, ErrNotFound), errors.Is(err, ErrWrongOrg):
+		web.Error(w, r, http.StatusNotFound)
+	case errors.Is(err, ErrInvalid):
+		web.Error(w, r, http.StatusBadRequest)
+	case errors.Is(err, ErrStale):
+		web.Error(w, r, http.StatusConflict)
+	default:
+		web.ServerError(w, r, what, err)
+	}
+}
+
+func pathID(r *http.Request) (int64, bool) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	return id, err == nil && id > 0
+}
+
+func orgPath(o Org, rest string) string { return "/orgs/" + strconv.FormatInt(o.ID, 10) + rest }
+
+func noStore(w http.ResponseWriter) { w.Header().Set("Cache-Control", "no-store") }
+
+func (m *Module) render(w http.ResponseWriter, r *http.Request, status int, page, title string, data any, flash string) {
+	noStore(w)
+	m.pages.Render(w, r, status, page, web.View{Title: title, Data: data, Flash: flash})
+}
+
+// ---- baseline ---------------------------------------------------------------
+
+type draftRow struct {
+	RecID string
+	Title string
+	Layer string
+	Item  BaselineItem
+	Set   bool
+}
+
+type baselineData struct {
+	Org        Org
+	Regulator  bool
+	Provider   bool
+	CanEdit    bool
+	CanPublish bool
+	Versions   []Version
+	Draft      []draftRow
+	Undecided  int
+	Next       int
+	Problem    string
+}
+
+func (m *Module) baseline(w http.ResponseWriter, r *http.Request) {
+	o, ok := m.org(w, r)
+	if !ok {
+		return
+	}
+	flash := map[string]string{"saved": "Decision saved in the draft.", "adopted": "Every undecided recommendation is now adopted in the draft.",
+		"published": "Baseline published."}[r.URL.Query().Get("done")]
+	m.renderBaseline(w, r, o, http.StatusOK, "", flash)
+}
+
+func (m *Module) renderBaseline(w http.ResponseWriter, r *http.Request, o Org, status int, problem, flash string) {
+	ctx := r.Context()
+	vs, err := m.store.Versions(ctx, o.Country)
+	if err != nil {
+		m.fail(w, r, "versions", err)
+		return
+	}
+	d := baselineData{Org: o, Regulator: o.IsRegulator(), Provider: o.IsProvider(), Versions: vs, Problem: problem, Next: 1}
+	if len(vs) > 0 {
+		d.Next = vs[0].Number + 1
+	}
+	if o.IsRegulator() {
+		ro := role(r)
+		d.CanEdit, d.CanPublish = ro.AtLeast(web.RoleAnalyst), ro.AtLeast(web.RoleOrgAdmin)
+		draft, err := m.store.Draft(ctx, o)
+		if err != nil {
+			m.fail(w, r, "draft", err)
+			return
+		}
+		for _, rec := range m.store.cat.Recommendations {
+			it, set := draft[rec.ID]
+			if !set {
+				d.Undecided++
+			}
+			d.Draft = append(d.Draft, draftRow{RecID: rec.ID, Title: rec.Title, Layer: catalog.TermName(m.store.cat.Layers, rec.Layer), Item: it, Set: set})
+		}
+	}
+	m.render(w, r, status, "baseline.html", "Baseline · "+o.Country, d, flash)
+}
+
+type draftFormData struct {
+	Org       Org
+	RecID     string
+	Title     string
+	Statement string
+	Item      BaselineItem
+	Decisions []Decision
+	Problem   string
+	Field     string
+}
+
+func (m *Module) draftForm(w http.ResponseWriter, r *http.Request) {
+	o, ok := m.org(w, r)
+	if !ok {
+		return
+	}
+	if !o.IsRegulator() {
+		web.Error(w, r, http.StatusNotFound)
+		return
+	}
+	rec, err := m.store.cat.Get(r.PathValue("id"))
+	if err != nil {
+		web.Error(w, r, http.StatusNotFound)
+		return
+	}
+	draft, err := m.store.Draft(r.Context(), o)
+	if err != nil {
+		m.fail(w, r, "draft", err)
+		return
+	}
+	it := draft[rec.ID]
+	if it.Decision == "" {
+		it.Decision = Adopted
+	}
+	m.render(w, r, http.StatusOK, "draft.html", rec.ID+" · Baseline", draftFormData{Org: o, RecID: rec.ID, Title: rec.Title,
+		Statement: rec.Statement, Item: it, Decisions: Decisions()}, "")
+}
+
+func (m *Module) draftSave(w http.ResponseWriter, r *http.Request) {
+	o, ok := m.org(w, r)
+	if !ok || !web.ParseForm(w, r) {
+		return
+	}
+	if !o.IsRegulator() {
+		web.Error(w, r, http.StatusNotFound)
+		return
+	}
+	rec, err := m.store.cat.Get(r.PathValue("id"))
+	if err != nil {
+		web.Error(w, r, http.StatusNotFound)
+		return
+	}
+	it := BaselineItem{RecID: rec.ID, Decision: Decision(r.PostFormValue("decision")), LocalText: r.PostFormValue("local_text"), Reason: r.PostFormValue("reason")}
+	err = m.store.SetDraft(r.Context(), o, it)
+	var ie *InvalidError
+	if errors.As(err, &ie) {
+		m.render(w, r, http.StatusBadRequest, "draft.html", rec.ID+" · Baseline", draftFormData{Org: o, RecID: rec.ID, Title: rec.Title,
+			Statement: rec.Statement, Item: it, Decisions: Decisions(), Problem: ie.Problem, Field: ie.Field}, "")
+		return
+	}
+	if err != nil {
+		m.fail(w, r, "set draft", err)
+		return
+	}
+	http.Redirect(w, r, orgPath(o, "/baseline?done=saved#"+rec.ID), http.StatusSeeOther)
+}
+
+func (m *Module) adoptRemaining(w http.ResponseWriter, r *http.Request) {
+	o, ok := m.org(w, r)
+	if !ok {
+		return
+	}
+	if _, err := m.store.AdoptRemaining(r.Context(), o); err != nil {
+		m.fail(w, r, "adopt remaining", err)
+		return
+	}
+	http.Redirect(w, r, orgPath(o, "/baseline?done=adopted"), http.StatusSeeOther)
+}
+
+func (m *Module) publish(w http.ResponseWriter, r *http.Request) {
+	o, ok := m.org(w, r)
+	if !ok || !web.ParseForm(w, r) {
+		return
+	}
+	if !o.IsRegulator() {
+		web.Error(w, r, http.StatusNotFound)
+		return
+	}
+	v, err := m.store.Publish(r.Context(), o, r.PostFormValue("notes"))
+	if errors.Is(err, ErrIncomplete) {
+		m.renderBaseline(w, r, o, http.StatusBadRequest, "The draft cannot be published yet: "+strings.TrimPrefix(err.Error(), ErrIncomplete.Error()+": ")+
+			". Decide each of them, or adopt the remaining ones at once.", "")
+		return
+	}
+	if err != nil {
+		m.fail(w, r, "publish", err)
+		return
+	}
+	http.Redirect(w, r, orgPath(o, fmt.Sprintf("/baseline/v/%d?done=published", v.Number)), http.StatusSeeOther)
+}
+
+type versionRow struct {
+	RecID     string
+	Title     string
+	Statement string
+	Layer     string
+	Item      BaselineItem
+}
+
+type versionData struct {
+	Org      Org
+	Version  Version
+	Versions []Version
+	Rows     []versionRow
+	PDF      bool
+}
+
+// loadVersion reads version {id} of the organisation's jurisdiction.
+func (m *Module) loadVersion(w http.ResponseWriter, r *http.Request) (Org, Version, bool) {
+	o, ok := m.org(w, r)
+	if !ok {
+		return Org{}, Version{}, false
+	}
+	n, ok := pathID(r)
+	if !ok || n > 1<<30 {
+		web.Error(w, r, http.StatusNotFound)
+		return Org{}, Version{}, false
+	}
+	v, err := m.store.Version(r.Context(), o.Country, int(n))
+	if err != nil {
+		m.fail(w, r, "version", err)
+		return Org{}, Version{}, false
+	}
+	return o, v, true
+}
+
+func (m *Module) versionRows(v Version) []versionRow {
+	rows := make([]versionRow, 0, len(v.Items))
+	for _, it := range v.Items {
+		row := versionRow{RecID: it.RecID, Item: it, Title: it.RecID}
+		if rec, err := m.store.cat.Get(it.RecID); err == nil {
+			row.Title, row.Statement, row.Layer = rec.Title, rec.Statement, rec.Layer
+		}
+		rows = append(rows, row)
+	}
+	return rows
+}
+
+func (m *Module) version(w http.ResponseWriter, r *http.Request) {
+	o, v, ok := m.loadVersion(w, r)
+	if !ok {
+		return
+	}
+	vs, err := m.store.Versions(r.Context(), o.Country)
+	if err != nil {
+		m.fail(w, r, "versions", err)
+		return
+	}
+	flash := ""
+	if r.URL.Query().Get("done") == "published" {
+		flash = "Baseline " + v.Label() + " published. It can no longer change; later edits go into the next version."
+	}
+	m.render(w, r, http.StatusOK, "version.html", "Baseline "+o.Country+" "+v.Label(),
+		versionData{Org: o, Version: v, Versions: vs, Rows: m.versionRows(v), PDF: m.pdf != nil}, flash)
+}
+
+type diffRow struct {
+	Change
+	Title string
+}
+
+type diffData struct {
+	Org      Org
+	From, To Version
+	Versions []Version
+	Rows     []diffRow
+}
+
+func (m *Module) diff(w http.ResponseWriter, r *http.Request) {
+	o, ok := m.org(w, r)
+	if !ok {
+		return
+	}
+	q := r.URL.Query()
+	from, err1 := strconv.Atoi(q.Get("from"))
+	to, err2 := strconv.Atoi(q.Get("to"))
+	if err1 != nil || err2 != nil || from <= 0 || to <= 0 {
+		web.Error(w, r, http.StatusBadRequest)
+		return
+	}
+	a, err := m.store.Version(r.Context(), o.Country, from)
+	if err != nil {
+		m.fail(w, r, "diff", err)
+		return
+	}
+	b, err := m.store.Version(r.Context(), o.Country, to)
+	if err != nil {
+		m.fail(w, r, "diff", err)
+		return
+	}
+	vs, _ := m.store.Versions(r.Context(), o.Country)
+	d := diffData{Org: o, From: a, To: b, Versions: vs}
+	for _, c := range Diff(a, b) {
+		t := c.RecID
+		if rec, err := m.store.cat.Get(c.RecID); err == nil {
+			t = rec.Title
+		}
+		d.Rows = append(d.Rows, diffRow{Change: c, Title: t})
+	}
+	m.render(w, r, http.StatusOK, "diff.html", "Baseline "+o.Country+" "+a.Label()+" → "+b.Label(), d, "")
+}
+
+// ---- tracking ---------------------------------------------------------------
+
+type trackingData struct {
+	Org      Org
+	Tracking Tracking
+	Items    []Item
+	Filter   string
+	Statuses []Status
+	Empty    bool // no baseline published yet
+}
+
+func (m *Module) tracking(w http.ResponseWriter, r *http.Request) {
+	o, ok := m.org(w, r)
+	if !ok {
+		return
+	}
+	if !o.IsProvider() {
+		web.Error(w, r, http.StatusNotFound)
+		return
+	}
+	d := trackingData{Org: o, Statuses: Statuses(), Filter: r.URL.Query().Get("status")}
+	t, err := m.store.Items(r.Context(), o)
+	switch {
+	case errors.Is(err, ErrNoBaseline):
+		d.Empty = true
+	case err != nil:
+		m.fail(w, r, "items", err)
+		return
+	}
+	d.Tracking = t
+	for _, it := range t.Items {
+		if d.Filter == "" || string(it.Status) == d.Filter || (d.Filter == "overdue" && it.Overdue) {
+			d.Items = append(d.Items, it)
+		}
+	}
+	m.render(w, r, http.StatusOK, "tracking.html", "Implementation · "+o.Name, d, "")
+}
+
+type itemData struct {
+	Org      Org
+	Item     Item
+	Detail   Detail
+	Members  []Member
+	Statuses []Status
+	CanEdit  bool
+	Form     Update
+	Problem  string
+	Field    string
+	Accept   string
+	MaxMB    int64
+}
+
+func (m *Module) loadItem(w http.ResponseWriter, r *http.Request) (Org, Item, bool) {
+	o, ok := m.org(w, r)
+	if !ok {
+		return Org{}, Item{}, false
+	}
+	it, err := m.store.Item(r.Context(), o, r.PathValue("id"))
+	if errors.Is(err, ErrNoBaseline) {
+		err = ErrNotFound
+	}
+	if err != nil {
+		m.fail(w, r, "item", err)
+		return Org{}, Item{}, false
+	}
+	return o, it, true
+}
+
+func (m *Module) item(w http.ResponseWriter, r *http.Request) {
+	o, it, ok := m.loadItem(w, r)
+	if !ok {
+		return
+	}
+	flash := map[string]string{"saved": "Saved.", "comment": "Comment added.", "evidence": "Evidence file attached."}[r.URL.Query().Get("done")]
+	m.renderItem(w, r, o, it, http.StatusOK, Update{Status: it.Status, Justification: it.Justification, OwnerID: it.OwnerID,
+		TargetDate: it.TargetDate, Version: it.Version}, "", "", flash)
+}
+
+func (m *Module) renderItem(w http.ResponseWriter, r *http.Request, o Org, it Item, status int, form Update, problem, field, flash string) {
+	det, err := m.store.ItemDetail(r.Context(), o, it)
+	if err != nil {
+		m.fail(w, r, "item detail", err)
+		return
+	}
+	ms, err := m.store.Members(r.Context(), o.ID)
+	if err != nil {
+		m.fail(w, r, "members", err)
+		return
+	}
+	pol := EvidencePolicy()
+	m.render(w, r, status, "item.html", it.RecID+" · Implementation", itemData{Org: o, Item: it, Detail: det, Members: ms,
+		Statuses: Statuses(), CanEdit: role(r).AtLeast(web.RoleAnalyst), Form: form, Problem: problem, Field: field,
+		Accept: strings.Join(pol.Allowed, ","), MaxMB: pol.MaxSize >> 20}, flash)
+}
+
+func (m *Module) itemSave(w http.ResponseWriter, r *http.Request) {
+	o, it, ok := m.loadItem(w, r)
+	if !ok || !web.ParseForm(w, r) {
+		return
+	}
+	ver, err := strconv.Atoi(r.PostFormValue("version"))
+	if err != nil || ver < 0 {
+		web.Error(w, r, http.StatusBadRequest)
+		return
+	}
+	var owner int64
+	if s := r.PostFormValue("owner"); s != "" {
+		if owner, err = strconv.ParseInt(s, 10, 64); err != nil {
+			web.Error(w, r, http.StatusBadRequest)
+			return
+		}
+	}
+	u := Update{Status: Status(r.PostFormValue("status")), Justification: r.PostFormValue("justification"), OwnerID: owner,
+		TargetDate: r.PostFormValue("target_date"), Version: ver}
+	_, err = m.store.Update(r.Context(), o, it.RecID, u)
+	var ie *InvalidError
+	var se *StaleError
+	switch {
+	case errors.As(err, &ie):
+		m.renderItem(w, r, o, it, http.StatusBadRequest, u, ie.Problem, ie.Field, "")
+		return
+	case errors.As(err, &se):
+		// Show the current state with the refused change kept in the form
+		// but the current version, so that re-submitting is a deliberate
+		// overwrite of what the other person did.
+		cur, _ := m.store.Item(r.Context(), o, it.RecID)
+		u.Version = cur.Version
+		m.renderItem(w, r, o, cur, http.StatusConflict, u, se.Error(), "", "")
+		return
+	case err != nil:
+		m.fail(w, r, "update item", err)
+		return
+	}
+	http.Redirect(w, r, orgPath(o, "/tracking/"+url.PathEscape(it.RecID)+"?done=saved"), http.StatusSeeOther)
+}
+
+func (m *Module) comment(w http.ResponseWriter, r *http.Request) {
+	o, it, ok := m.loadItem(w, r)
+	if !ok || !web.ParseForm(w, r) {
+		return
+	}
+	err := m.store.AddComment(r.Context(), o, it.RecID, r.PostFormValue("body"))
+	var ie *InvalidError
+	if errors.As(err, &ie) {
+		m.renderItem(w, r, o, it, http.StatusBadRequest, Update{Status: it.Status, Justification: it.Justification, OwnerID: it.OwnerID,
+			TargetDate: it.TargetDate, Version: it.Version}, ie.Problem, ie.Field, "")
+		return
+	}
+	if err != nil {
+		m.fail(w, r, "comment", err)
+		return
+	}
+	http.Redirect(w, r, orgPath(o, "/tracking/"+url.PathEscape(it.RecID)+"?done=comment#comments"), http.StatusSeeOther)
+}
+
+func (m *Module) upload(w http.ResponseWriter, r *http.Request) {
+	o, it, ok := m.loadItem(w, r)
+	if !ok {
+		return
+	}
+	keep := Update{Status: it.Status, Justification: it.Justification, OwnerID: it.OwnerID, TargetDate: it.TargetDate, Version: it.Version}
+	refuse := func(status int, msg string) {
+		m.renderItem(w, r, o, it, status, keep, msg, "file", "")
+	}
+	pol := EvidencePolicy()
+	mr, err := r.MultipartReader()
+	if err != nil {
+		refuse(http.StatusBadRequest, "Choose a file to upload.")
+		return
+	}
+	// Stream the parts: the file goes through blob.Read's limit and
+	// sniffer, never to a temporary file on disk.
+	var up blob.Upload
+	var name string
+	found := false
+	for {
+		part, err := mr.NextPart()
+		if err != nil {
+			var mb *http.MaxBytesError
+			if errors.As(err, &mb) {
+				refuse(http.StatusRequestEntityTooLarge, fmt.Sprintf("The file is larger than %d MB; nothing was stored.", pol.MaxSize>>20))
+				return
+			}
+			break
+		}
+		if part.FormName() != "file" || found {
+			part.Close()
+			continue
+		}
+		found, name = true, part.FileName()
+		up, err = blob.Read(part, name, pol)
+		part.Close()
+		switch {
+		case errors.Is(err, blob.ErrTooLarge):
+			refuse(http.StatusRequestEntityTooLarge, fmt.Sprintf("The file is larger than %d MB; nothing was stored.", pol.MaxSize>>20))
+			return
+		case errors.Is(err, blob.ErrType):
+			refuse(http.StatusUnsupportedMediaType, "This kind of file is not accepted as evidence; nothing was stored. Upload a PDF, PNG or JPEG image, plain text, CSV, JSON or a ZIP archive.")
+			return
+		case errors.Is(err, blob.ErrEmpty):
+			refuse(http.StatusBadRequest, "The file is empty; nothing was stored.")
+			return
+		case err != nil:
+			refuse(http.StatusBadRequest, "The upload did not arrive completely; nothing was stored. Try again.")
+			return
+		}
+	}
+	if !found {
+		refuse(http.StatusBadRequest, "Choose a file to upload.")
+		return
+	}
+	if _, err := m.store.AddEvidence(r.Context(), o, it.RecID, up, name); err != nil {
+		m.fail(w, r, "add evidence", err)
+		return
+	}
+	http.Redirect(w, r, orgPath(o, "/tracking/"+url.PathEscape(it.RecID)+"?done=evidence#evidence"), http.StatusSeeOther)
+}
+
+func (m *Module) download(w http.ResponseWriter, r *http.Request) {
+	o, ok := m.org(w, r)
+	if !ok {
+		return
+	}
+	id, ok := pathID(r)
+	if !ok {
+		web.Error(w, r, http.StatusNotFound)
+		return
+	}
+	e, data, err := m.store.EvidenceFile(r.Context(), o.ID, id)
+	if err != nil {
+		m.fail(w, r, "evidence", err)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", e.Blob.MediaType)
+	// Always a download, never rendered in our origin, whatever it holds.
+	h.Set("Content-Disposition", "attachment; filename*=UTF-8''"+url.PathEscape(e.Name))
+	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
+	h.Set("Content-Length", strconv.Itoa(len(data)))
+	h.Set("ETag", `"`+e.Blob.SHA256+`"`)
+	noStore(w)
+	w.Write(data)
+}
+
+// ---- submissions ----------------------------------------------------------------
+
+type submissionsData struct {
+	Org         Org
+	Submissions []Submission
+	Tracking    Tracking
+	NoBaseline  bool
+	CanSubmit   bool
+	Statement   string
+	Problem     string
+}
+
+const defaultStatement = "I confirm that this report reflects the implementation status of the national baseline at our organisation, and that the evidence referenced is held on file."
+
+func (m *Module) submissions(w http.ResponseWriter, r *http.Request) {
+	o, ok := m.org(w, r)
+	if !ok {
+		return
+	}
+	flash := ""
+	if r.URL.Query().Get("done") == "submitted" {
+		flash = "Report submitted to the regulators of " + o.Country + "."
+	}
+	m.renderSubmissions(w, r, o, http.StatusOK, defaultStatement, "", flash)
+}
+
+func (m *Module) renderSubmissions(w http.ResponseWriter, r *http.Request, o Org, status int, statement, problem, flash string) {
+	if !o.IsProvider() {
+		web.Error(w, r, http.StatusNotFound)
+		return
+	}
+	subs, err := m.store.Submissions(r.Context(), o)
+	if err != nil {
+		m.fail(w, r, "submissions", err)
+		return
+	}
+	d := submissionsData{Org: o, Submissions: subs, CanSubmit: role(r).AtLeast(web.RoleOrgAdmin), Statement: statement, Problem: problem}
+	t, err := m.store.Items(r.Context(), o)
+	switch {
+	case errors.Is(err, ErrNoBaseline):
+		d.NoBaseline = true
+	case err != nil:
+		m.fail(w, r, "items", err)
+		return
+	}
+	d.Tracking = t
+	m.render(w, r, status, "submissions.html", "Reports · "+o.Name, d, flash)
+}
+
+func (m *Module) submit(w http.ResponseWriter, r *http.Request) {
+	o, ok := m.org(w, r)
+	if !ok || !web.ParseForm(w, r) {
+		return
+	}
+	if !o.IsProvider() {
+		web.Error(w, r, http.StatusNotFound)
+		return
+	}
+	statement := r.PostFormValue("statement")
+	if r.PostFormValue("confirm") != "on" {
+		m.renderSubmissions(w, r, o, http.StatusBadRequest, statement, "Tick the box to sign the report off; a report is sent only with an explicit sign-off.", "")
+		return
+	}
+	sub, err := m.store.Submit(r.Context(), o, statement)
+	var ie *InvalidError
+	switch {
+	case errors.As(err, &ie):
+		m.renderSubmissions(w, r, o, http.StatusBadRequest, statement, ie.Problem, "")
+		return
+	case errors.Is(err, ErrNoBaseline):
+		m.renderSubmissions(w, r, o, http.StatusConflict, statement, "There is no published baseline for "+o.Country+" yet, so there is nothing to report on.", "")
+		return
+	case err != nil:
+		m.fail(w, r, "submit", err)
+		return
+	}
+	http.Redirect(w, r, orgPath(o, fmt.Sprintf("/submissions/%d?done=submitted", sub.ID)), http.StatusSeeOther)
+}
+
+type snapshotData struct {
+	Org        Org
+	Submission Submission
+	Regulator  bool
+	OSCALPath  string
+	Back       string
+}
+
+func (m *Module) loadSubmission(w http.ResponseWriter, r *http.Request, regulator bool) (Org, Submission, bool) {
+	o, ok := m.org(w, r)
+	if !ok {
+		return Org{}, Submission{}, false
+	}
+	id, ok := pathID(r)
+	if !ok {
+		web.Error(w, r, http.StatusNotFound)
+		return Org{}, Submission{}, false
+	}
+	var sub Submission
+	var err error
+	if regulator {
+		sub, err = m.store.RegulatorSubmission(r.Context(), o, id)
+	} else {
+		sub, err = m.store.Submission(r.Context(), o, id)
+	}
+	if err != nil {
+		m.fail(w, r, "submission", err)
+		return Org{}, Submission{}, false
+	}
+	return o, sub, true
+}
+
+func (m *Module) ownSubmission(w http.ResponseWriter, r *http.Request) {
+	o, sub, ok := m.loadSubmission(w, r, false)
+	if !ok {
+		return
+	}
+	flash := ""
+	if r.URL.Query().Get("done") == "submitted" {
+		flash = "Report submitted and signed off. It cannot be changed; submit a new report for later progress."
+	}
+	m.render(w, r, http.StatusOK, "snapshot.html", "Report "+sub.SubmittedAt.Format("2006-01-02"), snapshotData{Org: o, Submission: sub,
+		OSCALPath: orgPath(o, fmt.Sprintf("/submissions/%d/oscal.json", sub.ID)), Back: orgPath(o, "/submissions")}, flash)
+}
+
+func (m *Module) regSubmission(w http.ResponseWriter, r *http.Request) {
+	o, sub, ok := m.loadSubmission(w, r, true)
+	if !ok {
+		return
+	}
+	m.render(w, r, http.StatusOK, "snapshot.html", sub.OrgName+" · report "+sub.SubmittedAt.Format("2006-01-02"), snapshotData{Org: o, Submission: sub,
+		Regulator: true, OSCALPath: orgPath(o, fmt.Sprintf("/sector/submissions/%d/oscal.json", sub.ID)), Back: orgPath(o, "/sector")}, "")
+}
+
+func (m *Module) ownOSCAL(w http.ResponseWriter, r *http.Request) {
+	if o, sub, ok := m.loadSubmission(w, r, false); ok {
+		m.writeOSCAL(w, r, o, sub)
+	}
+}
+
+func (m *Module) regOSCAL(w http.ResponseWriter, r *http.Request) {
+	if o, sub, ok := m.loadSubmission(w, r, true); ok {
+		m.writeOSCAL(w, r, o, sub)
+	}
+}
+
+func (m *Module) writeOSCAL(w http.ResponseWriter, r *http.Request, o Org, sub Submission) {
+	b, err := OSCALAssessmentResults(sub, m.store.cat)
+	if err != nil {
+		web.ServerError(w, r, "oscal", err)
+		return
+	}
+	web.Audit(r, web.AuditEvent{Action: "submission.export", ObjectType: "submission", ObjectID: strconv.FormatInt(sub.ID, 10),
+		Details: map[string]any{"format": "oscal-assessment-results", "org": o.ID}})
+	download(w, "application/json", fmt.Sprintf("assessment-results-%d.json", sub.ID), b)
+}
+
+// ---- sector -----------------------------------------------------------------
+
+func (m *Module) loadSector(w http.ResponseWriter, r *http.Request) (Org, SectorView, bool) {
+	o, ok := m.org(w, r)
+	if !ok {
+		return Org{}, SectorView{}, false
+	}
+	sv, err := m.store.Sector(r.Context(), o)
+	if err != nil {
+		m.fail(w, r, "sector", err)
+		return Org{}, SectorView{}, false
+	}
+	return o, sv, true
+}
+
+type sectorData struct {
+	Org    Org
+	View   SectorView
+	Trend  trendChart
+	ByLyr  bool
+	Latest string
+}
+
+func (m *Module) sector(w http.ResponseWriter, r *http.Request) {
+	o, sv, ok := m.loadSector(w, r)
+	if !ok {
+		return
+	}
+	m.render(w, r, http.StatusOK, "sector.html", "Sector view · "+o.Country, sectorData{Org: o, View: sv, Trend: newTrendChart(sv)}, "")
+}
+
+func (m *Module) sectorCSV(w http.ResponseWriter, r *http.Request) {
+	o, sv, ok := m.loadSector(w, r)
+	if !ok {
+		return
+	}
+	b, err := SectorCSV(sv)
+	if err != nil {
+		web.ServerError(w, r, "sector csv", err)
+		return
+	}
+	web.Audit(r, web.AuditEvent{Action: "sector.export", ObjectType: "sector", ObjectID: o.Country, Details: map[string]any{"format": "csv", "org": o.ID}})
+	download(w, "text/csv; charset=utf-8", "sector-"+o.Country+".csv", b)
+}
+
+func (m *Module) sectorJSON(w http.ResponseWriter, r *http.Request) {
+	o, sv, ok := m.loadSector(w, r)
+	if !ok {
+		return
+	}
+	b, err := SectorJSON(sv)
+	if err != nil {
+		web.ServerError(w, r, "sector json", err)
+		return
+	}
+	web.Audit(r, web.AuditEvent{Action: "sector.export", ObjectType: "sector", ObjectID: o.Country, Details: map[string]any{"format": "json", "org": o.ID}})
+	download(w, "application/json", "sector-"+o.Country+".json", b)
+}
+
+func download(w http.ResponseWriter, ctype, name string, b []byte) {
+	h := w.Header()
+	h.Set("Content-Type", ctype)
+	h.Set("Content-Disposition", `attachment; filename="`+name+`"`)
+	h.Set("Content-Length", strconv.Itoa(len(b)))
+	noStore(w)
+	w.Write(b)
+}

@@ -1,0 +1,43 @@
+package app
+
+// adoptionMatrix covers the baselines, tracking and reporting module
+// (internal/adoption). Its routes admit members of the organisation only:
+// platform administrators get no override, because a provider's statuses
+// are its own and its regulator's business. Organisation A of the world
+// is a telecom regulator without a baseline, so the provider pages answer
+// 404 there (a regulator has no tracking of its own), the draft and
+// sector pages 200; the {id} of the matrix names nothing, hence 404.
+var adoptionMatrix = func() map[string]entry {
+	viewerOnly := func(ok int) entry { return entry{access: member, minRank: 1, ok: ok} }
+	analystOnly := func(ok int) entry { return entry{access: member, minRank: 2, ok: ok} }
+	adminOnly := func(ok int) entry { return entry{access: member, minRank: 3, ok: ok} }
+	return map[string]entry{
+		"GET /orgs/{org}/baseline":                      viewerOnly(200),
+		"GET /orgs/{org}/baseline/draft/{id}":           analystOnly(404),
+		"POST /orgs/{org}/baseline/draft/{id}":          analystOnly(404),
+		"POST /orgs/{org}/baseline/adopt-remaining":     analystOnly(303),
+		"POST /orgs/{org}/baseline/publish":             adminOnly(400), // empty draft: not publishable
+		"GET /orgs/{org}/baseline/v/{id}":               viewerOnly(404),
+		"GET /orgs/{org}/baseline/v/{id}/baseline.md":   viewerOnly(404),
+		"GET /orgs/{org}/baseline/v/{id}/baseline.html": viewerOnly(404),
+		"GET /orgs/{org}/baseline/v/{id}/baseline.pdf":  viewerOnly(404),
+		"GET /orgs/{org}/baseline/diff":                 viewerOnly(400), // no versions named
+
+		"GET /orgs/{org}/tracking":                    viewerOnly(404),
+		"GET /orgs/{org}/tracking/{id}":               viewerOnly(404),
+		"POST /orgs/{org}/tracking/{id}":              analystOnly(404),
+		"POST /orgs/{org}/tracking/{id}/comments":     analystOnly(404),
+		"POST /orgs/{org}/tracking/{id}/evidence":     analystOnly(404),
+		"GET /orgs/{org}/evidence/{id}":               viewerOnly(404),
+		"GET /orgs/{org}/submissions":                 viewerOnly(404),
+		"POST /orgs/{org}/submissions":                adminOnly(404),
+		"GET /orgs/{org}/submissions/{id}":            viewerOnly(404),
+		"GET /orgs/{org}/submissions/{id}/oscal.json": viewerOnly(404),
+
+		"GET /orgs/{org}/sector":                             viewerOnly(200),
+		"GET /orgs/{org}/sector.csv":                         viewerOnly(200),
+		"GET /orgs/{org}/sector.json":                        viewerOnly(200),
+		"GET /orgs/{org}/sector/submissions/{id}":            viewerOnly(404),
+		"GET /orgs/{org}/sector/submissions/{id}/oscal.json": viewerOnly(404),
+	}
+}()
