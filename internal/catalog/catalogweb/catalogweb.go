@@ -8,6 +8,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"html/template"
 	"io/fs"
 	"net/http"
 	"net/url"
@@ -39,6 +40,22 @@ type Recorder interface {
 	Record(ctx context.Context, action, objectType, objectID string, details map[string]any) error
 }
 
+// Extras renders further sections of a recommendation page (the
+// discussion, implementation notes and amendment proposals of the
+// collaboration module). It gets the request so it can answer for the
+// caller; the HTML it returns is trusted and must be escaped by it.
+type Extras interface {
+	RecommendationExtras(r *http.Request, rec *catalog.Recommendation) (template.HTML, error)
+}
+
+// Source supplies the catalogue to show when it can change while the
+// server runs: the embedded base with accepted amendments laid over it
+// (catalog.Catalog.Amend). Without a Source the module shows the
+// catalogue it was built with.
+type Source interface {
+	Current(ctx context.Context) (*catalog.Catalog, *catalog.Index, error)
+}
+
 // Module is the catalogue's web module.
 type Module struct {
 	cat    *catalog.Catalog
@@ -47,6 +64,24 @@ type Module struct {
 	public bool
 	audit  Recorder
 	rules  map[string]appscan.RuleMeta
+	extras Extras
+	src    Source
+}
+
+// SetExtras adds sections to every recommendation page; call it before
+// serving.
+func (m *Module) SetExtras(e Extras) { m.extras = e }
+
+// SetSource makes pages and exports show the catalogue s supplies; call
+// it before serving.
+func (m *Module) SetSource(s Source) { m.src = s }
+
+// current is the catalogue and index to answer a request with.
+func (m *Module) current(ctx context.Context) (*catalog.Catalog, *catalog.Index, error) {
+	if m.src == nil {
+		return m.cat, m.ix, nil
+	}
+	return m.src.Current(ctx)
 }
 
 // New returns the module. With public set (the --public-catalogue flag),
@@ -160,10 +195,15 @@ func (m *Module) knownRule(id string) string {
 }
 
 func (m *Module) list(w http.ResponseWriter, r *http.Request) {
+	cat, ix, err := m.current(r.Context())
+	if err != nil {
+		web.ServerError(w, r, "current catalogue", err)
+		return
+	}
 	v := r.URL.Query()
 	q := m.queryFrom(v)
-	res := m.ix.Search(q)
-	d := listData{Query: q.Text, Hits: res.Hits, Total: len(m.cat.Recommendations), Version: m.cat.Version,
+	res := ix.Search(q)
+	d := listData{Query: q.Text, Hits: res.Hits, Total: len(cat.Recommendations), Version: cat.Version,
 		Layers: m.cat.Layers, Rule: q.ScanRule}
 	for _, f := range facetOrder {
 		d.Facets = append(d.Facets, facet{Param: f.param, Label: f.label, Counts: res.Facets[f.key]})
@@ -220,6 +260,7 @@ type detailData struct {
 	Check        string
 	Related      []*catalog.Recommendation
 	Version      string
+	Extras       template.HTML
 }
 
 func term(terms []catalog.Term, key string) catalog.Term {
@@ -232,7 +273,12 @@ func term(terms []catalog.Term, key string) catalog.Term {
 }
 
 func (m *Module) detail(w http.ResponseWriter, r *http.Request) {
-	rec, err := m.cat.Get(strings.ToUpper(r.PathValue("id")))
+	cat, _, err := m.current(r.Context())
+	if err != nil {
+		web.ServerError(w, r, "current catalogue", err)
+		return
+	}
+	rec, err := cat.Get(strings.ToUpper(r.PathValue("id")))
 	if errors.Is(err, catalog.ErrNotFound) {
 		web.Error(w, r, http.StatusNotFound)
 		return
@@ -242,7 +288,7 @@ func (m *Module) detail(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d := detailData{Rec: rec, Layer: term(m.cat.Layers, rec.Layer), Dimension: term(m.cat.Dimensions, rec.Dimension),
-		Book: term(m.cat.Books, rec.Book), Check: term(catalog.CheckTerms(), string(rec.Check)).Name, Version: m.cat.Version}
+		Book: term(m.cat.Books, rec.Book), Check: term(catalog.CheckTerms(), string(rec.Check)).Name, Version: cat.Version}
 	for _, s := range rec.Stakeholders {
 		d.Stakeholders = append(d.Stakeholders, term(m.cat.Stakeholders, s))
 	}
@@ -263,20 +309,26 @@ func (m *Module) detail(w http.ResponseWriter, r *http.Request) {
 		}
 		d.Rules = append(d.Rules, rv)
 	}
-	d.Related = m.related(rec, 5)
+	d.Related = related(cat, rec, 5)
+	if m.extras != nil {
+		if d.Extras, err = m.extras.RecommendationExtras(r, rec); err != nil {
+			web.ServerError(w, r, "recommendation extras", err)
+			return
+		}
+	}
 	m.pages.Render(w, r, http.StatusOK, "detail.html", web.View{Title: rec.ID + " " + rec.Title, Data: d})
 }
 
 // related picks the recommendations that share the most threat categories
 // and the same layer, so a reader can move across a topic.
-func (m *Module) related(rec *catalog.Recommendation, n int) []*catalog.Recommendation {
+func related(cat *catalog.Catalog, rec *catalog.Recommendation, n int) []*catalog.Recommendation {
 	type scored struct {
 		r *catalog.Recommendation
 		s int
 	}
 	var all []scored
-	for i := range m.cat.Recommendations {
-		o := &m.cat.Recommendations[i]
+	for i := range cat.Recommendations {
+		o := &cat.Recommendations[i]
 		if o.ID == rec.ID {
 			continue
 		}
@@ -313,17 +365,22 @@ func (m *Module) export(w http.ResponseWriter, r *http.Request) {
 		web.Error(w, r, http.StatusNotFound)
 		return
 	}
+	cat, _, err := m.current(r.Context())
+	if err != nil {
+		web.ServerError(w, r, "current catalogue", err)
+		return
+	}
 	if m.audit != nil {
 		if p := web.CurrentPrincipal(r.Context()); p != nil {
-			if err := m.audit.Record(r.Context(), "catalog.export", "catalog", m.cat.Version, map[string]any{"format": et.format}); err != nil {
+			if err := m.audit.Record(r.Context(), "catalog.export", "catalog", cat.Version, map[string]any{"format": et.format}); err != nil {
 				web.ServerError(w, r, "audit catalogue export", err)
 				return
 			}
 		}
 	}
 	w.Header().Set("Content-Type", et.mime)
-	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="dfslab-catalogue-%s.%s"`, m.cat.Version, et.ext))
-	if err := m.cat.Export(w, et.format); err != nil {
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="dfslab-catalogue-%s.%s"`, cat.Version, et.ext))
+	if err := cat.Export(w, et.format); err != nil {
 		web.ServerError(w, r, "catalogue export", err)
 	}
 }

@@ -30,6 +30,9 @@ func (oneUser) LookupSession(_ context.Context, tok string) (*web.Principal, err
 func (oneUser) TouchSession(context.Context, string, time.Time) error        { return nil }
 func (oneUser) MarkSessionVerified(context.Context, string, time.Time) error { return nil }
 func (oneUser) EndSession(context.Context, string) error                     { return nil }
+func (oneUser) RenewSession(context.Context, string) (string, time.Time, error) {
+	return "good", time.Now().Add(time.Hour), nil
+}
 func (oneUser) LookupToken(context.Context, string) (*web.Principal, error) {
 	return nil, web.ErrNoSession
 }
@@ -46,7 +49,7 @@ func (r *recorder) Record(_ context.Context, action, objType, objID string, deta
 	return nil
 }
 
-func newServer(t *testing.T, public bool) (*httptest.Server, *recorder) {
+func newServer(t *testing.T, public bool, opts ...func(*Module)) (*httptest.Server, *recorder) {
 	t.Helper()
 	cat, err := catalog.Load()
 	if err != nil {
@@ -60,6 +63,9 @@ func newServer(t *testing.T, public bool) (*httptest.Server, *recorder) {
 	m, err := New(cat, rd, public, rec)
 	if err != nil {
 		t.Fatal(err)
+	}
+	for _, o := range opts {
+		o(m)
 	}
 	base, _ := url.Parse("http://127.0.0.1")
 	srv, err := web.New(web.Config{BaseURL: base}, web.Deps{Sessions: web.NewSessions(oneUser{}, false, nil), Renderer: rd}, m)
