@@ -306,3 +306,42 @@ func TestBackupRestoreRoundTrip(t *testing.T) {
 		t.Fatalf("kept database lost data: %v", err)
 	}
 }
+
+// TestConcurrentOpen starts several "nodes" on an empty database at once:
+// the migrations run exactly once (advisory lock on PostgreSQL, write lock
+// on SQLite) and every node opens.
+func TestConcurrentOpen(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		dsn  func(t *testing.T) string
+	}{
+		{"sqlite", func(t *testing.T) string { return filepath.Join(t.TempDir(), "nodes.db") }},
+		{"postgres", func(t *testing.T) string { return dbtest.PostgresDSN(t) }},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dsn := c.dsn(t)
+			ctx := context.Background()
+			const nodes = 4
+			dbs := make([]*db.DB, nodes)
+			errs := make([]error, nodes)
+			done := make(chan int)
+			for i := range nodes {
+				go func() { dbs[i], errs[i] = db.Open(ctx, dsn); done <- i }()
+			}
+			for range nodes {
+				<-done
+			}
+			for i, err := range errs {
+				if err != nil {
+					t.Fatalf("node %d: %v", i, err)
+				}
+				defer dbs[i].Close()
+			}
+			ms, _ := db.Migrations(dbs[0].Dialect())
+			var n int
+			if err := dbs[0].QueryRow(ctx, "SELECT COUNT(*) FROM schema_migrations").Scan(&n); err != nil || n != len(ms) {
+				t.Fatalf("%d migration rows (%v), want %d", n, err, len(ms))
+			}
+		})
+	}
+}

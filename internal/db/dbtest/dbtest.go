@@ -44,6 +44,19 @@ func SQLite(t testing.TB) *db.DB {
 // named by DFSLAB_TEST_POSTGRES, dropped when the test ends.
 func Postgres(t testing.TB) *db.DB {
 	t.Helper()
+	d, err := db.Open(context.Background(), PostgresDSN(t))
+	if err != nil {
+		t.Fatalf("open postgres: %v", err)
+	}
+	t.Cleanup(func() { d.Close() })
+	return d
+}
+
+// PostgresDSN creates an empty schema on the server named by
+// DFSLAB_TEST_POSTGRES, dropped when the test ends, and returns a DSN whose
+// search_path points at it (nothing migrated yet).
+func PostgresDSN(t testing.TB) string {
+	t.Helper()
 	dsn := testenv.Env(t, PostgresEnv)
 	ctx := context.Background()
 	admin, err := sql.Open("pgx", dsn)
@@ -72,10 +85,5 @@ func Postgres(t testing.TB) *db.DB {
 	q := u.Query()
 	q.Set("search_path", schema) // pgx passes unknown parameters to the server
 	u.RawQuery = q.Encode()
-	d, err := db.Open(ctx, u.String())
-	if err != nil {
-		t.Fatalf("open postgres: %v", err)
-	}
-	t.Cleanup(func() { d.Close() })
-	return d
+	return u.String()
 }
