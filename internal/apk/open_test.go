@@ -45,6 +45,10 @@ func seedApps(f interface{ Fatal(...any) }) [][]byte {
 
 // FuzzOpen feeds arbitrary bytes to the loader: it must return an app or an
 // error, never panic or hang.
+//
+// The seeds are whole APKs and nearly every mutation reaches new code, so
+// run it with -fuzzminimizetime 0: with the default the fuzzer spends its
+// time minimising inputs and makes almost no executions.
 func FuzzOpen(f *testing.F) {
 	for _, s := range seedApps(f) {
 		f.Add(s)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io/fs"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -53,6 +54,20 @@ func TestCorpus(t *testing.T) {
 		}
 	}
 	t.Logf("%d scanned, %d refused with an error", ok, failed)
+
+	// A known app: what its manifest and certificate say must be found.
+	res, err := s.ScanFile(context.Background(), filepath.Join(dir, "tests", "com.example.android.tvleanback.apk"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.App.Package != "com.example.android.tvleanback" || res.App.MinSDK != 21 || res.App.DexFiles != 1 || res.App.Classes < 1000 {
+		t.Errorf("tvleanback: app = %+v", res.App)
+	}
+	for _, id := range []string{"DFS-MAN-001", "DFS-SIGN-002", "DFS-MAN-021"} {
+		if !slices.ContainsFunc(res.Findings, func(f Finding) bool { return f.RuleID == id }) {
+			t.Errorf("tvleanback: %s not reported", id)
+		}
+	}
 	if ok < len(files)/2 {
 		t.Errorf("only %d of %d files scanned", ok, len(files))
 	}
