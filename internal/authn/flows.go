@@ -38,6 +38,10 @@ func failReason(err error) string {
 // ---- sign-in with a discoverable passkey (username-less) ----
 
 func (s *Service) signInPage(w http.ResponseWriter, r *http.Request) {
+	if principal(r) != nil {
+		http.Redirect(w, r, safeNext(r.URL.Query().Get("next"), "/"), http.StatusSeeOther)
+		return
+	}
 	s.render(w, r, http.StatusOK, "Sign in", "signin", map[string]any{
 		"Next": safeNext(r.URL.Query().Get("next"), "/"),
 	})
@@ -239,11 +243,21 @@ func (s *Service) peekLink(w http.ResponseWriter, r *http.Request, kinds ...Link
 		} else if !errors.Is(err, ErrNotFound) && !errors.Is(err, ErrLinkUsed) {
 			s.log.ErrorContext(r.Context(), "peek link", "err", err)
 		}
-		s.audit(r, s.meta(r), "authn.link.refused", "link", "", map[string]any{"reason": reason, "path": r.URL.Path})
+		s.failure(r, "") // guessing links from one address is slowed down too
+		s.audit(r, s.meta(r), "authn.link.refused", "link", "", map[string]any{"reason": reason, "path": linkPath(r)})
 		s.linkGone(w, r)
 		return Link{}, nil, false
 	}
 	return l, hash, true
+}
+
+// linkPath is the request path without the link's token, which must not
+// reach the audit log (for a live link it is still a credential).
+func linkPath(r *http.Request) string {
+	if tok := r.PathValue("token"); tok != "" {
+		return strings.Replace(r.URL.Path, tok, "…", 1)
+	}
+	return r.URL.Path
 }
 
 func (s *Service) linkGone(w http.ResponseWriter, r *http.Request) {

@@ -244,8 +244,14 @@ func TestLinksSingleUse(t *testing.T) {
 				if st, _ := other.postJSON(tt.path+tok+"/begin", form); st != http.StatusGone {
 					t.Errorf("begin on used link = %d, want 410", st)
 				}
-				if n := len(h.auditSince(from, "authn.link.refused")); n != 2 {
-					t.Errorf("audit entries for refused link = %d, want 2", n)
+				refused := h.auditSince(from, "authn.link.refused")
+				if len(refused) != 2 {
+					t.Errorf("audit entries for refused link = %d, want 2", len(refused))
+				}
+				for _, a := range refused {
+					if p, _ := a.Details["path"].(string); p == "" || strings.Contains(p, tok) {
+						t.Errorf("audit path %q is missing or carries the link token", p)
+					}
 				}
 			})
 		}

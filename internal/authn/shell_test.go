@@ -152,7 +152,7 @@ func TestInShell(t *testing.T) {
 	}
 
 	// Every page of the package works without inline script.
-	for _, p := range []string{"/signin", "/account", "/account/passkeys", "/account/totp", "/account/recovery-codes",
+	for _, p := range []string{"/account", "/account/passkeys", "/account/totp", "/account/recovery-codes",
 		"/account/sessions", "/account/tokens", "/account/step-up?next=/account", "/recover"} {
 		res, body := c.get(p)
 		if res.StatusCode != http.StatusOK {
@@ -214,6 +214,11 @@ func TestInShell(t *testing.T) {
 
 	// Sign out through the layout's button, then sign in again.
 	c.signOut()
+	res, page = c.get("/signin")
+	if res.StatusCode != http.StatusOK || !strings.Contains(page, `autocomplete="username webauthn"`) ||
+		!strings.Contains(page, `src="`+StaticPrefix+`authn.js"`) {
+		t.Fatalf("sign-in page: %d", res.StatusCode)
+	}
 	if res, _ := c.get("/account"); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("account after sign-out = %d, want redirect to sign-in", res.StatusCode)
 	}
