@@ -1,0 +1,354 @@
+package adoption_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dfslab/dfslab/internal/adoption"
+	"github.com/dfslab/dfslab/internal/audit"
+	"github.com/dfslab/dfslab/internal/db"
+	"github.com/dfslab/dfslab/internal/db/dbtest"
+	"github.com/dfslab/dfslab/internal/identity"
+	"github.com/dfslab/dfslab/internal/web"
+)
+
+// sessions is a stand-in session store: the cookie value is
+// "<user id>" for a session verified just now, "<user id>:stale" for one
+// verified an hour ago (step-up needed). Memberships come from the real
+// identity store, so roles are those of the fixture.
+type sessions struct {
+	web.SessionStore // methods the tests never reach (embedding keeps the fake compiling as the interface grows)
+	ids              *identity.Store
+	now              func() time.Time
+}
+
+func (s sessions) TouchSession(context.Context, string, time.Time) error { return nil }
+func (s sessions) EndSession(context.Context, string) error              { return nil }
+func (s sessions) LookupToken(context.Context, string) (*web.Principal, error) {
+	return nil, web.ErrNoSession
+}
+
+func (s sessions) LookupSession(ctx context.Context, tok string) (*web.Principal, error) {
+	idStr, stale := strings.CutSuffix(tok, ":stale")
+	id, err := strconv.ParseInt(idStr, 10, 64)
+	if err != nil {
+		return nil, web.ErrNoSession
+	}
+	u, err := s.ids.User(ctx, id)
+	if err != nil {
+		return nil, web.ErrNoSession
+	}
+	ms, err := s.ids.Memberships(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	verified := now
+	if stale {
+		verified = now.Add(-time.Hour)
+	}
+	p := &web.Principal{User: web.User{ID: u.ID, Email: u.Email, DisplayName: u.DisplayName},
+		Session: &web.Session{ID: idStr, CreatedAt: now, LastSeen: now, ExpiresAt: now.Add(time.Hour), VerifiedAt: verified}}
+	for _, m := range ms {
+		p.Memberships = append(p.Memberships, web.Membership{OrgID: m.Org.ID, OrgName: m.Org.Name, Role: web.Role(m.Role)})
+	}
+	return p, nil
+}
+
+type auditor struct{ d *db.DB }
+
+func (a auditor) Record(ctx context.Context, e web.AuditEvent) error {
+	_, err := audit.Record(ctx, a.d, audit.Entry{ActorUserID: e.ActorUserID, Action: e.Action, ObjectType: e.ObjectType,
+		ObjectID: e.ObjectID, Details: e.Details, IP: e.IP, RequestID: e.RequestID})
+	return err
+}
+
+// server is the module inside the real web shell over the fixture.
+type server struct {
+	*fixture
+	srv    *web.Server
+	cookie string
+}
+
+func newServer(t *testing.T, d *db.DB, pdf adoption.PDFRenderer) *server {
+	f := newFixture(t, d)
+	clock := func() time.Time { return f.now }
+	rd, err := web.NewRenderer(web.StaticTree{Prefix: "adoption", FS: adoption.StaticFS()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mod, err := adoption.New(f.store, rd, pdf, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ses := web.NewSessions(sessions{ids: f.ids, now: clock}, false, clock)
+	base, _ := url.Parse("http://localhost:8080")
+	srv, err := web.New(web.Config{BaseURL: base}, web.Deps{Sessions: ses, Audit: auditor{d}, Limiter: web.NewLimiter(web.LimiterConfig{}, clock),
+		Renderer: rd, Ready: d.Ping, WithActor: func(ctx context.Context, a web.Actor) context.Context {
+			return audit.WithActor(ctx, audit.Actor{UserID: a.UserID, OrgID: a.OrgID, IP: a.IP, RequestID: a.RequestID})
+		}}, mod)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &server{fixture: f, srv: srv, cookie: ses.CookieName()}
+}
+
+// do sends a request as user ("" anonymous; suffix ":stale" for a session
+// that needs step-up).
+func (s *server) do(user, method, target string, body io.Reader, ctype string) *httptest.ResponseRecorder {
+	s.t.Helper()
+	r := httptest.NewRequest(method, target, body)
+	if ctype != "" {
+		r.Header.Set("Content-Type", ctype)
+	}
+	if user != "" {
+		name, stale := strings.CutSuffix(user, ":stale")
+		v := strconv.FormatInt(s.users[name], 10)
+		if stale {
+			v += ":stale"
+		}
+		r.AddCookie(&http.Cookie{Name: s.cookie, Value: v})
+	}
+	w := httptest.NewRecorder()
+	s.srv.ServeHTTP(w, r)
+	return w
+}
+
+func (s *server) get(user, target string) *httptest.ResponseRecorder {
+	return s.do(user, http.MethodGet, target, nil, "")
+}
+
+func (s *server) post(user, target string, form url.Values) *httptest.ResponseRecorder {
+	return s.do(user, http.MethodPost, target, strings.NewReader(form.Encode()), "application/x-www-form-urlencoded")
+}
+
+func (s *server) upload(user, target, name string, content []byte) *httptest.ResponseRecorder {
+	var b bytes.Buffer
+	mw := multipart.NewWriter(&b)
+	fw, _ := mw.CreateFormFile("file", name)
+	fw.Write(content)
+	mw.Close()
+	return s.do(user, http.MethodPost, target, &b, mw.FormDataContentType())
+}
+
+func (s *server) org(key, rest string) string {
+	return "/orgs/" + strconv.FormatInt(s.orgs[key].ID, 10) + rest
+}
+
+func (s *server) expect(w *httptest.ResponseRecorder, status int, contains ...string) {
+	s.t.Helper()
+	if w.Code != status {
+		s.t.Fatalf("status %d, want %d; body:\n%.2000s", w.Code, status, w.Body.String())
+	}
+	for _, c := range contains {
+		if !strings.Contains(w.Body.String(), c) {
+			s.t.Fatalf("response lacks %q; body:\n%.3000s", c, w.Body.String())
+		}
+	}
+}
+
+func (s *server) blobCount() int {
+	var n int
+	if err := s.db.QueryRow(context.Background(), "SELECT COUNT(*) FROM blobs").Scan(&n); err != nil {
+		s.t.Fatal(err)
+	}
+	return n
+}
+
+// TestFlow is the issue's journey through the HTTP layer: the regulators
+// publish a baseline, a provider tracks items with evidence and submits,
+// the regulator sees the heat map; with the refusals on the way.
+func TestFlow(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		s := newServer(t, d, nil)
+		recs := s.cat.Recommendations
+		rec0, rec1 := recs[0].ID, recs[1].ID
+
+		// Regulator: decide, with validation.
+		s.expect(s.get("macra-viewer", s.org("macra", "/baseline")), 200, "Draft of the next version", fmt.Sprintf("%d of %d recommendations have no decision", len(recs), len(recs)))
+		s.expect(s.post("macra-viewer", s.org("macra", "/baseline/draft/"+rec0), url.Values{"decision": {"adopted"}}), 403)
+		s.expect(s.post("macra-analyst", s.org("macra", "/baseline/draft/"+rec0), url.Values{"decision": {"adapted"}}), 400,
+			"needs the local text", `aria-invalid="true"`)
+		s.expect(s.post("macra-analyst", s.org("macra", "/baseline/draft/"+rec0), url.Values{"decision": {"adapted"}, "local_text": {"Malawi wording <b>"}}), 303)
+		s.expect(s.post("rbm-analyst", s.org("rbm", "/baseline/draft/"+rec1), url.Values{"decision": {"not_adopted"}, "reason": {"Out of scope."}}), 303)
+		s.expect(s.post("macra-analyst", s.org("macra", "/baseline/draft/NOPE-001"), url.Values{"decision": {"adopted"}}), 404)
+		// Providers have no draft.
+		s.expect(s.post("p1-admin", s.org("p1", "/baseline/draft/"+rec0), url.Values{"decision": {"adopted"}}), 404)
+		// Publishing: incomplete draft refused with a clear message; step-up required.
+		s.expect(s.post("macra-admin", s.org("macra", "/baseline/publish"), nil), 400, "cannot be published yet", strconv.Itoa(len(recs)-2)+" recommendations")
+		s.expect(s.post("macra-analyst", s.org("macra", "/baseline/adopt-remaining"), nil), 303)
+		if w := s.post("macra-admin:stale", s.org("macra", "/baseline/publish"), nil); w.Code != 303 || !strings.HasPrefix(w.Header().Get("Location"), web.StepUpPath) {
+			t.Fatalf("publish without a fresh verification: %d %s", w.Code, w.Header().Get("Location"))
+		}
+		s.expect(s.post("macra-analyst", s.org("macra", "/baseline/publish"), nil), 403)
+		w := s.post("rbm-admin", s.org("rbm", "/baseline/publish"), url.Values{"notes": {"First."}})
+		s.expect(w, 303)
+		if loc := w.Header().Get("Location"); loc != s.org("rbm", "/baseline/v/1?done=published") {
+			t.Fatalf("publish redirects to %q", loc)
+		}
+		// Both regulators and the providers of MW see v1; Kenya does not.
+		s.expect(s.get("macra-viewer", s.org("macra", "/baseline/v/1")), 200, "Malawi wording &lt;b&gt;", "Out of scope.")
+		s.expect(s.get("p2-viewer", s.org("p2", "/baseline/v/1")), 200, "National baseline MW v1")
+		s.expect(s.get("k1-viewer", s.org("k1", "/baseline/v/1")), 404)
+		md := s.get("p1-viewer", s.org("p1", "/baseline/v/1/baseline.md"))
+		s.expect(md, 200, "# National DFS security baseline — MW v1", "**Local text:** Malawi wording &lt;b&gt;")
+		html := s.get("p1-viewer", s.org("p1", "/baseline/v/1/baseline.html"))
+		s.expect(html, 200, "<style>", "Malawi wording &lt;b&gt;")
+		if strings.Contains(html.Body.String(), "<link") || strings.Contains(html.Body.String(), "<script") {
+			t.Fatal("the HTML export is not self-contained")
+		}
+		s.expect(s.get("p1-viewer", s.org("p1", "/baseline/v/1/baseline.pdf")), 404) // no Chromium configured here
+		// A second version and the diff.
+		s.expect(s.post("rbm-analyst", s.org("rbm", "/baseline/draft/"+recs[2].ID), url.Values{"decision": {"not_applicable"}, "reason": {"No STK."}}), 303)
+		s.expect(s.post("macra-admin", s.org("macra", "/baseline/publish"), nil), 303)
+		s.expect(s.get("p1-viewer", s.org("p1", "/baseline/diff?from=1&to=2")), 200, "1 recommendations differ", "No STK.", `id="diff-`+recs[2].ID+`"`)
+		s.expect(s.get("p1-viewer", s.org("p1", "/baseline/diff?from=1")), 400)
+		s.expect(s.get("p1-viewer", s.org("p1", "/baseline/diff?from=1&to=9")), 404)
+
+		// Provider: tracking, overdue, concurrency.
+		s.f().now = time.Date(2026, 7, 1, 9, 0, 0, 0, time.UTC)
+		item := s.org("p1", "/tracking/"+rec0)
+		s.expect(s.get("p1-viewer", s.org("p1", "/tracking")), 200, rec0)
+		s.expect(s.get("p1-viewer", s.org("p1", "/tracking/"+rec1)), 404) // not adopted: not tracked
+		s.expect(s.get("macra-viewer", s.org("macra", "/tracking")), 404)
+		s.expect(s.post("p1-viewer", item, url.Values{"status": {"planned"}, "version": {"0"}}), 403)
+		s.expect(s.post("p1-analyst", item, url.Values{"status": {"planned"}, "version": {"zero"}}), 400)
+		s.expect(s.post("p1-analyst", item, url.Values{"status": {"not_applicable"}, "version": {"0"}}), 400, "Explain why")
+		s.expect(s.post("p1-analyst", item, url.Values{"status": {"in_progress"}, "version": {"0"}, "target_date": {"2026-06-15"},
+			"owner": {strconv.FormatInt(s.users["p1-viewer"], 10)}}), 303)
+		s.expect(s.get("p1-viewer", s.org("p1", "/tracking?status=overdue")), 200, `id="item-`+rec0+`" class="overdue"`)
+		// Two editors read version 1; the second write is refused.
+		s.expect(s.post("p1-admin", item, url.Values{"status": {"implemented"}, "version": {"1"}, "target_date": {"2026-06-15"},
+			"owner": {strconv.FormatInt(s.users["p1-viewer"], 10)}}), 303)
+		w = s.post("p1-analyst", item, url.Values{"status": {"planned"}, "version": {"1"}, "target_date": {"2027-01-01"}})
+		s.expect(w, 409, "changed by p1-admin at 2026-07-01 09:00 UTC", "Reload")
+		cur, err := s.store.Item(context.Background(), s.orgs["p1"], rec0)
+		if err != nil || cur.Status != adoption.Implemented || cur.TargetDate != "2026-06-15" || cur.Version != 2 {
+			t.Fatalf("after the refused write: %+v %v", cur, err)
+		}
+
+		// Evidence: wrong type and oversized are refused, nothing stored.
+		ev := s.org("p1", "/tracking/"+rec0+"/evidence")
+		s.expect(s.upload("p1-analyst", ev, "report.pdf", []byte("MZ\x90\x00 this is an executable")), 415, "not accepted as evidence")
+		s.expect(s.upload("p1-analyst", ev, "notes.txt", []byte("<html><script>alert(1)</script></html>")), 415)
+		s.expect(s.upload("p1-analyst", ev, "big.pdf", append([]byte("%PDF-1.7\n"), make([]byte, 10<<20)...)), 413, "larger than 10 MB")
+		s.expect(s.upload("p1-analyst", ev, "empty.txt", nil), 400, "empty")
+		if n := s.blobCount(); n != 0 {
+			t.Fatalf("%d blobs after refused uploads", n)
+		}
+		s.expect(s.upload("p1-viewer", ev, "ok.pdf", []byte("%PDF-1.7\nok\n")), 403)
+		s.expect(s.upload("p1-analyst", ev, "pentest.pdf", []byte("%PDF-1.7\npen test report\n")), 303)
+		s.expect(s.upload("p1-analyst", s.org("p1", "/tracking/"+recs[3].ID+"/evidence"), "same.pdf", []byte("%PDF-1.7\npen test report\n")), 303)
+		if n := s.blobCount(); n != 1 {
+			t.Fatalf("%d blobs after uploading the same file twice, want 1", n)
+		}
+		page := s.get("p1-viewer", item)
+		s.expect(page, 200, "pentest.pdf", "evidence added", "status: “in_progress” → “implemented”")
+		evID := evidenceID(t, page.Body.String())
+		dl := s.get("p1-viewer", s.org("p1", "/evidence/"+evID))
+		s.expect(dl, 200, "pen test report")
+		if cd := dl.Header().Get("Content-Disposition"); !strings.HasPrefix(cd, "attachment") {
+			t.Fatalf("evidence served inline: %q", cd)
+		}
+		// Provider B never sees provider A's evidence, not even by ID.
+		s.expect(s.get("p2-admin", s.org("p2", "/evidence/"+evID)), 404)
+		s.expect(s.get("p2-admin", s.org("p1", "/evidence/"+evID)), 404)
+		s.expect(s.get("p2-viewer", s.org("p2", "/tracking/"+rec0)), 200, "Not started")
+		s.expect(s.post("p1-analyst", item+"/comments", url.Values{"body": {"  "}}), 400, "Write a comment")
+		s.expect(s.post("p1-analyst", item+"/comments", url.Values{"body": {"Verified by internal audit."}}), 303)
+
+		// Nothing reaches the regulator before a submission.
+		s.expect(s.get("macra-viewer", s.org("macra", "/sector")), 200, "No provider of MW has submitted")
+		if strings.Contains(s.get("macra-viewer", s.org("macra", "/sector")).Body.String(), "Mpamba") {
+			t.Fatal("provider visible before submitting")
+		}
+		// Sign-off: org admin, fresh verification, explicit confirmation.
+		s.expect(s.post("p1-analyst", s.org("p1", "/submissions"), url.Values{"statement": {"ok"}, "confirm": {"on"}}), 403)
+		if w := s.post("p1-admin:stale", s.org("p1", "/submissions"), url.Values{"statement": {"ok"}, "confirm": {"on"}}); w.Code != 303 ||
+			!strings.HasPrefix(w.Header().Get("Location"), web.StepUpPath) {
+			t.Fatalf("submit without step-up: %d", w.Code)
+		}
+		s.expect(s.post("p1-admin", s.org("p1", "/submissions"), url.Values{"statement": {"ok"}}), 400, "Tick the box")
+		w = s.post("p1-admin", s.org("p1", "/submissions"), url.Values{"statement": {"We confirm."}, "confirm": {"on"}})
+		s.expect(w, 303)
+		subPath := w.Header().Get("Location")
+		subID := strings.TrimSuffix(strings.TrimPrefix(subPath, s.org("p1", "/submissions/")), "?done=submitted")
+		s.expect(s.get("p1-viewer", subPath), 200, "Signed off by <strong id=\"signed-by\">p1-admin</strong>", "pentest.pdf")
+		s.expect(s.get("p2-admin", s.org("p2", "/submissions/"+subID)), 404)
+
+		// The regulators of MW see it; Kenya's does not.
+		sec := s.get("rbm-viewer", s.org("rbm", "/sector"))
+		s.expect(sec, 200, "Mpamba Money", `id="heat-threats"`, `id="trend-chart"`, "<polyline")
+		s.expect(s.get("macra-viewer", s.org("macra", "/sector/submissions/"+subID)), 200, "We confirm.")
+		s.expect(s.get("ca-admin", s.org("ca", "/sector/submissions/"+subID)), 404)
+		s.expect(s.get("p1-admin", s.org("p1", "/sector")), 404)
+		csvOut := s.get("macra-viewer", s.org("macra", "/sector.csv"))
+		s.expect(csvOut, 200, "provider,submission_id", "Mpamba Money,"+subID)
+		var js struct {
+			Country   string
+			Providers []struct {
+				Provider    string
+				Implemented int
+			}
+		}
+		jw := s.get("macra-viewer", s.org("macra", "/sector.json"))
+		s.expect(jw, 200)
+		if err := json.Unmarshal(jw.Body.Bytes(), &js); err != nil || js.Country != "MW" || len(js.Providers) != 1 || js.Providers[0].Implemented != 1 {
+			t.Fatalf("sector JSON = %+v, %v", js, err)
+		}
+		s.expect(s.get("macra-viewer", s.org("macra", "/sector/submissions/"+subID+"/oscal.json")), 200, `"assessment-results"`)
+
+		// Every write and export is in the audit log.
+		es, err := audit.List(context.Background(), d, audit.Filter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen := map[string]bool{}
+		for _, e := range es {
+			seen[e.Action] = true
+		}
+		for _, a := range []string{"baseline.draft.set", "baseline.publish", "tracking.update", "tracking.evidence.add", "tracking.comment",
+			"submission.create", "sector.export", "submission.export", "baseline.export"} {
+			if !seen[a] {
+				t.Errorf("no audit entry %q", a)
+			}
+		}
+	})
+}
+
+func (s *server) f() *fixture { return s.fixture }
+
+// evidenceID finds the first evidence download link on an item page.
+func evidenceID(t *testing.T, page string) string {
+	t.Helper()
+	i := strings.Index(page, "/evidence/")
+	for i >= 0 && !(page[i+10] >= '0' && page[i+10] <= '9') {
+		j := strings.Index(page[i+1:], "/evidence/")
+		if j < 0 {
+			i = -1
+			break
+		}
+		i += 1 + j
+	}
+	if i < 0 {
+		t.Fatal("no evidence link on the page")
+	}
+	j := i + 10
+	for j < len(page) && page[j] >= '0' && page[j] <= '9' {
+		j++
+	}
+	return page[i+10 : j]
+}
+
+
