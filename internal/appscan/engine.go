@@ -31,6 +31,10 @@ type Options struct {
 	Timeout time.Duration
 	// MaxFileSize refuses larger inputs before reading them; 0 means 2 GiB.
 	MaxFileSize int64
+	// Limits bound what is read from inside one app (zip entry sizes and
+	// ratios, split APKs, assets, native libraries); zero fields take the
+	// loader's defaults.
+	Limits apk.Limits
 	// MaxFindingsPerRule caps the findings one rule may report for one app
 	// (a logging rule in a big app would otherwise drown the report);
 	// 0 means 50.
@@ -153,7 +157,7 @@ func (s *Scanner) ScanFile(ctx context.Context, path string) (*Result, error) {
 	if _, err := io.Copy(h, f); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	app, err := apk.OpenReader(ctx, f, fi.Size())
+	app, err := apk.OpenWithLimits(ctx, f, fi.Size(), s.opts.Limits)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -163,6 +167,8 @@ func (s *Scanner) ScanFile(ctx context.Context, path string) (*Result, error) {
 	}
 	res.Target = Target{Path: path, SHA256: hex.EncodeToString(h.Sum(nil)), Size: fi.Size(), Format: string(app.Format)}
 	res.Duration = time.Since(start)
+	s.log.DebugContext(ctx, "scanned", "path", path, "format", res.Target.Format, "classes", res.App.Classes,
+		"findings", len(res.Findings), "warnings", len(res.Warnings), "duration", res.Duration)
 	return res, nil
 }
 

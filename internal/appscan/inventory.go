@@ -2,7 +2,8 @@ package appscan
 
 import (
 	"cmp"
-	"crypto/dsa" //nolint:staticcheck // only to recognise legacy DSA signer keys
+	//lint:ignore SA1019 only to recognise (and report) legacy DSA signer keys
+	"crypto/dsa"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/rsa"
