@@ -390,3 +390,20 @@ func TestSecretContext(t *testing.T) {
 		}
 	}
 }
+
+// TestLimits: Options.Limits reaches the loader.
+func TestLimits(t *testing.T) {
+	path, _ := writeApp(t, asset("assets/config.properties", "db.password=Xk9mQ2vLr7\n"), "limits.apk")
+	for _, tc := range []struct {
+		lim  apk.Limits
+		want bool
+	}{{apk.Limits{}, true}, {apk.Limits{MaxTextSize: 8}, false}} {
+		res, err := NewScanner(Options{Rules: []string{"DFS-SECRET-006"}, Limits: tc.lim}).ScanFile(context.Background(), path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := len(findingsOf(res, "DFS-SECRET-006")) > 0; got != tc.want {
+			t.Errorf("limits %+v: found=%v, want %v", tc.lim, got, tc.want)
+		}
+	}
+}
