@@ -407,7 +407,7 @@ func (s *Store) RemoveMember(ctx context.Context, orgID, userID int64) error {
 // not a member (authorisation checks on every org page).
 func (s *Store) Role(ctx context.Context, orgID, userID int64) (Role, error) {
 	var r string
-	if err := s.db.QueryRow(ctx, "SELECT role FROM memberships WHERE org_id = ? AND user_id = ?", orgID, userID).Scan(&r); err != nil {
+	if err := s.hotRow(ctx, "SELECT role FROM memberships WHERE org_id = ? AND user_id = ?", orgID, userID).Scan(&r); err != nil {
 		return "", notFound(err, "membership")
 	}
 	return Role(r), nil
@@ -440,7 +440,7 @@ func (s *Store) ListMembers(ctx context.Context, orgID int64) ([]Member, error) 
 
 // Memberships returns the organisations of a user by name.
 func (s *Store) Memberships(ctx context.Context, userID int64) ([]Membership, error) {
-	rows, err := s.db.Query(ctx, "SELECT o.id, o.name, o.type, o.country, o.require_totp, o.created_at, m.role, m.created_at FROM memberships m JOIN orgs o ON o.id = m.org_id WHERE m.user_id = ? ORDER BY o.name_key", userID)
+	rows, err := s.hotRows(ctx, "SELECT o.id, o.name, o.type, o.country, o.require_totp, o.created_at, m.role, m.created_at FROM memberships m JOIN orgs o ON o.id = m.org_id WHERE m.user_id = ? ORDER BY o.name_key", userID)
 	if err != nil {
 		return nil, fmt.Errorf("identity: memberships: %w", err)
 	}

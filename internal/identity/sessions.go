@@ -109,13 +109,7 @@ func (s *Store) Session(ctx context.Context, token string) (Session, User, error
 	var ucreated int64
 	var enrolled sql.NullInt64
 	vals := scanSessionInto(&sess, &u.ID, &email, &u.DisplayName, &u.WebAuthnID, &u.Active, &u.PlatformAdmin, &ucreated, &enrolled)
-	var row *sql.Row
-	if st := s.sessionStmt(ctx); st != nil {
-		row = st.QueryRowContext(ctx, HashToken(token))
-	} else {
-		row = s.db.QueryRow(ctx, sessionLookupSQL, HashToken(token))
-	}
-	err := row.Scan(vals...)
+	err := s.hotRow(ctx, sessionLookupSQL, HashToken(token)).Scan(vals...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Session{}, User{}, ErrSessionInvalid
 	}

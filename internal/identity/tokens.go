@@ -154,7 +154,7 @@ func (s *Store) AuthenticateAPIToken(ctx context.Context, token string) (APIToke
 	var email sql.NullString
 	dest := append(tokenDest(&t, &scope, &created, &expires, &used, &revoked),
 		&u.ID, &email, &u.DisplayName, &u.WebAuthnID, &u.Active, &u.PlatformAdmin, &ucreated, &enrolled)
-	err := s.db.QueryRow(ctx, "SELECT "+tokenCols+", "+userCols+" FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = ?",
+	err := s.hotRow(ctx, "SELECT "+tokenCols+", "+userCols+" FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = ?",
 		HashToken(token)).Scan(dest...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return APIToken{}, User{}, ErrTokenInvalid
