@@ -246,6 +246,11 @@ func (s *Service) totpDisable(w http.ResponseWriter, r *http.Request) {
 			s.cfg.Shell.Error(w, r, http.StatusConflict)
 			return
 		}
+		if errors.Is(err, ErrNotFound) {
+			// Nothing to turn off (a second click, another tab): done.
+			http.Redirect(w, r, "/account/totp", http.StatusSeeOther)
+			return
+		}
 		s.fail(w, r, "disable totp", err)
 		return
 	}

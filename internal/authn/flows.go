@@ -38,10 +38,6 @@ func failReason(err error) string {
 // ---- sign-in with a discoverable passkey (username-less) ----
 
 func (s *Service) signInPage(w http.ResponseWriter, r *http.Request) {
-	if principal(r) != nil {
-		http.Redirect(w, r, safeNext(r.URL.Query().Get("next"), "/"), http.StatusSeeOther)
-		return
-	}
 	s.render(w, r, http.StatusOK, "Sign in", "signin", map[string]any{
 		"Next": safeNext(r.URL.Query().Get("next"), "/"),
 	})

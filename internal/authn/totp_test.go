@@ -283,3 +283,20 @@ func TestPendingSecondFactorExpires(t *testing.T) {
 		}
 	})
 }
+
+func TestDisableTOTP(t *testing.T) {
+	eachBackend(t, func(t *testing.T, newH func(*testing.T) *harness) {
+		h, c, uid := enrolled(t, newH)
+		// Not enabled yet: nothing to do, no error.
+		if res, _ := c.postForm("/account/totp/disable", nil); res.StatusCode != http.StatusSeeOther {
+			t.Fatalf("disable without TOTP = %d, want 303", res.StatusCode)
+		}
+		enableTOTP(t, h, c, uid)
+		if res, _ := c.postForm("/account/totp/disable", nil); res.StatusCode != http.StatusSeeOther {
+			t.Fatalf("disable = %d", res.StatusCode)
+		}
+		if acc, _ := h.st.Account(t.Context(), uid); acc.TOTPEnabled {
+			t.Fatal("TOTP still enabled")
+		}
+	})
+}
