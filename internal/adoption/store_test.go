@@ -36,6 +36,11 @@ func newFixture(t testing.TB, d *db.DB) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return newFixtureWith(t, d, cat)
+}
+
+func newFixtureWith(t testing.TB, d *db.DB, cat *catalog.Catalog) *fixture {
+	t.Helper()
 	f := &fixture{t: t, db: d, cat: cat, now: time.Date(2026, 6, 1, 9, 0, 0, 0, time.UTC),
 		orgs: map[string]adoption.Org{}, users: map[string]int64{}}
 	clock := func() time.Time { return f.now }

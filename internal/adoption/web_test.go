@@ -82,7 +82,11 @@ type server struct {
 }
 
 func newServer(t *testing.T, d *db.DB, pdf adoption.PDFRenderer) *server {
-	f := newFixture(t, d)
+	return newServerOn(t, newFixture(t, d), pdf)
+}
+
+func newServerOn(t testing.TB, f *fixture, pdf adoption.PDFRenderer) *server {
+	d := f.db
 	clock := func() time.Time { return f.now }
 	rd, err := web.NewRenderer(web.StaticTree{Prefix: "adoption", FS: adoption.StaticFS()})
 	if err != nil {
@@ -350,5 +354,3 @@ func evidenceID(t *testing.T, page string) string {
 	}
 	return page[i+10 : j]
 }
-
-
