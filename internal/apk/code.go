@@ -313,12 +313,14 @@ func convertValue(f *dex.File, v dex.Value) Value {
 	return Value{}
 }
 
-// scanCode counts instructions, notes throws and recognises bodies that
-// only return a small constant ("return true").
+// scanCode counts instructions, notes throws and recognises methods whose
+// every return gives the same small constant ("return true"), however much
+// else they do first (Kotlin adds parameter null checks, some log).
 func scanCode(code *dex.Code, m *Method) {
 	n := code.Len()
-	var first, second uint16
 	insns := 0
+	var prev uint16 // previous instruction's first unit
+	constRet, returns, constOK := int64(0), 0, true
 	for i := 0; i < n; {
 		u := code.Unit(i)
 		op := dex.Opcode(u & 0xff)
@@ -334,23 +336,32 @@ func scanCode(code *dex.Code, m *Method) {
 		if w <= 0 {
 			break
 		}
-		switch insns {
-		case 0:
-			first = u
-		case 1:
-			second = u
-		}
 		insns++
-		if op == 0x27 { // throw
+		switch op {
+		case 0x27: // throw
 			m.Throws = true
+		case 0x0f: // return vAA
+			returns++
+			// const/4 vA, #B immediately before, into the returned register
+			if prev&0xff == 0x12 && (prev>>8)&0xf == u>>8 {
+				v := int64(int8(uint8(prev>>8)&0xf0) >> 4)
+				if returns > 1 && v != constRet {
+					constOK = false
+				}
+				constRet = v
+			} else {
+				constOK = false
+			}
+		case 0x0e, 0x10, 0x11: // return-void, return-wide, return-object
+			constOK = false
 		}
+		prev = u
 		i += w
 	}
 	m.Insns = insns
-	// const/4 vA, #B ; return vA
-	if insns == 2 && first&0xff == 0x12 && second&0xff == 0x0f && (first>>8)&0xf == second>>8 {
+	if returns > 0 && constOK {
 		m.ReturnsConst = true
-		m.ConstReturn = int64(int8(uint8(first>>8)&0xf0) >> 4)
+		m.ConstReturn = constRet
 	}
 }
 

@@ -407,3 +407,42 @@ func TestLimits(t *testing.T) {
 		}
 	}
 }
+
+// TestKotlinShapes: Kotlin compiles the classic trust-all and allow-all
+// bodies with parameter null checks first; they must still be found, and
+// a verifier that can return false must not.
+func TestKotlinShapes(t *testing.T) {
+	nullCheck := func(m *dexbuild.Method) {
+		m.CallStatic("Lkotlin/jvm/internal/Intrinsics;->checkNotNullParameter(Ljava/lang/Object;Ljava/lang/String;)V", i(0), s("chain"))
+	}
+	trustAll := classBody("Lcom/example/app/KtTrust;", "", []string{"Ljavax/net/ssl/X509TrustManager;"},
+		"checkServerTrusted", "([Ljava/security/cert/X509Certificate;Ljava/lang/String;)V", func(m *dexbuild.Method) { nullCheck(m); m.ReturnVoid() })
+	verifier := func(values ...int32) *apktest.App {
+		return classBody("Lcom/example/app/KtVerifier;", "", []string{"Ljavax/net/ssl/HostnameVerifier;"},
+			"verify", "(Ljava/lang/String;Ljavax/net/ssl/SSLSession;)Z", func(m *dexbuild.Method) {
+				nullCheck(m)
+				for _, v := range values {
+					m.Const(9, v).Return(9, false)
+				}
+			})
+	}
+	for _, tc := range []struct {
+		name string
+		app  *apktest.App
+		rule string
+		want bool
+	}{
+		{"trust-all", trustAll, "DFS-CODE-001", true},
+		{"verify-true", verifier(1), "DFS-CODE-002", true},
+		{"verify-true-twice", verifier(1, 1), "DFS-CODE-002", true},
+		{"verify-either", verifier(1, 0), "DFS-CODE-002", false},
+	} {
+		res, err := NewScanner(Options{Rules: []string{tc.rule}}).ScanApp(context.Background(), openBytes(t, tc.app))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := len(findingsOf(res, tc.rule)) > 0; got != tc.want {
+			t.Errorf("%s: found=%v, want %v", tc.name, got, tc.want)
+		}
+	}
+}

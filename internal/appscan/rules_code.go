@@ -15,6 +15,17 @@ func callRule(m RuleMeta, msg string, when func(mc *methodCtx, c *apk.Call) bool
 	}}
 }
 
+// onlyBookkeeping reports whether calls do nothing that could check a
+// certificate: none at all, Kotlin's parameter null checks, or logging.
+func onlyBookkeeping(calls []apk.Call) bool {
+	for _, c := range calls {
+		if c.Class != "kotlin.jvm.internal.Intrinsics" && c.Class != "android.util.Log" {
+			return false
+		}
+	}
+	return true
+}
+
 // appCodeOnly limits a rule to code outside the platform's own support
 // libraries (androidx, the support library, Kotlin): their logging and
 // storage helpers act for the app, and the app's call to the helper is
@@ -58,7 +69,7 @@ func codeRules() []*rule {
 			mp("MASVS-NETWORK-1", 295, "M3", "M5", "T3.2")),
 			onMethod: func(mc *methodCtx, emit emitFunc) {
 				m := mc.method
-				if mc.overrides("javax.net.ssl.X509TrustManager", "checkServerTrusted") && m.Insns > 0 && !m.Throws && len(m.Calls) == 0 {
+				if mc.overrides("javax.net.ssl.X509TrustManager", "checkServerTrusted") && m.Insns > 0 && !m.Throws && onlyBookkeeping(m.Calls) {
 					emit(mc.hit("checkServerTrusted never rejects a certificate", "empty checkServerTrusted"))
 				}
 			}},
