@@ -578,3 +578,10 @@ func (s *Store) DeletePost(ctx context.Context, v Viewer, postID int64, reason s
 	}
 	return threadID, nil
 }
+
+// Lines splits the body at line breaks, so templates can keep the
+// author's paragraphs without inline styles (the CSP forbids them).
+func (p Post) Lines() []string { return strings.Split(p.Body, "\n") }
+
+// Lines splits the note at line breaks (see Post.Lines).
+func (n Note) Lines() []string { return strings.Split(n.Body, "\n") }

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/dfslab/dfslab/internal/collab"
 	"github.com/dfslab/dfslab/internal/db"
 	"github.com/dfslab/dfslab/internal/identity"
 	"github.com/dfslab/dfslab/internal/web"
@@ -35,6 +36,9 @@ type Config struct {
 	// Now is the clock of sessions, links and rate limits (nil: time.Now);
 	// tests move it.
 	Now func() time.Time
+	// PublicCatalogue makes the recommendations catalogue readable
+	// without signing in (--public-catalogue).
+	PublicCatalogue bool
 }
 
 // App is the wired platform.
@@ -44,6 +48,9 @@ type App struct {
 	Server   *web.Server
 	Sessions *web.Sessions
 	Limiter  *web.Limiter
+	// Collab is the collaboration store; other parts of the platform
+	// notify users through Collab.Notify and Collab.NotifyCountry.
+	Collab *collab.Store
 }
 
 // New wires the platform over d, whose schema must be migrated.
@@ -66,7 +73,7 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*App, error) {
 	ids := identity.NewStore(d, identity.Options{Now: cfg.Now})
 	sessions := web.NewSessions(sessionStore{ids}, secure, cfg.Now)
 	limiter := web.NewLimiter(web.LimiterConfig{}, cfg.Now)
-	rd, err := web.NewRenderer(staticTrees()...)
+	rd, err := web.NewRenderer(append(staticTrees(), catalogueStatic()...)...)
 	if err != nil {
 		return nil, err
 	}
@@ -84,6 +91,11 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*App, error) {
 		return nil, err
 	}
 	modules = append(modules, more...)
+	collabStore, catalogue, err := catalogueModules(d, cfg, rd)
+	if err != nil {
+		return nil, err
+	}
+	modules = append(modules, catalogue...)
 
 	srv, err := web.New(web.Config{BaseURL: base, TLS: secure, TrustProxy: cfg.TrustProxy, MaxBody: cfg.MaxBody, Logger: cfg.Logger,
 		MetricsPublic: cfg.MetricsPublic},
@@ -92,7 +104,7 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &App{DB: d, Identity: ids, Server: srv, Sessions: sessions, Limiter: limiter}, nil
+	return &App{DB: d, Identity: ids, Server: srv, Sessions: sessions, Limiter: limiter, Collab: collabStore}, nil
 }
 
 // FirstRunLink returns a one-time enrolment link for the first platform

@@ -252,6 +252,7 @@ func checkMatrix(t *testing.T, newWorld func() *world) {
 		maps.Copy(matrix, authnMatrix)
 	}
 	maps.Copy(matrix, adoptionMatrix)
+	maps.Copy(matrix, catalogueMatrix)
 	shared := newWorld()
 	routes := shared.app.Server.Routes()
 	seen := map[string]bool{}

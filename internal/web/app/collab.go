@@ -1,0 +1,55 @@
+package app
+
+import (
+	"context"
+	"time"
+
+	"github.com/dfslab/dfslab/internal/audit"
+	"github.com/dfslab/dfslab/internal/catalog"
+	"github.com/dfslab/dfslab/internal/catalog/catalogweb"
+	"github.com/dfslab/dfslab/internal/collab"
+	"github.com/dfslab/dfslab/internal/db"
+	"github.com/dfslab/dfslab/internal/web"
+)
+
+// catalogueStatic is the catalogue's stylesheet, served under /static/catalog/.
+func catalogueStatic() []web.StaticTree {
+	return []web.StaticTree{{Prefix: "catalog", FS: catalogweb.StaticFS()}}
+}
+
+// catalogueModules builds the catalogue pages and the collaboration module
+// around them: the pages show the embedded catalogue with the accepted
+// amendments laid over it, and each recommendation page carries its
+// discussion, implementation notes and amendment form.
+func catalogueModules(d *db.DB, cfg Config, rd *web.Renderer) (*collab.Store, []web.Module, error) {
+	cat, err := catalog.Load()
+	if err != nil {
+		return nil, nil, err
+	}
+	store := collab.NewStore(d, cat, cfg.Now)
+	cats := collab.NewCatalogues(store)
+	cw, err := catalogweb.New(cat, rd, cfg.PublicCatalogue, catalogueAudit{d, cfg.Now})
+	if err != nil {
+		return nil, nil, err
+	}
+	co, err := collab.New(store, cats, rd, cfg.Logger)
+	if err != nil {
+		return nil, nil, err
+	}
+	cw.SetSource(cats)
+	cw.SetExtras(co)
+	return store, []web.Module{cw, co}, nil
+}
+
+// catalogueAudit records catalogue exports in the audit log (actor from
+// the request context).
+type catalogueAudit struct {
+	db  *db.DB
+	now func() time.Time
+}
+
+func (a catalogueAudit) Record(ctx context.Context, action, objectType, objectID string, details map[string]any) error {
+	_, err := audit.Record(ctx, a.db, audit.Entry{Time: a.now().UTC(), Action: action, ObjectType: objectType,
+		ObjectID: objectID, Details: details})
+	return err
+}
