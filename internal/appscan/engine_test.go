@@ -446,3 +446,26 @@ func TestKotlinShapes(t *testing.T) {
 		}
 	}
 }
+
+// TestBundleSigning: an App Bundle is uploaded unsigned or JAR-signed and
+// the store signs the APKs, so APK signing rules do not apply to it.
+func TestBundleSigning(t *testing.T) {
+	data, err := (&apktest.App{MinSDK: 21}).BuildAAB()
+	if err != nil {
+		t.Fatal(err)
+	}
+	app, err := apk.OpenReader(context.Background(), bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := NewScanner(Options{Rules: []string{"DFS-SIGN-"}}).ScanApp(context.Background(), app)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Findings) != 0 {
+		t.Errorf("signing findings on a bundle: %+v", res.Findings)
+	}
+	if res.Target.Format != "aab" {
+		t.Errorf("format %q", res.Target.Format)
+	}
+}

@@ -44,6 +44,9 @@ func signingRules() []*rule {
 			signMap("MASVS-RESILIENCE-2", 347)),
 			check: func(sc *scanCtx, emit emitFunc) {
 				ss := sc.app.Signing.Schemes
+				if sc.app.Format == apk.FormatAAB {
+					return // bundles are uploaded unsigned or JAR-signed; the store signs the APKs
+				}
 				if len(ss) > 0 && !slices.ContainsFunc(ss, func(s apk.SchemeResult) bool { return s.Present }) {
 					emit(hit{loc: Location{File: "META-INF"}, evidence: "no v1, v2 or v3 signature"})
 				}
@@ -62,7 +65,7 @@ func signingRules() []*rule {
 			"Add v2 and v3 signatures, and raise minSdkVersion to 24 if possible.",
 			signMap("MASVS-RESILIENCE-2", 347)),
 			check: func(sc *scanCtx, emit emitFunc) {
-				if sc.schemePresent("v1") && !sc.schemePresent("v2") && !sc.schemePresent("v3") && !sc.schemePresent("v3.1") && sc.minSDK() < 24 {
+				if sc.app.Format != apk.FormatAAB && sc.schemePresent("v1") && !sc.schemePresent("v2") && !sc.schemePresent("v3") && !sc.schemePresent("v3.1") && sc.minSDK() < 24 {
 					emit(hit{loc: Location{File: "META-INF"}, evidence: "v1 only, minSdkVersion=" + itoa(int64(sc.minSDK()))})
 				}
 			}},
@@ -129,7 +132,7 @@ func signingRules() []*rule {
 			"Sign with v2 and v3 (apksigner does by default).",
 			signMap("MASVS-RESILIENCE-2", 347)),
 			check: func(sc *scanCtx, emit emitFunc) {
-				if sc.schemePresent("v1") && !sc.schemePresent("v2") && !sc.schemePresent("v3") && sc.targetSDK() >= 30 {
+				if sc.app.Format != apk.FormatAAB && sc.schemePresent("v1") && !sc.schemePresent("v2") && !sc.schemePresent("v3") && sc.targetSDK() >= 30 {
 					emit(hit{loc: Location{File: "META-INF"}, evidence: "v1 only, targetSdkVersion=" + itoa(int64(sc.targetSDK()))})
 				}
 			}},
