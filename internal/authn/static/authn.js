@@ -155,7 +155,7 @@
     });
     // Conditional UI: offer passkeys in the browser's autofill of the
     // username field, without a click.
-    if (mode === "signin" && PublicKeyCredential.isConditionalMediationAvailable) {
+    if (mode === "signin" && form.dataset.autofill !== "off" && PublicKeyCredential.isConditionalMediationAvailable) {
       PublicKeyCredential.isConditionalMediationAvailable().then(function (ok) {
         if (!ok) return;
         run(form, mode, { conditional: true }).catch(function (err) {
