@@ -5,9 +5,11 @@
 // the "my account" pages, personal API tokens and GET /api/v1/me.
 //
 // The package owns the ceremonies and their pages; it persists nothing
-// itself. Identity data lives behind the Store interface (the identity
-// package implements it) and page layout, cookies and rate limits behind
-// the Shell interface (the web package implements it).
+// itself. Identity data lives behind the Store interface (IdentityStore
+// adapts the identity package's store) and page layout, cookies and rate
+// limits behind the Shell interface (web.Shell implements it). Challenges
+// live server-side between the two halves of a ceremony, bound to a
+// pre-authentication cookie, single use, for at most CeremonyTTL.
 package authn
 
 import (
