@@ -169,7 +169,7 @@ func TestWriteSynthetic(t *testing.T) {
 	if *syntheticOut == "" {
 		t.Skip("set -synthetic=PATH to write the generated app")
 	}
-	data, err := syntheticApp(21000).Build()
+	data, err := syntheticApp(*syntheticClasses).Build()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -178,7 +178,10 @@ func TestWriteSynthetic(t *testing.T) {
 	}
 }
 
-var syntheticOut = flag.String("synthetic", "", "write the generated benchmark app to this path (TestWriteSynthetic)")
+var (
+	syntheticOut     = flag.String("synthetic", "", "write the generated benchmark app to this path (TestWriteSynthetic)")
+	syntheticClasses = flag.Int("synthetic-classes", 21000, "classes of the app -synthetic writes (about 1.1 KB of DEX each)")
+)
 
 // cpuTime is the user+system CPU time of the process so far.
 func cpuTime() time.Duration {
