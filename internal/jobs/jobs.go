@@ -1,0 +1,376 @@
+// Package jobs runs the platform's background jobs (app scans, exports) on
+// River, in the platform database of either dialect.
+//
+// Capability packages declare a job as an args struct (a stable Kind and
+// JSON fields), register a handler on [Workers], and enqueue with
+// [Queue.Enqueue] inside their own transaction, so the row that asks for the
+// work and the job commit together or not at all. A handler reports its
+// progress with [SetProgress]; pages read [Queue.Status] (queued, running
+// with percent and message, done, or failed with the reason, and how many
+// attempts failed).
+//
+// Delivery is at least once, never lost: a job whose process dies (crash,
+// SIGKILL, power loss) stays "running" in the table until River's rescuer,
+// run by the elected leader among the processes, sees it older than
+// [Config.RescueAfter] and schedules it again. Handlers must therefore be
+// idempotent: a retry finds what the dead attempt left behind. Two processes
+// never hold the same job at once: fetching locks the row (FOR UPDATE SKIP
+// LOCKED on PostgreSQL, the single write lock on SQLite). Jobs that must not
+// be queued twice for the same subject (one scan per upload) are enqueued
+// with [EnqueueOpts.Unique] and the key fields tagged `river:"unique"`.
+//
+// Where workers run:
+//   - `dfslab serve` runs them in-process; that is the norm on SQLite.
+//   - `dfslab worker` runs only workers. On PostgreSQL any number of worker
+//     processes on any number of hosts share the queue. On SQLite a worker
+//     process is allowed on the same host as serve, against the existing
+//     database file (see [CheckWorkerDB]): SQLite's file locks coordinate
+//     processes of one machine, and a separate process keeps a scan that
+//     exhausts memory away from the web server. It is refused on network
+//     file systems, whose locks SQLite cannot rely on, and for a file that
+//     does not exist (a mistyped path would otherwise create an empty
+//     database whose queue nobody fills).
+package jobs
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/dfslab/dfslab/internal/db"
+)
+
+// Args is the payload of a job: a struct with JSON fields and a Kind, a
+// stable name that must never change once jobs of it were enqueued.
+type Args = river.JobArgs
+
+// Job is one attempt at a job as its handler sees it: Args decoded, ID,
+// Attempt (1 on the first run).
+type Job[T Args] = river.Job[T]
+
+// Permanent marks a handler's error as final: the job fails with err as its
+// reason and is not retried (an upload that is not an APK will not become
+// one on the next attempt).
+func Permanent(err error) error { return river.JobCancel(err) }
+
+// Workers is the set of handlers a process can run, one per job kind.
+type Workers struct {
+	w *river.Workers
+}
+
+// NewWorkers returns an empty set.
+func NewWorkers() *Workers { return &Workers{w: river.NewWorkers()} }
+
+// Handle registers fn as the handler of the jobs of kind T. It panics when
+// the kind is registered twice, as that is a wiring mistake found at start.
+func Handle[T Args](ws *Workers, fn func(ctx context.Context, j *Job[T]) error) {
+	river.AddWorker(ws.w, river.WorkFunc(fn))
+}
+
+// Config tunes a [Queue]. The zero value is usable: an insert-only queue.
+type Config struct {
+	// Concurrency is how many jobs this process runs at once; 0 makes an
+	// insert-only queue that enqueues and reads state but runs nothing.
+	Concurrency int
+	// JobTimeout cancels a handler's context after this long (default 30
+	// minutes). It cannot be turned off: River's rescuer leaves a job
+	// without a timeout running forever after its process died.
+	JobTimeout time.Duration
+	// RescueAfter is how long a job may stay running before it is taken
+	// for the victim of a dead process and scheduled again. It must exceed
+	// JobTimeout, so that a live handler has been told to stop first;
+	// default JobTimeout plus 5 minutes. Tests set a few seconds.
+	RescueAfter time.Duration
+	// MaxAttempts bounds the runs of a job, failed ones and rescued ones
+	// included (default 5).
+	MaxAttempts int
+	// PollInterval is how often idle workers look for jobs that another
+	// process enqueued (default 200 ms). Jobs enqueued without a transaction
+	// by this process wake its own workers at once.
+	PollInterval time.Duration
+	// Logger receives River's and the queue's logs (default slog.Default).
+	Logger *slog.Logger
+}
+
+// Queue enqueues jobs, runs the registered handlers (when Concurrency > 0)
+// and reports job state.
+type Queue struct {
+	db     *db.DB
+	client *river.Client[*sql.Tx]
+	log    *slog.Logger
+	runs   bool
+
+	mu     sync.Mutex
+	cancel context.CancelFunc // stops the housekeeping goroutine
+	done   chan struct{}
+}
+
+// Defaults of [Config].
+const (
+	DefaultJobTimeout   = 30 * time.Minute
+	DefaultMaxAttempts  = 5
+	DefaultPollInterval = 200 * time.Millisecond
+	rescueMargin        = 5 * time.Minute
+	progressGCInterval  = time.Hour
+)
+
+// New builds a queue over d. River's schema must be in place ([Migrate]).
+// ws may be nil for an insert-only queue.
+func New(d *db.DB, ws *Workers, cfg Config) (*Queue, error) {
+	if cfg.Concurrency < 0 {
+		return nil, fmt.Errorf("jobs: concurrency %d is negative", cfg.Concurrency)
+	}
+	if cfg.Concurrency > 0 && ws == nil {
+		return nil, errors.New("jobs: a queue that runs jobs needs workers")
+	}
+	log := cmp.Or(cfg.Logger, slog.Default())
+	timeout := cmp.Or(cfg.JobTimeout, DefaultJobTimeout)
+	if timeout < 0 {
+		return nil, fmt.Errorf("jobs: JobTimeout %s: a job without a timeout is never rescued after a crash", timeout)
+	}
+	rescue := cmp.Or(cfg.RescueAfter, timeout+rescueMargin)
+	if rescue <= timeout {
+		return nil, fmt.Errorf("jobs: RescueAfter %s must exceed JobTimeout %s, or running jobs would be run twice", rescue, timeout)
+	}
+	rc := &river.Config{
+		JobTimeout:           timeout,
+		RescueStuckJobsAfter: rescue,
+		MaxAttempts:          cmp.Or(cfg.MaxAttempts, DefaultMaxAttempts),
+		FetchPollInterval:    cmp.Or(cfg.PollInterval, DefaultPollInterval),
+		Logger:               log,
+		WorkerMiddleware:     []rivertype.WorkerMiddleware{&progressMiddleware{db: d}},
+	}
+	if ws != nil {
+		rc.Workers = ws.w
+	}
+	if cfg.Concurrency > 0 {
+		rc.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Concurrency}}
+	}
+	var drv riverdriver.Driver[*sql.Tx]
+	switch d.Dialect() {
+	case db.SQLite:
+		drv = riversqlite.New(d.SQL())
+	case db.Postgres:
+		// database/sql has no LISTEN: workers poll (PollInterval), which is
+		// cheap next to the scans they run.
+		drv = riverdatabasesql.New(d.SQL())
+		rc.PollOnly = true
+	default:
+		return nil, fmt.Errorf("jobs: unsupported dialect %s", d.Dialect())
+	}
+	c, err := river.NewClient(drv, rc)
+	if err != nil {
+		return nil, fmt.Errorf("jobs: %w", err)
+	}
+	return &Queue{db: d, client: c, log: log, runs: cfg.Concurrency > 0}, nil
+}
+
+// Start runs the workers until [Queue.Stop]; it returns at once. Jobs do not
+// inherit ctx's cancellation: a stop signal is for Stop to handle, so that
+// running jobs may finish. Start is a no-op for an insert-only queue.
+func (q *Queue) Start(ctx context.Context) error {
+	if !q.runs {
+		return nil
+	}
+	ctx = context.WithoutCancel(ctx)
+	if err := q.client.Start(ctx); err != nil {
+		return fmt.Errorf("jobs: start: %w", err)
+	}
+	hctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	q.mu.Lock()
+	q.cancel, q.done = cancel, done
+	q.mu.Unlock()
+	go func() {
+		defer close(done)
+		q.housekeeping(hctx)
+	}()
+	return nil
+}
+
+// Stop stops fetching jobs and waits for the running ones to finish. When
+// ctx ends first, the running jobs' contexts are cancelled (their handlers
+// should return promptly; River schedules them again) and Stop returns
+// ctx's error once they have returned.
+func (q *Queue) Stop(ctx context.Context) error {
+	if !q.runs {
+		return nil
+	}
+	q.mu.Lock()
+	cancel, done := q.cancel, q.done
+	q.mu.Unlock()
+	if cancel != nil {
+		cancel()
+		<-done
+	}
+	err := q.client.Stop(ctx)
+	if err == nil || !errors.Is(err, ctx.Err()) {
+		return err
+	}
+	// Hard stop: bounded, so a handler that ignores its context cannot hold
+	// the process forever.
+	hctx, hcancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer hcancel()
+	if herr := q.client.StopAndCancel(hctx); herr != nil {
+		q.log.Warn("jobs: hard stop", "err", herr)
+	}
+	return fmt.Errorf("jobs: stop: running jobs cancelled: %w", err)
+}
+
+// EnqueueOpts are per-job options of [Queue.Enqueue].
+type EnqueueOpts struct {
+	// Unique makes the job unique by its args' fields tagged
+	// `river:"unique"` (all fields when none is tagged) among jobs that are
+	// not failed: enqueueing it again returns the existing job.
+	Unique bool
+	// At schedules the job for later (zero: now).
+	At time.Time
+	// MaxAttempts overrides Config.MaxAttempts for this job.
+	MaxAttempts int
+}
+
+// Enqueued is the result of [Queue.Enqueue].
+type Enqueued struct {
+	ID int64
+	// Duplicate reports that a unique job with the same key existed and
+	// nothing was enqueued; ID is that job's.
+	Duplicate bool
+}
+
+// Enqueue adds a job. With a transaction, the job is inserted in it and is
+// visible to workers only once it commits; a rollback removes it with the
+// caller's other rows. With tx nil, it is inserted on its own and this
+// process's workers are woken at once.
+func (q *Queue) Enqueue(ctx context.Context, tx *db.Tx, args Args, opts *EnqueueOpts) (Enqueued, error) {
+	var ro *river.InsertOpts
+	if opts != nil {
+		ro = &river.InsertOpts{MaxAttempts: opts.MaxAttempts, ScheduledAt: opts.At}
+		if opts.Unique {
+			ro.UniqueOpts = river.UniqueOpts{ByArgs: true}
+		}
+	}
+	var (
+		res *rivertype.JobInsertResult
+		err error
+	)
+	if tx != nil {
+		res, err = q.client.InsertTx(ctx, tx.SQLTx(), args, ro)
+	} else {
+		res, err = q.client.Insert(ctx, args, ro)
+	}
+	if err != nil {
+		return Enqueued{}, fmt.Errorf("jobs: enqueue %s: %w", args.Kind(), err)
+	}
+	return Enqueued{ID: res.Job.ID, Duplicate: res.UniqueSkippedAsDuplicate}, nil
+}
+
+// State is where a job is in its life, as pages show it.
+type State string
+
+const (
+	Queued  State = "queued"  // waiting for a worker, first run or a retry
+	Running State = "running" // a worker holds it
+	Done    State = "done"    // finished successfully
+	Failed  State = "failed"  // will not run again; Status.Reason says why
+)
+
+// Status is a job's state and progress.
+type Status struct {
+	ID          int64
+	Kind        string
+	State       State
+	Attempt     int // runs started so far
+	MaxAttempts int
+	// Retries counts failed attempts, crashes rescued included.
+	Retries int
+	// Reason is the last attempt's error: why a Failed job failed, or why
+	// a Queued one is waiting for a retry.
+	Reason     string
+	Percent    int
+	Message    string
+	CreatedAt  time.Time
+	FinishedAt time.Time // zero until Done or Failed
+}
+
+// ErrNotFound is returned for a job id that does not exist (never did, or
+// was cleaned up after its retention period).
+var ErrNotFound = errors.New("jobs: job not found")
+
+// Status reads a job's state and its latest progress.
+func (q *Queue) Status(ctx context.Context, id int64) (Status, error) {
+	row, err := q.client.JobGet(ctx, id)
+	if errors.Is(err, river.ErrNotFound) {
+		return Status{}, ErrNotFound
+	}
+	if err != nil {
+		return Status{}, fmt.Errorf("jobs: status %d: %w", id, err)
+	}
+	s := Status{
+		ID:          row.ID,
+		Kind:        row.Kind,
+		State:       stateOf(row.State),
+		Attempt:     row.Attempt,
+		MaxAttempts: row.MaxAttempts,
+		Retries:     len(row.Errors),
+		CreatedAt:   row.CreatedAt,
+	}
+	if n := len(row.Errors); n > 0 {
+		s.Reason = row.Errors[n-1].Error
+	}
+	if row.FinalizedAt != nil {
+		s.FinishedAt = *row.FinalizedAt
+	}
+	if s.State == Done {
+		s.Reason = "" // earlier attempts' errors are history, not a reason
+	}
+	p, err := readProgress(ctx, q.db, id)
+	if err != nil {
+		return Status{}, err
+	}
+	s.Percent, s.Message = p.percent, p.message
+	if s.State == Done {
+		s.Percent = 100
+	}
+	return s, nil
+}
+
+func stateOf(s rivertype.JobState) State {
+	switch s {
+	case rivertype.JobStateRunning:
+		return Running
+	case rivertype.JobStateCompleted:
+		return Done
+	case rivertype.JobStateCancelled, rivertype.JobStateDiscarded:
+		return Failed
+	}
+	// available, scheduled, pending, retryable: waiting for a run.
+	return Queued
+}
+
+// housekeeping deletes progress rows of jobs River has cleaned away.
+func (q *Queue) housekeeping(ctx context.Context) {
+	t := time.NewTicker(progressGCInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if _, err := q.db.Exec(ctx, `DELETE FROM job_progress
+				WHERE NOT EXISTS (SELECT 1 FROM river_job j WHERE j.id = job_progress.job_id)`); err != nil && ctx.Err() == nil {
+				q.log.Warn("jobs: delete orphaned progress", "err", err)
+			}
+		}
+	}
+}
