@@ -40,6 +40,11 @@ func FuzzParse(f *testing.F) {
 			}
 			return
 		}
+		// A class_def_item is 32 bytes: more classes than that means a
+		// table was read past the bytes that hold it.
+		if n := len(file.Classes()); n*32 > len(data) {
+			t.Fatalf("%d classes from %d bytes", n, len(data))
+		}
 		p := NewProgram(file)
 		x, err := p.Analyze(context.Background())
 		if err != nil {

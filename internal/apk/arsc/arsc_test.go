@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/dfslab/dfslab/internal/apk/axml"
@@ -313,8 +314,18 @@ func FuzzDecode(f *testing.F) {
 		for _, id := range ids {
 			tab.Resolve(id) // must not panic or loop
 		}
+		// Output stays proportional to input: entries plus bag items are
+		// bounded by the decoder's budget even when offsets alias one entry.
+		n := 0
 		for e := range tab.All() {
+			n += 1 + len(e.Items)
 			tab.Resolve(e.ID)
+			if !slices.Contains(tab.Values(e.ID), e) {
+				t.Fatalf("entry 0x%08x missing from the index", e.ID)
+			}
+		}
+		if limit := 2*len(data) + 1<<16; n > limit {
+			t.Fatalf("%d entries and items from %d bytes", n, len(data))
 		}
 	})
 }

@@ -132,7 +132,23 @@ func FuzzAnalyze(f *testing.F) {
 	f.Add([]byte("\x7fELF"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		info, err := Analyze(b, Options{MaxStrings: 100})
+		if err != nil && !errors.Is(err, ErrMalformed) && !errors.Is(err, ErrNotELF) {
+			t.Fatalf("error %v matches neither ErrMalformed nor ErrNotELF", err)
+		}
+		// Analyze recovers panics so a scan survives them; the fuzzer must
+		// still see them, in our code or in debug/elf.
+		if err != nil && strings.Contains(err.Error(), "panicked") {
+			t.Fatal(err)
+		}
 		if err == nil {
+			// Every import and needed library names a distinct
+			// NUL-terminated string or symbol of the input.
+			if n := len(info.Imports) + len(info.Needed); n > len(b) {
+				t.Fatalf("%d imports and needed libraries from %d bytes", n, len(b))
+			}
+			if !slices.IsSorted(info.Imports) {
+				t.Fatalf("imports not sorted: %q", info.Imports)
+			}
 			if len(info.Strings) > 100 || (info.RELRO != "none" && info.RELRO != "partial" && info.RELRO != "full") {
 				t.Fatalf("bad info %+v", info)
 			}

@@ -129,15 +129,39 @@ func FuzzSigningBlock(f *testing.F) {
 	}
 	a, _ := zipfs.Open(bytes.NewReader(signed), int64(len(signed)), zipfs.Limits{})
 	blk := findSigningBlock(a)
-	f.Add(signed[blk.start:a.CentralDirectoryOffset])
+	whole := signed[blk.start:a.CentralDirectoryOffset]
+	f.Add(whole)
 	f.Add(block(pair(BlockIDV2, nil)))
 	f.Add(block(pair(BlockIDV3, prefixedSeq(prefixedSeq(nil)))))
+	// The scheme values alone: the fuzzer mutates their nested
+	// length-prefixed sequences without first having to keep the outer
+	// block's two size fields consistent.
+	pairs, err := ParseSigningBlock(whole)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(pairs[BlockIDV2])
+	f.Add(pairs[BlockIDV3])
+	schemes := map[uint32]string{BlockIDV2: SchemeV2, BlockIDV3: SchemeV3, BlockIDV31: SchemeV31}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		pairs, err := ParseSigningBlock(b)
 		if err != nil {
+			if !errors.Is(err, ErrFormat) {
+				t.Fatalf("error %v does not match ErrFormat", err)
+			}
+			// Not a block: take the input as a V2 and a V3 value.
+			verifySchemeBlock(&Scheme{Name: SchemeV2}, b, false)
+			verifySchemeBlock(&Scheme{Name: SchemeV3}, b, false)
 			return
 		}
-		for id, name := range map[uint32]string{BlockIDV2: SchemeV2, BlockIDV3: SchemeV3, BlockIDV31: SchemeV31} {
+		n := 0
+		for _, v := range pairs {
+			n += len(v)
+		}
+		if n > len(b) {
+			t.Fatalf("pair values total %d bytes from a %d-byte block", n, len(b))
+		}
+		for id, name := range schemes {
 			if v, ok := pairs[id]; ok {
 				verifySchemeBlock(&Scheme{Name: name}, v, false)
 			}
