@@ -53,7 +53,7 @@ func obfuscationShare(classes []apk.Class) (short, total int) {
 
 func resilienceRules() []*rule {
 	return []*rule{
-		{RuleMeta: meta("DFS-RES-001", Medium, med, "Root detection",
+		{RuleMeta: meta("DFS-RES-001", Medium, med, "Root detection missing",
 			"Checks whether the app looks for signs of a rooted device (su binaries, Magisk or SuperSU packages, RootBeer). A payment app running on a rooted device can be inspected and manipulated.",
 			"Detect root with platform attestation (Play Integrity) plus local checks, and refuse or limit sensitive functions on compromised devices.",
 			resMap("MASVS-RESILIENCE-1", 919, "M8", "M7", "T8.1")),
@@ -62,13 +62,13 @@ func resilienceRules() []*rule {
 				"com.noshufou.android.su", "com.koushikdutta.superuser", "Superuser.apk", "test-keys"),
 			calls:  []string{"com.scottyab.rootbeer.RootBeer.isRooted"},
 			onCall: anyCall},
-		{RuleMeta: meta("DFS-RES-002", Low, med, "Emulator detection",
+		{RuleMeta: meta("DFS-RES-002", Low, med, "Emulator detection missing",
 			"Checks whether the app recognises emulators (goldfish/ranchu hardware, generic build fingerprints, QEMU pipes); attackers analyse apps in emulators.",
 			"Combine emulator checks with server-side attestation.",
 			resMap("MASVS-RESILIENCE-4", 919, "M8", "M7")),
 			controlName: "Emulator detection", absent: "No emulator detection found in the code.",
 			onString: stringHit(false, "goldfish", "ranchu", "generic_x86", "sdk_gphone", "Genymotion", "/dev/qemu_pipe", "ro.kernel.qemu", "vbox86")},
-		{RuleMeta: meta("DFS-RES-003", Low, med, "Debugger detection",
+		{RuleMeta: meta("DFS-RES-003", Low, med, "Debugger detection missing",
 			"Checks whether the app detects an attached debugger (Debug.isDebuggerConnected, TracerPid).",
 			"Check for debuggers at start-up and before sensitive operations, and react (exit, report).",
 			resMap("MASVS-RESILIENCE-4", 388, "M8", "M7")),
@@ -76,7 +76,7 @@ func resilienceRules() []*rule {
 			calls:    []string{"android.os.Debug.isDebuggerConnected", "android.os.Debug.waitingForDebugger"},
 			onCall:   anyCall,
 			onString: stringHit(true, "TracerPid", "TracerPid:")},
-		{RuleMeta: meta("DFS-RES-004", Low, high, "Play Integrity or SafetyNet attestation",
+		{RuleMeta: meta("DFS-RES-004", Low, high, "No Play Integrity or SafetyNet attestation",
 			"Checks whether the app requests a Play Integrity (or legacy SafetyNet) verdict that its back end can use to reject modified apps and compromised devices.",
 			"Integrate the Play Integrity API and verify the verdict on the server before sensitive transactions.",
 			resMap("MASVS-RESILIENCE-2", 693, "M8", "M7", "T8.1")),
@@ -85,7 +85,7 @@ func resilienceRules() []*rule {
 				"com.google.android.play.core.integrity.StandardIntegrityManager.prepareIntegrityToken", "com.google.android.play.core.integrity.IntegrityManagerFactory.createStandard",
 				"com.google.android.gms.safetynet.SafetyNetClient.attest", "com.google.android.gms.safetynet.SafetyNet.getClient"},
 			onCall: anyCall},
-		{RuleMeta: meta("DFS-RES-005", Medium, med, "Certificate pinning",
+		{RuleMeta: meta("DFS-RES-005", Medium, med, "No certificate pinning",
 			"Checks whether the app pins its servers' certificates or keys (OkHttp CertificatePinner, pin-sets in the network security configuration, pinned hashes in code). Without pinning a trusted-CA proxy can read the traffic (ITU test T3.3).",
 			"Pin the public keys of your API servers with at least one backup pin, in the network security configuration or OkHttp's CertificatePinner.",
 			resMap("MASVS-NETWORK-2", 295, "M3", "M5", "T3.3")),
@@ -104,7 +104,7 @@ func resilienceRules() []*rule {
 					}
 				}
 			}},
-		{RuleMeta: meta("DFS-RES-006", Medium, med, "Screens protected with FLAG_SECURE",
+		{RuleMeta: meta("DFS-RES-006", Medium, med, "Screens not protected with FLAG_SECURE",
 			"Checks whether the app sets FLAG_SECURE on windows, which blocks screenshots, screen recording and the recent-apps thumbnail of balances and PINs.",
 			"Set WindowManager.LayoutParams.FLAG_SECURE on screens that show credentials, balances or transactions.",
 			resMap("MASVS-PLATFORM-3", 200, "M2", "M9")),
@@ -138,7 +138,7 @@ func resilienceRules() []*rule {
 					emit(mc.hit("", callText(c)))
 				}
 			}},
-		{RuleMeta: meta("DFS-RES-009", Medium, med, "Code obfuscation",
+		{RuleMeta: meta("DFS-RES-009", Medium, med, "Code not obfuscated",
 			"Checks whether class names are obfuscated (most app classes renamed to one or two letters by R8/ProGuard), which slows reverse engineering (ITU test T9.1).",
 			"Enable R8 full mode (minifyEnabled true) for release builds; consider a commercial obfuscator for payment logic.",
 			resMap("MASVS-RESILIENCE-3", 656, "M9", "M7", "T9.1")),
@@ -149,7 +149,7 @@ func resilienceRules() []*rule {
 					emit(hit{evidence: itoa(int64(short*100/total)) + "% of " + itoa(int64(total)) + " app classes have short names"})
 				}
 			}},
-		{RuleMeta: meta("DFS-RES-010", Low, low, "App signature check at run time",
+		{RuleMeta: meta("DFS-RES-010", Low, low, "No app signature check at run time",
 			"Checks whether the app reads its own signing certificate at run time (GET_SIGNATURES / GET_SIGNING_CERTIFICATES), a basic defence against repackaging.",
 			"Verify the signing certificate at run time and, better, let the server verify a Play Integrity verdict.",
 			resMap("MASVS-RESILIENCE-2", 354, "M8", "M7")),
@@ -160,7 +160,7 @@ func resilienceRules() []*rule {
 					emit(mc.hit("", callText(c)))
 				}
 			}},
-		{RuleMeta: meta("DFS-RES-011", Low, low, "Hooking framework detection",
+		{RuleMeta: meta("DFS-RES-011", Low, low, "No hooking framework detection",
 			"Checks whether the app looks for instrumentation frameworks (Frida, Xposed, Substrate) used to bypass its checks at run time.",
 			"Detect common hooking frameworks and report them to the back end.",
 			resMap("MASVS-RESILIENCE-4", 693, "M8", "M7")),
