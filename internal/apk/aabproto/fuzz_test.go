@@ -1,6 +1,7 @@
 package aabproto
 
 import (
+	"bytes"
 	"errors"
 	"testing"
 
@@ -24,12 +25,36 @@ func FuzzDecodeXML(f *testing.F) {
 			}
 			return
 		}
-		if _, err := EncodeXML(root); err != nil && !errors.Is(err, ErrLimit) {
-			// Values of unknown types cannot be written back; that
-			// is the only acceptable failure.
+		// Each element and attribute is a message of at least two bytes.
+		if n := countNodes(root); n > len(data) {
+			t.Fatalf("%d nodes decoded from %d bytes", n, len(data))
+		}
+		b, err := EncodeXML(root)
+		if err != nil {
+			// Values of unknown types cannot be written back.
 			return
 		}
+		root2, err := DecodeXML(b)
+		if err != nil {
+			t.Fatalf("re-encoded tree does not decode: %v", err)
+		}
+		// Our own output is canonical: another round trip changes nothing.
+		b2, err := EncodeXML(root2)
+		if err != nil {
+			t.Fatalf("re-encoding a decoded canonical tree: %v", err)
+		}
+		if !bytes.Equal(b, b2) {
+			t.Fatalf("encode(decode(x)) is not a fixed point: %d vs %d bytes", len(b), len(b2))
+		}
 	})
+}
+
+func countNodes(e *axml.Element) int {
+	n := 1 + len(e.Attrs)
+	for _, c := range e.Children {
+		n += countNodes(c)
+	}
+	return n
 }
 
 func FuzzDecodeResourceTable(f *testing.F) {
@@ -52,8 +77,15 @@ func FuzzDecodeResourceTable(f *testing.F) {
 			}
 			return
 		}
+		n := 0
 		for e := range tab.All() {
+			n += 1 + len(e.Items)
 			tab.Resolve(e.ID) // must terminate: cycles are bounded
+		}
+		// Repeated fields may name one entry many times; the decoder's
+		// budget keeps the table proportional to the input all the same.
+		if limit := 2*len(data) + 1<<16; n > limit {
+			t.Fatalf("%d entries and items from %d bytes", n, len(data))
 		}
 	})
 }
