@@ -10,6 +10,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/dfslab/dfslab/internal/adoption"
 	"github.com/dfslab/dfslab/internal/catalog"
 	"github.com/dfslab/dfslab/internal/db"
 	"github.com/dfslab/dfslab/internal/db/dbtest"
@@ -93,11 +94,13 @@ func seedSector(tb testing.TB, f *fixture) {
 				var id int64
 				impl, overdue := 0, 0
 				items := make([]string, benchRecs)
+				sub := make([]adoption.SubmittedItem, benchRecs)
 				for i := range benchRecs {
 					// Deterministic mix that improves with each submission.
 					k := (i*7 + p*3 + s*11) % 17
 					st := statuses[min(k*len(statuses)/17+s/4, len(statuses)-1)]
 					items[i] = st
+					sub[i] = adoption.SubmittedItem{RecID: f.cat.Recommendations[i].ID, Status: adoption.Status(st)}
 					if st == "implemented" || st == "verified" {
 						impl++
 					}
@@ -105,9 +108,13 @@ func seedSector(tb testing.TB, f *fixture) {
 						overdue++
 					}
 				}
+				cells, err := adoption.CellsJSON(f.cat, sub)
+				if err != nil {
+					return err
+				}
 				if err := tx.QueryRow(context.Background(), `INSERT INTO submissions (org_id, country, version_id, signed_by, signed_name, statement,
-					submitted_at, applicable, implemented, overdue) VALUES (?, 'MW', ?, 1, 'bench', 'bench', ?, ?, ?, ?) RETURNING id`,
-					org, v.ID, at, benchRecs, impl, overdue).Scan(&id); err != nil {
+					submitted_at, applicable, implemented, overdue, cells) VALUES (?, 'MW', ?, 1, 'bench', 'bench', ?, ?, ?, ?, ?) RETURNING id`,
+					org, v.ID, at, benchRecs, impl, overdue, cells).Scan(&id); err != nil {
 					return err
 				}
 				for i, st := range items {

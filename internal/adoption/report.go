@@ -29,6 +29,7 @@ type Submission struct {
 	Implemented int
 	Overdue     int
 	Items       []SubmittedItem // filled by Submission / RegulatorSubmission
+	cells       string          // stored heat-map counts (CellsJSON)
 }
 
 // Share is the implemented share in percent (0 when nothing applies).
@@ -123,9 +124,13 @@ func (s *Store) Submit(ctx context.Context, p Org, statement string) (Submission
 			}
 			items = append(items, si)
 		}
-		err = tx.QueryRow(ctx, `INSERT INTO submissions (org_id, country, version_id, signed_by, signed_name, statement, submitted_at, applicable, implemented, overdue)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, p.ID, p.Country, sub.VersionID, actor, sub.SignedBy, statement,
-			now.UnixMicro(), sub.Applicable, sub.Implemented, sub.Overdue).Scan(&sub.ID)
+		cells, err := CellsJSON(s.cat, items)
+		if err != nil {
+			return err
+		}
+		err = tx.QueryRow(ctx, `INSERT INTO submissions (org_id, country, version_id, signed_by, signed_name, statement, submitted_at, applicable, implemented, overdue, cells)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, p.ID, p.Country, sub.VersionID, actor, sub.SignedBy, statement,
+			now.UnixMicro(), sub.Applicable, sub.Implemented, sub.Overdue, cells).Scan(&sub.ID)
 		if err != nil {
 			return fmt.Errorf("adoption: submit: %w", err)
 		}
@@ -156,16 +161,55 @@ func nonNil(e []EvidenceRef) []EvidenceRef {
 	return e
 }
 
+// submissionCols are read FROM submissions s JOIN orgs o ON o.id = s.org_id
+// JOIN baseline_versions v ON v.id = s.version_id.
 const submissionCols = `s.id, s.org_id, o.name, s.country, s.version_id, s.signed_name, s.statement, s.submitted_at, s.applicable, s.implemented, s.overdue,
-	(SELECT v.number FROM baseline_versions v WHERE v.id = s.version_id)`
+	v.number, s.cells`
+
+const submissionFrom = ` FROM submissions s JOIN orgs o ON o.id = s.org_id JOIN baseline_versions v ON v.id = s.version_id`
 
 func scanSubmission(r interface{ Scan(...any) error }) (Submission, error) {
 	var s Submission
 	var at int64
 	var num int
-	err := r.Scan(&s.ID, &s.OrgID, &s.OrgName, &s.Country, &s.VersionID, &s.SignedBy, &s.Statement, &at, &s.Applicable, &s.Implemented, &s.Overdue, &num)
+	err := r.Scan(&s.ID, &s.OrgID, &s.OrgName, &s.Country, &s.VersionID, &s.SignedBy, &s.Statement, &at, &s.Applicable, &s.Implemented, &s.Overdue,
+		&num, &s.cells)
 	s.SubmittedAt, s.Baseline = time.UnixMicro(at).UTC(), fmt.Sprintf("v%d", num)
 	return s, err
+}
+
+// cellCounts is the stored form of a submission's heat-map cells.
+type cellCounts struct {
+	Threats map[string][2]int `json:"threats"`
+	Layers  map[string][2]int `json:"layers"`
+}
+
+// CellsJSON counts implemented and applicable items per threat category
+// and per layer (an item counts once for each of its threat categories;
+// not applicable items count nowhere).
+func CellsJSON(cat *catalog.Catalog, items []SubmittedItem) (string, error) {
+	c := cellCounts{Threats: map[string][2]int{}, Layers: map[string][2]int{}}
+	for _, it := range items {
+		if it.Status == StatusNA {
+			continue
+		}
+		rec, err := cat.Get(it.RecID)
+		if err != nil {
+			continue
+		}
+		done := 0
+		if it.Status.Done() {
+			done = 1
+		}
+		for _, t := range rec.Threats {
+			v := c.Threats[t]
+			c.Threats[t] = [2]int{v[0] + done, v[1] + 1}
+		}
+		v := c.Layers[rec.Layer]
+		c.Layers[rec.Layer] = [2]int{v[0] + done, v[1] + 1}
+	}
+	b, err := json.Marshal(c)
+	return string(b), err
 }
 
 // Submissions lists a provider's own submissions, newest first.
@@ -173,7 +217,7 @@ func (s *Store) Submissions(ctx context.Context, p Org) ([]Submission, error) {
 	if !p.IsProvider() {
 		return nil, ErrWrongOrg
 	}
-	rows, err := s.db.Query(ctx, "SELECT "+submissionCols+" FROM submissions s JOIN orgs o ON o.id = s.org_id WHERE s.org_id = ? ORDER BY s.submitted_at DESC, s.id DESC", p.ID)
+	rows, err := s.db.Query(ctx, "SELECT "+submissionCols+submissionFrom+" WHERE s.org_id = ? ORDER BY s.submitted_at DESC, s.id DESC", p.ID)
 	if err != nil {
 		return nil, fmt.Errorf("adoption: submissions: %w", err)
 	}
@@ -208,7 +252,7 @@ func (s *Store) RegulatorSubmission(ctx context.Context, reg Org, id int64) (Sub
 }
 
 func (s *Store) submission(ctx context.Context, where string, args ...any) (Submission, error) {
-	sub, err := scanSubmission(s.db.QueryRow(ctx, "SELECT "+submissionCols+" FROM submissions s JOIN orgs o ON o.id = s.org_id WHERE "+where, args...))
+	sub, err := scanSubmission(s.db.QueryRow(ctx, "SELECT "+submissionCols+submissionFrom+" WHERE "+where, args...))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Submission{}, ErrNotFound
 	}
@@ -296,7 +340,7 @@ func (s *Store) Sector(ctx context.Context, reg Org) (SectorView, error) {
 		return SectorView{}, ErrWrongOrg
 	}
 	v := SectorView{Country: reg.Country, Threats: s.cat.Threats, Layers: s.cat.Layers}
-	rows, err := s.db.Query(ctx, "SELECT "+submissionCols+` FROM submissions s JOIN orgs o ON o.id = s.org_id
+	rows, err := s.db.Query(ctx, "SELECT "+submissionCols+submissionFrom+`
 		WHERE s.country = ? AND o.country = ? AND o.type IN ('dfs_provider', 'mno') ORDER BY s.submitted_at, s.id`, reg.Country, reg.Country)
 	if err != nil {
 		return v, fmt.Errorf("adoption: sector: %w", err)
@@ -341,19 +385,45 @@ func (s *Store) Sector(ctx context.Context, reg Org) (SectorView, error) {
 	for i, l := range v.Layers {
 		layerIdx[l.Key] = i
 	}
-	ids := make([]any, len(v.Rows))
+	var legacy []any // latest submissions without stored cells
 	rowOf := map[int64]*SectorRow{}
 	for i := range v.Rows {
 		r := &v.Rows[i]
 		r.ByThreat, r.ByLayer = make([]Cell, len(v.Threats)), make([]Cell, len(v.Layers))
-		ids[i] = r.Latest.ID
-		rowOf[r.Latest.ID] = r
 		v.Overdue += r.Latest.Overdue
+		var cc cellCounts
+		if r.Latest.cells == "" || json.Unmarshal([]byte(r.Latest.cells), &cc) != nil {
+			legacy = append(legacy, r.Latest.ID)
+			rowOf[r.Latest.ID] = r
+			continue
+		}
+		for k, c := range cc.Threats {
+			if i, ok := threatIdx[k]; ok {
+				r.ByThreat[i] = Cell{Implemented: c[0], Applicable: c[1]}
+			}
+		}
+		for k, c := range cc.Layers {
+			if i, ok := layerIdx[k]; ok {
+				r.ByLayer[i] = Cell{Implemented: c[0], Applicable: c[1]}
+			}
+		}
 	}
+	if len(legacy) > 0 {
+		if err := s.countCells(ctx, legacy, rowOf, threatIdx, layerIdx); err != nil {
+			return v, err
+		}
+	}
+	sort.SliceStable(v.Rows, func(i, j int) bool { return v.Rows[i].Latest.OrgName < v.Rows[j].Latest.OrgName })
+	return v, nil
+}
+
+// countCells fills the cells of submissions stored without them by
+// reading their items.
+func (s *Store) countCells(ctx context.Context, ids []any, rowOf map[int64]*SectorRow, threatIdx, layerIdx map[string]int) error {
 	irows, err := s.db.Query(ctx, "SELECT submission_id, rec_id, status FROM submission_items WHERE submission_id IN (?"+
 		strings.Repeat(", ?", len(ids)-1)+")", ids...)
 	if err != nil {
-		return v, fmt.Errorf("adoption: sector items: %w", err)
+		return fmt.Errorf("adoption: sector items: %w", err)
 	}
 	defer irows.Close()
 	for irows.Next() {
@@ -361,7 +431,7 @@ func (s *Store) Sector(ctx context.Context, reg Org) (SectorView, error) {
 		var rec string
 		var st Status
 		if err := irows.Scan(&sid, &rec, &st); err != nil {
-			return v, err
+			return err
 		}
 		if st == StatusNA {
 			continue
@@ -386,9 +456,5 @@ func (s *Store) Sector(ctx context.Context, reg Org) (SectorView, error) {
 			r.ByLayer[i].Implemented += done
 		}
 	}
-	if err := irows.Err(); err != nil {
-		return v, err
-	}
-	sort.SliceStable(v.Rows, func(i, j int) bool { return v.Rows[i].Latest.OrgName < v.Rows[j].Latest.OrgName })
-	return v, nil
+	return irows.Err()
 }

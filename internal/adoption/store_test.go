@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -372,6 +373,32 @@ func TestSubmissionsAndSector(t *testing.T) {
 		}
 		if total != sv.Rows[0].Latest.Applicable || done != 2 {
 			t.Fatalf("layer cells add up to %d/%d, want 2/%d", done, total, sv.Rows[0].Latest.Applicable)
+		}
+
+		// A submission stored before heat-map cells were kept (empty
+		// cells) is counted from its items, with the same result: copy
+		// p1's latest report as p2's without cells.
+		bg := context.Background()
+		latest := sv.Rows[0].Latest
+		var copyID int64
+		err = d.QueryRow(bg, `INSERT INTO submissions (org_id, country, version_id, signed_by, signed_name, statement, submitted_at, applicable, implemented, overdue)
+			SELECT ?, country, version_id, signed_by, signed_name, statement, submitted_at + 1, applicable, implemented, overdue FROM submissions WHERE id = ?
+			RETURNING id`, p2.ID, latest.ID).Scan(&copyID)
+		must(t, err)
+		_, err = d.Exec(bg, `INSERT INTO submission_items (submission_id, rec_id, status, justification, owner_name, target_date, overdue, evidence)
+			SELECT ?, rec_id, status, justification, owner_name, target_date, overdue, evidence FROM submission_items WHERE submission_id = ?`, copyID, latest.ID)
+		must(t, err)
+		sv, err = f.store.Sector(bg, macra)
+		must(t, err)
+		if len(sv.Rows) != 2 {
+			t.Fatalf("%d rows after the legacy copy", len(sv.Rows))
+		}
+		a, b := sv.Rows[0], sv.Rows[1]
+		if a.Latest.OrgName == p2.Name {
+			a, b = b, a
+		}
+		if fmt.Sprint(a.ByThreat, a.ByLayer) != fmt.Sprint(b.ByThreat, b.ByLayer) {
+			t.Fatalf("stored cells and counted cells differ:\n%v %v\n%v %v", a.ByThreat, a.ByLayer, b.ByThreat, b.ByLayer)
 		}
 	})
 }
