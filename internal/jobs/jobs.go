@@ -39,6 +39,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -66,7 +67,8 @@ func Permanent(err error) error { return river.JobCancel(err) }
 
 // Workers is the set of handlers a process can run, one per job kind.
 type Workers struct {
-	w *river.Workers
+	w     *river.Workers
+	kinds []string
 }
 
 // NewWorkers returns an empty set.
@@ -76,12 +78,17 @@ func NewWorkers() *Workers { return &Workers{w: river.NewWorkers()} }
 // the kind is registered twice, as that is a wiring mistake found at start.
 func Handle[T Args](ws *Workers, fn func(ctx context.Context, j *Job[T]) error) {
 	river.AddWorker(ws.w, river.WorkFunc(fn))
+	ws.kinds = append(ws.kinds, (*new(T)).Kind())
 }
+
+// Kinds lists the registered job kinds in registration order.
+func (ws *Workers) Kinds() []string { return slices.Clone(ws.kinds) }
 
 // Config tunes a [Queue]. The zero value is usable: an insert-only queue.
 type Config struct {
 	// Concurrency is how many jobs this process runs at once; 0 makes an
-	// insert-only queue that enqueues and reads state but runs nothing.
+	// insert-only queue that enqueues and reads state but runs nothing (as
+	// does a set of workers without handlers).
 	Concurrency int
 	// JobTimeout cancels a handler's context after this long (default 30
 	// minutes). It cannot be turned off: River's rescuer leaves a job
@@ -134,6 +141,7 @@ func New(d *db.DB, ws *Workers, cfg Config) (*Queue, error) {
 	if cfg.Concurrency > 0 && ws == nil {
 		return nil, errors.New("jobs: a queue that runs jobs needs workers")
 	}
+	runs := cfg.Concurrency > 0 && len(ws.kinds) > 0
 	log := cmp.Or(cfg.Logger, slog.Default())
 	timeout := cmp.Or(cfg.JobTimeout, DefaultJobTimeout)
 	if timeout < 0 {
@@ -154,7 +162,7 @@ func New(d *db.DB, ws *Workers, cfg Config) (*Queue, error) {
 	if ws != nil {
 		rc.Workers = ws.w
 	}
-	if cfg.Concurrency > 0 {
+	if runs {
 		rc.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Concurrency}}
 	}
 	var drv riverdriver.Driver[*sql.Tx]
@@ -173,8 +181,11 @@ func New(d *db.DB, ws *Workers, cfg Config) (*Queue, error) {
 	if err != nil {
 		return nil, fmt.Errorf("jobs: %w", err)
 	}
-	return &Queue{db: d, client: c, log: log, runs: cfg.Concurrency > 0}, nil
+	return &Queue{db: d, client: c, log: log, runs: runs}, nil
 }
+
+// Runs reports whether this queue runs jobs, rather than only enqueueing.
+func (q *Queue) Runs() bool { return q.runs }
 
 // Start runs the workers until [Queue.Stop]; it returns at once. Jobs do not
 // inherit ctx's cancellation: a stop signal is for Stop to handle, so that
