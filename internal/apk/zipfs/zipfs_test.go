@@ -378,6 +378,24 @@ func FuzzOpen(f *testing.F) {
 	f.Add(build(f, []byte("pre"), []byte("post"), file{"../x", bytes.Repeat([]byte{0}, 5000), zip.Deflate}))
 	f.Add(eocd(0, 0, 0, ""))
 	f.Add(zip64Tail(0, 1, 46, 0))
+	// Headers without data descriptors, an extra field, a directory and an
+	// archive comment: paths the archive/zip defaults above do not take.
+	var buf bytes.Buffer
+	w := zip.NewWriter(&buf)
+	payload := []byte("classes.dex payload classes.dex payload")
+	raw(f, w, &zip.FileHeader{Name: "res/", Method: zip.Store}, nil)
+	raw(f, w, &zip.FileHeader{Name: "AndroidManifest.xml", Method: zip.Store, CRC32: crc32.ChecksumIEEE(payload),
+		CompressedSize64: uint64(len(payload)), UncompressedSize64: uint64(len(payload)), Extra: []byte{0xfe, 0xca, 0, 0}}, payload)
+	raw(f, w, &zip.FileHeader{Name: "classes.dex", Method: zip.Deflate, CRC32: crc32.ChecksumIEEE(payload),
+		CompressedSize64: uint64(len(deflate(f, payload))), UncompressedSize64: uint64(len(payload))}, deflate(f, payload))
+	w.SetComment("comment")
+	if err := w.Close(); err != nil {
+		f.Fatal(err)
+	}
+	if a, err := open(f, buf.Bytes(), Limits{}); err != nil || len(a.Entries) != 3 {
+		f.Fatalf("descriptor-less seed does not open: %v", err)
+	}
+	f.Add(buf.Bytes())
 	f.Fuzz(func(t *testing.T, b []byte) {
 		lim := Limits{MaxEntrySize: 1 << 20, MaxTotalSize: 4 << 20}
 		a, err := open(t, b, lim)
