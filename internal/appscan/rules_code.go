@@ -209,7 +209,7 @@ func codeRules() []*rule {
 			mp("MASVS-PLATFORM-1", 925, "M1", "M8")), "dynamic receiver without permission",
 			func(_ *methodCtx, c *apk.Call) bool { return len(c.Args) == 2 },
 			"android.content.Context.registerReceiver")),
-		{RuleMeta: meta("DFS-CODE-020", Medium, med, "Plain HTTP endpoint in code",
+		appCodeOnly(&rule{RuleMeta: meta("DFS-CODE-020", Medium, med, "Plain HTTP endpoint in code",
 			"The code contains an http:// URL; requests to it are unencrypted and can be read or changed in transit.",
 			"Use https:// for every endpoint and forbid cleartext in the network security configuration.",
 			mp("MASVS-NETWORK-1", 319, "M3", "M5", "T3.1")),
@@ -217,7 +217,7 @@ func codeRules() []*rule {
 				if isPlainHTTP(s) {
 					emit(mc.hit("cleartext URL", quote(s, 120)))
 				}
-			}},
+			}}),
 		callRule(meta("DFS-CODE-021", Medium, high, "WebView debugging enabled",
 			"WebView.setWebContentsDebuggingEnabled(true) lets anyone with USB access inspect and script the app's WebViews.",
 			"Enable it only in debug builds (guard with BuildConfig.DEBUG).",

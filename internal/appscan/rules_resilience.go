@@ -59,7 +59,7 @@ func resilienceRules() []*rule {
 			resMap("MASVS-RESILIENCE-1", 919, "M8", "M7", "T8.1")),
 			controlName: "Root detection", absent: "No root detection found in the code.",
 			onString: stringHit(false, "/system/xbin/su", "/system/bin/su", "/sbin/su", "com.topjohnwu.magisk", "eu.chainfire.supersu",
-				"com.noshufou.android.su", "com.koushikdutta.superuser", "Superuser.apk", "test-keys"),
+				"com.noshufou.android.su", "com.koushikdutta.superuser", "Superuser.apk", "test-keys", "/su/bin/su", "busybox", "/system/sd/xbin/su"),
 			calls:  []string{"com.scottyab.rootbeer.RootBeer.isRooted"},
 			onCall: anyCall},
 		{RuleMeta: meta("DFS-RES-002", Low, med, "Emulator detection missing",
