@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dfslab/dfslab/internal/audit"
 	"github.com/dfslab/dfslab/internal/db"
 )
 
@@ -89,8 +90,10 @@ func (s *Store) Notify(ctx context.Context, userIDs []int64, kind, text, link st
 }
 
 // NotifyCountry notifies every member of every organisation of a country
-// (for example of a newly published national baseline) and returns how
-// many users were notified.
+// (for example of a newly published national baseline), except the user
+// acting in ctx, and returns how many users were notified. "{org}" in link
+// becomes the member's own organisation ID, so one call can point each
+// member at their organisation's page (/orgs/{org}/baseline/v/3).
 func (s *Store) NotifyCountry(ctx context.Context, country, kind, text, link string) (int, error) {
 	text, err := checkNotice(kind, text, link)
 	if err != nil {
@@ -101,8 +104,9 @@ func (s *Store) NotifyCountry(ctx context.Context, country, kind, text, link str
 	var n int64
 	err = s.db.InTx(ctx, func(tx *db.Tx) error {
 		res, err := tx.Exec(ctx, `INSERT INTO notifications (user_id, kind, text, link, created_at)
-			SELECT DISTINCT m.user_id, CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS BIGINT) FROM memberships m JOIN orgs o ON o.id = m.org_id WHERE o.country = ?`,
-			kind, text, link, micros(now), country)
+			SELECT m.user_id, CAST(? AS TEXT), CAST(? AS TEXT), REPLACE(CAST(? AS TEXT), '{org}', CAST(MIN(m.org_id) AS TEXT)), CAST(? AS BIGINT)
+			FROM memberships m JOIN orgs o ON o.id = m.org_id WHERE o.country = ? AND m.user_id <> ? GROUP BY m.user_id`,
+			kind, text, link, micros(now), country, audit.ActorFrom(ctx).UserID)
 		if err != nil {
 			return err
 		}

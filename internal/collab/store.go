@@ -393,7 +393,7 @@ type ThreadQuery struct {
 // literally (wildcards escaped with a backslash).
 func likePattern(s string) string {
 	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
-	return "%" + r.Replace(strings.ToLower(s)) + "%"
+	return "%" + r.Replace(s) + "%"
 }
 
 // Threads lists the threads visible to v, most recently active first.
@@ -405,13 +405,21 @@ func (s *Store) Threads(ctx context.Context, v Viewer, q ThreadQuery) ([]Thread,
 		where = append(where, "t.rec_id = ?")
 		args = append(args, strings.ToUpper(q.RecID))
 	}
+	// Case-insensitive matching: SQLite's LIKE already ignores ASCII case;
+	// PostgreSQL's ILIKE is several times cheaper than LOWER() on every row.
+	like := "LIKE"
+	if s.db.Dialect() == db.Postgres {
+		like = "ILIKE"
+	}
 	for _, w := range strings.Fields(q.Text) {
 		if len(args) > 12 {
 			break // a handful of words is a search; more is a paste
 		}
 		p := likePattern(w)
-		where = append(where, `(LOWER(t.title) LIKE ? ESCAPE '\' OR EXISTS (SELECT 1 FROM collab_posts sp
-			WHERE sp.thread_id = t.id AND sp.deleted_at IS NULL AND LOWER(sp.body) LIKE ? ESCAPE '\'))`)
+		// IN rather than a correlated EXISTS: the posts are scanned once
+		// per query (a hashed subplan), not once per thread.
+		where = append(where, `(t.title `+like+` ? ESCAPE '\' OR t.id IN (SELECT sp.thread_id FROM collab_posts sp
+			WHERE sp.deleted_at IS NULL AND sp.body `+like+` ? ESCAPE '\'))`)
 		args = append(args, p, p)
 	}
 	limit := q.Limit

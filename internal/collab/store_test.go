@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -428,9 +429,16 @@ func TestNotify(t *testing.T) {
 		if n, _ := f.s.Unread(f.ctx, f.a1.UserID); n != 1 {
 			t.Errorf("duplicate user IDs gave %d notifications", n)
 		}
-		n, err := f.s.NotifyCountry(f.ctx, "mw", KindBaseline, "Baseline v3 of MW published", "/baselines/MW")
-		if err != nil || n != 3 {
-			t.Errorf("NotifyCountry: %d users, %v; want the 3 MW members", n, err)
+		publisher := audit.WithActor(f.ctx, audit.Actor{UserID: f.mw.UserID})
+		n, err := f.s.NotifyCountry(publisher, "mw", KindBaseline, "Baseline v3 of MW published", "/orgs/{org}/baseline/v/3")
+		if err != nil || n != 2 {
+			t.Errorf("NotifyCountry: %d users, %v; want the 2 MW members other than the publisher", n, err)
+		}
+		if ns, _ := f.s.Notifications(f.ctx, f.a2.UserID, 0); len(ns) != 1 || ns[0].Link != fmt.Sprintf("/orgs/%d/baseline/v/3", f.orgA) {
+			t.Errorf("a2's baseline notification: %+v", ns)
+		}
+		if c, _ := f.s.Unread(f.ctx, f.mw.UserID); c != 0 {
+			t.Errorf("the publisher was notified of their own publication")
 		}
 		if c, _ := f.s.Unread(f.ctx, f.b.UserID); c != 1 {
 			t.Errorf("LS member got %d notifications, want only the direct one", c)

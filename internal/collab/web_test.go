@@ -56,7 +56,9 @@ func (sessions) EndSession(context.Context, string) error                     { 
 func (sessions) RenewSession(_ context.Context, tok string) (string, time.Time, error) {
 	return tok, time.Now().Add(time.Hour), nil
 }
-func (sessions) LookupToken(context.Context, string) (*web.Principal, error) { return nil, web.ErrNoSession }
+func (sessions) LookupToken(context.Context, string) (*web.Principal, error) {
+	return nil, web.ErrNoSession
+}
 
 type site struct {
 	*fixture
