@@ -469,3 +469,12 @@ func TestBundleSigning(t *testing.T) {
 		t.Errorf("format %q", res.Target.Format)
 	}
 }
+
+// TestTimeout: the per-file deadline ends a scan with a clear error.
+func TestTimeout(t *testing.T) {
+	path, _ := writeApp(t, paymentApp(), "slow.apk")
+	_, err := NewScanner(Options{Timeout: time.Nanosecond}).ScanFile(context.Background(), path)
+	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "slow.apk") {
+		t.Errorf("err = %v, want a deadline error naming the file", err)
+	}
+}
