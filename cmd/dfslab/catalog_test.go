@@ -81,3 +81,20 @@ func TestCatalogExportToFile(t *testing.T) {
 		t.Fatalf("temporary files left behind: %v", entries)
 	}
 }
+
+// Writing to a device must not replace it: the atomic temp-file-and-rename
+// path would turn /dev/null into a regular file for every later process.
+func TestOutputToDeviceWritesInPlace(t *testing.T) {
+	before, err := os.Stat(os.DevNull)
+	if err != nil || before.Mode().IsRegular() {
+		t.Skipf("%s is not a device here", os.DevNull)
+	}
+	var out, errOut bytes.Buffer
+	if code := dispatch(context.Background(), []string{"catalog", "export", "--output", os.DevNull}, &out, &errOut); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	after, err := os.Stat(os.DevNull)
+	if err != nil || after.Mode().IsRegular() || after.Mode()&os.ModeDevice == 0 {
+		t.Fatalf("%s is no longer a device after the export: %v %v", os.DevNull, after.Mode(), err)
+	}
+}

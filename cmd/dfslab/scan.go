@@ -514,6 +514,20 @@ func writeOutput(name string, stdout io.Writer, write func(io.Writer) error) err
 	if name == "" || name == "-" {
 		return write(stdout)
 	}
+	// A device or pipe (/dev/null, /dev/stdout, a FIFO) is written in
+	// place: renaming a temporary file over it would replace the device
+	// node with a regular file.
+	if fi, err := os.Stat(name); err == nil && !fi.Mode().IsRegular() {
+		f, err := os.OpenFile(name, os.O_WRONLY, 0)
+		if err != nil {
+			return fmt.Errorf("write report: %w", err)
+		}
+		if err := write(f); err != nil {
+			f.Close()
+			return fmt.Errorf("write report: %w", err)
+		}
+		return f.Close()
+	}
 	tmp, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".*.tmp")
 	if err != nil {
 		return fmt.Errorf("write report: %w", err)
