@@ -64,10 +64,18 @@ func newTrendChart(sv SectorView) trendChart {
 		c.XTicks = append(c.XTicks, trendTick{Pos: x(t1), Label: t1.Format("2006-01-02")})
 	}
 	first, last := sv.Trend[0], sv.Trend[len(sv.Trend)-1]
-	c.Summary = fmt.Sprintf("Sector mean implementation rose from %.0f%% on %s to %.0f%% on %s over %d submissions.",
-		first.Share, first.At.Format("2006-01-02"), last.Share, last.At.Format("2006-01-02"), len(sv.Trend))
-	if last.Share < first.Share {
-		c.Summary = strings.Replace(c.Summary, "rose", "fell", 1)
+	switch {
+	case len(sv.Trend) == 1:
+		c.Summary = fmt.Sprintf("One report so far (%s): sector mean implementation %.0f%%.", first.At.Format("2006-01-02"), first.Share)
+	default:
+		verb := "rose"
+		if last.Share < first.Share {
+			verb = "fell"
+		} else if fmt.Sprintf("%.0f", last.Share) == fmt.Sprintf("%.0f", first.Share) {
+			verb = "stayed level"
+		}
+		c.Summary = fmt.Sprintf("Sector mean implementation %s from %.0f%% on %s to %.0f%% on %s over %d reports.",
+			verb, first.Share, first.At.Format("2006-01-02"), last.Share, last.At.Format("2006-01-02"), len(sv.Trend))
 	}
 	return c
 }

@@ -520,6 +520,11 @@ func (m *Module) renderItem(w http.ResponseWriter, r *http.Request, o Org, it It
 		m.fail(w, r, "item detail", err)
 		return
 	}
+	for _, h := range det.History {
+		if c, ok := h.Changes["status"]; ok {
+			h.Changes["status"] = [2]string{Status(c[0]).Label(), Status(c[1]).Label()}
+		}
+	}
 	ms, err := m.store.Members(r.Context(), o.ID)
 	if err != nil {
 		m.fail(w, r, "members", err)

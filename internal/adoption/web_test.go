@@ -258,7 +258,7 @@ func TestFlow(t *testing.T) {
 			t.Fatalf("%d blobs after uploading the same file twice, want 1", n)
 		}
 		page := s.get("p1-viewer", item)
-		s.expect(page, 200, "pentest.pdf", "evidence added", "status: “in_progress” → “implemented”")
+		s.expect(page, 200, "pentest.pdf", "evidence added", "status: “In progress” → “Implemented”")
 		evID := evidenceID(t, page.Body.String())
 		dl := s.get("p1-viewer", s.org("p1", "/evidence/"+evID))
 		s.expect(dl, 200, "pen test report")
