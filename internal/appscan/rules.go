@@ -1,6 +1,10 @@
 package appscan
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/dfslab/dfslab/internal/catalog"
+)
 
 // allRules builds the rule set. It is a function, not a package variable,
 // so that no scanner can change what another one runs.
@@ -10,10 +14,26 @@ func allRules() []*rule {
 		secretRules(), signingRules(), nativeRules(), resilienceRules(), zipRules()} {
 		rs = append(rs, group...)
 	}
+	recs := recommendationIndex()
 	for _, r := range rs {
 		r.Control = r.controlName != ""
+		r.Mappings.DFSRecs = recs[r.ID]
 	}
 	return rs
+}
+
+// recommendationIndex maps rule IDs to the DFS security recommendations
+// that name them. The catalogue is the one place the links are written
+// (each recommendation lists its rules), so the two cannot disagree; a
+// test in internal/catalog checks that every rule is linked.
+func recommendationIndex() map[string][]string {
+	c, err := catalog.Default()
+	if err != nil {
+		// The embedded catalogue is validated by its tests; a broken
+		// one must not stop scans, it only loses the links.
+		return nil
+	}
+	return c.ScanRuleIndex()
 }
 
 // categoryOf derives the category from the ID prefix, so the two cannot drift.

@@ -16,6 +16,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -100,6 +101,13 @@ var idPattern = regexp.MustCompile(`^(APP|CHN|TEL|PAY|GOV|USR)-[0-9]{3}$`)
 var layerPrefix = map[string]string{
 	"app": "APP", "channel": "CHN", "telecom": "TEL", "payment": "PAY", "governance": "GOV", "customer": "USR",
 }
+
+// defaultCatalog memoises the embedded catalogue: it never changes while
+// the process runs, and the scanner asks for it on every Rules() call.
+var defaultCatalog = sync.OnceValues(Load)
+
+// Default returns the embedded catalogue, parsed once per process.
+func Default() (*Catalog, error) { return defaultCatalog() }
 
 // Load parses and validates the embedded catalogue.
 func Load() (*Catalog, error) {
