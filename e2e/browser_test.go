@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	cdppage "github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/webauthn"
 	"github.com/chromedp/chromedp"
 
@@ -94,11 +95,30 @@ func addVirtualAuthenticator(t *testing.T, ctx context.Context) webauthn.Authent
 	return res.AuthenticatorID
 }
 
-// screenshot saves a full-page PNG under e2e/testdata/screenshots (copied
-// to docs/ by `go test ./e2e -update-docs`).
+// maxShotHeight caps a screenshot's height in CSS pixels: a long list (the
+// catalogue has over a hundred entries) would otherwise make a picture of
+// many megabytes that shows nothing more than its first screens.
+const maxShotHeight = 2000
+
+// screenshot saves a PNG of the page from its top, as tall as the page up
+// to maxShotHeight, under e2e/testdata/screenshots (or docs/screenshots
+// with `go test ./e2e -update-docs`).
 func screenshot(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
-	buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(90))
+	height, err := chromedp.Run(ctx, chromedp.Evaluate[float64](`document.documentElement.scrollHeight`))
+	if err != nil {
+		t.Fatalf("screenshot %s: page height: %v", name, err)
+	}
+	width, err := chromedp.Run(ctx, chromedp.Evaluate[float64](`document.documentElement.clientWidth`))
+	if err != nil {
+		t.Fatalf("screenshot %s: page width: %v", name, err)
+	}
+	res, err := chromedp.Call(ctx, cdppage.CaptureScreenshot, cdppage.CaptureScreenshotParams{
+		Format:                cdppage.CaptureScreenshotFormatPng,
+		CaptureBeyondViewport: new(true),
+		FromSurface:           new(true),
+		Clip:                  &cdppage.Viewport{X: 0, Y: 0, Width: width, Height: min(height, maxShotHeight), Scale: 1},
+	})
 	if err != nil {
 		t.Fatalf("screenshot %s: %v", name, err)
 	}
@@ -109,7 +129,7 @@ func screenshot(t *testing.T, ctx context.Context, name string) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, name+".png"), buf, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, name+".png"), res.Data, 0o644); err != nil {
 		t.Fatal(err)
 	}
 }
