@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -35,7 +37,9 @@ type world struct {
 	orgB   int64
 	users  map[string]int64  // by name, e.g. "viewer-a"
 	tokens map[string]string // "read", "write": API tokens of admin-a
-	addr   int
+	// sessions are the reusable session cookies (see session).
+	sessions map[string]*http.Cookie
+	addr     int
 }
 
 const testBaseURL = "http://localhost:8080"
@@ -129,6 +133,20 @@ func (w *world) cookie(name string) *http.Cookie {
 	return &http.Cookie{Name: w.app.Sessions.CookieName(), Value: tok}
 }
 
+// session returns a session cookie of the user that is reused for every
+// call on this world (one sign-in per subject, not per request).
+func (w *world) session(name string) *http.Cookie {
+	if c, ok := w.sessions[name]; ok {
+		return c
+	}
+	if w.sessions == nil {
+		w.sessions = map[string]*http.Cookie{}
+	}
+	c := w.cookie(name)
+	w.sessions[name] = c
+	return c
+}
+
 // do sends a request from a fresh client address (so that the
 // per-address back-off of one request does not bleed into the next).
 func (w *world) do(method, target, body string, cookie *http.Cookie, bearer string) *httptest.ResponseRecorder {
@@ -160,3 +178,41 @@ func newPost(target, body string) *http.Request {
 }
 
 func recorder() *httptest.ResponseRecorder { return httptest.NewRecorder() }
+
+// sqliteWorlds returns a factory of identical SQLite worlds: the first is
+// built from scratch, the others are copies of a snapshot of it (VACUUM
+// INTO), which is much faster than enrolling everyone again.
+func sqliteWorlds(t *testing.T) func() *world {
+	var first *world
+	var snapshot string
+	return func() *world {
+		t.Helper()
+		if first == nil {
+			first = newWorldOn(t, dbtest.SQLite(t))
+			snapshot = filepath.Join(t.TempDir(), "snapshot.db")
+			if _, err := first.app.DB.Exec(context.Background(), "VACUUM INTO ?", snapshot); err != nil {
+				t.Fatalf("snapshot: %v", err)
+			}
+			return first
+		}
+		b, err := os.ReadFile(snapshot)
+		if err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(t.TempDir(), "copy.db")
+		if err := os.WriteFile(path, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		d, err := db.Open(context.Background(), path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { d.Close() })
+		w := &world{t: t, clock: &clock{t: first.clock.Now()}, orgA: first.orgA, orgB: first.orgB,
+			users: first.users, tokens: first.tokens}
+		if w.app, err = New(context.Background(), d, Config{BaseURL: testBaseURL, Now: w.clock.Now}); err != nil {
+			t.Fatal(err)
+		}
+		return w
+	}
+}
