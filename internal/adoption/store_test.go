@@ -402,3 +402,49 @@ func TestSubmissionsAndSector(t *testing.T) {
 		}
 	})
 }
+
+// TestConcurrentWriters: writers that read the same version race; exactly
+// one wins, every other is told, and the history has one line per win.
+func TestConcurrentWriters(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := newFixture(t, d)
+		f.publish()
+		p1 := f.orgs["p1"]
+		tr, err := f.store.Items(context.Background(), p1)
+		must(t, err)
+		rec := tr.Items[0].RecID
+		for _, start := range []int{0, 1} { // first write (insert race), then an update race
+			const n = 8
+			errs := make(chan error, n)
+			for i := range n {
+				go func() {
+					_, err := f.store.Update(f.as("p1-analyst"), p1, rec, adoption.Update{Status: adoption.Planned, TargetDate: fmt.Sprintf("2027-01-%02d", i+1+start*10), Version: start})
+					errs <- err
+				}()
+			}
+			won := 0
+			for range n {
+				err := <-errs
+				switch {
+				case err == nil:
+					won++
+				case !errors.Is(err, adoption.ErrStale):
+					t.Fatalf("writer failed with %v, want a stale refusal", err)
+				}
+			}
+			if won != 1 {
+				t.Fatalf("start version %d: %d writers won, want exactly 1", start, won)
+			}
+			it, err := f.store.Item(context.Background(), p1, rec)
+			must(t, err)
+			if it.Version != start+1 {
+				t.Fatalf("version %d after the race from %d", it.Version, start)
+			}
+		}
+		var lines int
+		must(t, d.QueryRow(context.Background(), "SELECT COUNT(*) FROM tracking_history WHERE org_id = ?", p1.ID).Scan(&lines))
+		if lines != 2 {
+			t.Fatalf("%d history lines, want 2 (one per successful write)", lines)
+		}
+	})
+}
