@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/dfslab/dfslab/internal/applab"
 	"github.com/dfslab/dfslab/internal/collab"
 	"github.com/dfslab/dfslab/internal/db"
 	"github.com/dfslab/dfslab/internal/identity"
@@ -39,6 +40,12 @@ type Config struct {
 	// PublicCatalogue makes the recommendations catalogue readable
 	// without signing in (--public-catalogue).
 	PublicCatalogue bool
+	// MaxUpload is the size limit of an app uploaded to the app lab
+	// (--max-upload; 0: 500 MB).
+	MaxUpload int64
+	// ScanWorkers is how many app scans run at once in this process; 0
+	// runs none (tests drive App.Scans themselves).
+	ScanWorkers int
 }
 
 // App is the wired platform.
@@ -51,6 +58,8 @@ type App struct {
 	// Collab is the collaboration store; other parts of the platform
 	// notify users through Collab.Notify and Collab.NotifyCountry.
 	Collab *collab.Store
+	// Scans runs the app lab's queued scans (see Config.ScanWorkers).
+	Scans *applab.Runner
 }
 
 // New wires the platform over d, whose schema must be migrated.
@@ -96,6 +105,11 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*App, error) {
 		return nil, err
 	}
 	modules = append(modules, catalogue...)
+	lab, scans, err := applabModule(ctx, d, cfg, rd)
+	if err != nil {
+		return nil, err
+	}
+	modules = append(modules, lab)
 
 	srv, err := web.New(web.Config{BaseURL: base, TLS: secure, TrustProxy: cfg.TrustProxy, MaxBody: cfg.MaxBody, Logger: cfg.Logger,
 		MetricsPublic: cfg.MetricsPublic},
@@ -104,7 +118,7 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &App{DB: d, Identity: ids, Server: srv, Sessions: sessions, Limiter: limiter, Collab: collabStore}, nil
+	return &App{DB: d, Identity: ids, Server: srv, Sessions: sessions, Limiter: limiter, Collab: collabStore, Scans: scans}, nil
 }
 
 // FirstRunLink returns a one-time enrolment link for the first platform

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/dfslab/dfslab/internal/adoption"
+	"github.com/dfslab/dfslab/internal/applab"
 	"github.com/dfslab/dfslab/internal/authn"
 	"github.com/dfslab/dfslab/internal/db"
 	"github.com/dfslab/dfslab/internal/identity"
@@ -12,7 +13,8 @@ import (
 
 // staticTrees are the static files of the modules, served under /static/.
 func staticTrees() []web.StaticTree {
-	return []web.StaticTree{{Prefix: "authn", FS: authn.StaticFS()}, {Prefix: "adoption", FS: adoption.StaticFS()}}
+	return []web.StaticTree{{Prefix: "authn", FS: authn.StaticFS()}, {Prefix: "adoption", FS: adoption.StaticFS()},
+		{Prefix: "applab", FS: applab.StaticFS()}}
 }
 
 // extraModules builds the modules beyond organisations and audit.

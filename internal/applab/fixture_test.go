@@ -1,0 +1,149 @@
+package applab_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/dfslab/dfslab/internal/apk/apktest"
+	"github.com/dfslab/dfslab/internal/apk/axml"
+	"github.com/dfslab/dfslab/internal/applab"
+	"github.com/dfslab/dfslab/internal/audit"
+	"github.com/dfslab/dfslab/internal/blob"
+	"github.com/dfslab/dfslab/internal/db"
+	"github.com/dfslab/dfslab/internal/identity"
+)
+
+// fixture is a database with a Malawian market (regulator MACRA, central
+// bank RBM, providers p1 and p2), a Kenyan regulator and provider, and
+// one user per role in each organisation.
+type fixture struct {
+	t     testing.TB
+	db    *db.DB
+	now   time.Time
+	ids   *identity.Store
+	store *applab.Store
+	lab   *applab.Lab
+	run   *applab.Runner
+	orgs  map[string]applab.Org
+	users map[string]int64
+}
+
+func newFixture(t testing.TB, d *db.DB) *fixture {
+	t.Helper()
+	f := &fixture{t: t, db: d, now: time.Date(2026, 6, 1, 9, 0, 0, 0, time.UTC), orgs: map[string]applab.Org{}, users: map[string]int64{}}
+	clock := func() time.Time { return f.now }
+	f.ids = identity.NewStore(d, identity.Options{Now: clock})
+	f.store = applab.NewStore(d, clock)
+	f.lab = applab.NewLab(f.store, nil, nil)
+	f.run = applab.NewRunner(f.lab)
+	ctx := context.Background()
+	for _, o := range []struct {
+		key, name string
+		typ       identity.OrgType
+		country   string
+	}{
+		{"macra", "MACRA", identity.OrgTelecomRegulator, "MW"},
+		{"rbm", "Reserve Bank of Malawi", identity.OrgCentralBank, "MW"},
+		{"p1", "Mpamba Money", identity.OrgDFSProvider, "MW"},
+		{"p2", "Airtel Money MW", identity.OrgMNO, "MW"},
+		{"ca", "Communications Authority of Kenya", identity.OrgTelecomRegulator, "KE"},
+		{"k1", "Kenya Wallet", identity.OrgDFSProvider, "KE"},
+	} {
+		org, err := f.ids.CreateOrg(ctx, identity.NewOrg{Name: o.name, Type: o.typ, Country: o.country})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.orgs[o.key] = applab.Org{ID: org.ID, Name: org.Name, Type: org.Type, Country: org.Country}
+		for _, role := range []identity.Role{identity.RoleOrgAdmin, identity.RoleAnalyst, identity.RoleViewer} {
+			name := o.key + "-" + map[identity.Role]string{identity.RoleOrgAdmin: "admin", identity.RoleAnalyst: "analyst", identity.RoleViewer: "viewer"}[role]
+			inv, err := f.ids.Invite(ctx, org.ID, name+"@example.org", role)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := f.ids.SetDisplayName(ctx, inv.User.ID, name); err != nil {
+				t.Fatal(err)
+			}
+			f.users[name] = inv.User.ID
+		}
+	}
+	return f
+}
+
+// as returns a context in which user acts.
+func (f *fixture) as(user string) context.Context {
+	id, ok := f.users[user]
+	if !ok {
+		f.t.Fatalf("no user %q", user)
+	}
+	return audit.WithActor(context.Background(), audit.Actor{UserID: id})
+}
+
+// build makes a test app: version code/name, and two weaknesses that can
+// be switched on (debuggable build, cleartext traffic).
+func build(t testing.TB, pkg string, code int, debuggable, cleartext bool) []byte {
+	t.Helper()
+	a := &apktest.App{Package: pkg,
+		ManifestAttrs: []axml.Attr{apktest.A("versionCode", axml.Int(int32(code))), apktest.A("versionName", axml.Str(fmt.Sprintf("%d.0", code)))},
+		Permissions:   []string{"android.permission.INTERNET"},
+	}
+	if debuggable {
+		a.AppAttrs = append(a.AppAttrs, apktest.A("debuggable", axml.Bool(true)))
+	}
+	if cleartext {
+		a.AppAttrs = append(a.AppAttrs, apktest.A("usesCleartextTraffic", axml.Bool(true)))
+	}
+	b, err := a.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// upload reads and stores an app for owner, as uploader, and returns its scan.
+func (f *fixture) upload(user string, owner, uploader string, app []byte) applab.Scan {
+	f.t.Helper()
+	up, err := applab.ReadApp(bytes.NewReader(app), "app.apk", 50<<20, f.t.(interface{ TempDir() string }).TempDir())
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	sc, err := f.store.NewScan(f.as(user), f.orgs[owner], f.orgs[uploader], f.users[user], up, "app.apk", nil)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return sc
+}
+
+// drain runs every queued scan.
+func (f *fixture) drain() {
+	f.t.Helper()
+	for {
+		did, err := f.run.RunOnce(context.Background())
+		if err != nil {
+			f.t.Fatal(err)
+		}
+		if !did {
+			return
+		}
+	}
+}
+
+func (f *fixture) count(table string) int {
+	f.t.Helper()
+	var n int
+	if err := f.db.QueryRow(context.Background(), "SELECT COUNT(*) FROM "+table).Scan(&n); err != nil {
+		f.t.Fatal(err)
+	}
+	return n
+}
+
+func must(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+var _ = blob.ZIP

@@ -1,0 +1,37 @@
+package app
+
+import (
+	"context"
+
+	"github.com/dfslab/dfslab/internal/adoption"
+	"github.com/dfslab/dfslab/internal/applab"
+	"github.com/dfslab/dfslab/internal/appscan"
+	"github.com/dfslab/dfslab/internal/catalog"
+	"github.com/dfslab/dfslab/internal/db"
+	"github.com/dfslab/dfslab/internal/web"
+)
+
+// applabModule builds the app security testing lab. Scans are queued in
+// the lab's own table and run by the returned runner, in this process,
+// when cfg.ScanWorkers > 0 (started with ctx, stopped when it ends).
+func applabModule(ctx context.Context, d *db.DB, cfg Config, rd *web.Renderer) (*applab.Module, *applab.Runner, error) {
+	cat, err := catalog.Load()
+	if err != nil {
+		return nil, nil, err
+	}
+	store := applab.NewStore(d, cfg.Now)
+	lab := applab.NewLab(store, appscan.NewScanner(appscan.Options{Logger: cfg.Logger}), cfg.Logger)
+	runner := applab.NewRunner(lab)
+	var pdf applab.PDFRenderer
+	if p := adoption.ChromiumPath(); p != "" {
+		pdf = applab.PDFRenderer(adoption.ChromiumPDF(p))
+	}
+	m, err := applab.New(rd, applab.Config{Store: store, Queue: runner, Catalog: cat, MaxUpload: cfg.MaxUpload, PDF: pdf, Logger: cfg.Logger})
+	if err != nil {
+		return nil, nil, err
+	}
+	if cfg.ScanWorkers > 0 {
+		go runner.Run(ctx, cfg.ScanWorkers)
+	}
+	return m, runner, nil
+}
