@@ -23,6 +23,7 @@ func commands() map[string]command {
 	return map[string]command{
 		"scan":    {"static security scan of Android apps (APK, AAB, APKS/XAPK, folders)", runScan},
 		"serve":   {"run the platform: web UI, JSON API, background jobs", runServe},
+		"worker":  {"run background jobs only (app scans), beside serve or on other hosts", runWorker},
 		"catalog": {"export the DFS security recommendations catalogue (JSON, CSV, OSCAL)", runCatalog},
 		"admin":   {"operator tools: enrolment links, organisations, users, tokens, audit, backup", runAdmin},
 	}

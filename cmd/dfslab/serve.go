@@ -12,11 +12,13 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/dfslab/dfslab/internal/db"
+	"github.com/dfslab/dfslab/internal/jobs"
 	"github.com/dfslab/dfslab/internal/web/app"
 )
 
@@ -28,6 +30,7 @@ type serveConfig struct {
 	trustProxy, metricsPublic                                bool
 	maxBody                                                  int64
 	shutdownTimeout                                          time.Duration
+	jobs                                                     int
 }
 
 func serveFlags(fs *flag.FlagSet, c *serveConfig) {
@@ -52,6 +55,8 @@ func serveFlags(fs *flag.FlagSet, c *serveConfig) {
 	fs.Int64Var(&c.maxBody, "max-body", mb, "largest request body in `bytes` for routes without their own limit (DFSLAB_MAX_BODY)")
 	st, _ := time.ParseDuration(env("shutdown-timeout", "20s"))
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", st, "how long in-flight requests may finish on shutdown (DFSLAB_SHUTDOWN_TIMEOUT)")
+	nj, _ := strconv.Atoi(env("jobs", strconv.Itoa(runtime.NumCPU())))
+	fs.IntVar(&c.jobs, "jobs", nj, "background jobs run in this process at once; 0 leaves them to dfslab worker processes (DFSLAB_JOBS)")
 }
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -156,6 +161,13 @@ func serve(ctx context.Context, c serveConfig, base string, log *slog.Logger, st
 		return err
 	}
 	defer d.Close()
+	jq, err := startJobs(ctx, d, jobs.Config{Concurrency: c.jobs, Logger: log})
+	if err != nil {
+		return fmt.Errorf("background jobs: %w", err)
+	}
+	// Deferred after d.Close, so it runs first: running jobs finish (or are
+	// queued again) before the database closes.
+	defer stopJobs(jq, c.shutdownTimeout, log)
 	a, err := app.New(ctx, d, app.Config{BaseURL: base, TLS: c.tlsCert != "", TrustProxy: c.trustProxy,
 		MaxBody: c.maxBody, MetricsPublic: c.metricsPublic, Logger: log})
 	if err != nil {

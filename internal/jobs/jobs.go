@@ -129,7 +129,12 @@ const (
 	DefaultMaxAttempts  = 5
 	DefaultPollInterval = 200 * time.Millisecond
 	rescueMargin        = 5 * time.Minute
-	progressGCInterval  = time.Hour
+	// fetchCooldown is the shortest pause between two fetches of a process.
+	// River's default (100 ms) caps a process at Concurrency jobs per 100 ms
+	// and adds up to that to every job's latency; a fetch is one small
+	// indexed UPDATE, cheap at this rate.
+	fetchCooldown      = 20 * time.Millisecond
+	progressGCInterval = time.Hour
 )
 
 // New builds a queue over d. River's schema must be in place ([Migrate]).
@@ -156,6 +161,7 @@ func New(d *db.DB, ws *Workers, cfg Config) (*Queue, error) {
 		RescueStuckJobsAfter: rescue,
 		MaxAttempts:          cmp.Or(cfg.MaxAttempts, DefaultMaxAttempts),
 		FetchPollInterval:    cmp.Or(cfg.PollInterval, DefaultPollInterval),
+		FetchCooldown:        fetchCooldown,
 		Logger:               log,
 		WorkerMiddleware:     []rivertype.WorkerMiddleware{&progressMiddleware{db: d}},
 	}
