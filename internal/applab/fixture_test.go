@@ -1,9 +1,13 @@
 package applab_test
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
 	"fmt"
+	"maps"
+	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 
@@ -147,3 +151,26 @@ func must(t testing.TB, err error) {
 }
 
 var _ = blob.ZIP
+
+// zipOf builds a deflated zip of files (sorted names, for stable output).
+func zipOf(t testing.TB, files map[string][]byte) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	zw := zip.NewWriter(&b)
+	names := slices.Sorted(maps.Keys(files))
+	for _, n := range names {
+		w, err := zw.CreateHeader(&zip.FileHeader{Name: n, Method: zip.Deflate})
+		must(t, err)
+		_, err = w.Write(files[n])
+		must(t, err)
+	}
+	must(t, zw.Close())
+	return b.Bytes()
+}
+
+// noise is n bytes that do not compress.
+func noise(n int) []byte {
+	b := make([]byte, n)
+	rand.NewChaCha8([32]byte{1}).Read(b)
+	return b
+}
