@@ -674,6 +674,10 @@ func (m *Module) download(w http.ResponseWriter, r *http.Request) {
 		m.fail(w, r, "evidence", err)
 		return
 	}
+	// Reading evidence is audited too: it is a provider's confidential
+	// material, and an examiner asks who looked at it.
+	web.Audit(r, web.AuditEvent{Action: "tracking.evidence.download", ObjectType: "evidence", ObjectID: strconv.FormatInt(e.ID, 10),
+		Details: map[string]any{"org": o.ID, "rec": e.RecID, "sha256": e.Blob.SHA256}})
 	h := w.Header()
 	h.Set("Content-Type", e.Blob.MediaType)
 	// Always a download, never rendered in our origin, whatever it holds.

@@ -323,7 +323,7 @@ func TestFlow(t *testing.T) {
 			seen[e.Action] = true
 		}
 		for _, a := range []string{"baseline.draft.set", "baseline.publish", "tracking.update", "tracking.evidence.add", "tracking.comment",
-			"submission.create", "sector.export", "submission.export", "baseline.export"} {
+			"submission.create", "sector.export", "submission.export", "baseline.export", "tracking.evidence.download"} {
 			if !seen[a] {
 				t.Errorf("no audit entry %q", a)
 			}
@@ -353,4 +353,27 @@ func evidenceID(t *testing.T, page string) string {
 		j++
 	}
 	return page[i+10 : j]
+}
+
+// TestPDFRoute: the PDF export hands the self-contained HTML document to
+// the renderer and serves what it returns as a download.
+func TestPDFRoute(t *testing.T) {
+	var got []byte
+	fake := func(_ context.Context, html []byte) ([]byte, error) {
+		got = html
+		return []byte("%PDF-1.7 fake"), nil
+	}
+	s := newServer(t, dbtest.SQLite(t), fake)
+	s.publish()
+	w := s.get("p1-viewer", s.org("p1", "/baseline/v/1/baseline.pdf"))
+	s.expect(w, 200, "%PDF-1.7 fake")
+	if ct := w.Header().Get("Content-Type"); ct != "application/pdf" {
+		t.Errorf("Content-Type %q", ct)
+	}
+	if !bytes.Contains(got, []byte("National DFS security baseline — MW v1")) || !bytes.Contains(got, []byte("<style>")) {
+		t.Errorf("renderer got %.300q", got)
+	}
+	s.expect(s.get("p1-viewer", s.org("p1", "/baseline/v/2/baseline.pdf")), 404)
+	// The version page offers the PDF only when a renderer exists.
+	s.expect(s.get("p1-viewer", s.org("p1", "/baseline/v/1")), 200, `id="export-pdf"`)
 }
