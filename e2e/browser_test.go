@@ -105,6 +105,12 @@ const maxShotHeight = 2000
 // with `go test ./e2e -update-docs`).
 func screenshot(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
+	screenshotUpTo(t, ctx, name, maxShotHeight)
+}
+
+// screenshotUpTo is screenshot with another height cap.
+func screenshotUpTo(t *testing.T, ctx context.Context, name string, maxHeight float64) {
+	t.Helper()
 	height, err := chromedp.Run(ctx, chromedp.Evaluate[float64](`document.documentElement.scrollHeight`))
 	if err != nil {
 		t.Fatalf("screenshot %s: page height: %v", name, err)
@@ -117,7 +123,7 @@ func screenshot(t *testing.T, ctx context.Context, name string) {
 		Format:                cdppage.CaptureScreenshotFormatPng,
 		CaptureBeyondViewport: new(true),
 		FromSurface:           new(true),
-		Clip:                  &cdppage.Viewport{X: 0, Y: 0, Width: width, Height: min(height, maxShotHeight), Scale: 1},
+		Clip:                  &cdppage.Viewport{X: 0, Y: 0, Width: width, Height: min(height, maxHeight), Scale: 1},
 	})
 	if err != nil {
 		t.Fatalf("screenshot %s: %v", name, err)
