@@ -100,6 +100,7 @@ func (m *Module) Routes() []web.Route {
 		{Pattern: "GET /orgs/{org}/sector.json", Policy: viewer, Handler: h(m.sectorJSON)},
 		{Pattern: "GET /orgs/{org}/sector/submissions/{id}", Policy: viewer, Handler: h(m.regSubmission)},
 		{Pattern: "GET /orgs/{org}/sector/submissions/{id}/oscal.json", Policy: viewer, Handler: h(m.regOSCAL)},
+		{Pattern: "GET /orgs/{org}/sector/submissions/{id}/evidence", Policy: viewer, Handler: h(m.regEvidence)},
 	}
 }
 
@@ -820,6 +821,43 @@ func (m *Module) regSubmission(w http.ResponseWriter, r *http.Request) {
 	}
 	m.render(w, r, http.StatusOK, "snapshot.html", sub.OrgName+" · report "+sub.SubmittedAt.Format("2006-01-02"), snapshotData{Org: o, Submission: sub,
 		Regulator: true, OSCALPath: orgPath(o, fmt.Sprintf("/sector/submissions/%d/oscal.json", sub.ID)), Back: orgPath(o, "/sector")}, "")
+}
+
+// regEvidence serves the regulator an evidence file a submission
+// references (?sha256=…): only files named in that snapshot, so a
+// regulator reaches nothing the provider did not submit.
+func (m *Module) regEvidence(w http.ResponseWriter, r *http.Request) {
+	o, sub, ok := m.loadSubmission(w, r, true)
+	if !ok {
+		return
+	}
+	sum := r.URL.Query().Get("sha256")
+	var ref *EvidenceRef
+	for _, it := range sub.Items {
+		for i := range it.Evidence {
+			if it.Evidence[i].SHA256 == sum {
+				ref = &it.Evidence[i]
+			}
+		}
+	}
+	if ref == nil {
+		web.Error(w, r, http.StatusNotFound)
+		return
+	}
+	_, data, err := m.store.blobs.Get(r.Context(), sum)
+	if err != nil {
+		m.fail(w, r, "evidence", err)
+		return
+	}
+	web.Audit(r, web.AuditEvent{Action: "submission.evidence.download", ObjectType: "submission", ObjectID: strconv.FormatInt(sub.ID, 10),
+		Details: map[string]any{"org": o.ID, "provider": sub.OrgID, "sha256": sum}})
+	h := w.Header()
+	h.Set("Content-Type", ref.MediaType)
+	h.Set("Content-Disposition", "attachment; filename*=UTF-8''"+url.PathEscape(ref.Name))
+	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
+	h.Set("Content-Length", strconv.Itoa(len(data)))
+	noStore(w)
+	w.Write(data)
 }
 
 func (m *Module) ownOSCAL(w http.ResponseWriter, r *http.Request) {

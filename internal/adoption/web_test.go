@@ -296,6 +296,16 @@ func TestFlow(t *testing.T) {
 		s.expect(sec, 200, "Mpamba Money", `id="heat-threats"`, `<td class="cell band-0">`, `id="trend-chart"`, "<polyline")
 		s.expect(s.get("macra-viewer", s.org("macra", "/sector/submissions/"+subID)), 200, "We confirm.")
 		s.expect(s.get("ca-admin", s.org("ca", "/sector/submissions/"+subID)), 404)
+		// The regulator opens evidence the snapshot references, nothing else.
+		snap := s.get("macra-viewer", s.org("macra", "/sector/submissions/"+subID))
+		i := strings.Index(snap.Body.String(), "/evidence?sha256=")
+		if i < 0 {
+			t.Fatal("no evidence link in the regulator's snapshot view")
+		}
+		sum := snap.Body.String()[i+len("/evidence?sha256=") : i+len("/evidence?sha256=")+64]
+		s.expect(s.get("macra-viewer", s.org("macra", "/sector/submissions/"+subID+"/evidence?sha256="+sum)), 200, "pen test report")
+		s.expect(s.get("ca-admin", s.org("ca", "/sector/submissions/"+subID+"/evidence?sha256="+sum)), 404)
+		s.expect(s.get("macra-viewer", s.org("macra", "/sector/submissions/"+subID+"/evidence?sha256="+strings.Repeat("0", 64))), 404)
 		s.expect(s.get("p1-admin", s.org("p1", "/sector")), 404)
 		csvOut := s.get("macra-viewer", s.org("macra", "/sector.csv"))
 		s.expect(csvOut, 200, "provider,submission_id", "Mpamba Money,"+subID)

@@ -39,5 +39,6 @@ var adoptionMatrix = func() map[string]entry {
 		"GET /orgs/{org}/sector.json":                        viewerOnly(200),
 		"GET /orgs/{org}/sector/submissions/{id}":            viewerOnly(404),
 		"GET /orgs/{org}/sector/submissions/{id}/oscal.json": viewerOnly(404),
+		"GET /orgs/{org}/sector/submissions/{id}/evidence":   viewerOnly(404),
 	}
 }()
