@@ -174,3 +174,5 @@ func noise(n int) []byte {
 	rand.NewChaCha8([32]byte{1}).Read(b)
 	return b
 }
+
+func bytesReader(b []byte) *bytes.Reader { return bytes.NewReader(b) }

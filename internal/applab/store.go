@@ -400,6 +400,26 @@ func (s *Store) Claim(ctx context.Context, staleAfter time.Duration, maxAttempts
 	return s.ScanByID(ctx, id)
 }
 
+// Start marks scan id running for a job queue's worker (which holds the
+// job, so no claim is needed); ErrNotFound when it is not waiting.
+func (s *Store) Start(ctx context.Context, id int64) error {
+	res, err := s.db.Exec(ctx, `UPDATE applab_scans SET state = 'running', attempts = attempts + 1, heartbeat_at = ?, message = 'starting'
+		WHERE id = ? AND state IN ('queued', 'running')`, s.nowUTC().UnixMicro(), id)
+	if err != nil {
+		return fmt.Errorf("applab: start scan %d: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// Requeue puts a running scan back in the queue with a message.
+func (s *Store) Requeue(ctx context.Context, id int64, msg string) error {
+	_, err := s.db.Exec(ctx, "UPDATE applab_scans SET state = 'queued', message = ? WHERE id = ? AND state = 'running'", msg, id)
+	return err
+}
+
 // Progress records a running scan's progress (and is its heartbeat).
 func (s *Store) Progress(ctx context.Context, id int64, percent int, msg string) error {
 	percent = min(max(percent, 0), 99)

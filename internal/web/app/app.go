@@ -16,6 +16,7 @@ import (
 	"github.com/dfslab/dfslab/internal/collab"
 	"github.com/dfslab/dfslab/internal/db"
 	"github.com/dfslab/dfslab/internal/identity"
+	"github.com/dfslab/dfslab/internal/jobs"
 	"github.com/dfslab/dfslab/internal/web"
 	"github.com/dfslab/dfslab/internal/web/auditpages"
 	"github.com/dfslab/dfslab/internal/web/orgpages"
@@ -40,11 +41,18 @@ type Config struct {
 	// PublicCatalogue makes the recommendations catalogue readable
 	// without signing in (--public-catalogue).
 	PublicCatalogue bool
+	// SecretKey encrypts TOTP secrets (--secret-key-file,
+	// DFSLAB_SECRET_KEY; identity.ParseSecretKey). Nil keeps a
+	// per-instance key in the database, which a database dump then holds.
+	SecretKey []byte
 	// MaxUpload is the size limit of an app uploaded to the app lab
 	// (--max-upload; 0: 500 MB).
 	MaxUpload int64
-	// ScanWorkers is how many app scans run at once in this process; 0
-	// runs none (tests drive App.Scans themselves).
+	// Jobs is the platform's job queue; when set, app scans are queued
+	// on it (their handler is registered with applab.RegisterJobs).
+	Jobs *jobs.Queue
+	// ScanWorkers is, without Jobs, how many app scans run at once in
+	// this process; 0 runs none (tests drive App.Scans themselves).
 	ScanWorkers int
 }
 
@@ -79,7 +87,7 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*App, error) {
 	// the serve command).
 	secure := cfg.TLS || base.Scheme == "https"
 
-	ids := identity.NewStore(d, identity.Options{Now: cfg.Now})
+	ids := identity.NewStore(d, identity.Options{Now: cfg.Now, SecretKey: cfg.SecretKey})
 	sessions := web.NewSessions(sessionStore{ids}, secure, cfg.Now)
 	limiter := web.NewLimiter(web.LimiterConfig{}, cfg.Now)
 	rd, err := web.NewRenderer(append(staticTrees(), catalogueStatic()...)...)

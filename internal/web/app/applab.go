@@ -11,9 +11,10 @@ import (
 	"github.com/dfslab/dfslab/internal/web"
 )
 
-// applabModule builds the app security testing lab. Scans are queued in
-// the lab's own table and run by the returned runner, in this process,
-// when cfg.ScanWorkers > 0 (started with ctx, stopped when it ends).
+// applabModule builds the app security testing lab. Scans are queued on
+// cfg.Jobs when the platform's job queue is given; otherwise the lab's own
+// table is the queue, run by the returned runner in this process when
+// cfg.ScanWorkers > 0 (started with ctx, stopped when it ends).
 func applabModule(ctx context.Context, d *db.DB, cfg Config, rd *web.Renderer) (*applab.Module, *applab.Runner, error) {
 	cat, err := catalog.Load()
 	if err != nil {
@@ -26,11 +27,15 @@ func applabModule(ctx context.Context, d *db.DB, cfg Config, rd *web.Renderer) (
 	if p := adoption.ChromiumPath(); p != "" {
 		pdf = applab.PDFRenderer(adoption.ChromiumPDF(p))
 	}
-	m, err := applab.New(rd, applab.Config{Store: store, Queue: runner, Catalog: cat, MaxUpload: cfg.MaxUpload, PDF: pdf, Logger: cfg.Logger})
+	var queue applab.Queue = runner
+	if cfg.Jobs != nil {
+		queue = applab.JobQueue{Q: cfg.Jobs}
+	}
+	m, err := applab.New(rd, applab.Config{Store: store, Queue: queue, Catalog: cat, MaxUpload: cfg.MaxUpload, PDF: pdf, Logger: cfg.Logger})
 	if err != nil {
 		return nil, nil, err
 	}
-	if cfg.ScanWorkers > 0 {
+	if cfg.Jobs == nil && cfg.ScanWorkers > 0 {
 		go runner.Run(ctx, cfg.ScanWorkers)
 	}
 	return m, runner, nil
