@@ -49,6 +49,7 @@ type DB struct {
 	sql     *sql.DB
 	dialect Dialect
 	path    string // SQLite file; empty for PostgreSQL
+	stmts   *stmtCache
 }
 
 // Open opens the database named by dsn and applies pending migrations.
@@ -86,7 +87,7 @@ func openPostgres(ctx context.Context, dsn string) (*DB, error) {
 		s.Close()
 		return nil, fmt.Errorf("db: connect postgres: %w", err)
 	}
-	return &DB{sql: s, dialect: Postgres}, nil
+	return &DB{sql: s, dialect: Postgres, stmts: new(stmtCache)}, nil
 }
 
 // IsPostgres reports whether dsn names a PostgreSQL database.
@@ -144,11 +145,15 @@ func openSQLite(ctx context.Context, dsn string) (*DB, error) {
 		s.Close()
 		return nil, fmt.Errorf("db: open sqlite %s: %w", path, err)
 	}
-	return &DB{sql: s, dialect: SQLite, path: path}, nil
+	return &DB{sql: s, dialect: SQLite, path: path, stmts: new(stmtCache)}, nil
 }
 
-// Close closes the database.
-func (d *DB) Close() error { return d.sql.Close() }
+// Close closes the cached statements and the database.
+func (d *DB) Close() error {
+	err := errors.Join(d.stmts.close(), d.sql.Close())
+	d.stmts.bg.Wait()
+	return err
+}
 
 // Dialect reports the SQL dialect.
 func (d *DB) Dialect() Dialect { return d.dialect }
@@ -166,24 +171,41 @@ func (d *DB) Ping(ctx context.Context) error { return d.sql.PingContext(ctx) }
 // Rebind rewrites '?' placeholders for the dialect.
 func (d *DB) Rebind(q string) string { return rebind(d.dialect, q) }
 
-// Exec runs a statement outside a transaction.
+// Exec runs a statement outside a transaction, prepared once per DB (see
+// [DB.Query]).
 func (d *DB) Exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
-	return d.sql.ExecContext(ctx, d.Rebind(q), args...)
+	q = d.Rebind(q)
+	if st := d.stmts.get(ctx, d.sql, q); st != nil {
+		return st.ExecContext(ctx, args...)
+	}
+	return d.sql.ExecContext(ctx, q, args...)
 }
 
-// Query runs a query outside a transaction.
+// Query runs a query outside a transaction. Data statements (SELECT,
+// INSERT, UPDATE, DELETE, WITH) are prepared on first use and the prepared
+// statement is kept until [DB.Close], so the same SQL is not parsed again on
+// every request.
 func (d *DB) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	return d.sql.QueryContext(ctx, d.Rebind(q), args...)
+	q = d.Rebind(q)
+	if st := d.stmts.get(ctx, d.sql, q); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
+	return d.sql.QueryContext(ctx, q, args...)
 }
 
-// QueryRow runs a query that returns at most one row.
+// QueryRow runs a query that returns at most one row, prepared once per DB
+// (see [DB.Query]).
 func (d *DB) QueryRow(ctx context.Context, q string, args ...any) *sql.Row {
-	return d.sql.QueryRowContext(ctx, d.Rebind(q), args...)
+	q = d.Rebind(q)
+	if st := d.stmts.get(ctx, d.sql, q); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return d.sql.QueryRowContext(ctx, q, args...)
 }
 
-// Prepare prepares a rebound statement on the pool, for hot-path queries
-// that should not be parsed again on every call. The statement is safe for
-// concurrent use; close it with the DB.
+// Prepare prepares a rebound statement on the pool that the caller owns and
+// closes. [DB.Query] and friends already reuse prepared statements; this is
+// for the rare caller that needs a *sql.Stmt of its own.
 func (d *DB) Prepare(ctx context.Context, q string) (*sql.Stmt, error) {
 	return d.sql.PrepareContext(ctx, d.Rebind(q))
 }
@@ -201,6 +223,23 @@ type Querier interface {
 type Tx struct {
 	tx      *sql.Tx
 	dialect Dialect
+	pool    *sql.DB
+	stmts   *stmtCache // the DB's: a statement prepared outside a transaction serves inside too
+}
+
+// stmt returns the DB's cached statement for the rebound q bound to the
+// transaction's connection, or nil to run q unprepared (the first time, see
+// stmtCache.lookup). database/sql reuses the statement already prepared on
+// that connection when there is one.
+func (t *Tx) stmt(ctx context.Context, q string) *sql.Stmt {
+	if t.stmts == nil {
+		return nil
+	}
+	st := t.stmts.lookup(t.pool, q)
+	if st == nil {
+		return nil
+	}
+	return t.tx.StmtContext(ctx, st)
 }
 
 // Dialect reports the SQL dialect.
@@ -208,17 +247,29 @@ func (t *Tx) Dialect() Dialect { return t.dialect }
 
 // Exec runs a statement in the transaction.
 func (t *Tx) Exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
-	return t.tx.ExecContext(ctx, rebind(t.dialect, q), args...)
+	q = rebind(t.dialect, q)
+	if st := t.stmt(ctx, q); st != nil {
+		return st.ExecContext(ctx, args...)
+	}
+	return t.tx.ExecContext(ctx, q, args...)
 }
 
 // Query runs a query in the transaction.
 func (t *Tx) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	return t.tx.QueryContext(ctx, rebind(t.dialect, q), args...)
+	q = rebind(t.dialect, q)
+	if st := t.stmt(ctx, q); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
+	return t.tx.QueryContext(ctx, q, args...)
 }
 
 // QueryRow runs a query that returns at most one row.
 func (t *Tx) QueryRow(ctx context.Context, q string, args ...any) *sql.Row {
-	return t.tx.QueryRowContext(ctx, rebind(t.dialect, q), args...)
+	q = rebind(t.dialect, q)
+	if st := t.stmt(ctx, q); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return t.tx.QueryRowContext(ctx, q, args...)
 }
 
 // writeLockKey is the PostgreSQL advisory lock every InTx takes first
@@ -240,7 +291,7 @@ func (d *DB) InTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 	if err != nil {
 		return fmt.Errorf("db: begin: %w", err)
 	}
-	tx := &Tx{tx: stx, dialect: d.dialect}
+	tx := &Tx{tx: stx, dialect: d.dialect, pool: d.sql, stmts: d.stmts}
 	if d.dialect == Postgres {
 		if _, err := stx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", int64(writeLockKey)); err != nil {
 			stx.Rollback()
