@@ -62,9 +62,12 @@ var funcs = template.FuncMap{
 // what a signed-in user then sees is decided by the store's audience
 // rules, so a thread outside the caller's audience is a 404 like a thread
 // that does not exist. Accepting and declining proposals is for platform
-// administrators.
+// administrators, with step-up.
 func (m *Module) Routes() []web.Route {
 	in := web.SignedIn()
+	// A decision changes the catalogue every member reads: it needs a
+	// recent passkey or TOTP verification.
+	review := web.PlatformAdmin().WithStepUp()
 	type h = http.HandlerFunc
 	return []web.Route{
 		{Pattern: "GET /discussions", Policy: in, Handler: h(m.discussions)},
@@ -78,8 +81,8 @@ func (m *Module) Routes() []web.Route {
 		{Pattern: "GET /proposals", Policy: in, Handler: h(m.proposals)},
 		{Pattern: "POST /proposals", Policy: in, Handler: h(m.propose)},
 		{Pattern: "GET /proposals/{id}", Policy: in, Handler: h(m.proposal)},
-		{Pattern: "POST /proposals/{id}/accept", Policy: web.PlatformAdmin(), Handler: h(m.accept)},
-		{Pattern: "POST /proposals/{id}/decline", Policy: web.PlatformAdmin(), Handler: h(m.decline)},
+		{Pattern: "POST /proposals/{id}/accept", Policy: review, Handler: h(m.accept)},
+		{Pattern: "POST /proposals/{id}/decline", Policy: review, Handler: h(m.decline)},
 		{Pattern: "GET /notifications", Policy: in, Handler: h(m.notifications)},
 		{Pattern: "POST /notifications/{id}/read", Policy: in, Handler: h(m.markRead)},
 		{Pattern: "POST /notifications/read-all", Policy: in, Handler: h(m.markAllRead)},
