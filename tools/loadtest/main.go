@@ -21,6 +21,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"time"
@@ -36,14 +37,15 @@ func main() {
 	dur := flag.Duration("d", 20*time.Second, "duration of the measured run")
 	dsn := flag.String("db", "", "database DSN (default: SQLite in a temporary folder)")
 	path := flag.String("path", "", "page to request (default: the organisation overview /orgs/{id})")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the server during the measured run to `file` (for go tool pprof)")
 	flag.Parse()
-	if err := run(*conns, *threads, *dur, *dsn, *path); err != nil {
+	if err := run(*conns, *threads, *dur, *dsn, *path, *cpuProfile); err != nil {
 		fmt.Fprintln(os.Stderr, "loadtest:", err)
 		os.Exit(1)
 	}
 }
 
-func run(conns, threads int, dur time.Duration, dsn, page string) error {
+func run(conns, threads int, dur time.Duration, dsn, page, cpuProfile string) error {
 	wrk, err := exec.LookPath("wrk")
 	if err != nil {
 		return errors.New("wrk is not installed (apt-get install wrk)")
@@ -109,7 +111,26 @@ func run(conns, threads int, dur time.Duration, dsn, page string) error {
 	if out, err := exec.Command(wrk, args(3*time.Second)...).CombinedOutput(); err != nil {
 		return fmt.Errorf("wrk warm-up: %v\n%s", err, out)
 	}
+	// The server runs in this process, so its profile is this process's.
+	stopProfile := func() error { return nil }
+	if cpuProfile != "" {
+		f, err := os.Create(cpuProfile)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			f.Close()
+			return err
+		}
+		stopProfile = func() error {
+			pprof.StopCPUProfile()
+			return f.Close()
+		}
+	}
 	out, err := exec.Command(wrk, args(dur)...).CombinedOutput()
+	if perr := stopProfile(); perr != nil {
+		return fmt.Errorf("cpu profile: %w", perr)
+	}
 	fmt.Printf("GET %s, %d connections, %d wrk threads, %s, database %s\n%s", page, conns, threads, dur, d.Dialect(), out)
 	if err != nil {
 		return fmt.Errorf("wrk: %v", err)
