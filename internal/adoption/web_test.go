@@ -248,6 +248,11 @@ func TestFlow(t *testing.T) {
 		s.expect(s.upload("p1-analyst", ev, "notes.txt", []byte("<html><script>alert(1)</script></html>")), 415)
 		s.expect(s.upload("p1-analyst", ev, "big.pdf", append([]byte("%PDF-1.7\n"), make([]byte, 10<<20)...)), 413, "larger than 10 MB")
 		s.expect(s.upload("p1-analyst", ev, "empty.txt", nil), 400, "empty")
+		// Beyond the route's body limit (not only the file limit), and
+		// malformed multipart bodies.
+		s.expect(s.upload("p1-analyst", ev, "huge.pdf", append([]byte("%PDF-1.7\n"), make([]byte, 11<<20)...)), 413, "too large")
+		s.expect(s.do("p1-analyst", http.MethodPost, ev, strings.NewReader("--x\r\nnot a part"), "multipart/form-data; boundary=x"), 400)
+		s.expect(s.do("p1-analyst", http.MethodPost, ev, strings.NewReader("file=abc"), "application/x-www-form-urlencoded"), 400, "Choose a file")
 		if n := s.blobCount(); n != 0 {
 			t.Fatalf("%d blobs after refused uploads", n)
 		}
