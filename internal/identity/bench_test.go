@@ -45,7 +45,7 @@ func BenchmarkAuthenticate(b *testing.B) {
 		b.Run(c.name, func(b *testing.B) {
 			s, toks := benchSessions(b, 200, c.touch)
 			ctx := context.Background()
-			b.ResetTimer()
+			defer cpuPerOp(b)()
 			i := 0
 			for b.Loop() {
 				if _, _, err := s.Authenticate(ctx, toks[i%len(toks)]); err != nil {
@@ -59,6 +59,7 @@ func BenchmarkAuthenticate(b *testing.B) {
 			ctx := context.Background()
 			b.SetParallelism(16) // many concurrent requests per core, as under load
 			b.ResetTimer()
+			defer cpuPerOp(b)()
 			b.RunParallel(func(pb *testing.PB) {
 				i := 0
 				for pb.Next() {
@@ -73,11 +74,12 @@ func BenchmarkAuthenticate(b *testing.B) {
 }
 
 // BenchmarkAuthenticateWithMemberships adds the membership read that the
-// web shell does on every request.
+// web shell needed on every request, as a second query.
 func BenchmarkAuthenticateWithMemberships(b *testing.B) {
 	s, toks := benchSessions(b, 200, time.Minute)
 	ctx := context.Background()
 	b.ResetTimer()
+	defer cpuPerOp(b)()
 	b.RunParallel(func(pb *testing.PB) {
 		i := 0
 		for pb.Next() {
@@ -87,6 +89,24 @@ func BenchmarkAuthenticateWithMemberships(b *testing.B) {
 			}
 			if _, err := s.Memberships(ctx, u.ID); err != nil {
 				b.Fatal(err)
+			}
+			i++
+		}
+	})
+}
+
+// BenchmarkAuthenticateMember is the same lookup in one query, as the web
+// shell does it now.
+func BenchmarkAuthenticateMember(b *testing.B) {
+	s, toks := benchSessions(b, 200, time.Minute)
+	ctx := context.Background()
+	b.ResetTimer()
+	defer cpuPerOp(b)()
+	b.RunParallel(func(pb *testing.PB) {
+		i := 0
+		for pb.Next() {
+			if _, _, ms, err := s.AuthenticateMember(ctx, toks[i%len(toks)]); err != nil || len(ms) != 1 {
+				b.Fatal(len(ms), err)
 			}
 			i++
 		}

@@ -80,13 +80,107 @@ func (s *Store) Authenticate(ctx context.Context, token string) (Session, User, 
 	if err != nil {
 		return sess, u, err
 	}
-	if s.Now().Sub(sess.LastSeen) >= s.opts.TouchEvery {
-		if err := s.TouchSession(ctx, sess.ID); err != nil {
-			return Session{}, User{}, err
-		}
-		sess.LastSeen = s.Now()
+	if err := s.touch(ctx, &sess); err != nil {
+		return Session{}, User{}, err
 	}
 	return sess, u, nil
+}
+
+// touch refreshes the session's last-seen time when it is older than
+// Options.TouchEvery.
+func (s *Store) touch(ctx context.Context, sess *Session) error {
+	if now := s.Now(); now.Sub(sess.LastSeen) >= s.opts.TouchEvery {
+		if err := s.TouchSession(ctx, sess.ID); err != nil {
+			return err
+		}
+		sess.LastSeen = now
+	}
+	return nil
+}
+
+// sessionMembersSQL is the session lookup joined with the user's
+// memberships: one row per membership (by organisation name, as
+// [Store.Memberships]), or a single row with NULL organisation columns for
+// a user without any.
+const sessionMembersSQL = "SELECT " + sessionCols + ", " + userCols + ", o.id, o.name, o.type, o.country, o.require_totp, o.created_at, m.role, m.created_at" +
+	" FROM sessions s JOIN users u ON u.id = s.user_id LEFT JOIN memberships m ON m.user_id = u.id LEFT JOIN orgs o ON o.id = m.org_id" +
+	" WHERE s.token_hash = ? ORDER BY o.name_key, o.id"
+
+// AuthenticateMember is [Store.Authenticate] that also returns the user's
+// memberships, as [Store.Memberships] would, in the same query: the web
+// shell needs both on every request, and one round trip instead of two
+// matters on the hot path. Memberships are read afresh on every call, so a
+// role change or a removal takes effect on the next request.
+func (s *Store) AuthenticateMember(ctx context.Context, token string) (Session, User, []Membership, error) {
+	if token == "" {
+		return Session{}, User{}, nil, ErrSessionInvalid
+	}
+	rows, err := s.db.Query(ctx, sessionMembersSQL, HashToken(token))
+	if err != nil {
+		return Session{}, User{}, nil, fmt.Errorf("identity: session: %w", err)
+	}
+	defer rows.Close()
+	var (
+		sess     Session
+		u        User
+		ms       []Membership
+		email    sql.NullString
+		ucreated int64
+		enrolled sql.NullInt64
+		orgID    sql.NullInt64
+		oname    sql.NullString
+		otype    sql.NullString
+		ocountry sql.NullString
+		ototp    sql.NullBool
+		ocreated sql.NullInt64
+		role     sql.NullString
+		mcreated sql.NullInt64
+		found    bool
+	)
+	vals := scanSessionInto(&sess, &u.ID, &email, &u.DisplayName, &u.WebAuthnID, &u.Active, &u.PlatformAdmin, &ucreated, &enrolled,
+		&orgID, &oname, &otype, &ocountry, &ototp, &ocreated, &role, &mcreated)
+	for rows.Next() {
+		if err := rows.Scan(vals...); err != nil {
+			return Session{}, User{}, nil, fmt.Errorf("identity: session: %w", err)
+		}
+		found = true
+		if orgID.Valid {
+			ms = append(ms, Membership{
+				Org: Org{ID: orgID.Int64, Name: oname.String, Type: OrgType(otype.String), Country: ocountry.String,
+					RequireTOTP: ototp.Bool, Created: fromMicros(ocreated.Int64)},
+				UserID: u.ID, Role: Role(role.String), Created: fromMicros(mcreated.Int64),
+			})
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return Session{}, User{}, nil, fmt.Errorf("identity: session: %w", err)
+	}
+	rows.Close() // the connection goes back to the pool before any write below
+	if !found {
+		return Session{}, User{}, nil, ErrSessionInvalid
+	}
+	fillSessionTimes(&sess, vals)
+	u.Email, u.Created, u.Enrolled = email.String, fromMicros(ucreated), fromNull(enrolled)
+	if err := s.checkSession(ctx, sess, u); err != nil {
+		return Session{}, User{}, nil, err
+	}
+	if err := s.touch(ctx, &sess); err != nil {
+		return Session{}, User{}, nil, err
+	}
+	return sess, u, ms, nil
+}
+
+// checkSession returns ErrSessionInvalid, deleting the session, when it is
+// past its idle or absolute expiry or its user is deactivated.
+func (s *Store) checkSession(ctx context.Context, sess Session, u User) error {
+	now := s.Now()
+	if !u.Active || !now.Before(sess.Expires) || now.Sub(sess.LastSeen) >= s.opts.SessionIdle {
+		// Expired rows are deleted on sight; PurgeExpiredSessions handles
+		// the ones never presented again.
+		s.db.Exec(ctx, "DELETE FROM sessions WHERE id = ?", sess.ID)
+		return ErrSessionInvalid
+	}
+	return nil
 }
 
 // TouchSession records activity on a session now (not audited).
@@ -118,12 +212,8 @@ func (s *Store) Session(ctx context.Context, token string) (Session, User, error
 	}
 	fillSessionTimes(&sess, vals)
 	u.Email, u.Created, u.Enrolled = email.String, fromMicros(ucreated), fromNull(enrolled)
-	now := s.Now()
-	if !u.Active || !now.Before(sess.Expires) || now.Sub(sess.LastSeen) >= s.opts.SessionIdle {
-		// Expired rows are deleted on sight; PurgeExpiredSessions handles
-		// the ones never presented again.
-		s.db.Exec(ctx, "DELETE FROM sessions WHERE id = ?", sess.ID)
-		return Session{}, User{}, ErrSessionInvalid
+	if err := s.checkSession(ctx, sess, u); err != nil {
+		return Session{}, User{}, err
 	}
 	return sess, u, nil
 }

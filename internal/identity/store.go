@@ -51,44 +51,15 @@ type Store struct {
 
 	keyMu sync.Mutex
 	key   []byte // TOTP encryption key, loaded on first use
-
-	hotMu sync.Mutex
-	hot   map[string]*sql.Stmt // prepared per-request queries
 }
 
-// hotStmt returns a prepared statement for a per-request query: parsing a
-// query costs about as much as running it on SQLite. nil (on a prepare
-// error) makes the caller fall back to an unprepared query.
-func (s *Store) hotStmt(ctx context.Context, q string) *sql.Stmt {
-	s.hotMu.Lock()
-	defer s.hotMu.Unlock()
-	if st, ok := s.hot[q]; ok {
-		return st
-	}
-	st, err := s.db.Prepare(ctx, q)
-	if err != nil {
-		return nil
-	}
-	if s.hot == nil {
-		s.hot = map[string]*sql.Stmt{}
-	}
-	s.hot[q] = st
-	return st
-}
-
-// hotRow runs a per-request single-row query, prepared.
+// hotRow runs a per-request single-row query. db.DB keeps it prepared.
 func (s *Store) hotRow(ctx context.Context, q string, args ...any) *sql.Row {
-	if st := s.hotStmt(ctx, q); st != nil {
-		return st.QueryRowContext(ctx, args...)
-	}
 	return s.db.QueryRow(ctx, q, args...)
 }
 
-// hotRows runs a per-request query, prepared.
+// hotRows runs a per-request query. db.DB keeps it prepared.
 func (s *Store) hotRows(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	if st := s.hotStmt(ctx, q); st != nil {
-		return st.QueryContext(ctx, args...)
-	}
 	return s.db.Query(ctx, q, args...)
 }
 
