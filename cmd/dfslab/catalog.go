@@ -6,8 +6,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"time"
 
 	"github.com/dfslab/dfslab/internal/catalog"
+	"github.com/dfslab/dfslab/internal/collab"
+	"github.com/dfslab/dfslab/internal/db"
 )
 
 // runCatalog implements `dfslab catalog`: export the recommendations
@@ -55,6 +59,7 @@ func catalogExport(args []string, stdout, stderr io.Writer) int {
 	format := fs.String("format", "json", "export format: json, csv or oscal (OSCAL 1.1 catalog JSON)")
 	output := fs.String("output", "", "write to this file instead of standard output")
 	fs.StringVar(output, "o", "", "shorthand for --output")
+	dsn := fs.String("db", "", "platform database (SQLite file or postgres://…): export the catalogue with the amendments accepted there (DFSLAB_DB is not read, so an export never touches a database by accident)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -70,6 +75,12 @@ func catalogExport(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "dfslab catalog:", err)
 		return 1
 	}
+	if *dsn != "" {
+		if c, err = amendedCatalogue(context.Background(), *dsn, c); err != nil {
+			fmt.Fprintln(stderr, "dfslab catalog export:", err)
+			return 1
+		}
+	}
 	switch *format {
 	case catalog.FormatJSON, catalog.FormatCSV, catalog.FormatOSCAL:
 	default:
@@ -81,4 +92,25 @@ func catalogExport(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// amendedCatalogue applies the amendments accepted on the platform (see
+// internal/collab) to the embedded catalogue.
+func amendedCatalogue(ctx context.Context, dsn string, base *catalog.Catalog) (*catalog.Catalog, error) {
+	if !db.IsPostgres(dsn) {
+		// db.Open would create a missing SQLite file; an export must not.
+		if _, err := os.Stat(db.SQLitePath(dsn)); err != nil {
+			return nil, fmt.Errorf("database: %w", err)
+		}
+	}
+	d, err := db.Open(ctx, dsn)
+	if err != nil {
+		return nil, err
+	}
+	defer d.Close()
+	ams, err := collab.NewStore(d, base, time.Now).Amendments(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("reading accepted amendments: %w", err)
+	}
+	return base.Amend(ams)
 }

@@ -8,6 +8,13 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/dfslab/dfslab/internal/audit"
+	"github.com/dfslab/dfslab/internal/catalog"
+	"github.com/dfslab/dfslab/internal/collab"
+	"github.com/dfslab/dfslab/internal/db"
+	"github.com/dfslab/dfslab/internal/identity"
 )
 
 func TestCatalogCommand(t *testing.T) {
@@ -96,5 +103,62 @@ func TestOutputToDeviceWritesInPlace(t *testing.T) {
 	after, err := os.Stat(os.DevNull)
 	if err != nil || after.Mode().IsRegular() || after.Mode()&os.ModeDevice == 0 {
 		t.Fatalf("%s is no longer a device after the export: %v %v", os.DevNull, after.Mode(), err)
+	}
+}
+
+// An export with --db carries the amendments accepted on the platform.
+func TestCatalogExportWithAmendments(t *testing.T) {
+	ctx := audit.WithActor(context.Background(), audit.Actor{UserID: 1, IP: "127.0.0.1", RequestID: "test"})
+	path := filepath.Join(t.TempDir(), "dfslab.db")
+	d, err := db.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ids := identity.NewStore(d, identity.Options{})
+	org, err := ids.CreateOrg(ctx, identity.NewOrg{Name: "Provider", Type: identity.OrgDFSProvider, Country: "MW"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv, err := ids.Invite(ctx, org.ID, "analyst@example.org", identity.RoleAnalyst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ids.SetPlatformAdmin(ctx, inv.User.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	base, err := catalog.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := collab.NewStore(d, base, time.Now)
+	const text = "Release builds of DFS apps are never debuggable; the release pipeline checks it."
+	p, err := s.Propose(ctx, collab.Viewer{UserID: inv.User.ID}, collab.NewProposal{RecID: "APP-001", OrgID: org.ID,
+		Statement: text, Reason: "Make the pipeline check explicit."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Accept(ctx, collab.Viewer{UserID: inv.User.ID, Admin: true}, p.ID); err != nil {
+		t.Fatal(err)
+	}
+	d.Close()
+
+	var out, errOut bytes.Buffer
+	if code := dispatch(context.Background(), []string{"catalog", "export", "--db", path}, &out, &errOut); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	if !strings.Contains(out.String(), text) || !strings.Contains(out.String(), `"version": "`+catalog.AmendedVersion(base.Version, 1)+`"`) {
+		t.Fatalf("export lacks the accepted amendment or the amended version")
+	}
+	out.Reset()
+	errOut.Reset()
+	missing := filepath.Join(t.TempDir(), "nope.db")
+	if code := dispatch(context.Background(), []string{"catalog", "export", "--db", missing}, &out, &errOut); code != 1 {
+		t.Fatalf("missing database: exit %d, want 1", code)
+	}
+	if _, err := os.Stat(missing); err == nil {
+		t.Fatal("an export created a database file")
 	}
 }
