@@ -24,6 +24,7 @@ import (
 	"runtime/pprof"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/dfslab/dfslab/internal/db"
@@ -111,6 +112,7 @@ func run(conns, threads int, dur time.Duration, dsn, page, cpuProfile string) er
 	if out, err := exec.Command(wrk, args(3*time.Second)...).CombinedOutput(); err != nil {
 		return fmt.Errorf("wrk warm-up: %v\n%s", err, out)
 	}
+	loadBefore := loadavg()
 	// The server runs in this process, so its profile is this process's.
 	stopProfile := func() error { return nil }
 	if cpuProfile != "" {
@@ -127,11 +129,14 @@ func run(conns, threads int, dur time.Duration, dsn, page, cpuProfile string) er
 			return f.Close()
 		}
 	}
+	cpu0, wall0 := processCPU(), time.Now()
 	out, err := exec.Command(wrk, args(dur)...).CombinedOutput()
+	cpu, wall := processCPU()-cpu0, time.Since(wall0)
 	if perr := stopProfile(); perr != nil {
 		return fmt.Errorf("cpu profile: %w", perr)
 	}
-	fmt.Printf("GET %s, %d connections, %d wrk threads, %s, database %s\n%s", page, conns, threads, dur, d.Dialect(), out)
+	fmt.Printf("GET %s, %d connections, %d wrk threads, %s, database %s\nload average (1, 5, 15 min) before: %s, after: %s\n%s",
+		page, conns, threads, dur, d.Dialect(), loadBefore, loadavg(), out)
 	if err != nil {
 		return fmt.Errorf("wrk: %v", err)
 	}
@@ -141,6 +146,13 @@ func run(conns, threads int, dur time.Duration, dsn, page, cpuProfile string) er
 		verdict = "MISSES"
 	}
 	fmt.Printf("\nresult: %.0f requests/s, p99 %s, %d non-2xx: %s the target (>= 3000 req/s, p99 < 20ms)\n", rps, p99, non2xx, verdict)
+	// On a shared machine the server gets only part of the cores, so the
+	// figures above vary with the neighbours' load; the server's own CPU
+	// time per request does much less.
+	if n := rps * wall.Seconds(); n > 0 {
+		fmt.Printf("server CPU: %.0f µs per request, %.2f cores busy on average (this process, without wrk)\n",
+			float64(cpu.Microseconds())/n, cpu.Seconds()/wall.Seconds())
+	}
 	return nil
 }
 
@@ -169,6 +181,20 @@ func seed(ctx context.Context, ids *identity.Store) (identity.Org, string, error
 	return org, sess, err
 }
 
+// loadavg returns the 1, 5 and 15 minute load averages (Linux), or "?":
+// on a shared machine wrk's figures mean little without them.
+func loadavg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "?"
+	}
+	return strings.Join(f[:3], " ")
+}
+
 var (
 	reqRate = regexp.MustCompile(`Requests/sec:\s+([0-9.]+)`)
 	p99Line = regexp.MustCompile(`\s99%\s+([0-9.]+)(us|ms|s)`)
@@ -188,4 +214,14 @@ func parse(out string) (rps float64, p99 time.Duration, bad int) {
 		bad, _ = strconv.Atoi(strings.TrimSpace(m[1]))
 	}
 	return rps, p99, bad
+}
+
+// processCPU is the user and system CPU time this process (the server) has
+// used so far; wrk runs as a child and is not counted.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
