@@ -192,8 +192,20 @@ func (s *Store) Draft(ctx context.Context, reg Org) (map[string]BaselineItem, er
 }
 
 // SetDraft records the regulator's decision on one recommendation in the
-// draft of its jurisdiction.
+// draft of its jurisdiction, whatever the draft held before.
 func (s *Store) SetDraft(ctx context.Context, reg Org, it BaselineItem) error {
+	return s.setDraft(ctx, reg, it, false, time.Time{})
+}
+
+// SetDraftIf is SetDraft for an editor who read the draft item as last
+// changed at seen (zero: undecided). The telecom regulator and the
+// central bank edit the same draft, so a decision changed in between is
+// refused with a *StaleError instead of being overwritten unseen.
+func (s *Store) SetDraftIf(ctx context.Context, reg Org, it BaselineItem, seen time.Time) error {
+	return s.setDraft(ctx, reg, it, true, seen)
+}
+
+func (s *Store) setDraft(ctx context.Context, reg Org, it BaselineItem, check bool, seen time.Time) error {
 	if err := s.requireRegulator(reg); err != nil {
 		return err
 	}
@@ -211,6 +223,24 @@ func (s *Store) SetDraft(ctx context.Context, reg Org, it BaselineItem) error {
 		if err != nil {
 			return err
 		}
+		if check {
+			var at int64
+			var by sql.NullInt64
+			err := tx.QueryRow(ctx, "SELECT updated_at, updated_by FROM baseline_drafts WHERE baseline_id = ? AND rec_id = ?"+forUpdate(tx), bid, it.RecID).Scan(&at, &by)
+			switch {
+			case errors.Is(err, sql.ErrNoRows):
+				at = 0
+			case err != nil:
+				return fmt.Errorf("adoption: read draft: %w", err)
+			}
+			want := int64(0)
+			if !seen.IsZero() {
+				want = seen.UnixMicro()
+			}
+			if at != want {
+				return &StaleError{By: userName(ctx, tx, by), At: time.UnixMicro(at).UTC()}
+			}
+		}
 		_, err = tx.Exec(ctx, `INSERT INTO baseline_drafts (baseline_id, rec_id, decision, local_text, reason, updated_by, updated_org, updated_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (baseline_id, rec_id) DO UPDATE SET decision = excluded.decision, local_text = excluded.local_text,
@@ -222,6 +252,15 @@ func (s *Store) SetDraft(ctx context.Context, reg Org, it BaselineItem) error {
 		return appendAudit(ctx, tx, reg.ID, "baseline.draft.set", "baseline", reg.Country+"/"+it.RecID,
 			map[string]any{"decision": string(it.Decision), "country": reg.Country})
 	})
+}
+
+// forUpdate locks the row read on PostgreSQL (SQLite's transaction holds
+// the database write lock already).
+func forUpdate(q db.Querier) string {
+	if q.Dialect() == db.Postgres {
+		return " FOR UPDATE"
+	}
+	return ""
 }
 
 // AdoptRemaining marks every undecided recommendation adopted and returns

@@ -144,6 +144,18 @@ func TestBaselineLifecycle(t *testing.T) {
 		}
 		// An incomplete draft does not publish.
 		must(t, f.store.SetDraft(ctx, macra, adoption.BaselineItem{RecID: recs[0].ID, Decision: adoption.Adopted}))
+		// A co-owner who saw the item undecided is told it changed.
+		seenErr := f.store.SetDraftIf(f.as("rbm-analyst"), rbm, adoption.BaselineItem{RecID: recs[0].ID, Decision: adoption.NotApplicable, Reason: "x"}, time.Time{})
+		var se *adoption.StaleError
+		if !errors.As(seenErr, &se) || se.By != "macra-analyst" {
+			t.Fatalf("stale draft edit: %v", seenErr)
+		}
+		draft, err := f.store.Draft(context.Background(), rbm)
+		must(t, err)
+		if draft[recs[0].ID].Decision != adoption.Adopted {
+			t.Fatalf("refused draft edit was written: %+v", draft[recs[0].ID])
+		}
+		must(t, f.store.SetDraftIf(f.as("rbm-analyst"), rbm, adoption.BaselineItem{RecID: recs[0].ID, Decision: adoption.Adopted}, draft[recs[0].ID].UpdatedAt))
 		if _, err := f.store.Publish(f.as("macra-admin"), macra, ""); !errors.Is(err, adoption.ErrIncomplete) {
 			t.Fatalf("publish incomplete draft: %v", err)
 		}

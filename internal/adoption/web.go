@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/dfslab/dfslab/internal/blob"
 	"github.com/dfslab/dfslab/internal/catalog"
@@ -231,6 +232,8 @@ type draftFormData struct {
 	Title     string
 	Statement string
 	Item      BaselineItem
+	Seen      int64 // updated_at (µs) of the draft item as shown; 0 undecided
+	Current   *BaselineItem
 	Decisions []Decision
 	Problem   string
 	Field     string
@@ -255,12 +258,15 @@ func (m *Module) draftForm(w http.ResponseWriter, r *http.Request) {
 		m.fail(w, r, "draft", err)
 		return
 	}
-	it := draft[rec.ID]
-	if it.Decision == "" {
+	it, set := draft[rec.ID]
+	var seen int64
+	if set {
+		seen = it.UpdatedAt.UnixMicro()
+	} else {
 		it.Decision = Adopted
 	}
 	m.render(w, r, http.StatusOK, "draft.html", rec.ID+" · Baseline", draftFormData{Org: o, RecID: rec.ID, Title: rec.Title,
-		Statement: rec.Statement, Item: it, Decisions: Decisions()}, "")
+		Statement: rec.Statement, Item: it, Seen: seen, Decisions: Decisions()}, "")
 }
 
 func (m *Module) draftSave(w http.ResponseWriter, r *http.Request) {
@@ -277,12 +283,36 @@ func (m *Module) draftSave(w http.ResponseWriter, r *http.Request) {
 		web.Error(w, r, http.StatusNotFound)
 		return
 	}
+	seen, err := strconv.ParseInt(r.PostFormValue("seen"), 10, 64)
+	if err != nil || seen < 0 {
+		web.Error(w, r, http.StatusBadRequest)
+		return
+	}
+	var seenAt time.Time
+	if seen > 0 {
+		seenAt = time.UnixMicro(seen)
+	}
 	it := BaselineItem{RecID: rec.ID, Decision: Decision(r.PostFormValue("decision")), LocalText: r.PostFormValue("local_text"), Reason: r.PostFormValue("reason")}
-	err = m.store.SetDraft(r.Context(), o, it)
+	err = m.store.SetDraftIf(r.Context(), o, it, seenAt)
 	var ie *InvalidError
-	if errors.As(err, &ie) {
+	var se *StaleError
+	switch {
+	case errors.As(err, &ie):
 		m.render(w, r, http.StatusBadRequest, "draft.html", rec.ID+" · Baseline", draftFormData{Org: o, RecID: rec.ID, Title: rec.Title,
-			Statement: rec.Statement, Item: it, Decisions: Decisions(), Problem: ie.Problem, Field: ie.Field}, "")
+			Statement: rec.Statement, Item: it, Seen: seen, Decisions: Decisions(), Problem: ie.Problem, Field: ie.Field}, "")
+		return
+	case errors.As(err, &se):
+		// Keep the editor's text, show what the other regulator decided,
+		// and arm the form with the current version: sending it again is
+		// a deliberate overwrite.
+		draft, derr := m.store.Draft(r.Context(), o)
+		if derr != nil {
+			m.fail(w, r, "draft", derr)
+			return
+		}
+		cur := draft[rec.ID]
+		m.render(w, r, http.StatusConflict, "draft.html", rec.ID+" · Baseline", draftFormData{Org: o, RecID: rec.ID, Title: rec.Title,
+			Statement: rec.Statement, Item: it, Seen: cur.UpdatedAt.UnixMicro(), Current: &cur, Decisions: Decisions(), Problem: se.Error()}, "")
 		return
 	}
 	if err != nil {

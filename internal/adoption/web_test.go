@@ -182,10 +182,10 @@ func TestFlow(t *testing.T) {
 		// Regulator: decide, with validation.
 		s.expect(s.get("macra-viewer", s.org("macra", "/baseline")), 200, "Draft of the next version", fmt.Sprintf("%d of %d recommendations have no decision", len(recs), len(recs)))
 		s.expect(s.post("macra-viewer", s.org("macra", "/baseline/draft/"+rec0), url.Values{"decision": {"adopted"}}), 403)
-		s.expect(s.post("macra-analyst", s.org("macra", "/baseline/draft/"+rec0), url.Values{"decision": {"adapted"}}), 400,
+		s.expect(s.post("macra-analyst", s.org("macra", "/baseline/draft/"+rec0), url.Values{"decision": {"adapted"}, "seen": {"0"}}), 400,
 			"needs the local text", `aria-invalid="true"`)
-		s.expect(s.post("macra-analyst", s.org("macra", "/baseline/draft/"+rec0), url.Values{"decision": {"adapted"}, "local_text": {"Malawi wording <b>"}}), 303)
-		s.expect(s.post("rbm-analyst", s.org("rbm", "/baseline/draft/"+rec1), url.Values{"decision": {"not_adopted"}, "reason": {"Out of scope."}}), 303)
+		s.expect(s.post("macra-analyst", s.org("macra", "/baseline/draft/"+rec0), url.Values{"decision": {"adapted"}, "local_text": {"Malawi wording <b>"}, "seen": {"0"}}), 303)
+		s.expect(s.post("rbm-analyst", s.org("rbm", "/baseline/draft/"+rec1), url.Values{"decision": {"not_adopted"}, "reason": {"Out of scope."}, "seen": {"0"}}), 303)
 		s.expect(s.post("macra-analyst", s.org("macra", "/baseline/draft/NOPE-001"), url.Values{"decision": {"adopted"}}), 404)
 		// Providers have no draft.
 		s.expect(s.post("p1-admin", s.org("p1", "/baseline/draft/"+rec0), url.Values{"decision": {"adopted"}}), 404)
@@ -214,7 +214,13 @@ func TestFlow(t *testing.T) {
 		}
 		s.expect(s.get("p1-viewer", s.org("p1", "/baseline/v/1/baseline.pdf")), 404) // no Chromium configured here
 		// A second version and the diff.
-		s.expect(s.post("rbm-analyst", s.org("rbm", "/baseline/draft/"+recs[2].ID), url.Values{"decision": {"not_applicable"}, "reason": {"No STK."}}), 303)
+		// The co-owner edits a decision it saw as undecided: refused, with
+		// the current decision shown and the form armed to overwrite.
+		stale := s.post("rbm-analyst", s.org("rbm", "/baseline/draft/"+recs[2].ID), url.Values{"decision": {"not_applicable"}, "reason": {"No STK."}, "seen": {"0"}})
+		s.expect(stale, 409, "changed by macra-analyst", `id="current-decision"`, "No STK.")
+		armed := hiddenValue(t, stale.Body.String(), "seen")
+		s.expect(s.post("rbm-analyst", s.org("rbm", "/baseline/draft/"+recs[2].ID), url.Values{"decision": {"not_applicable"}, "reason": {"No STK."}, "seen": {armed}}), 303)
+		s.expect(s.post("rbm-analyst", s.org("rbm", "/baseline/draft/"+recs[2].ID), url.Values{"decision": {"adopted"}, "seen": {"x"}}), 400)
 		s.expect(s.post("macra-admin", s.org("macra", "/baseline/publish"), nil), 303)
 		s.expect(s.get("p1-viewer", s.org("p1", "/baseline/diff?from=1&to=2")), 200, "1 recommendations differ", "No STK.", `id="diff-`+recs[2].ID+`"`)
 		s.expect(s.get("p1-viewer", s.org("p1", "/baseline/diff?from=1")), 400)
@@ -391,4 +397,16 @@ func TestPDFRoute(t *testing.T) {
 	s.expect(s.get("p1-viewer", s.org("p1", "/baseline/v/2/baseline.pdf")), 404)
 	// The version page offers the PDF only when a renderer exists.
 	s.expect(s.get("p1-viewer", s.org("p1", "/baseline/v/1")), 200, `id="export-pdf"`)
+}
+
+// hiddenValue returns the value of the hidden input name on a page.
+func hiddenValue(t *testing.T, page, name string) string {
+	t.Helper()
+	marker := `name="` + name + `" value="`
+	i := strings.Index(page, marker)
+	if i < 0 {
+		t.Fatalf("no hidden input %s on the page", name)
+	}
+	rest := page[i+len(marker):]
+	return rest[:strings.IndexByte(rest, '"')]
 }
