@@ -18,27 +18,34 @@ func (s *Service) Routes() []web.Route {
 	rt := func(pattern string, p web.Policy, h http.HandlerFunc, limited bool) web.Route {
 		return web.Route{Pattern: pattern, Policy: p, Handler: h, RateLimited: limited}
 	}
+	// secret marks routes whose path carries a live single-use link token:
+	// the shell keeps it out of logs and audit entries.
+	secret := func(r web.Route) web.Route { r.SecretPath = true; return r }
+	// setup marks what a member of an organisation that requires TOTP may
+	// still reach before setting it up: the set-up itself, the step-up it
+	// needs, and sign-out. The shell redirects everything else.
+	setup := func(r web.Route) web.Route { r.TOTPSetup = true; return r }
 	return []web.Route{
 		rt("GET /signin", pub, s.signInPage, false),
 		rt("POST /signin/begin", pub, s.signInBegin, true),
 		rt("POST /signin/finish", pub, s.signInFinish, true),
 		rt("GET /signin/totp", pub, s.signInTOTPPage, false),
 		rt("POST /signin/totp", pub, s.signInTOTP, true),
-		rt("POST /signout", in, s.signOut, false),
+		setup(rt("POST /signout", in, s.signOut, false)),
 
-		rt("GET /enrol/{token}", pub, s.enrolPage, true),
-		rt("POST /enrol/{token}/begin", pub, s.linkBegin(kindEnrol, LinkEnrolFirstAdmin, LinkInvitation), true),
-		rt("POST /enrol/{token}/finish", pub, s.linkFinish(kindEnrol), true),
+		secret(rt("GET /enrol/{token}", pub, s.enrolPage, true)),
+		secret(rt("POST /enrol/{token}/begin", pub, s.linkBegin(kindEnrol, LinkEnrolFirstAdmin, LinkInvitation), true)),
+		secret(rt("POST /enrol/{token}/finish", pub, s.linkFinish(kindEnrol), true)),
 		rt("GET /recover", pub, s.recoverPage, false),
 		rt("POST /recover", pub, s.recoverWithCode, true),
-		rt("GET /recover/{token}", pub, s.recoverLinkPage, true),
-		rt("POST /recover/{token}/begin", pub, s.linkBegin(kindRecover, LinkRecovery), true),
-		rt("POST /recover/{token}/finish", pub, s.linkFinish(kindRecover), true),
+		secret(rt("GET /recover/{token}", pub, s.recoverLinkPage, true)),
+		secret(rt("POST /recover/{token}/begin", pub, s.linkBegin(kindRecover, LinkRecovery), true)),
+		secret(rt("POST /recover/{token}/finish", pub, s.linkFinish(kindRecover), true)),
 
-		rt("GET "+web.StepUpPath, in, s.stepUpPage, false),
-		rt("POST "+web.StepUpPath+"/begin", in, s.stepUpBegin, true),
-		rt("POST "+web.StepUpPath+"/finish", in, s.stepUpFinish, true),
-		rt("POST "+web.StepUpPath+"/totp", in, s.stepUpTOTP, true),
+		setup(rt("GET "+web.StepUpPath, in, s.stepUpPage, false)),
+		setup(rt("POST "+web.StepUpPath+"/begin", in, s.stepUpBegin, true)),
+		setup(rt("POST "+web.StepUpPath+"/finish", in, s.stepUpFinish, true)),
+		setup(rt("POST "+web.StepUpPath+"/totp", in, s.stepUpTOTP, true)),
 
 		rt("GET /account", in, s.accountPage, false),
 		rt("GET /account/passkeys", in, s.passkeysPage, false),
@@ -46,9 +53,9 @@ func (s *Service) Routes() []web.Route {
 		rt("POST /account/passkeys/finish", up, s.addPasskeyFinish, true),
 		rt("POST /account/passkeys/{id}/rename", in, s.renamePasskey, false),
 		rt("POST /account/passkeys/{id}/delete", up, s.removePasskey, false),
-		rt("GET /account/totp", in, s.totpPage, false),
-		rt("POST /account/totp/setup", up, s.totpSetup, false),
-		rt("POST /account/totp/confirm", in, s.totpConfirm, true),
+		setup(rt("GET "+web.TOTPSetupPath, in, s.totpPage, false)),
+		setup(rt("POST "+web.TOTPSetupPath+"/setup", up, s.totpSetup, false)),
+		setup(rt("POST "+web.TOTPSetupPath+"/confirm", in, s.totpConfirm, true)),
 		rt("POST /account/totp/disable", up, s.totpDisable, false),
 		rt("GET /account/recovery-codes", in, s.recoveryCodesPage, false),
 		rt("POST /account/recovery-codes", up, s.recoveryCodesCreate, false),

@@ -34,6 +34,9 @@ const StepUpWindow = 5 * time.Minute
 const (
 	SignInPath = "/signin"
 	StepUpPath = "/account/step-up"
+	// TOTPSetupPath is where a member of an organisation that requires
+	// TOTP is sent, from every page, until they have set it up.
+	TOTPSetupPath = "/account/totp"
 )
 
 // Policy declares who may call a route. It is data, not code, so that the
@@ -118,6 +121,16 @@ type Route struct {
 	// Public: assets, health probes, metrics. Their successful requests are
 	// logged at Debug.
 	Static bool
+	// SecretPath marks a route whose path wildcards carry a secret (a
+	// single-use enrolment or recovery token): the access log, error logs
+	// and the shell's audit entries show the pattern ("/enrol/{token}")
+	// instead of the path, so that log readers cannot use a live link.
+	SecretPath bool
+	// TOTPSetup keeps the route reachable for a signed-in user who must
+	// still set up TOTP (Principal.TOTPSetupRequired): the set-up pages,
+	// the step-up they need, and sign-out. Every other page redirects to
+	// TOTPSetupPath for that user.
+	TOTPSetup bool
 }
 
 // Method returns the method of the pattern ("" when it has none).

@@ -109,6 +109,10 @@ type Principal struct {
 	Session     *Session // set for browser sessions
 	TokenID     int64    // set for API tokens
 	TokenScope  Scope    // set for API tokens
+	// TOTPSetupRequired is set by the session lookup when one of the
+	// user's organisations requires TOTP and the user has none yet: the
+	// shell then admits the session only to routes marked TOTPSetup.
+	TOTPSetupRequired bool
 }
 
 // Role returns the principal's role in the organisation orgID.

@@ -102,6 +102,8 @@ type Server struct {
 	// requests per address, so that a flood of forged or throttled
 	// requests cannot turn into a flood of database writes.
 	auditGate *Limiter
+	// secrets are the paths of SecretPath routes, for redactPath.
+	secrets []secretPattern
 
 	reqPrefix string
 	reqSeq    atomic.Uint64
@@ -171,6 +173,11 @@ func New(cfg Config, deps Deps, modules ...Module) (*Server, error) {
 			return nil, fmt.Errorf("web: %w", err)
 		}
 		s.routes = append(s.routes, rt)
+		if rt.SecretPath {
+			if sp, ok := newSecretPattern(rt.Path()); ok {
+				s.secrets = append(s.secrets, sp)
+			}
+		}
 	}
 	s.rd.setRoutes(s.routes, nav)
 	s.rd.setIndicators(indicators)
@@ -260,7 +267,7 @@ func (s *Server) finish(sw *statusWriter, r *http.Request, ri *requestInfo) {
 	}
 	s.log.LogAttrs(r.Context(), lvl, "http",
 		slog.String("request_id", ri.id), slog.String("method", r.Method),
-		slog.String("path", r.URL.Path), slog.String("route", route),
+		slog.String("path", s.redactPath(r.URL.Path)), slog.String("route", route),
 		slog.Int("status", status), slog.Duration("duration", d),
 		slog.String("ip", ri.ip), slog.Int64("user", uid))
 }
@@ -299,7 +306,7 @@ func (s *Server) clientIP(r *http.Request) string {
 }
 
 func (s *Server) refuseCrossOrigin(w http.ResponseWriter, r *http.Request) {
-	ev := AuditEvent{Action: "web.csrf_refused", ObjectType: "route", ObjectID: r.Method + " " + r.URL.Path,
+	ev := AuditEvent{Action: "web.csrf_refused", ObjectType: "route", ObjectID: r.Method + " " + s.redactPath(r.URL.Path),
 		Details: map[string]any{"origin": truncate(r.Header.Get("Origin"), 200),
 			"sec_fetch_site": truncate(r.Header.Get("Sec-Fetch-Site"), 40)}}
 	// The session is not looked up for a refused request, so the actor
@@ -361,6 +368,15 @@ func (s *Server) wrap(rt Route) http.Handler {
 		if !s.authenticate(w, r, ri, route.Policy) {
 			return
 		}
+		if p := ri.principal; p != nil && p.Session != nil && p.TOTPSetupRequired && !route.TOTPSetup {
+			// The organisation's TOTP requirement holds on every page, not
+			// only at sign-in: a session started before the requirement was
+			// switched on (or a user who skipped the set-up page) goes back
+			// to the set-up page until TOTP is on.
+			w.Header().Set("Cache-Control", "no-store")
+			http.Redirect(w, r, TOTPSetupPath, http.StatusSeeOther)
+			return
+		}
 		if !s.authorise(w, r, ri, route.Policy) {
 			return
 		}
@@ -388,11 +404,23 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, ri *reques
 	if pol.Access == AccessToken {
 		tok, ok := bearer(r)
 		if !ok {
+			// No token at all is not a guess: no audit entry, no back-off.
 			apiUnauthorized(w)
+			return false
+		}
+		// An address that guessed wrong tokens waits before its next
+		// lookup (the same back-off as the sign-in pages). A clean address
+		// pays one map lookup here; a valid token never writes to the
+		// limiter, so its requests stay on the fast path.
+		key := AddrKey(ri.ip)
+		if d := s.limiter.Wait(key); d > 0 {
+			TooManyRequests(w, r, d)
 			return false
 		}
 		p, err := s.sessions.store.LookupToken(r.Context(), tok)
 		if errors.Is(err, ErrNoSession) {
+			s.limiter.Failure(key)
+			s.refuseToken(r, 0, "invalid", tok)
 			apiUnauthorized(w)
 			return false
 		}
@@ -423,6 +451,9 @@ func (s *Server) authorise(w http.ResponseWriter, r *http.Request, ri *requestIn
 		return true
 	case AccessToken:
 		if !p.TokenScope.Allows(pol.Scope) {
+			// A valid token used beyond its scope is a mistake, not a
+			// guess: audited, but it does not slow the address down.
+			s.refuseToken(r, p.TokenID, "scope", "")
 			apiError(w, http.StatusForbidden, "token scope does not allow this")
 			return false
 		}
@@ -496,6 +527,41 @@ func localPath(p string) bool {
 	return strings.HasPrefix(p, "/") && !strings.HasPrefix(p, "//") && !strings.HasPrefix(p, "/\\")
 }
 
+// refuseToken audits a refused API token (bounded per address, like every
+// refusal). Only the token's public prefix is recorded, never its secret.
+func (s *Server) refuseToken(r *http.Request, tokenID int64, reason, tok string) {
+	ev := AuditEvent{Action: "api.token_refused", ObjectType: "api_token",
+		Details: map[string]any{"reason": reason, "route": r.Method + " " + s.redactPath(r.URL.Path)}}
+	if tokenID != 0 {
+		ev.ObjectID = strconv.FormatInt(tokenID, 10)
+	}
+	if pfx := tokenPrefix(tok); pfx != "" {
+		ev.Details["prefix"] = pfx
+	}
+	s.recordRefusal(r, ev)
+}
+
+// tokenPrefix returns the public prefix of a token shaped like the
+// platform's ("dfs_" + prefix + "_" + secret), or "" for anything else: a
+// malformed token may be a secret pasted in the wrong place, so nothing
+// of it is recorded.
+func tokenPrefix(tok string) string {
+	marker, rest, ok := strings.Cut(tok, "_")
+	if !ok || marker != "dfs" {
+		return ""
+	}
+	pfx, secret, ok := strings.Cut(rest, "_")
+	if !ok || len(pfx) == 0 || len(pfx) > 16 || len(secret) < 16 {
+		return ""
+	}
+	for _, c := range pfx {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9') {
+			return ""
+		}
+	}
+	return pfx
+}
+
 func bearer(r *http.Request) (string, bool) {
 	h := r.Header.Get("Authorization")
 	const p = "Bearer "
@@ -558,7 +624,7 @@ func TooManyRequests(w http.ResponseWriter, r *http.Request, d time.Duration) {
 	}
 	w.Header().Set("Retry-After", strconv.Itoa(secs))
 	if s := info(r.Context()).srv; s != nil {
-		s.recordRefusal(r, AuditEvent{Action: "web.rate_limited", ObjectType: "route", ObjectID: r.Method + " " + r.URL.Path})
+		s.recordRefusal(r, AuditEvent{Action: "web.rate_limited", ObjectType: "route", ObjectID: r.Method + " " + s.redactPath(r.URL.Path)})
 	}
 	Error(w, r, http.StatusTooManyRequests)
 }

@@ -14,7 +14,7 @@ import (
 )
 
 // sessionStore adapts the identity store to web.SessionStore. A lookup is
-// two indexed reads: the session joined with its user, then the user's
+// one indexed read: the session joined with its user and the user's
 // memberships (read on every request, so a role change or a removal takes
 // effect at once).
 type sessionStore struct{ id *identity.Store }
@@ -25,33 +25,50 @@ func (s sessionStore) CreateSession(ctx context.Context, n web.NewSession) (stri
 }
 
 func (s sessionStore) LookupSession(ctx context.Context, token string) (*web.Principal, error) {
-	sess, u, err := s.id.Authenticate(ctx, token)
+	sess, u, ms, err := s.id.AuthenticateMember(ctx, token)
 	if errors.Is(err, identity.ErrSessionInvalid) {
 		return nil, web.ErrNoSession
 	}
 	if err != nil {
 		return nil, err
 	}
-	p, err := s.principal(ctx, u)
-	if err != nil {
-		return nil, err
+	p, totpOrg := newPrincipal(u, ms)
+	if totpOrg {
+		// Only members of an organisation that requires TOTP pay for this
+		// third read; the flag makes the shell send them to the set-up
+		// page from every page until TOTP is on.
+		st, err := s.id.TOTP(ctx, u.ID)
+		if err != nil {
+			return nil, err
+		}
+		p.TOTPSetupRequired = !st.Enabled
 	}
 	p.Session = &web.Session{ID: strconv.FormatInt(sess.ID, 10), CreatedAt: sess.Created, LastSeen: sess.LastSeen,
 		ExpiresAt: sess.Expires, VerifiedAt: sess.Verified}
 	return p, nil
 }
 
-func (s sessionStore) principal(ctx context.Context, u identity.User) (*web.Principal, error) {
+// principal builds the principal of u; totpOrg reports whether one of
+// u's organisations requires TOTP.
+func (s sessionStore) principal(ctx context.Context, u identity.User) (p *web.Principal, totpOrg bool, err error) {
 	ms, err := s.id.Memberships(ctx, u.ID)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	p := &web.Principal{User: web.User{ID: u.ID, Email: u.Email, DisplayName: u.DisplayName, PlatformAdmin: u.PlatformAdmin},
+	p, totpOrg = newPrincipal(u, ms)
+	return p, totpOrg, nil
+}
+
+// newPrincipal builds the principal of u from its memberships; totpOrg
+// reports whether one of the organisations requires TOTP.
+func newPrincipal(u identity.User, ms []identity.Membership) (p *web.Principal, totpOrg bool) {
+	p = &web.Principal{User: web.User{ID: u.ID, Email: u.Email, DisplayName: u.DisplayName, PlatformAdmin: u.PlatformAdmin},
 		Memberships: make([]web.Membership, len(ms))}
 	for i, m := range ms {
 		p.Memberships[i] = web.Membership{OrgID: m.Org.ID, OrgName: m.Org.Name, Role: web.Role(m.Role)}
+		totpOrg = totpOrg || m.Org.RequireTOTP
 	}
-	return p, nil
+	return p, totpOrg
 }
 
 // TouchSession is done by identity.Store.Authenticate itself (at most once
@@ -86,7 +103,7 @@ func (s sessionStore) LookupToken(ctx context.Context, token string) (*web.Princ
 	if err != nil {
 		return nil, err
 	}
-	p, err := s.principal(ctx, u)
+	p, _, err := s.principal(ctx, u)
 	if err != nil {
 		return nil, err
 	}

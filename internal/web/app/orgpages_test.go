@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/dfslab/dfslab/internal/identity"
+	"github.com/dfslab/dfslab/internal/web"
 )
 
 func TestCreateOrganisation(t *testing.T) { eachDB(t, testCreateOrganisation) }
@@ -62,7 +63,12 @@ func testOrgSettingsRequireTOTP(t *testing.T, w *world) {
 	if o, _ := w.app.Identity.Org(ctx, w.orgA); !o.RequireTOTP {
 		t.Fatal("TOTP requirement not stored")
 	}
-	if got := w.do("POST", orgURL(w.orgA, "/settings"), "", admin, "").Code; got != http.StatusSeeOther {
+	// The admin has no TOTP yet, so from now on every page sends them to
+	// the set-up page; a platform administrator switches it off again.
+	if rec := w.do("POST", orgURL(w.orgA, "/settings"), "", admin, ""); rec.Header().Get("Location") != web.TOTPSetupPath {
+		t.Fatalf("admin without TOTP after the requirement: %d to %q, want the TOTP set-up", rec.Code, rec.Header().Get("Location"))
+	}
+	if got := w.do("POST", orgURL(w.orgA, "/settings"), "", w.cookie("padmin"), "").Code; got != http.StatusSeeOther {
 		t.Fatalf("settings off: %d", got)
 	}
 	if o, _ := w.app.Identity.Org(ctx, w.orgA); o.RequireTOTP {
