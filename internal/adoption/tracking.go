@@ -388,11 +388,13 @@ type Evidence struct {
 	At       time.Time
 }
 
-// EvidencePolicy bounds evidence uploads.
-var evidencePolicy = blob.Policy{MaxSize: 10 << 20, Allowed: blob.EvidenceTypes()}
+// maxEvidence bounds one evidence file.
+const maxEvidence = 10 << 20
 
 // EvidencePolicy returns the size limit and the accepted types of evidence.
-func EvidencePolicy() blob.Policy { return evidencePolicy }
+func EvidencePolicy() blob.Policy {
+	return blob.Policy{MaxSize: maxEvidence, Allowed: blob.EvidenceTypes()}
+}
 
 // cleanFileName keeps the base name of what the browser sent, printable
 // and bounded; it is shown and offered as the download name only.

@@ -61,7 +61,7 @@ func New(store *Store, rd *web.Renderer, pdf PDFRenderer, log *slog.Logger) (*Mo
 
 // maxEvidenceBody bounds an evidence upload request: the file limit plus
 // room for the multipart framing and the other fields.
-const maxEvidenceBody = 10<<20 + 64<<10
+const maxEvidenceBody = maxEvidence + 64<<10
 
 // Routes lists the module's routes. Platform administrators get no
 // override: a provider's statuses are its own and its regulator's

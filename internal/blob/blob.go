@@ -49,11 +49,9 @@ const (
 	Octet = "application/octet-stream"
 )
 
-// EvidenceTypes is the allow-list for implementation evidence.
-var evidenceTypes = []string{PDF, PNG, JPEG, Text, CSV, JSON, ZIP}
-
-// EvidenceTypes returns the media types accepted as evidence.
-func EvidenceTypes() []string { return slices.Clone(evidenceTypes) }
+// EvidenceTypes returns the allow-list for implementation evidence: the
+// documents, screenshots and exports an examiner reads.
+func EvidenceTypes() []string { return []string{PDF, PNG, JPEG, Text, CSV, JSON, ZIP} }
 
 // Blob describes a stored file (without its bytes).
 type Blob struct {
