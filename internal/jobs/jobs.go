@@ -163,7 +163,7 @@ func New(d *db.DB, ws *Workers, cfg Config) (*Queue, error) {
 		FetchPollInterval:    cmp.Or(cfg.PollInterval, DefaultPollInterval),
 		FetchCooldown:        fetchCooldown,
 		Logger:               log,
-		WorkerMiddleware:     []rivertype.WorkerMiddleware{&progressMiddleware{db: d}},
+		Middleware:           []rivertype.Middleware{&progressMiddleware{db: d}},
 	}
 	if ws != nil {
 		rc.Workers = ws.w

@@ -326,8 +326,8 @@ func TestTwoWorkerProcessesRunEachJobOnce(t *testing.T) {
 		migrated(t, d)
 		ctx := context.Background()
 		dsn := dsnOf(t, d)
-		a := startChild(t, dsn, 2)
-		b := startChild(t, dsn, 2)
+		a := startChild(t, dsn, 2, time.Minute)
+		b := startChild(t, dsn, 2, time.Minute)
 		q := newQueue(t, d, nil, 0) // this process only enqueues
 
 		const jobs = 20
@@ -383,20 +383,32 @@ func TestKilledWorkersJobIsRescuedAndCompletes(t *testing.T) {
 		migrated(t, d)
 		ctx := context.Background()
 		dsn := dsnOf(t, d)
-		victim := startChild(t, dsn, 1)
+		victim := startChild(t, dsn, 1, time.Minute)
 		q := newQueue(t, d, nil, 0)
 		j, err := q.Enqueue(ctx, nil, crashArgs{}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		waitFor(t, q, j.ID, 30*time.Second, "running", func(s Status) bool { return s.State == Running })
+		// Running is set when the job is fetched; wait for the handler
+		// itself, which records its attempt and then hangs.
+		deadline := time.Now().Add(30 * time.Second)
+		for count(t, d, "SELECT COUNT(*) FROM jobs_test_attempts WHERE job_id = ?", j.ID) == 0 {
+			if time.Now().After(deadline) {
+				t.Fatal("the first attempt did not start within 30 s")
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		if s, err := q.Status(ctx, j.ID); err != nil || s.State != Running {
+			t.Fatalf("before the kill: %+v, %v; want running", s, err)
+		}
 		if err := victim.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 			t.Fatal(err)
 		}
 		victim.cmd.Wait()
 		// A restarted worker finds the job stuck in "running"; once the dead
 		// process's leadership lapses, its rescuer schedules the job again.
-		survivor := startChild(t, dsn, 1)
+		// The rescuer applies its own process's timeouts: short here.
+		survivor := startChild(t, dsn, 1, 2*time.Second)
 		s := waitFor(t, q, j.ID, 90*time.Second, "done", func(s Status) bool { return s.State == Done || s.State == Failed })
 		survivor.stop(t)
 		if s.State != Done || s.Attempt != 2 || s.Retries != 1 {

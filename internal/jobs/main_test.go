@@ -27,6 +27,7 @@ import (
 const (
 	childEnv            = "DFSLAB_JOBS_TEST_CHILD_DSN"
 	childConcurrencyEnv = "DFSLAB_JOBS_TEST_CHILD_CONCURRENCY"
+	childTimeoutEnv     = "DFSLAB_JOBS_TEST_CHILD_TIMEOUT"
 	childReady          = "jobs-test-child-ready"
 )
 
@@ -37,13 +38,11 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// Short enough for tests to see a killed worker's job rescued within
-// seconds; the test jobs themselves take milliseconds. River rescues a job
-// only once its timeout has passed too.
-const (
-	childJobTimeout  = time.Second
-	childRescueAfter = 2 * time.Second
-)
+// A child's jobs time out after the duration in childTimeoutEnv and are
+// rescued after twice that: short (a second) where a test waits for a
+// killed worker's job to be rescued, River rescuing a job only once its
+// timeout has passed too; long where a slow machine must not turn a
+// timeout into a retry.
 
 func runChild(dsn string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
@@ -60,7 +59,12 @@ func runChild(dsn string) int {
 		return 1
 	}
 	n, _ := strconv.Atoi(os.Getenv(childConcurrencyEnv))
-	q, err := New(d, testWorkers(d), Config{Concurrency: max(n, 1), JobTimeout: childJobTimeout, RescueAfter: childRescueAfter, Logger: log})
+	timeout, err := time.ParseDuration(os.Getenv(childTimeoutEnv))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "child:", err)
+		return 1
+	}
+	q, err := New(d, testWorkers(d), Config{Concurrency: max(n, 1), JobTimeout: timeout, RescueAfter: 2 * timeout, Logger: log})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "child:", err)
 		return 1
@@ -153,10 +157,11 @@ type child struct {
 
 // startChild starts a worker process on the test's database and waits until
 // its workers run.
-func startChild(t *testing.T, dsn string, concurrency int) *child {
+func startChild(t *testing.T, dsn string, concurrency int, timeout time.Duration) *child {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), childEnv+"="+dsn, childConcurrencyEnv+"="+strconv.Itoa(concurrency))
+	cmd.Env = append(os.Environ(), childEnv+"="+dsn, childConcurrencyEnv+"="+strconv.Itoa(concurrency),
+		childTimeoutEnv+"="+timeout.String())
 	errf, err := os.CreateTemp(t.TempDir(), "child-stderr")
 	if err != nil {
 		t.Fatal(err)

@@ -40,7 +40,8 @@ func Migrate(ctx context.Context, d *db.DB, log *slog.Logger) error {
 			return fmt.Errorf("jobs: migrate: %w", err)
 		}
 		defer tx.Rollback()
-		if _, err := m.MigrateTx(ctx, tx, rivermigrate.DirectionUp, nil); err != nil { //nolint:staticcheck // see above
+		//lint:ignore SA1019 one transaction is what serialises processes on SQLite (see above)
+		if _, err := m.MigrateTx(ctx, tx, rivermigrate.DirectionUp, nil); err != nil {
 			return fmt.Errorf("jobs: migrate: %w", err)
 		}
 		if err := tx.Commit(); err != nil {
