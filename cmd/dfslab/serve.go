@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dfslab/dfslab/internal/applab"
 	"github.com/dfslab/dfslab/internal/db"
 	"github.com/dfslab/dfslab/internal/jobs"
 	"github.com/dfslab/dfslab/internal/web/app"
@@ -28,7 +29,7 @@ import (
 type serveConfig struct {
 	addr, dsn, baseURL, tlsCert, tlsKey, logFormat, logLevel string
 	trustProxy, metricsPublic                                bool
-	maxBody                                                  int64
+	maxBody, maxUpload                                       int64
 	shutdownTimeout                                          time.Duration
 	jobs                                                     int
 }
@@ -53,6 +54,8 @@ func serveFlags(fs *flag.FlagSet, c *serveConfig) {
 	fs.BoolVar(&c.metricsPublic, "metrics-public", mp, "serve /metrics to every client, not only loopback (DFSLAB_METRICS_PUBLIC)")
 	mb, _ := strconv.ParseInt(env("max-body", "1048576"), 10, 64)
 	fs.Int64Var(&c.maxBody, "max-body", mb, "largest request body in `bytes` for routes without their own limit (DFSLAB_MAX_BODY)")
+	mu, _ := strconv.ParseInt(env("max-upload", strconv.Itoa(applab.DefaultMaxUpload)), 10, 64)
+	fs.Int64Var(&c.maxUpload, "max-upload", mu, "largest app file in `bytes` uploaded to the app lab (DFSLAB_MAX_UPLOAD)")
 	st, _ := time.ParseDuration(env("shutdown-timeout", "20s"))
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", st, "how long in-flight requests may finish on shutdown (DFSLAB_SHUTDOWN_TIMEOUT)")
 	nj, _ := strconv.Atoi(env("jobs", strconv.Itoa(runtime.NumCPU())))
@@ -169,7 +172,8 @@ func serve(ctx context.Context, c serveConfig, base string, log *slog.Logger, st
 	// queued again) before the database closes.
 	defer stopJobs(jq, c.shutdownTimeout, log)
 	a, err := app.New(ctx, d, app.Config{BaseURL: base, TLS: c.tlsCert != "", TrustProxy: c.trustProxy,
-		MaxBody: c.maxBody, MetricsPublic: c.metricsPublic, Logger: log})
+		MaxBody: c.maxBody, MetricsPublic: c.metricsPublic, Logger: log,
+		MaxUpload: c.maxUpload, Jobs: jq})
 	if err != nil {
 		return err
 	}

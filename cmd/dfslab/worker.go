@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dfslab/dfslab/internal/applab"
+	"github.com/dfslab/dfslab/internal/appscan"
 	"github.com/dfslab/dfslab/internal/db"
 	"github.com/dfslab/dfslab/internal/jobs"
 )
@@ -21,7 +23,7 @@ import (
 // handlers are registered, so that `dfslab serve` (in-process workers) and
 // `dfslab worker` run the same set.
 func registerJobs(ws *jobs.Workers, d *db.DB, log *slog.Logger) {
-	// The app lab's scan handler registers here: jobs.Handle(ws, …).
+	applab.RegisterJobs(ws, d, appscan.NewScanner(appscan.Options{Logger: log}), log)
 }
 
 // workerConfig is the configuration of `dfslab worker`; flags have
