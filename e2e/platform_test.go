@@ -437,6 +437,21 @@ func TestPlatformInBrowser(t *testing.T) {
 			t.Errorf("member: GET %s shows the other organisation: %.300s", path, body)
 		}
 	}
+	// On a phone the pages fit the screen: nothing scrolls sideways.
+	member.do("phone viewport", chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile))
+	for _, path := range []string{"/orgs/" + provider + "/members", "/account/passkeys", "/catalogue"} {
+		member.open(path)
+		wide, err := chromedp.Run(mctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth + 1`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if wide {
+			t.Errorf("phone: %s is wider than the screen", path)
+		}
+	}
+	member.open("/orgs/" + provider + "/members")
+	member.shot("phone-org-members")
+
 	// The administrator still sees the first organisation.
 	if st := admin.status("/orgs/" + bank); st != http.StatusOK {
 		t.Errorf("admin: GET /orgs/%s = %d, want 200", bank, st)
