@@ -468,3 +468,44 @@ func TestNewRefusesUnsafeConfigs(t *testing.T) {
 		}
 	}
 }
+
+func TestSetProgressBoundsItsInput(t *testing.T) {
+	d := dbtest.SQLite(t)
+	migrated(t, d)
+	ctx := context.Background()
+	long := "a" + strings.Repeat("é", maxMessage) // é is 2 bytes: the cut falls inside one
+	tests := []struct {
+		percent     int
+		message     string
+		wantPercent int
+		wantMessage string
+	}{
+		{-5, "starting", 0, "starting"},
+		{140, "overshoot", 100, "overshoot"},
+		{55, long, 55, "a" + strings.Repeat("é", (maxMessage-1)/2)},
+	}
+	for _, tt := range tests {
+		q := newQueue(t, d, nil, 0)
+		e, err := q.Enqueue(ctx, nil, scanArgs{}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Run the middleware's job context as a handler would see it.
+		m := &progressMiddleware{db: d}
+		row, err := q.client.JobGet(ctx, e.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := m.Work(ctx, row, func(ctx context.Context) error { return SetProgress(ctx, tt.percent, tt.message) }); err != nil {
+			t.Fatal(err)
+		}
+		s, err := q.Status(ctx, e.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.Percent != tt.wantPercent || s.Message != tt.wantMessage {
+			t.Errorf("SetProgress(%d, %.20q…) stored %d, %.20q… (%d bytes); want %d, %d bytes",
+				tt.percent, tt.message, s.Percent, s.Message, len(s.Message), tt.wantPercent, len(tt.wantMessage))
+		}
+	}
+}
