@@ -384,10 +384,19 @@ func (q *Queue) housekeeping(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if _, err := q.db.Exec(ctx, `DELETE FROM job_progress
-				WHERE NOT EXISTS (SELECT 1 FROM river_job j WHERE j.id = job_progress.job_id)`); err != nil && ctx.Err() == nil {
+			if _, err := q.purgeProgress(ctx); err != nil && ctx.Err() == nil {
 				q.log.Warn("jobs: delete orphaned progress", "err", err)
 			}
 		}
 	}
+}
+
+// purgeProgress deletes the progress rows whose job is gone.
+func (q *Queue) purgeProgress(ctx context.Context) (int64, error) {
+	res, err := q.db.Exec(ctx, `DELETE FROM job_progress
+		WHERE NOT EXISTS (SELECT 1 FROM river_job j WHERE j.id = job_progress.job_id)`)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
 }

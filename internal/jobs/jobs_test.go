@@ -509,3 +509,31 @@ func TestSetProgressBoundsItsInput(t *testing.T) {
 		}
 	}
 }
+
+func TestPurgeProgressKeepsLiveJobs(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		migrated(t, d)
+		ctx := context.Background()
+		q := newQueue(t, d, nil, 0)
+		live, err := q.Enqueue(ctx, nil, scanArgs{}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		gone := live.ID + 1000 // a job River has cleaned away
+		for _, id := range []int64{live.ID, gone} {
+			if _, err := d.Exec(ctx, "INSERT INTO job_progress (job_id, percent, message, updated_at) VALUES (?, 50, 'half', 0)", id); err != nil {
+				t.Fatal(err)
+			}
+		}
+		n, err := q.purgeProgress(ctx)
+		if err != nil || n != 1 {
+			t.Fatalf("purgeProgress: %d rows, %v; want 1", n, err)
+		}
+		if s, err := q.Status(ctx, live.ID); err != nil || s.Percent != 50 {
+			t.Errorf("live job after purge: %+v, %v", s, err)
+		}
+		if c := count(t, d, "SELECT COUNT(*) FROM job_progress WHERE job_id = ?", gone); c != 0 {
+			t.Errorf("orphaned progress kept")
+		}
+	})
+}
