@@ -136,6 +136,8 @@ type listData struct {
 	Version string
 	Layers  []catalog.Term
 	Rule    string
+	// Names maps taxonomy keys (layer, stakeholder) to display names.
+	Names map[string]string
 }
 
 type activeFilter struct {
@@ -204,7 +206,7 @@ func (m *Module) list(w http.ResponseWriter, r *http.Request) {
 	q := m.queryFrom(v)
 	res := ix.Search(q)
 	d := listData{Query: q.Text, Hits: res.Hits, Total: len(cat.Recommendations), Version: cat.Version,
-		Layers: m.cat.Layers, Rule: q.ScanRule}
+		Layers: m.cat.Layers, Rule: q.ScanRule, Names: termNames(cat.Layers, cat.Stakeholders)}
 	for _, f := range facetOrder {
 		d.Facets = append(d.Facets, facet{Param: f.param, Label: f.label, Counts: res.Facets[f.key]})
 		for _, c := range res.Facets[f.key] {
@@ -383,4 +385,15 @@ func (m *Module) export(w http.ResponseWriter, r *http.Request) {
 	if err := cat.Export(w, et.format); err != nil {
 		web.ServerError(w, r, "catalogue export", err)
 	}
+}
+
+// termNames maps the keys of the given taxonomies to their display names.
+func termNames(lists ...[]catalog.Term) map[string]string {
+	out := map[string]string{}
+	for _, l := range lists {
+		for _, t := range l {
+			out[t.Key] = t.Name
+		}
+	}
+	return out
 }

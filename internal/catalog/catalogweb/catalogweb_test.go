@@ -107,7 +107,7 @@ func TestCataloguePages(t *testing.T) {
 		absent   []string
 	}{
 		{"list needs sign-in", "/catalogue", false, http.StatusSeeOther, nil, nil},
-		{"list", "/catalogue", true, 200, []string{`id="rec-APP-001"`, `id="facet-layer"`, "Telecom regulator"}, nil},
+		{"list", "/catalogue", true, 200, []string{`id="rec-APP-001"`, `id="facet-layer"`, "Telecom regulator", `<span class="badge badge-quiet">DFS provider</span>`}, []string{`<span class="badge badge-quiet">dfs_provider</span>`}},
 		{"search", "/catalogue?q=sim+swap", true, 200, []string{`id="rec-TEL-001"`}, []string{`id="rec-APP-031"`}},
 		{"facet", "/catalogue?layer=governance", true, 200, []string{`id="rec-GOV-001"`, "Remove filter Layer: Regulation and governance"}, []string{`id="rec-APP-001"`}},
 		{"unknown facet values are ignored", "/catalogue?layer=%3Cscript%3E", true, 200, []string{`id="rec-APP-001"`}, []string{"<script>"}},
