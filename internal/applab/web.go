@@ -418,11 +418,7 @@ func (m *Module) scanStatus(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	st := statusOf(sc, o.ID)
-	if sc.UploaderOrg == o.ID && sc.OrgID != o.ID && st.VersionURL == "" {
-		st.VersionURL = ""
-	}
-	writeJSON(w, http.StatusOK, st)
+	writeJSON(w, http.StatusOK, statusOf(sc, o.ID))
 }
 
 // ---- app and versions ---------------------------------------------------------
@@ -471,7 +467,7 @@ type findingRow struct {
 type versionData struct {
 	Org        Org
 	Version    Version
-	Access     Access
+	Own        bool // the organisation's own app (else seen as its regulator)
 	Owner      Org
 	Result     *appscan.Result
 	Report     template.HTML
@@ -551,7 +547,7 @@ func (m *Module) renderVersion(w http.ResponseWriter, r *http.Request, o Org, v 
 		m.fail(w, r, "report", err)
 		return
 	}
-	d := versionData{Org: o, Version: v, Access: acc, Result: res, Report: template.HTML(body.String()), // the report's own templates escape
+	d := versionData{Org: o, Version: v, Own: acc == Owner, Result: res, Report: template.HTML(body.String()), // the report's own templates escape
 		Findings: m.findingRows(res, tri), Decisions: []Decision{Open, FalsePositive, AcceptedRisk, Fixed}, Problem: problem, Today: m.today()}
 	if d.Owner, err = m.store.Org(ctx, v.OrgID); err != nil {
 		m.fail(w, r, "owner", err)

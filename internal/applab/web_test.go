@@ -306,6 +306,10 @@ func TestFlow(t *testing.T) {
 		s.expect(s.post("p1-analyst", v2+"/share", url.Values{"regulator": {strconv.FormatInt(s.orgs["macra"].ID, 10)}}), 403)
 		s.expect(s.post("p1-admin", v2+"/share", url.Values{"regulator": {strconv.FormatInt(s.orgs["ca"].ID, 10)}}), 400, "regulator of your country")
 		s.expect(s.post("p1-admin", v2+"/share", url.Values{"regulator": {strconv.FormatInt(s.orgs["macra"].ID, 10)}}), 303)
+		s.expect(s.get("p1-admin", v2), 200, "MACRA (shared)", "share-form")
+		if strings.Contains(s.get("p1-admin", v2).Body.String(), "seen as its regulator") {
+			t.Error("the owner is told it sees its app as a regulator")
+		}
 		mv := s.org("macra", fmt.Sprintf("/apps/versions/%d", sc2.VersionID))
 		w = s.get("macra-viewer", mv)
 		s.expect(w, 200, "seen as its regulator", "DFS-MAN-004")
