@@ -15,6 +15,8 @@ func BenchmarkAuthenticatedPage(b *testing.B) {
 	c := w.cookie("viewer-a")
 	target := orgURL(w.orgA, "")
 	b.ReportAllocs()
+	b.ResetTimer()
+	defer cpuPerOp(b)()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			r := httptest.NewRequest(http.MethodGet, target, nil)
@@ -35,6 +37,8 @@ func BenchmarkHomeSignedIn(b *testing.B) {
 	w := newWorld(b)
 	c := w.cookie("viewer-a")
 	b.ReportAllocs()
+	b.ResetTimer()
+	defer cpuPerOp(b)()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			r := httptest.NewRequest(http.MethodGet, "/", nil)
@@ -53,6 +57,8 @@ func BenchmarkHomeSignedIn(b *testing.B) {
 func BenchmarkHomeAnonymous(b *testing.B) {
 	w := newWorld(b)
 	b.ReportAllocs()
+	b.ResetTimer()
+	defer cpuPerOp(b)()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			r := httptest.NewRequest(http.MethodGet, "/", nil)
