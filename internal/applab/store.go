@@ -134,6 +134,7 @@ type Version struct {
 	VersionCode int64
 	Created     time.Time
 	ScanID      int64 // latest done scan (0: none)
+	Scans       int   // scans of this version (the same build uploaded again, rescans)
 	Counts      Counts
 }
 
@@ -534,7 +535,8 @@ func (s *Store) AppFor(ctx context.Context, org, id int64) (App, error) {
 }
 
 const versionSelect = `SELECT v.id, v.app_id, a.org_id, a.package, v.version_name, v.version_code, v.created_at,
-	COALESCE((SELECT MAX(s.id) FROM applab_scans s WHERE s.version_id = v.id AND s.state = 'done'), 0)
+	COALESCE((SELECT MAX(s.id) FROM applab_scans s WHERE s.version_id = v.id AND s.state = 'done'), 0),
+	(SELECT COUNT(*) FROM applab_scans s WHERE s.version_id = v.id)
 	FROM applab_versions v JOIN applab_apps a ON a.id = v.app_id `
 
 func (s *Store) versions(ctx context.Context, where string, args ...any) ([]Version, error) {
@@ -546,7 +548,7 @@ func (s *Store) versions(ctx context.Context, where string, args ...any) ([]Vers
 	for rows.Next() {
 		var v Version
 		var at int64
-		if err := rows.Scan(&v.ID, &v.AppID, &v.OrgID, &v.Package, &v.VersionName, &v.VersionCode, &at, &v.ScanID); err != nil {
+		if err := rows.Scan(&v.ID, &v.AppID, &v.OrgID, &v.Package, &v.VersionName, &v.VersionCode, &at, &v.ScanID, &v.Scans); err != nil {
 			rows.Close()
 			return nil, err
 		}
@@ -611,6 +613,13 @@ func (s *Store) VersionFor(ctx context.Context, org Org, id int64) (Version, Acc
 		return Version{}, NoAccess, ErrNotFound
 	}
 	return v, Regulator, nil
+}
+
+// RecordExport audits an export of a version's audit.
+func (s *Store) RecordExport(ctx context.Context, v Version, by Org, format string) error {
+	return s.db.InTx(ctx, func(tx *db.Tx) error {
+		return s.record(ctx, tx, v.OrgID, "applab.audit.export", "version", v.ID, map[string]any{"format": format, "by_org": by.ID})
+	})
 }
 
 // Previous returns the version before v of the same app that has a done

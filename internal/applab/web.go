@@ -865,6 +865,10 @@ func (m *Module) auditHTML(w http.ResponseWriter, r *http.Request) {
 		m.fail(w, r, "export", err)
 		return
 	}
+	if err := m.store.RecordExport(r.Context(), v, o, "html"); err != nil {
+		m.fail(w, r, "audit export", err)
+		return
+	}
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Content-Disposition", `attachment; filename="`+exportName(v, ".html")+`"`)
@@ -891,6 +895,10 @@ func (m *Module) auditPDF(w http.ResponseWriter, r *http.Request) {
 	pdf, err := m.cfg.PDF(r.Context(), b)
 	if err != nil {
 		m.fail(w, r, "pdf", err)
+		return
+	}
+	if err := m.store.RecordExport(r.Context(), v, o, "pdf"); err != nil {
+		m.fail(w, r, "audit export", err)
 		return
 	}
 	h := w.Header()

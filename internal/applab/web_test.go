@@ -348,7 +348,7 @@ func TestFlow(t *testing.T) {
 		for _, e := range es {
 			seen[e.Action]++
 		}
-		for _, a := range []string{"applab.upload", "applab.scan.done", "applab.triage", "applab.itu.record", "applab.share"} {
+		for _, a := range []string{"applab.upload", "applab.scan.done", "applab.triage", "applab.itu.record", "applab.share", "applab.audit.export"} {
 			if seen[a] == 0 {
 				t.Errorf("no %s in the audit log (%v)", a, seen)
 			}
