@@ -31,10 +31,11 @@ type adminCommand struct {
 // adminEnv is what every subcommand gets: flags shared by all of them and
 // the output streams.
 type adminEnv struct {
-	dsn     string
-	baseURL string
-	stdout  io.Writer
-	stderr  io.Writer
+	dsn           string
+	baseURL       string
+	secretKeyFile string
+	stdout        io.Writer
+	stderr        io.Writer
 }
 
 func envOr(name, def string) string {
@@ -88,10 +89,12 @@ func orgTypeList() string {
 func addCommonFlags(fs *flag.FlagSet, a *adminEnv) {
 	fs.StringVar(&a.dsn, "db", a.dsn, "database: a SQLite file (default "+db.DefaultPath+") or postgres://… (DFSLAB_DB)")
 	fs.StringVar(&a.baseURL, "base-url", a.baseURL, "public `URL` of the platform, for links (DFSLAB_BASE_URL)")
+	fs.StringVar(&a.secretKeyFile, "secret-key-file", a.secretKeyFile, secretKeyUsage)
 }
 
 func runAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	a := &adminEnv{dsn: envOr("DFSLAB_DB", ""), baseURL: envOr("DFSLAB_BASE_URL", "http://localhost:8080"), stdout: stdout, stderr: stderr}
+	a := &adminEnv{dsn: envOr("DFSLAB_DB", ""), baseURL: envOr("DFSLAB_BASE_URL", "http://localhost:8080"),
+		secretKeyFile: envOr("DFSLAB_SECRET_KEY_FILE", ""), stdout: stdout, stderr: stderr}
 	cmds := adminCommands()
 	usage := func() {
 		fmt.Fprintln(stderr, "usage: dfslab admin COMMAND [flags] [args]\n\ncommands:")
@@ -103,7 +106,8 @@ func runAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		for _, n := range names {
 			fmt.Fprintf(stderr, "  %-14s %s\n", n, cmds[n].summary)
 		}
-		fmt.Fprintln(stderr, "\nEvery command takes --db (DFSLAB_DB) and --base-url (DFSLAB_BASE_URL); all are audited.")
+		fmt.Fprintln(stderr, "\nEvery command takes --db (DFSLAB_DB), --base-url (DFSLAB_BASE_URL) and --secret-key-file\n"+
+			"(DFSLAB_SECRET_KEY_FILE, or the key in DFSLAB_SECRET_KEY: the same key as dfslab serve); all are audited.")
 	}
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		usage()
@@ -172,11 +176,20 @@ func noArgs(args []string) error {
 }
 
 func (a *adminEnv) open(ctx context.Context) (*db.DB, *identity.Store, error) {
+	// The key is read before the database is opened, so that a wrong key
+	// setting fails before anything is written.
+	key, warning, err := loadSecretKey(a.secretKeyFile)
+	if err != nil {
+		return nil, nil, err
+	}
+	if warning != "" {
+		fmt.Fprintln(a.stderr, "warning:", warning)
+	}
 	d, err := db.Open(ctx, a.dsn)
 	if err != nil {
 		return nil, nil, err
 	}
-	return d, identity.NewStore(d, identity.Options{}), nil
+	return d, identity.NewStore(d, identity.Options{SecretKey: key}), nil
 }
 
 func adminEnrolLink(ctx context.Context, a *adminEnv, fs *flag.FlagSet, args []string) error {

@@ -28,6 +28,8 @@ import (
 // underscores); a flag on the command line wins over the environment.
 type serveConfig struct {
 	addr, dsn, baseURL, tlsCert, tlsKey, logFormat, logLevel string
+	secretKeyFile                                            string
+	secretKey                                                []byte // read from secretKeyFile or DFSLAB_SECRET_KEY
 	trustProxy, metricsPublic                                bool
 	maxBody, maxUpload                                       int64
 	shutdownTimeout                                          time.Duration
@@ -46,6 +48,7 @@ func serveFlags(fs *flag.FlagSet, c *serveConfig) {
 	fs.StringVar(&c.baseURL, "base-url", env("base-url", ""), "public `URL` of the platform; default http://localhost:PORT on loopback (DFSLAB_BASE_URL)")
 	fs.StringVar(&c.tlsCert, "tls-cert", env("tls-cert", ""), "TLS certificate `file` (PEM); serve HTTPS (DFSLAB_TLS_CERT)")
 	fs.StringVar(&c.tlsKey, "tls-key", env("tls-key", ""), "TLS private key `file` (PEM) (DFSLAB_TLS_KEY)")
+	fs.StringVar(&c.secretKeyFile, "secret-key-file", env("secret-key-file", ""), secretKeyUsage)
 	fs.StringVar(&c.logFormat, "log-format", env("log-format", "text"), "log format: text or json (DFSLAB_LOG_FORMAT)")
 	fs.StringVar(&c.logLevel, "log-level", env("log-level", "info"), "log level: debug, info, warn, error (DFSLAB_LOG_LEVEL)")
 	trust, _ := strconv.ParseBool(env("trust-proxy", "false"))
@@ -90,6 +93,18 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if err != nil {
 		fmt.Fprintln(stderr, "dfslab serve:", err)
 		return 2
+	}
+	key, warning, err := loadSecretKey(c.secretKeyFile)
+	if err != nil {
+		fmt.Fprintln(stderr, "dfslab serve:", err)
+		return 2
+	}
+	c.secretKey = key
+	if warning != "" {
+		log.Warn(warning)
+	}
+	if msg := secretKeyMissing(c.addr, key); msg != "" {
+		log.Warn(msg)
 	}
 	if err := serve(ctx, c, base, log, stdout); err != nil {
 		log.Error("serve failed", "err", err)
@@ -172,7 +187,7 @@ func serve(ctx context.Context, c serveConfig, base string, log *slog.Logger, st
 	// queued again) before the database closes.
 	defer stopJobs(jq, c.shutdownTimeout, log)
 	a, err := app.New(ctx, d, app.Config{BaseURL: base, TLS: c.tlsCert != "", TrustProxy: c.trustProxy,
-		MaxBody: c.maxBody, MetricsPublic: c.metricsPublic, Logger: log,
+		MaxBody: c.maxBody, MetricsPublic: c.metricsPublic, Logger: log, SecretKey: c.secretKey,
 		MaxUpload: c.maxUpload, Jobs: jq})
 	if err != nil {
 		return err

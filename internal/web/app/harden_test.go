@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/dfslab/dfslab/internal/audit"
 	"github.com/dfslab/dfslab/internal/db/dbtest"
+	"github.com/dfslab/dfslab/internal/identity"
 	"github.com/dfslab/dfslab/internal/web"
 )
 
@@ -222,4 +224,114 @@ func testTOTPRequirementOnEveryPage(t *testing.T, w *world) {
 	if rec := w.do("GET", "/account", "", other, ""); !strings.HasPrefix(rec.Header().Get("Location"), web.SignInPath) {
 		t.Errorf("after sign-out: %d to %q, want the sign-in page", rec.Code, rec.Header().Get("Location"))
 	}
+}
+
+func TestSecretKeyEncryptsTOTPSecrets(t *testing.T) {
+	ctx := context.Background()
+	d := dbtest.SQLite(t)
+	key := bytes.Repeat([]byte{7}, 32)
+	a, err := New(ctx, d, Config{BaseURL: testBaseURL, SecretKey: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, _, err := a.Identity.EnrolLink(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := a.Identity.RedeemEnrolment(ctx, tok, identity.Enrolment{DisplayName: "root", Email: "root@example.org",
+		Passkey: identity.Passkey{CredentialID: []byte("credential-0123456789"), PublicKey: []byte{0xa5}, Name: "key"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret, err := a.Identity.StartTOTP(ctx, u.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The configured key opens the stored secret; the database's own key
+	// (what a store without Options.SecretKey uses) does not.
+	if got, err := identity.NewStore(d, identity.Options{SecretKey: key}).PendingTOTPSecret(ctx, u.ID); err != nil || !bytes.Equal(got, secret) {
+		t.Fatalf("with the configured key: %x, %v", got, err)
+	}
+	if got, err := identity.NewStore(d, identity.Options{}).PendingTOTPSecret(ctx, u.ID); err == nil {
+		t.Fatalf("the secret opened without the configured key: %x", got)
+	}
+}
+
+// inlineCode finds what the Content-Security-Policy (script-src 'self';
+// style-src 'self') would block: script elements without src, style
+// elements and attributes, event handler attributes, javascript: URLs.
+var (
+	htmlTag    = regexp.MustCompile(`(?is)<[a-z][a-z0-9-]*(?:\s[^>]*)?>`)
+	inlineAttr = regexp.MustCompile(`(?is)\s(?:on[a-z]+|style)\s*=|=\s*["']?\s*javascript:`)
+)
+
+func inlineCode(body string) []string {
+	var out []string
+	for _, tag := range htmlTag.FindAllString(body, -1) {
+		lower := strings.ToLower(tag)
+		switch {
+		case strings.HasPrefix(lower, "<script") && !strings.Contains(lower, " src="):
+			out = append(out, tag)
+		case strings.HasPrefix(lower, "<style"):
+			out = append(out, tag)
+		case inlineAttr.MatchString(tag):
+			out = append(out, tag)
+		}
+	}
+	return out
+}
+
+func TestInlineCodeDetector(t *testing.T) {
+	for _, c := range []struct {
+		html string
+		bad  bool
+	}{
+		{`<script src="/static/js/app.js?v=1" defer></script>`, false},
+		{`<p class="on">Settings are on=off</p><a href="/x">x</a>`, false},
+		{`<script>alert(1)</script>`, true},
+		{`<div style="color:red">`, true},
+		{`<button onclick="go()">`, true},
+		{`<a href="javascript:go()">`, true},
+		{`<style>p{}</style>`, true},
+	} {
+		if got := len(inlineCode(c.html)) > 0; got != c.bad {
+			t.Errorf("%s: flagged %v, want %v", c.html, got, c.bad)
+		}
+	}
+}
+
+// Every page the platform renders runs under a CSP without 'unsafe-inline':
+// inline script, style or handlers would silently not work. This walks
+// every GET route as each kind of signed-in user.
+func TestPagesHaveNoInlineScriptOrStyle(t *testing.T) {
+	w := newWorld(t)
+	pages := 0
+	for _, rt := range w.app.Server.Routes() {
+		if rt.Method() != http.MethodGet || rt.Static {
+			continue
+		}
+		for _, who := range []string{"", "viewer-a", "admin-a", "padmin"} {
+			var c *http.Cookie
+			if who != "" {
+				c = w.session(who)
+			}
+			_, target := w.request(rt.Pattern, true)
+			rec := w.do(http.MethodGet, target, "", c, "")
+			if !strings.HasPrefix(rec.Header().Get("Content-Type"), "text/html") {
+				continue
+			}
+			csp := rec.Header().Get("Content-Security-Policy")
+			if !strings.Contains(csp, "script-src 'self'") || !strings.Contains(csp, "style-src 'self'") || strings.Contains(csp, "unsafe-inline") {
+				t.Errorf("%s as %q: CSP %q", target, who, csp)
+			}
+			pages++
+			if bad := inlineCode(rec.Body.String()); len(bad) > 0 {
+				t.Errorf("%s as %q (%d): inline code the CSP blocks: %q", target, who, rec.Code, bad)
+			}
+		}
+	}
+	if pages < 40 {
+		t.Fatalf("only %d HTML pages checked", pages)
+	}
+	t.Logf("%d HTML pages checked", pages)
 }
