@@ -265,9 +265,8 @@ func (m *Module) receive(r *http.Request) (up blob.Upload, name string, provider
 		}
 		switch part.FormName() {
 		case "provider":
-			var b [32]byte
-			n, _ := part.Read(b[:])
-			provider, _ = strconv.ParseInt(strings.TrimSpace(string(b[:n])), 10, 64)
+			b, _ := io.ReadAll(io.LimitReader(part, 32))
+			provider, _ = strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
 		case "file":
 			if found {
 				break

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dfslab/dfslab/internal/adoption"
 	"github.com/dfslab/dfslab/internal/applab"
 	"github.com/dfslab/dfslab/internal/appscan/report"
 	"github.com/dfslab/dfslab/internal/audit"
@@ -23,6 +24,7 @@ import (
 	"github.com/dfslab/dfslab/internal/db"
 	"github.com/dfslab/dfslab/internal/db/dbtest"
 	"github.com/dfslab/dfslab/internal/identity"
+	"github.com/dfslab/dfslab/internal/testenv"
 	"github.com/dfslab/dfslab/internal/web"
 )
 
@@ -451,3 +453,21 @@ func TestHostileUploads(t *testing.T) {
 type errReader struct{ err error }
 
 func (e errReader) Read([]byte) (int, error) { return 0, e.err }
+
+// TestAuditPDF prints the exported audit with headless Chromium.
+func TestAuditPDF(t *testing.T) {
+	path := adoption.ChromiumPath()
+	if path == "" {
+		testenv.Missing(t, "headless Chromium (set DFSLAB_CHROMIUM)")
+	}
+	s := newServer(t, dbtest.SQLite(t), 20<<20, applab.PDFRenderer(adoption.ChromiumPDF(path)))
+	scanID(t, s.upload("p1-analyst", s.org("p1", "/apps/upload"), nil, "v1.apk", build(t, "org.test.pay", 1, true, false)))
+	s.drain()
+	apps, _ := s.store.Apps(context.Background(), s.orgs["p1"].ID)
+	vs, _ := s.store.Versions(context.Background(), apps[0].ID)
+	w := s.get("p1-viewer", s.org("p1", fmt.Sprintf("/apps/versions/%d/audit.pdf", vs[0].ID)))
+	s.expect(w, 200, "%PDF-")
+	if w.Body.Len() < 5000 || w.Header().Get("Content-Type") != "application/pdf" {
+		t.Errorf("PDF of %d bytes, type %q", w.Body.Len(), w.Header().Get("Content-Type"))
+	}
+}
