@@ -30,7 +30,7 @@ type serveConfig struct {
 	addr, dsn, baseURL, tlsCert, tlsKey, logFormat, logLevel string
 	secretKeyFile                                            string
 	secretKey                                                []byte // read from secretKeyFile or DFSLAB_SECRET_KEY
-	trustProxy, metricsPublic                                bool
+	trustProxy, metricsPublic, publicCatalogue               bool
 	maxBody, maxUpload                                       int64
 	shutdownTimeout                                          time.Duration
 	jobs                                                     int
@@ -55,6 +55,8 @@ func serveFlags(fs *flag.FlagSet, c *serveConfig) {
 	fs.BoolVar(&c.trustProxy, "trust-proxy", trust, "take the client address from X-Forwarded-For (only behind a reverse proxy) (DFSLAB_TRUST_PROXY)")
 	mp, _ := strconv.ParseBool(env("metrics-public", "false"))
 	fs.BoolVar(&c.metricsPublic, "metrics-public", mp, "serve /metrics to every client, not only loopback (DFSLAB_METRICS_PUBLIC)")
+	pc, _ := strconv.ParseBool(env("public-catalogue", "false"))
+	fs.BoolVar(&c.publicCatalogue, "public-catalogue", pc, "make the recommendations catalogue readable without signing in (DFSLAB_PUBLIC_CATALOGUE)")
 	mb, _ := strconv.ParseInt(env("max-body", "1048576"), 10, 64)
 	fs.Int64Var(&c.maxBody, "max-body", mb, "largest request body in `bytes` for routes without their own limit (DFSLAB_MAX_BODY)")
 	mu, _ := strconv.ParseInt(env("max-upload", strconv.Itoa(applab.DefaultMaxUpload)), 10, 64)
@@ -187,7 +189,7 @@ func serve(ctx context.Context, c serveConfig, base string, log *slog.Logger, st
 	// queued again) before the database closes.
 	defer stopJobs(jq, c.shutdownTimeout, log)
 	a, err := app.New(ctx, d, app.Config{BaseURL: base, TLS: c.tlsCert != "", TrustProxy: c.trustProxy,
-		MaxBody: c.maxBody, MetricsPublic: c.metricsPublic, Logger: log, SecretKey: c.secretKey,
+		MaxBody: c.maxBody, MetricsPublic: c.metricsPublic, Logger: log, SecretKey: c.secretKey, PublicCatalogue: c.publicCatalogue,
 		MaxUpload: c.maxUpload, Jobs: jq})
 	if err != nil {
 		return err
