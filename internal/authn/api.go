@@ -88,7 +88,7 @@ func (s *Service) refuseToken(w http.ResponseWriter, r *http.Request, t Token, e
 		s.log.ErrorContext(r.Context(), "authenticate token", "err", err)
 		status, code = http.StatusInternalServerError, "server_error"
 	}
-	s.audit(r, m, "api.token.refused", "api_token", id, map[string]any{
+	s.audit(r, m, "api.token_refused", "api_token", id, map[string]any{
 		"reason": strings.TrimPrefix(err.Error(), "authn: "), "path": r.URL.Path,
 	})
 	if status == http.StatusUnauthorized || status == http.StatusForbidden {

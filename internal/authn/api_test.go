@@ -76,7 +76,7 @@ func TestAPIMe(t *testing.T) {
 				if st != tt.want {
 					t.Fatalf("status = %d (%s), want %d", st, body, tt.want)
 				}
-				refusals := h.auditSince(from, "api.token.refused")
+				refusals := h.auditSince(from, "api.token_refused")
 				switch tt.want {
 				case http.StatusOK:
 					var me meResponse
