@@ -24,6 +24,16 @@
 // events that are not part of a store write, and [AuthFailure],
 // [AuthSuccess], [AccountWait] around credential checks.
 //
+// Route marks tell the shell more about a route: RateLimited (per-address
+// back-off before the handler, for endpoints that check something
+// guessable), SecretPath (the path carries a live secret such as a link
+// token: logs, metrics and the shell's audit entries show the pattern,
+// see [LogPath]), TOTPSetup (reachable by a member of an organisation
+// that requires TOTP before they have set it up; every other page sends
+// them to [TOTPSetupPath]) and Static (assets and probes: no session).
+// Wrong API tokens are audited (api.token_refused, public prefix only)
+// and count against the address's back-off.
+//
 // New modules are wired in internal/web/app, and each new route needs an
 // entry in the authorisation matrix there (internal/web/app/matrix_test.go);
 // the test fails for a route without one.
