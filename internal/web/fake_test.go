@@ -174,7 +174,7 @@ func (a *fakeAudit) actions() []string {
 
 // harness is a server over fakes with a test module.
 type harness struct {
-	t     *testing.T
+	t     testing.TB
 	srv   *Server
 	store *fakeStore
 	audit *fakeAudit
@@ -186,7 +186,7 @@ type testModule []Route
 
 func (m testModule) Routes() []Route { return m }
 
-func newHarness(t *testing.T, cfg Config, routes ...Route) *harness {
+func newHarness(t testing.TB, cfg Config, routes ...Route) *harness {
 	t.Helper()
 	h := &harness{t: t, store: newFakeStore(), audit: &fakeAudit{}, clock: newClock()}
 	rd, err := NewRenderer()
