@@ -48,18 +48,21 @@ func testByID(id string) (Test, bool) {
 // TestRow is one line of a version's audit matrix.
 type TestRow struct {
 	Test
-	Rules    []string          // scanner rules mapped to the test
-	Findings []appscan.Finding // open or accepted findings of those rules
-	Static   ITUResult         // from the scan; NotTested when no rule covers it
-	Recorded *Recorded         // the tester's result, if any
-	Result   ITUResult         // what the audit reports
-	Source   string            // "tester", "static scan" or ""
+	Rules    []string                // scanner rules mapped to the test
+	Findings []appscan.Finding       // open or accepted findings of those rules
+	Controls []appscan.ControlStatus // the protective controls mapped to the test, as the scan saw them
+	Static   ITUResult               // from the scan; NotTested when no rule covers it
+	Recorded *Recorded               // the tester's result, if any
+	Result   ITUResult               // what the audit reports
+	Source   string                  // "tester", "static scan" or ""
 }
 
 // Matrix derives the audit matrix of one version: static results from the
 // findings of the rules mapped to each test (findings triaged as false
 // positive do not count; accepted risks still fail the test, with the
-// acceptance on record), overridden by what a tester recorded. A dynamic
+// acceptance on record) and from the protective controls mapped to it (an
+// absent control fails a static test), overridden by what a tester
+// recorded. A dynamic
 // test is never passed by the static scan alone: absence of a finding
 // there proves nothing about behaviour on a device.
 func Matrix(rules []appscan.RuleMeta, res *appscan.Result, tri map[string]Triage, rec map[string]Recorded, today string) []TestRow {
@@ -82,10 +85,24 @@ func Matrix(rules []appscan.RuleMeta, res *appscan.Result, tri map[string]Triage
 				}
 				row.Findings = append(row.Findings, f)
 			}
+			absent := false
+			for _, c := range res.Controls {
+				if slices.Contains(row.Rules, c.RuleID) {
+					row.Controls = append(row.Controls, c)
+					absent = absent || !c.Present
+				}
+			}
 			switch {
 			case len(row.Findings) > 0:
 				row.Static = Fail
-			case !t.Dynamic:
+			case t.Dynamic:
+				// Only a device or a proxy decides; the controls the
+				// scan saw (or missed) are shown as a hint.
+			case absent:
+				// A protective control the test asks for (obfuscation)
+				// was not found, even if the rule reported no finding.
+				row.Static = Fail
+			default:
 				row.Static = Pass
 			}
 		}

@@ -39,12 +39,15 @@ func TestMatrix(t *testing.T) {
 		{ID: "R-CLEAR", Mappings: appscan.Mappings{ITUTest: []string{"T3.1"}}},
 		{ID: "R-PIN", Mappings: appscan.Mappings{ITUTest: []string{"T3.3"}}},
 		{ID: "R-ROOT", Mappings: appscan.Mappings{ITUTest: []string{"T8.1"}}},
+		{ID: "R-OBF", Control: true, Mappings: appscan.Mappings{ITUTest: []string{"T9.1"}}},
+		{ID: "R-PERM", Mappings: appscan.Mappings{ITUTest: []string{"T1.4"}}},
+		{ID: "R-ROOTCTL", Control: true, Mappings: appscan.Mappings{ITUTest: []string{"T8.1"}}},
 	}
 	res := &appscan.Result{Findings: []appscan.Finding{
 		{RuleID: "R-DEBUG", Fingerprint: "d"},
 		{RuleID: "R-CLEAR", Fingerprint: "c"},
 		{RuleID: "R-ROOT", Fingerprint: "r"},
-	}}
+	}, Controls: []appscan.ControlStatus{{RuleID: "R-OBF", Name: "Obfuscation", Present: false}, {RuleID: "R-ROOTCTL", Name: "Root detection", Present: true}}}
 	tests := []struct {
 		name   string
 		tri    map[string]applab.Triage
@@ -54,8 +57,9 @@ func TestMatrix(t *testing.T) {
 	}{
 		{
 			name: "static only",
+			// T9.1: no finding, but the control is absent. T1.4: covered, nothing found.
 			want: map[string]applab.ITUResult{"T1.2": applab.Fail, "T3.1": applab.Fail, "T3.3": applab.NotTested, "T8.1": applab.Fail,
-				"T1.1": applab.NotTested},
+				"T1.1": applab.NotTested, "T9.1": applab.Fail, "T1.4": applab.Pass},
 			source: map[string]string{"T1.2": "static scan", "T3.3": ""},
 		},
 		{
@@ -63,6 +67,7 @@ func TestMatrix(t *testing.T) {
 			tri: map[string]applab.Triage{"d": {Decision: applab.FalsePositive}, "c": {Decision: applab.AcceptedRisk, Expires: "2099-01-01"},
 				"r": {Decision: applab.Fixed}},
 			// T8.1 is a device test: no finding does not make it pass.
+			// A present root detection control does not pass it either.
 			want: map[string]applab.ITUResult{"T1.2": applab.Pass, "T3.1": applab.Fail, "T8.1": applab.NotTested},
 		},
 		{
@@ -95,7 +100,7 @@ func TestMatrix(t *testing.T) {
 		})
 	}
 	c := applab.Summary(applab.Matrix(rules, res, nil, nil, "2026-06-01"))
-	if c.Fail != 3 || c.Pass != 0 || c.Fail+c.Pass+c.NA+c.NotTested != len(applab.Tests()) {
+	if c.Fail != 4 || c.Pass != 1 || c.Fail+c.Pass+c.NA+c.NotTested != len(applab.Tests()) {
 		t.Errorf("summary %+v", c)
 	}
 }
