@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
@@ -150,9 +151,7 @@ func openSQLite(ctx context.Context, dsn string) (*DB, error) {
 
 // Close closes the cached statements and the database.
 func (d *DB) Close() error {
-	err := errors.Join(d.stmts.close(), d.sql.Close())
-	d.stmts.bg.Wait()
-	return err
+	return errors.Join(d.stmts.close(), d.sql.Close())
 }
 
 // Dialect reports the SQL dialect.
@@ -223,8 +222,8 @@ type Querier interface {
 type Tx struct {
 	tx      *sql.Tx
 	dialect Dialect
-	pool    *sql.DB
 	stmts   *stmtCache // the DB's: a statement prepared outside a transaction serves inside too
+	missed  []string   // cacheable queries run unprepared, prepared by InTx afterwards
 }
 
 // stmt returns the DB's cached statement for the rebound q bound to the
@@ -235,8 +234,11 @@ func (t *Tx) stmt(ctx context.Context, q string) *sql.Stmt {
 	if t.stmts == nil {
 		return nil
 	}
-	st := t.stmts.lookup(t.pool, q)
+	st, missed := t.stmts.lookup(q)
 	if st == nil {
+		if missed && !slices.Contains(t.missed, q) {
+			t.missed = append(t.missed, q)
+		}
 		return nil
 	}
 	return t.tx.StmtContext(ctx, st)
@@ -291,7 +293,14 @@ func (d *DB) InTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 	if err != nil {
 		return fmt.Errorf("db: begin: %w", err)
 	}
-	tx := &Tx{tx: stx, dialect: d.dialect, pool: d.sql, stmts: d.stmts}
+	tx := &Tx{tx: stx, dialect: d.dialect, stmts: d.stmts}
+	defer func() {
+		// After commit or rollback, with the transaction's connection back
+		// in the pool: preparing takes that idle connection.
+		for _, q := range tx.missed {
+			d.stmts.get(ctx, d.sql, q)
+		}
+	}()
 	if d.dialect == Postgres {
 		if _, err := stx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", int64(writeLockKey)); err != nil {
 			stx.Rollback()

@@ -23,12 +23,10 @@ const maxCachedStmts = 512
 // Lookups are lock-free (sync.Map suits a cache written once per key and
 // read on every request); mu serialises inserts with Close.
 type stmtCache struct {
-	m       sync.Map // string → *sql.Stmt
-	mu      sync.Mutex
-	n       int
-	closed  bool
-	pending map[string]bool // queries being prepared in the background
-	bg      sync.WaitGroup  // background prepares, waited for by close
+	m      sync.Map // string → *sql.Stmt
+	mu     sync.Mutex
+	n      int
+	closed bool
 }
 
 // get returns the cached statement for q, preparing it on first use, or nil
@@ -51,42 +49,19 @@ func (c *stmtCache) get(ctx context.Context, pool *sql.DB, q string) *sql.Stmt {
 	return c.add(q, st)
 }
 
-// lookup returns the cached statement for q, or nil after starting to
-// prepare it in the background. Transactions use it: preparing on the pool
-// needs a second connection while the transaction holds one, and when the
-// other connections all belong to writers queued behind this transaction's
-// write lock, waiting for one would stall until their busy timeout. The
-// transaction runs q unprepared this once instead.
-func (c *stmtCache) lookup(pool *sql.DB, q string) *sql.Stmt {
+// lookup returns the cached statement for q without preparing it, and
+// whether q should be prepared once the caller is done with its connection.
+// Transactions use it: preparing on the pool needs a second connection
+// while the transaction holds one; when the other connections all belong to
+// writers queued behind this transaction's write lock, waiting for one
+// would stall until their busy timeout, and where the pool may grow it
+// would open a connection just to prepare. [DB.InTx] prepares the missed
+// queries after the transaction, on the connection it has just released.
+func (c *stmtCache) lookup(q string) (st *sql.Stmt, missed bool) {
 	if v, ok := c.m.Load(q); ok {
-		return v.(*sql.Stmt)
+		return v.(*sql.Stmt), false
 	}
-	if !cacheable(q) {
-		return nil
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.closed || c.n >= maxCachedStmts || c.pending[q] {
-		return nil
-	}
-	if c.pending == nil {
-		c.pending = map[string]bool{}
-	}
-	c.pending[q] = true
-	c.bg.Add(1)
-	go func() {
-		defer c.bg.Done()
-		// Not the request's context: the statement outlives the request,
-		// and a cancelled request must not leave q out of the cache.
-		st, err := pool.PrepareContext(context.Background(), q)
-		c.mu.Lock()
-		delete(c.pending, q)
-		c.mu.Unlock()
-		if err == nil {
-			c.add(q, st)
-		}
-	}()
-	return nil
+	return nil, cacheable(q) && !c.full()
 }
 
 func (c *stmtCache) full() bool {
@@ -114,8 +89,6 @@ func (c *stmtCache) add(q string, st *sql.Stmt) *sql.Stmt {
 }
 
 // close closes every cached statement; later lookups run unprepared.
-// Background prepares still running put nothing more in the cache; wait for
-// them with c.bg.Wait after closing the pool, which makes them fail fast.
 func (c *stmtCache) close() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -84,7 +84,6 @@ func TestStatementCache(t *testing.T) {
 		}); err != nil {
 			t.Fatal(err)
 		}
-		db.WaitBackgroundPrepares(d)
 		if got := db.CachedStatements(d); got != base+4 {
 			t.Fatalf("after the first transaction: %d cached statements, want %d", got, base+4)
 		}
@@ -189,7 +188,6 @@ func TestStatementCacheConcurrent(t *testing.T) {
 		for err := range errs {
 			t.Error(err)
 		}
-		db.WaitBackgroundPrepares(d)
 		if got := db.CachedStatements(d) - base; got != len(queries) {
 			t.Fatalf("%d statements cached for %d distinct queries", got, len(queries))
 		}
@@ -239,7 +237,6 @@ func TestTxQueryWithBusyPool(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		db.WaitBackgroundPrepares(d)
 		if n := countItems(t, d, "tx"); n != 1 {
 			t.Fatalf("%d rows, want 1", n)
 		}
