@@ -266,3 +266,36 @@ func TestCloseClosesStatements(t *testing.T) {
 		}
 	})
 }
+
+// TestCacheOpensNoConnections: one caller at a time needs one connection,
+// with or without statements to prepare, inside transactions or not.
+func TestCacheOpensNoConnections(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		createItems(t, d)
+		// Down to one open connection (migrating used several), then room
+		// for idle ones again: any connection opened below stays open.
+		d.SQL().SetMaxIdleConns(1)
+		d.SQL().SetMaxIdleConns(4)
+		open := d.SQL().Stats().OpenConnections
+		for i := range 5 {
+			err := d.InTx(ctx, func(tx *db.Tx) error {
+				_, err := tx.Exec(ctx, fmt.Sprintf("INSERT INTO cache_items (id, name, n) VALUES (?, ?, %d)", i), i, "conn")
+				// Holding the connection a little gives anything that would
+				// prepare on the pool during the transaction the time to open
+				// a second connection.
+				time.Sleep(20 * time.Millisecond)
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n := countItems(t, d, "conn"); n != i+1 {
+				t.Fatalf("%d rows, want %d", n, i+1)
+			}
+		}
+		if got := d.SQL().Stats().OpenConnections; got != open {
+			t.Fatalf("%d open connections after sequential use, want %d", got, open)
+		}
+	})
+}
