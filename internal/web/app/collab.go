@@ -20,7 +20,8 @@ func catalogueStatic() []web.StaticTree {
 // catalogueModules builds the catalogue pages and the collaboration module
 // around them: the pages show the embedded catalogue with the accepted
 // amendments laid over it, and each recommendation page carries its
-// discussion, implementation notes and amendment form.
+// discussion, implementation notes and amendment form, then the controls
+// of imported frameworks that map to it.
 func catalogueModules(d *db.DB, cfg Config, rd *web.Renderer) (*collab.Store, []web.Module, error) {
 	cat, err := catalog.Load()
 	if err != nil {
@@ -36,9 +37,13 @@ func catalogueModules(d *db.DB, cfg Config, rd *web.Renderer) (*collab.Store, []
 	if err != nil {
 		return nil, nil, err
 	}
+	fw, err := frameworksModule(d, cat, cfg, rd)
+	if err != nil {
+		return nil, nil, err
+	}
 	cw.SetSource(cats)
-	cw.SetExtras(co)
-	return store, []web.Module{cw, co}, nil
+	cw.SetExtras(extrasList{co, fw})
+	return store, []web.Module{cw, co, fw}, nil
 }
 
 // catalogueAudit records catalogue exports in the audit log (actor from

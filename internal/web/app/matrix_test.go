@@ -255,6 +255,7 @@ func checkMatrix(t *testing.T, newWorld func() *world) {
 	}
 	maps.Copy(matrix, adoptionMatrix)
 	maps.Copy(matrix, catalogueMatrix)
+	maps.Copy(matrix, frameworksMatrix)
 	maps.Copy(matrix, applabMatrix)
 	shared := newWorld()
 	routes := shared.app.Server.Routes()
