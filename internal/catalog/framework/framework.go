@@ -174,7 +174,7 @@ func checkText(name, s string, max int, required bool) string {
 // validate checks what both formats share once the file is read: IDs,
 // text lengths, unique control IDs, known recommendations, relations.
 // at places a control's problem (line or path).
-func (f *Framework) validate(ps *problems, at func(i int, field string) Problem, top func(field string) Problem, known Known) {
+func (f *Framework) validate(ps *problems, at func(i int, field string, j int) Problem, top func(field string) Problem, known Known) {
 	if !idPattern.MatchString(f.ID) {
 		p := top("id")
 		p.Msg = fmt.Sprintf("framework id %q must be 1-64 letters, digits or ._:()/- starting with a letter or digit", f.ID)
@@ -207,11 +207,12 @@ func (f *Framework) validate(ps *problems, at func(i int, field string) Problem,
 	seen := make(map[string]bool, len(f.Controls))
 	for i := range f.Controls {
 		c := &f.Controls[i]
-		bad := func(field, format string, args ...any) {
-			p := at(i, field)
+		badAt := func(field string, j int, format string, args ...any) {
+			p := at(i, field, j)
 			p.Msg = fmt.Sprintf("control %q: ", c.ID) + fmt.Sprintf(format, args...)
 			ps.add(p)
 		}
+		bad := func(field, format string, args ...any) { badAt(field, -1, format, args...) }
 		if !idPattern.MatchString(c.ID) {
 			bad("id", "id must be 1-64 letters, digits or ._:()/- starting with a letter or digit")
 		} else if seen[c.ID] {
@@ -234,19 +235,19 @@ func (f *Framework) validate(ps *problems, at func(i int, field string) Problem,
 			continue
 		}
 		recs := map[string]bool{}
-		for _, m := range c.Mappings {
+		for j, m := range c.Mappings {
 			switch {
 			case !known(m.RecID):
-				bad("maps_to", "maps to unknown recommendation %q", m.RecID)
+				badAt("maps_to", j, "maps to unknown recommendation %q", m.RecID)
 			case recs[m.RecID]:
-				bad("maps_to", "maps to %s twice", m.RecID)
+				badAt("maps_to", j, "maps to %s twice", m.RecID)
 			}
 			recs[m.RecID] = true
 			if !m.Relation.Valid() {
-				bad("maps_to", "relation %q to %s is not one of equivalent, subset, superset, related", m.Relation, m.RecID)
+				badAt("maps_to", j, "relation %q to %s is not one of equivalent, subset, superset, related", m.Relation, m.RecID)
 			}
 			if msg := checkText("note", m.Note, maxNote, false); msg != "" {
-				bad("maps_to", "mapping to %s: %s", m.RecID, msg)
+				badAt("maps_to", j, "mapping to %s: %s", m.RecID, msg)
 			}
 		}
 	}

@@ -142,7 +142,8 @@ func ParseOSCAL(data []byte, known Known) (*Framework, error) {
 	if f.ID == "" {
 		f.ID = slug(md.Title)
 	}
-	var paths []string // JSON path of each control, for later problems
+	var paths []string  // JSON path of each control, for later problems
+	var propIdx [][]int // index in props of each mapping of each control
 	var walkControls func(cs []oscalControl, path, group string, depth int)
 	walkControls = func(cs []oscalControl, path, group string, depth int) {
 		for i, oc := range cs {
@@ -151,6 +152,7 @@ func ParseOSCAL(data []byte, known Known) (*Framework, error) {
 				return // validate reports the count
 			}
 			ctl := Control{ID: oc.ID, Title: oc.Title, Group: group, Text: prose(oc.Parts)}
+			var pi []int
 			for j, pr := range oc.Props {
 				if pr.Name != "maps-to" || pr.NS != MappingNS {
 					continue
@@ -164,9 +166,11 @@ func ParseOSCAL(data []byte, known Known) (*Framework, error) {
 					continue
 				}
 				ctl.Mappings = append(ctl.Mappings, Mapping{RecID: strings.ToUpper(pr.Value), Relation: rel, Note: strings.TrimSpace(pr.Remarks)})
+				pi = append(pi, j)
 			}
 			f.Controls = append(f.Controls, ctl)
 			paths = append(paths, p)
+			propIdx = append(propIdx, pi)
 			if depth >= maxDepth && len(oc.Controls) > 0 {
 				ps.add(Problem{Path: p + ".controls", Msg: fmt.Sprintf("controls nested deeper than %d levels", maxDepth)})
 				continue
@@ -195,9 +199,12 @@ func ParseOSCAL(data []byte, known Known) (*Framework, error) {
 		return nil, ps.err()
 	}
 	f.validate(ps,
-		func(i int, field string) Problem {
+		func(i int, field string, j int) Problem {
 			switch field {
 			case "maps_to":
+				if j >= 0 && j < len(propIdx[i]) {
+					return Problem{Path: fmt.Sprintf("%s.props[%d].value", paths[i], propIdx[i][j])}
+				}
 				field = "props"
 			case "text":
 				field = "parts"

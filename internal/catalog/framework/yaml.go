@@ -129,6 +129,7 @@ func ParseYAML(data []byte, known Known) (*Framework, error) {
 		return nil, ps.err()
 	}
 	lines := make([]map[string]int, 0, len(items))
+	mapLines := make([][]int, 0, len(items)) // line of each mapping
 	for _, it := range items {
 		if it.Kind != yaml.MappingNode {
 			ps.add(Problem{Line: it.Line, Msg: "each control must be a mapping with id, title and text"})
@@ -145,7 +146,9 @@ func ParseYAML(data []byte, known Known) (*Framework, error) {
 		}
 		ln := map[string]int{"id": lineOf(cf["id"], it), "title": lineOf(cf["title"], it), "text": lineOf(cf["text"], it),
 			"group": lineOf(cf["group"], it), "maps_to": lineOf(cf["maps_to"], it)}
+		var ml []int
 		for _, m := range sequence(cf["maps_to"], "maps_to", ps) {
+			ml = append(ml, m.Line)
 			switch m.Kind {
 			case yaml.ScalarNode:
 				c.Mappings = append(c.Mappings, Mapping{RecID: strings.ToUpper(m.Value), Relation: rel})
@@ -163,12 +166,18 @@ func ParseYAML(data []byte, known Known) (*Framework, error) {
 		}
 		f.Controls = append(f.Controls, c)
 		lines = append(lines, ln)
+		mapLines = append(mapLines, ml)
 	}
 	if len(ps.list) > 0 {
 		return nil, ps.err()
 	}
 	f.validate(ps,
-		func(i int, field string) Problem { return Problem{Line: lines[i][field]} },
+		func(i int, field string, j int) Problem {
+			if j >= 0 && j < len(mapLines[i]) {
+				return Problem{Line: mapLines[i][j]}
+			}
+			return Problem{Line: lines[i][field]}
+		},
 		func(field string) Problem { return Problem{Line: lineOf(top[field], root)} },
 		known)
 	if err := ps.err(); err != nil {
