@@ -15,11 +15,14 @@ import (
 )
 
 // runCatalog implements `dfslab catalog`: export the recommendations
-// catalogue (JSON, CSV, OSCAL 1.1 catalog) and print summary counts.
+// catalogue (JSON, CSV, OSCAL 1.1 catalog), print summary counts, and
+// import and list other frameworks mapped to it.
 func runCatalog(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	usage := func() {
 		fmt.Fprintln(stderr, "usage: dfslab catalog export [--format json|csv|oscal] [--output FILE]")
 		fmt.Fprintln(stderr, "       dfslab catalog stats")
+		fmt.Fprintln(stderr, "       dfslab catalog import --db DSN FILE [--format yaml|oscal] [--mappings FILE]")
+		fmt.Fprintln(stderr, "       dfslab catalog frameworks --db DSN")
 	}
 	if len(args) == 0 {
 		usage()
@@ -28,6 +31,10 @@ func runCatalog(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	switch args[0] {
 	case "export":
 		return catalogExport(args[1:], stdout, stderr)
+	case "import":
+		return catalogImport(ctx, args[1:], stdout, stderr)
+	case "frameworks":
+		return catalogFrameworks(ctx, args[1:], stdout, stderr)
 	case "stats":
 		c, err := catalog.Load()
 		if err != nil {
