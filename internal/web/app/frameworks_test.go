@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dfslab/dfslab/internal/catalog/framework"
 	"github.com/dfslab/dfslab/internal/db"
 )
 
@@ -69,6 +70,14 @@ func TestFrameworkFlow(t *testing.T) {
 		}
 		if n := countRows(t, w.app.DB, "frameworks"); n != 0 {
 			t.Fatalf("%d frameworks after a refused import", n)
+		}
+		// Oversized files are refused before they are parsed.
+		big := append([]byte("id: x\n# "), bytes.Repeat([]byte("x"), framework.MaxSize)...)
+		if rec := w.uploadFramework("padmin", map[string][]byte{"file": big}, "yaml"); rec.Code != http.StatusRequestEntityTooLarge {
+			t.Errorf("oversized upload: %d", rec.Code)
+		}
+		if rec := w.uploadFramework("padmin", map[string][]byte{"file": exampleFramework(t, "cbe-cyber-guideline.yaml")}, "xml"); rec.Code != http.StatusBadRequest {
+			t.Errorf("unknown format: %d", rec.Code)
 		}
 		// Members may not import.
 		if rec := w.uploadFramework("admin-a", map[string][]byte{"file": exampleFramework(t, "cbe-cyber-guideline.yaml")}, ""); rec.Code != http.StatusForbidden {
