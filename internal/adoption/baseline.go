@@ -389,21 +389,6 @@ func (s *Store) Version(ctx context.Context, country string, number int) (Versio
 	return Version{}, ErrNotFound
 }
 
-// versionByID returns a version by its row ID.
-func (s *Store) versionByID(ctx context.Context, id int64) (Version, error) {
-	var country string
-	var number int
-	err := s.db.QueryRow(ctx, `SELECT b.country, v.number FROM baseline_versions v JOIN baselines b ON b.id = v.baseline_id WHERE v.id = ?`, id).
-		Scan(&country, &number)
-	if errors.Is(err, sql.ErrNoRows) {
-		return Version{}, ErrNotFound
-	}
-	if err != nil {
-		return Version{}, err
-	}
-	return s.Version(ctx, country, number)
-}
-
 // Latest returns the newest published version of country (ErrNoBaseline
 // when there is none).
 func (s *Store) Latest(ctx context.Context, country string) (Version, error) {
