@@ -80,7 +80,7 @@ type Mapping struct {
 }
 
 // MappedControl is a control, with its framework, that maps to a given
-// recommendation.
+// recommendation. Framework.Controls and Framework.Mappings are not set.
 type MappedControl struct {
 	Framework Framework
 	Control   Control // without Mappings
@@ -261,7 +261,10 @@ func (s *Store) controls(ctx context.Context, where string, arg any) ([]Control,
 // ForRecommendation returns the controls of the newest revision of every
 // framework that map to the recommendation recID.
 func (s *Store) ForRecommendation(ctx context.Context, recID string) ([]MappedControl, error) {
-	rows, err := s.db.Query(ctx, `SELECT `+frameworkCols+`,
+	// No control and mapping counts here: they would be computed for
+	// every row of every recommendation page.
+	rows, err := s.db.Query(ctx, `SELECT f.id, f.key, f.revision, f.title, f.version, f.publisher, f.format, f.filename, f.sha256,
+		COALESCE(f.imported_by, 0), f.imported_at,
 		c.id, c.control_key, c.title, c.body, c.grp, m.id, m.relation, m.note
 		FROM framework_mappings m
 		JOIN framework_controls c ON c.id = m.control_id
@@ -279,7 +282,7 @@ func (s *Store) ForRecommendation(ctx context.Context, recID string) ([]MappedCo
 		var rel string
 		f := &mc.Framework
 		if err := rows.Scan(&f.ID, &f.Key, &f.Revision, &f.Title, &f.Version, &f.Publisher, &f.Format, &f.Filename, &f.SHA256,
-			&f.ImportedBy, &at, &f.Controls, &f.Mappings,
+			&f.ImportedBy, &at,
 			&mc.Control.ID, &mc.Control.Key, &mc.Control.Title, &mc.Control.Text, &mc.Control.Group, &mc.Mapping.ID, &rel, &mc.Mapping.Note); err != nil {
 			return nil, fmt.Errorf("frameworks: controls for %s: %w", recID, err)
 		}
