@@ -52,6 +52,9 @@ type Framework struct {
 	Filename   string
 	SHA256     string
 	ImportedBy int64 // user; 0 for the command line
+	// ImporterName is the display name of ImportedBy ("" for the command
+	// line).
+	ImporterName string
 	ImportedAt time.Time
 	Controls   int // number of controls
 	Mappings   int // number of mappings
@@ -152,7 +155,7 @@ func (s *Store) Import(ctx context.Context, f *framework.Framework, data []byte,
 }
 
 const frameworkCols = `f.id, f.key, f.revision, f.title, f.version, f.publisher, f.format, f.filename, f.sha256,
-	COALESCE(f.imported_by, 0), f.imported_at,
+	COALESCE(f.imported_by, 0), COALESCE((SELECT u.display_name FROM users u WHERE u.id = f.imported_by), ''), f.imported_at,
 	(SELECT COUNT(*) FROM framework_controls c WHERE c.framework_id = f.id),
 	(SELECT COUNT(*) FROM framework_mappings m JOIN framework_controls c ON c.id = m.control_id WHERE c.framework_id = f.id)`
 
@@ -160,7 +163,7 @@ func scanFramework(sc interface{ Scan(...any) error }) (Framework, error) {
 	var f Framework
 	var at int64
 	err := sc.Scan(&f.ID, &f.Key, &f.Revision, &f.Title, &f.Version, &f.Publisher, &f.Format, &f.Filename, &f.SHA256,
-		&f.ImportedBy, &at, &f.Controls, &f.Mappings)
+		&f.ImportedBy, &f.ImporterName, &at, &f.Controls, &f.Mappings)
 	f.ImportedAt = time.UnixMicro(at).UTC()
 	return f, err
 }

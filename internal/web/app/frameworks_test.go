@@ -100,7 +100,8 @@ func TestFrameworkFlow(t *testing.T) {
 			t.Error("platform admin has no import form")
 		}
 		code, body = get("viewer-b", fwPath)
-		if code != http.StatusOK || !strings.Contains(body, "cbe-gov-1.1 Annual cyber report to the board") || !strings.Contains(body, "Mobile applications") {
+		if code != http.StatusOK || !strings.Contains(body, "cbe-gov-1.1 Annual cyber report to the board") || !strings.Contains(body, "Mobile applications") ||
+			!strings.Contains(body, " by padmin") {
 			t.Errorf("framework page: %d", code)
 		}
 		// The recommendation page lists the mapped controls.
