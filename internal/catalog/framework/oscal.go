@@ -317,11 +317,15 @@ func jsonProblem(data []byte, err error) Problem {
 	var se *json.SyntaxError
 	switch {
 	case errors.As(err, &te):
+		// encoding/json names the member but not the array indices on
+		// the way, so the line tells which element it is.
 		path := "$"
 		if te.Field != "" {
 			path += "." + te.Field
 		}
-		return Problem{Path: path, Msg: fmt.Sprintf("a JSON %s where %s is expected", te.Value, jsonType(te.Type.Kind().String()))}
+		off := min(max(int(te.Offset), 0), len(data))
+		line := 1 + bytes.Count(data[:off], []byte("\n"))
+		return Problem{Path: path, Msg: fmt.Sprintf("line %d: a JSON %s where %s is expected", line, te.Value, jsonType(te.Type.Kind().String()))}
 	case errors.As(err, &se):
 		off := min(int(se.Offset), len(data))
 		line := 1 + bytes.Count(data[:off], []byte("\n"))
