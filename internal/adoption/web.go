@@ -41,11 +41,23 @@ type PDFRenderer func(ctx context.Context, html []byte) ([]byte, error)
 // Module is the adoption capability: baselines, tracking, submissions and
 // the sector view.
 type Module struct {
-	store *Store
-	pages *web.Pages
-	pdf   PDFRenderer
-	log   *slog.Logger
+	store  *Store
+	pages  *web.Pages
+	pdf    PDFRenderer
+	log    *slog.Logger
+	notify Notifier
 }
+
+// Notifier tells the members of a country's organisations about a newly
+// published baseline (the platform passes the collaboration store's
+// in-app notifications). "{org}" in link stands for each member's own
+// organisation.
+type Notifier interface {
+	NotifyCountry(ctx context.Context, country, kind, text, link string) (int, error)
+}
+
+// SetNotifier makes publishing a baseline notify the country's members.
+func (m *Module) SetNotifier(n Notifier) { m.notify = n }
 
 // New returns the module over store. pdf may be nil.
 func New(store *Store, rd *web.Renderer, pdf PDFRenderer, log *slog.Logger) (*Module, error) {
@@ -352,6 +364,14 @@ func (m *Module) publish(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		m.fail(w, r, "publish", err)
 		return
+	}
+	if m.notify != nil {
+		// The version is committed; a failed notice is logged, not
+		// reported as a failed publication.
+		text := fmt.Sprintf("National baseline %s v%d published by %s.", o.Country, v.Number, o.Name)
+		if _, err := m.notify.NotifyCountry(r.Context(), o.Country, "baseline", text, fmt.Sprintf("/orgs/{org}/baseline/v/%d", v.Number)); err != nil {
+			m.log.WarnContext(r.Context(), "baseline notification failed", "country", o.Country, "version", v.Number, "request_id", web.RequestID(r.Context()), "err", err)
+		}
 	}
 	http.Redirect(w, r, orgPath(o, fmt.Sprintf("/baseline/v/%d?done=published", v.Number)), http.StatusSeeOther)
 }

@@ -77,8 +77,17 @@ func (a auditor) Record(ctx context.Context, e web.AuditEvent) error {
 // server is the module inside the real web shell over the fixture.
 type server struct {
 	*fixture
-	srv    *web.Server
-	cookie string
+	srv     *web.Server
+	cookie  string
+	notices *notices
+}
+
+// notices records baseline notifications instead of sending them.
+type notices struct{ sent []string }
+
+func (n *notices) NotifyCountry(_ context.Context, country, kind, text, link string) (int, error) {
+	n.sent = append(n.sent, country+"|"+kind+"|"+text+"|"+link)
+	return 1, nil
 }
 
 func newServer(t *testing.T, d *db.DB, pdf adoption.PDFRenderer) *server {
@@ -96,6 +105,8 @@ func newServerOn(t testing.TB, f *fixture, pdf adoption.PDFRenderer) *server {
 	if err != nil {
 		t.Fatal(err)
 	}
+	n := &notices{}
+	mod.SetNotifier(n)
 	ses := web.NewSessions(sessions{ids: f.ids, now: clock}, false, clock)
 	base, _ := url.Parse("http://localhost:8080")
 	srv, err := web.New(web.Config{BaseURL: base}, web.Deps{Sessions: ses, Audit: auditor{d}, Limiter: web.NewLimiter(web.LimiterConfig{}, clock),
@@ -105,7 +116,7 @@ func newServerOn(t testing.TB, f *fixture, pdf adoption.PDFRenderer) *server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &server{fixture: f, srv: srv, cookie: ses.CookieName()}
+	return &server{fixture: f, srv: srv, cookie: ses.CookieName(), notices: n}
 }
 
 // do sends a request as user ("" anonymous; suffix ":stale" for a session
@@ -200,6 +211,10 @@ func TestFlow(t *testing.T) {
 		s.expect(w, 303)
 		if loc := w.Header().Get("Location"); loc != s.org("rbm", "/baseline/v/1?done=published") {
 			t.Fatalf("publish redirects to %q", loc)
+		}
+		if len(s.notices.sent) != 1 || !strings.HasPrefix(s.notices.sent[0], "MW|baseline|National baseline MW v1 published") ||
+			!strings.HasSuffix(s.notices.sent[0], "|/orgs/{org}/baseline/v/1") {
+			t.Fatalf("notifications after publishing = %q, want one for MW v1", s.notices.sent)
 		}
 		// Both regulators and the providers of MW see v1; Kenya does not.
 		s.expect(s.get("macra-viewer", s.org("macra", "/baseline/v/1")), 200, "Malawi wording &lt;b&gt;", "Out of scope.")

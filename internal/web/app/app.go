@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/dfslab/dfslab/internal/adoption"
 	"github.com/dfslab/dfslab/internal/applab"
 	"github.com/dfslab/dfslab/internal/collab"
 	"github.com/dfslab/dfslab/internal/db"
@@ -113,6 +114,12 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*App, error) {
 		return nil, err
 	}
 	modules = append(modules, catalogue...)
+	for _, m := range modules {
+		// Publishing a national baseline notifies the country's members.
+		if am, ok := m.(*adoption.Module); ok {
+			am.SetNotifier(collabStore)
+		}
+	}
 	lab, scans, err := applabModule(ctx, d, cfg, rd)
 	if err != nil {
 		return nil, err
