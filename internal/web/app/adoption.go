@@ -11,7 +11,7 @@ import (
 // module. The PDF export is offered when headless Chromium is installed
 // (DFSLAB_CHROMIUM or chromium on PATH).
 func adoptionModule(d *db.DB, cfg Config, rd *web.Renderer) (web.Module, error) {
-	cat, err := catalog.Load()
+	cat, err := catalog.Default() // parsed once per process; read-only
 	if err != nil {
 		return nil, err
 	}

@@ -16,7 +16,7 @@ import (
 // table is the queue, run by the returned runner in this process when
 // cfg.ScanWorkers > 0 (started with ctx, stopped when it ends).
 func applabModule(ctx context.Context, d *db.DB, cfg Config, rd *web.Renderer) (*applab.Module, *applab.Runner, error) {
-	cat, err := catalog.Load()
+	cat, err := catalog.Default() // parsed once per process; read-only
 	if err != nil {
 		return nil, nil, err
 	}

@@ -23,7 +23,7 @@ func catalogueStatic() []web.StaticTree {
 // discussion, implementation notes and amendment form, then the controls
 // of imported frameworks that map to it.
 func catalogueModules(d *db.DB, cfg Config, rd *web.Renderer) (*collab.Store, []web.Module, error) {
-	cat, err := catalog.Load()
+	cat, err := catalog.Default() // parsed once per process; read-only
 	if err != nil {
 		return nil, nil, err
 	}
