@@ -72,6 +72,7 @@ func notify(ctx context.Context, tx *db.Tx, userIDs []int64, kind, text, link st
 // lower-case word ("baseline"), text one line, link a path on this site.
 // Other modules call it; the write is audited.
 func (s *Store) Notify(ctx context.Context, userIDs []int64, kind, text, link string) error {
+	defer s.unread.invalidate() // after the transaction: see unreadCache
 	text, err := checkNotice(kind, text, link)
 	if err != nil {
 		return err
@@ -95,6 +96,7 @@ func (s *Store) Notify(ctx context.Context, userIDs []int64, kind, text, link st
 // becomes the member's own organisation ID, so one call can point each
 // member at their organisation's page (/orgs/{org}/baseline/v/3).
 func (s *Store) NotifyCountry(ctx context.Context, country, kind, text, link string) (int, error) {
+	defer s.unread.invalidate() // after the transaction: see unreadCache
 	text, err := checkNotice(kind, text, link)
 	if err != nil {
 		return 0, err
@@ -121,10 +123,18 @@ func (s *Store) NotifyCountry(ctx context.Context, country, kind, text, link str
 }
 
 // Unread counts a user's unread notifications (the bell in the layout).
+// The count is cached for a few seconds per user; writes through this
+// Store invalidate it at once.
 func (s *Store) Unread(ctx context.Context, userID int64) (int, error) {
-	var n int
-	err := s.db.QueryRow(ctx, `SELECT COUNT(*) FROM notifications WHERE user_id = ? AND read_at IS NULL`, userID).Scan(&n)
-	return n, err
+	n, ok, gen := s.unread.get(userID)
+	if ok {
+		return n, nil
+	}
+	if err := s.db.QueryRow(ctx, `SELECT COUNT(*) FROM notifications WHERE user_id = ? AND read_at IS NULL`, userID).Scan(&n); err != nil {
+		return 0, err
+	}
+	s.unread.put(userID, n, gen)
+	return n, nil
 }
 
 // Notifications lists a user's notifications, newest first.
@@ -155,6 +165,7 @@ func (s *Store) Notifications(ctx context.Context, userID int64, limit int) ([]N
 // MarkRead marks one of the user's notifications read (id > 0) or all of
 // them (id == 0). Someone else's notification is ErrNotFound.
 func (s *Store) MarkRead(ctx context.Context, userID, id int64) error {
+	defer s.unread.invalidate() // after the transaction: see unreadCache
 	now := s.now()
 	err := s.db.InTx(ctx, func(tx *db.Tx) error {
 		q, args := `UPDATE notifications SET read_at = ? WHERE user_id = ? AND read_at IS NULL`, []any{micros(now), userID}

@@ -122,6 +122,7 @@ const revisionLockKey = 0x636174726576
 // Accept makes an open proposal the next catalogue revision and notifies
 // the proposer. Only platform administrators accept.
 func (s *Store) Accept(ctx context.Context, v Viewer, id int64) (Proposal, error) {
+	defer s.unread.invalidate() // after the transaction: see unreadCache
 	if !v.Admin {
 		return Proposal{}, ErrForbidden
 	}
@@ -175,6 +176,7 @@ func (s *Store) Accept(ctx context.Context, v Viewer, id int64) (Proposal, error
 
 // Decline closes an open proposal with a reason and notifies the proposer.
 func (s *Store) Decline(ctx context.Context, v Viewer, id int64, reason string) (Proposal, error) {
+	defer s.unread.invalidate() // after the transaction: see unreadCache
 	if !v.Admin {
 		return Proposal{}, ErrForbidden
 	}

@@ -186,6 +186,9 @@ type Store struct {
 	db   *db.DB
 	base *catalog.Catalog
 	now  func() time.Time
+	// unread caches the notification badge's count per user (see
+	// unreadCache); every method that writes notifications invalidates it.
+	unread *unreadCache
 }
 
 // NewStore returns a store over a migrated database. base is the embedded
@@ -196,7 +199,7 @@ func NewStore(d *db.DB, base *catalog.Catalog, now func() time.Time) *Store {
 	if now == nil {
 		now = time.Now
 	}
-	return &Store{db: d, base: base, now: now}
+	return &Store{db: d, base: base, now: now, unread: newUnreadCache()}
 }
 
 func micros(t time.Time) int64 { return t.UnixMicro() }
@@ -446,6 +449,7 @@ func (s *Store) Threads(ctx context.Context, v Viewer, q ThreadQuery) ([]Thread,
 // Reply adds a post to a thread visible to v and notifies the other
 // participants who can still read the thread.
 func (s *Store) Reply(ctx context.Context, v Viewer, threadID int64, body string) (Post, error) {
+	defer s.unread.invalidate() // after the transaction: see unreadCache
 	body, err := cleanText("The message", body, MaxBody, true)
 	if err != nil {
 		return Post{}, err
