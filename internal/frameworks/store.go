@@ -55,9 +55,9 @@ type Framework struct {
 	// ImporterName is the display name of ImportedBy ("" for the command
 	// line).
 	ImporterName string
-	ImportedAt time.Time
-	Controls   int // number of controls
-	Mappings   int // number of mappings
+	ImportedAt   time.Time
+	Controls     int // number of controls
+	Mappings     int // number of mappings
 }
 
 // Control is a control of an imported framework with its mappings.
