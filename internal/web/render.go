@@ -38,6 +38,7 @@ type layoutData struct {
 	View
 	User      *User
 	Nav       []navLink
+	NavHTML   template.HTML // Nav rendered, shared by every page with the same navigation (navCache)
 	Path      string
 	RequestID string
 	SignIn    bool // a sign-in page exists
@@ -65,6 +66,10 @@ type Renderer struct {
 	nav     []NavItem
 	exists  map[string]bool // registered route patterns
 	bufs    sync.Pool
+	navT    *template.Template
+	navs    navCache
+	signIn  bool // a sign-in page exists
+	signOut bool // a sign-out endpoint exists
 
 	indicators []Indicator
 }
@@ -88,6 +93,10 @@ func NewRenderer(trees ...StaticTree) (*Renderer, error) {
 	rd.layout, err = template.New("layout").Funcs(rd.funcs()).ParseFS(layoutFS, "templates/layout.html")
 	if err != nil {
 		return nil, fmt.Errorf("parse layout: %w", err)
+	}
+	rd.navT, err = template.New("nav").ParseFS(layoutFS, "templates/nav.html")
+	if err != nil {
+		return nil, fmt.Errorf("parse nav: %w", err)
 	}
 	rd.errPage, err = rd.parse(layoutFS, "templates/error.html")
 	if err != nil {
@@ -172,18 +181,24 @@ func (ps *Pages) Render(w http.ResponseWriter, r *http.Request, status int, name
 
 func (rd *Renderer) execute(w http.ResponseWriter, r *http.Request, status int, t *template.Template, v View) {
 	d := layoutData{View: v, Path: r.URL.Path, RequestID: RequestID(r.Context()), Status: status, CSS: rd.css,
-		SignIn: rd.exists["GET "+SignInPath], SignOut: rd.exists["POST /signout"]}
-	if p := CurrentPrincipal(r.Context()); p != nil && !p.IsToken() {
+		SignIn: rd.signIn, SignOut: rd.signOut}
+	p := CurrentPrincipal(r.Context())
+	if p != nil && p.IsToken() {
+		p = nil
+	}
+	if p != nil {
 		d.User = &p.User
-		d.Nav = rd.navFor(p, r.URL.Path)
 		d.Badges = rd.badges(r, p)
-	} else {
-		d.Nav = rd.navFor(nil, r.URL.Path)
 	}
 	buf := rd.bufs.Get().(*bytes.Buffer)
 	buf.Reset()
 	defer rd.bufs.Put(buf)
-	if err := t.ExecuteTemplate(buf, "layout", d); err != nil {
+	nav, err := rd.navFor(p, r.URL.Path)
+	if err == nil {
+		d.Nav, d.NavHTML = nav.links, nav.html
+		err = t.ExecuteTemplate(buf, "layout", d)
+	}
+	if err != nil {
 		logf(r, "render %s: %v", t.Name(), err)
 		if t != rd.errPage {
 			rd.renderError(w, r, http.StatusInternalServerError)
@@ -226,8 +241,89 @@ var errorMessages = map[int]string{
 	http.StatusServiceUnavailable:    "The service is not available right now.",
 }
 
-// navFor lists the navigation entries p may see, in order.
-func (rd *Renderer) navFor(p *Principal, cur string) []navLink {
+// navFor returns the navigation p sees on the page at path cur, rendered.
+// The entries depend only on p's platform-admin flag and memberships, and
+// the marked entry on cur, so each variant is built and rendered once and
+// then shared: running the navigation through html/template on every
+// request was the largest part of the layout's cost.
+func (rd *Renderer) navFor(p *Principal, cur string) (navVariant, error) {
+	key := navKey(p)
+	set := rd.navs.get(key)
+	if set == nil {
+		var err error
+		if set, err = rd.newNavSet(p); err != nil {
+			return navVariant{}, err
+		}
+		rd.navs.put(key, set)
+	}
+	// Only the most specific matching entry is the current page (on
+	// /orgs/1/members that is "Members", not also "Organisation").
+	best := len(set.links)
+	for i, l := range set.links {
+		if isUnder(cur, l.Href) && (best == len(set.links) || len(l.Href) > len(set.links[best].Href)) {
+			best = i
+		}
+	}
+	return set.variants[best], nil
+}
+
+// navKey identifies everything navigation visibility depends on; "" is
+// the anonymous visitor.
+func navKey(p *Principal) string {
+	if p == nil {
+		return ""
+	}
+	var b strings.Builder
+	if p.User.PlatformAdmin {
+		b.WriteByte('A')
+	} else {
+		b.WriteByte('U')
+	}
+	for _, m := range p.Memberships {
+		b.WriteString(strconv.FormatInt(m.OrgID, 10))
+		b.WriteByte(0)
+		b.WriteString(string(m.Role))
+		b.WriteByte(0)
+		b.WriteString(m.OrgName)
+		b.WriteByte(0)
+	}
+	return b.String()
+}
+
+// navSet is the navigation of one navKey: variants[i] marks entry i as
+// the current page, variants[len(links)] marks none. Variants are
+// read-only once built.
+type navSet struct {
+	links    []navLink
+	variants []navVariant
+}
+
+type navVariant struct {
+	links []navLink
+	html  template.HTML
+}
+
+func (rd *Renderer) newNavSet(p *Principal) (*navSet, error) {
+	set := &navSet{links: rd.navLinks(p)}
+	var buf bytes.Buffer
+	for i := 0; i <= len(set.links); i++ {
+		v := navVariant{links: slices.Clone(set.links)}
+		if i < len(v.links) {
+			v.links[i].Current = true
+		}
+		buf.Reset()
+		if err := rd.navT.ExecuteTemplate(&buf, "nav", v.links); err != nil {
+			return nil, fmt.Errorf("render navigation: %w", err)
+		}
+		v.html = template.HTML(buf.String())
+		set.variants = append(set.variants, v)
+	}
+	return set, nil
+}
+
+// navLinks lists the navigation entries p may see, in order, none marked
+// current.
+func (rd *Renderer) navLinks(p *Principal) []navLink {
 	var out []navLink
 	for _, it := range rd.nav {
 		if strings.Contains(it.Path, "{org}") {
@@ -238,33 +334,54 @@ func (rd *Renderer) navFor(p *Principal, cur string) []navLink {
 				if it.Policy.Access == AccessOrgRole && !m.Role.AtLeast(it.Policy.MinRole) {
 					continue
 				}
-				href := strings.ReplaceAll(it.Path, "{org}", fmt.Sprint(m.OrgID))
+				href := strings.ReplaceAll(it.Path, "{org}", strconv.FormatInt(m.OrgID, 10))
 				label := it.Label
 				if len(p.Memberships) > 1 {
 					label += " · " + m.OrgName
 				}
-				out = append(out, navLink{label, href, isUnder(cur, href)})
+				out = append(out, navLink{Label: label, Href: href})
 			}
 			continue
 		}
 		if !navVisible(it.Policy, p) {
 			continue
 		}
-		out = append(out, navLink{it.Label, it.Path, isUnder(cur, it.Path)})
-	}
-	// Only the most specific matching entry is the current page (on
-	// /orgs/1/members that is "Members", not also "Organisation").
-	best := -1
-	for i, l := range out {
-		if l.Current && (best < 0 || len(l.Href) > len(out[best].Href)) {
-			best = i
-		}
-		out[i].Current = false
-	}
-	if best >= 0 {
-		out[best].Current = true
+		out = append(out, navLink{Label: it.Label, Href: it.Path})
 	}
 	return out
+}
+
+// navCacheMax bounds the navigation cache. There is one entry per
+// distinct set of memberships, so few in practice; when it is full it
+// starts over.
+const navCacheMax = 1024
+
+// navCache holds the rendered navigation per navKey.
+type navCache struct {
+	mu   sync.RWMutex
+	sets map[string]*navSet
+}
+
+func (c *navCache) get(key string) *navSet {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.sets[key]
+}
+
+func (c *navCache) put(key string, set *navSet) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.sets == nil || len(c.sets) >= navCacheMax {
+		c.sets = make(map[string]*navSet)
+	}
+	c.sets[key] = set
+}
+
+// reset forgets every entry (the navigation items changed).
+func (c *navCache) reset() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.sets = nil
 }
 
 // isUnder reports whether path cur is href or below it.
@@ -296,6 +413,8 @@ func (rd *Renderer) setRoutes(routes []Route, nav []NavItem) {
 		}
 	}
 	slices.SortStableFunc(rd.nav, func(a, b NavItem) int { return a.Order - b.Order })
+	rd.signIn, rd.signOut = rd.exists["GET "+SignInPath], rd.exists["POST /signout"]
+	rd.navs.reset()
 }
 
 // StaticTree is a tree of static files served under /static/Prefix/.
