@@ -17,6 +17,12 @@ import (
 // calls, in as many DEX files as the method limit needs.
 func bigApp(tb testing.TB, classes int) []byte {
 	tb.Helper()
+	return bigAppOf(tb, "mw.pay.big", classes)
+}
+
+// bigAppOf is bigApp for package pkg.
+func bigAppOf(tb testing.TB, pkg string, classes int) []byte {
+	tb.Helper()
 	gen := func(lo, hi int) func(b *dexbuild.Builder) {
 		return func(b *dexbuild.Builder) {
 			for c := lo; c < hi; c++ {
@@ -36,7 +42,7 @@ func bigApp(tb testing.TB, classes int) []byte {
 			}
 		}
 	}
-	a := &apktest.App{Package: "mw.pay.big", Permissions: []string{"android.permission.INTERNET", "android.permission.CAMERA"}}
+	a := &apktest.App{Package: pkg, Permissions: []string{"android.permission.INTERNET", "android.permission.CAMERA"}}
 	const perDex = 8000
 	for lo := 0; lo < classes; lo += perDex {
 		fn := gen(lo, min(lo+perDex, classes))

@@ -113,6 +113,7 @@ func (f *fixture) upload(user string, owner, uploader string, app []byte) applab
 	if err != nil {
 		f.t.Fatal(err)
 	}
+	defer up.Close()
 	sc, err := f.store.NewScan(f.as(user), f.orgs[owner], f.orgs[uploader], f.users[user], up, "app.apk", nil)
 	if err != nil {
 		f.t.Fatal(err)

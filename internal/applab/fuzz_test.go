@@ -3,6 +3,7 @@ package applab_test
 import (
 	"bytes"
 	"errors"
+	"os"
 	"testing"
 
 	"github.com/dfslab/dfslab/internal/applab"
@@ -26,8 +27,12 @@ func FuzzReadApp(f *testing.F) {
 			if !errors.As(err, &ue) {
 				t.Fatalf("refusal without a reason: %v", err)
 			}
+			if left, _ := os.ReadDir(dir); len(left) != 0 {
+				t.Fatalf("a refused upload left %d temporary files", len(left))
+			}
 			return
 		}
+		defer up.Close()
 		if up.Size != int64(len(data)) || len(up.SHA256) != 64 || !bytes.HasPrefix(data, []byte("PK\x03\x04")) {
 			t.Fatalf("accepted %d bytes as %+v", len(data), up.Blob)
 		}

@@ -35,6 +35,7 @@ func TestJobQueue(t *testing.T) {
 			must(t, err)
 			sc, err := f.store.NewScan(f.as("p1-analyst"), f.orgs["p1"], f.orgs["p1"], f.users["p1-analyst"], up, "a.apk", jq.Enqueue)
 			must(t, err)
+			must(t, up.Close())
 			ids = append(ids, sc.ID)
 		}
 		// Not a timing assertion: a generous bound so that a lost job

@@ -1,11 +1,12 @@
 package applab
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"os"
 	"sync"
 	"time"
 
@@ -38,6 +39,37 @@ type Lab struct {
 	log     *slog.Logger
 	// heartbeat is how often a running scan proves it is alive.
 	heartbeat time.Duration
+	// Spool copies the file to a temporary file in TempDir ("" for the
+	// system's) before the scan instead of reading it from the database
+	// chunk by chunk as the scanner asks; see docs/performance.md for
+	// the measurements behind the default.
+	Spool   bool
+	TempDir string
+}
+
+// open gives the file with key sum for the scan, in bounded memory: the
+// blob's own reader, or a temporary copy. done releases it.
+func (l *Lab) open(ctx context.Context, sum string) (io.ReaderAt, int64, func(), error) {
+	r, err := l.store.Blob(ctx, sum)
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	if !l.Spool {
+		return r, r.Size(), func() {}, nil
+	}
+	f, err := os.CreateTemp(l.TempDir, "dfslab-scan-*")
+	if err != nil {
+		return nil, 0, nil, fmt.Errorf("applab: temporary file: %w", err)
+	}
+	done := func() {
+		f.Close()
+		os.Remove(f.Name())
+	}
+	if _, err := io.CopyBuffer(f, r, make([]byte, 256<<10)); err != nil {
+		done()
+		return nil, 0, nil, fmt.Errorf("applab: copy the file: %w", err)
+	}
+	return f, r.Size(), done, nil
 }
 
 // NewLab returns the scan handler over store; scanner nil means every
@@ -68,12 +100,13 @@ func (l *Lab) Process(ctx context.Context, id int64, progress func(percent int, 
 		progress = func(int, string) {}
 	}
 	progress(5, "reading the uploaded file")
-	data, err := l.store.Blob(ctx, sc.SHA256)
+	src, size, done, err := l.open(ctx, sc.SHA256)
 	if err != nil {
 		return fmt.Errorf("applab: file of scan %d: %w", id, err)
 	}
+	defer done()
 	progress(15, "opening the app")
-	app, err := apk.OpenReader(ctx, bytes.NewReader(data), int64(len(data)))
+	app, err := apk.OpenReader(ctx, src, size)
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()

@@ -444,10 +444,9 @@ func (s *Store) Fail(ctx context.Context, id int64, reason string) error {
 	})
 }
 
-// Blob returns a scan's file.
-func (s *Store) Blob(ctx context.Context, sum string) ([]byte, error) {
-	_, data, err := s.blobs.Get(ctx, sum)
-	return data, err
+// Blob opens a scan's file for reading; it is read a chunk at a time.
+func (s *Store) Blob(ctx context.Context, sum string) (*blob.Reader, error) {
+	return s.blobs.Open(ctx, sum)
 }
 
 // Complete stores a scan's result: the app and version are found or

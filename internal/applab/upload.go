@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"path"
 	"strings"
 
@@ -68,46 +67,31 @@ func defaultCheckLimits(maxSize int64) checkLimits {
 }
 
 // ReadApp reads an uploaded app from r into a temporary file while
-// hashing it, checks that it is a complete zip laid out as an APK, an AAB
-// or an APKS set and not a zip bomb, and returns it ready for the blob
-// store. Nothing is stored: on any refusal there is nothing to clean up.
+// hashing it (blob.Spool), checks that it is a complete zip laid out as an
+// APK, an AAB or an APKS set and not a zip bomb, and returns it ready for
+// the blob store. Nothing is stored, and on any refusal nothing is left on
+// disk. The caller must Close the returned upload once it is stored.
 // tmpDir "" means the system's temporary directory.
 func ReadApp(r io.Reader, name string, maxSize int64, tmpDir string) (blob.Upload, error) {
 	return readApp(r, name, defaultCheckLimits(maxSize), tmpDir)
 }
 
 func readApp(r io.Reader, name string, lim checkLimits, tmpDir string) (blob.Upload, error) {
-	f, err := os.CreateTemp(tmpDir, "dfslab-upload-*")
-	if err != nil {
-		return blob.Upload{}, fmt.Errorf("applab: temporary file: %w", err)
-	}
-	defer os.Remove(f.Name())
-	defer f.Close()
-	n, err := io.Copy(f, io.LimitReader(r, lim.maxSize+1))
-	if err != nil {
-		var mb *http.MaxBytesError
-		if errors.As(err, &mb) {
-			return blob.Upload{}, refuse(ErrTooLarge, "the limit is %s", size(lim.maxSize))
-		}
+	up, err := blob.Spool(r, name, blob.Policy{MaxSize: lim.maxSize, Allowed: []string{blob.ZIP}}, tmpDir)
+	switch {
+	case err == nil:
+	case errors.Is(err, blob.ErrTooLarge):
+		return blob.Upload{}, refuse(ErrTooLarge, "the limit is %s", size(lim.maxSize))
+	case errors.Is(err, blob.ErrEmpty):
+		return blob.Upload{}, &UploadError{Err: ErrEmptyFile}
+	case errors.Is(err, blob.ErrType):
+		return blob.Upload{}, refuse(ErrNotApp, "it does not start like a zip archive")
+	default:
 		return blob.Upload{}, refuse(ErrIncomplete, "%v", err)
 	}
-	if n > lim.maxSize {
-		return blob.Upload{}, refuse(ErrTooLarge, "the limit is %s", size(lim.maxSize))
-	}
-	if n == 0 {
-		return blob.Upload{}, &UploadError{Err: ErrEmptyFile}
-	}
-	if err := checkApp(f, n, lim); err != nil {
+	if err := checkApp(up.ReaderAt(), up.Size, lim); err != nil {
+		up.Close()
 		return blob.Upload{}, err
-	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return blob.Upload{}, err
-	}
-	up, err := blob.Read(f, name, blob.Policy{MaxSize: lim.maxSize, Allowed: []string{blob.ZIP}})
-	if err != nil {
-		// checkApp has seen a zip of the right size already; anything
-		// here is a local read problem.
-		return blob.Upload{}, fmt.Errorf("applab: read checked upload: %w", err)
 	}
 	return up, nil
 }

@@ -245,6 +245,14 @@ func (m *Module) renderApps(w http.ResponseWriter, r *http.Request, o Org, statu
 // owner in field "provider" (a regulator uploading in lab mode). The file
 // is checked as it streams in; nothing is stored here.
 func (m *Module) receive(r *http.Request) (up blob.Upload, name string, provider int64, err error) {
+	// The app is spooled to a temporary file; a refusal after it arrived
+	// (a broken multipart end) must not leave that file behind.
+	var spooled blob.Upload
+	defer func() {
+		if err != nil {
+			spooled.Close()
+		}
+	}()
 	mr, err := r.MultipartReader()
 	if err != nil {
 		return blob.Upload{}, "", 0, &UploadError{Err: ErrEmptyFile, Detail: "send the app as multipart/form-data in the field \"file\""}
@@ -273,6 +281,7 @@ func (m *Module) receive(r *http.Request) (up blob.Upload, name string, provider
 			}
 			found, name = true, part.FileName()
 			up, err = ReadApp(part, name, m.cfg.MaxUpload, m.cfg.TempDir)
+			spooled = up
 			if err != nil {
 				part.Close()
 				return blob.Upload{}, "", 0, err
@@ -287,8 +296,10 @@ func (m *Module) receive(r *http.Request) (up blob.Upload, name string, provider
 }
 
 // accept stores a checked upload for org (or, in lab mode, for the
-// provider it names) and queues the scan.
+// provider it names) and queues the scan. It removes the upload's
+// temporary file whatever happens.
 func (m *Module) accept(ctx context.Context, uploader Org, provider int64, user int64, up blob.Upload, name string) (Scan, error) {
+	defer up.Close()
 	owner := uploader
 	if provider != 0 && provider != uploader.ID {
 		p, err := m.store.Org(ctx, provider)
