@@ -1,13 +1,16 @@
 package applab_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 
 	"github.com/dfslab/dfslab/internal/apk/apktest"
+	"github.com/dfslab/dfslab/internal/applab"
 	"github.com/dfslab/dfslab/internal/db/dbtest"
 	"github.com/dfslab/dfslab/internal/dex/dexbuild"
 )
@@ -85,4 +88,42 @@ func BenchmarkUploadToReport(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(len(app))/(1<<20), "MB/app")
+}
+
+// BenchmarkScanSource compares the two ways a scan reads its upload: from
+// the database chunk by chunk as the zip reader asks (Lab.Spool false),
+// or copied to a temporary file first. Each iteration queues a scan of
+// the same stored app (one blob) and runs it.
+func BenchmarkScanSource(b *testing.B) {
+	for _, c := range []struct {
+		name string
+		app  func(b *testing.B) []byte
+	}{
+		{"4MB-code", func(b *testing.B) []byte { return bigApp(b, 36000) }},
+		{"100MB-asset", func(b *testing.B) []byte {
+			data, err := os.ReadFile(writeLargeApp(b, b.TempDir(), 100<<20))
+			must(b, err)
+			return data
+		}},
+	} {
+		app := c.app(b)
+		for _, spool := range []bool{false, true} {
+			b.Run(fmt.Sprintf("%s/spool=%v", c.name, spool), func(b *testing.B) {
+				f := newFixture(b, dbtest.SQLite(b))
+				f.lab.Spool = spool
+				ctx := f.as("p1-analyst")
+				up, err := applab.ReadApp(bytes.NewReader(app), "a.apk", 200<<20, b.TempDir())
+				must(b, err)
+				defer up.Close()
+				for b.Loop() {
+					if _, err := f.store.NewScan(ctx, f.orgs["p1"], f.orgs["p1"], f.users["p1-analyst"], up, "a.apk", nil); err != nil {
+						b.Fatal(err)
+					}
+					if did, err := f.run.RunOnce(context.Background()); !did || err != nil {
+						b.Fatalf("run: %v %v", did, err)
+					}
+				}
+			})
+		}
+	}
 }
