@@ -90,6 +90,11 @@ type Membership struct {
 	OrgID   int64
 	OrgName string
 	Role    Role
+	// Detail is the application's own record of the organisation, read
+	// with the session (an identity.Org in the app), so that a page about
+	// the organisation need not read it again in the same request. Nil
+	// when the session store does not provide it.
+	Detail any
 }
 
 // Session is the server-side session behind the cookie.

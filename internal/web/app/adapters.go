@@ -65,7 +65,7 @@ func newPrincipal(u identity.User, ms []identity.Membership) (p *web.Principal, 
 	p = &web.Principal{User: web.User{ID: u.ID, Email: u.Email, DisplayName: u.DisplayName, PlatformAdmin: u.PlatformAdmin},
 		Memberships: make([]web.Membership, len(ms))}
 	for i, m := range ms {
-		p.Memberships[i] = web.Membership{OrgID: m.Org.ID, OrgName: m.Org.Name, Role: web.Role(m.Role)}
+		p.Memberships[i] = web.Membership{OrgID: m.Org.ID, OrgName: m.Org.Name, Role: web.Role(m.Role), Detail: m.Org}
 		totpOrg = totpOrg || m.Org.RequireTOTP
 	}
 	return p, totpOrg

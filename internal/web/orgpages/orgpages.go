@@ -133,9 +133,31 @@ func (p *Pages) create(w http.ResponseWriter, r *http.Request) {
 
 type overviewData struct {
 	Org       identity.Org
-	Members   []identity.Member
+	Members   []memberRow
 	CanManage bool
 	HasAudit  bool
+}
+
+// memberRow is one line of the overview's people list, worked out here
+// rather than in the template: method calls and nested field look-ups in
+// a range loop are the expensive part of html/template.
+type memberRow struct {
+	Name    string // display name, else e-mail address
+	Role    string // role label
+	Off     bool   // deactivated
+	Invited bool   // active but not enrolled yet
+}
+
+func memberRows(ms []identity.Member) []memberRow {
+	rows := make([]memberRow, len(ms))
+	for i, m := range ms {
+		name := m.User.DisplayName
+		if name == "" {
+			name = m.User.Email
+		}
+		rows[i] = memberRow{Name: name, Role: m.Role.Label(), Off: !m.User.Active, Invited: m.User.Active && !m.User.IsEnrolled()}
+	}
+	return rows
 }
 
 func (p *Pages) overview(w http.ResponseWriter, r *http.Request) {
@@ -151,7 +173,7 @@ func (p *Pages) overview(w http.ResponseWriter, r *http.Request) {
 		web.ServerError(w, r, "list members", err)
 		return
 	}
-	d.Members = ms
+	d.Members = memberRows(ms)
 	v := web.View{Title: org.Name, Data: d}
 	switch r.URL.Query().Get("done") {
 	case "settings":
@@ -375,12 +397,21 @@ func (p *Pages) recoveryLink(w http.ResponseWriter, r *http.Request) {
 }
 
 // org loads the organisation of the path (the policy already checked
-// the caller's access to it).
+// the caller's access to it). A member's session lookup has read it
+// already, in this request; only platform administrators who are not
+// members cost a query.
 func (p *Pages) org(w http.ResponseWriter, r *http.Request) (identity.Org, bool) {
 	id, ok := web.PathOrg(r)
 	if !ok {
 		web.Error(w, r, http.StatusNotFound)
 		return identity.Org{}, false
+	}
+	if pr := web.CurrentPrincipal(r.Context()); pr != nil {
+		for _, m := range pr.Memberships {
+			if o, ok := m.Detail.(identity.Org); ok && m.OrgID == id && o.ID == id {
+				return o, true
+			}
+		}
 	}
 	o, err := p.store.Org(r.Context(), id)
 	if errors.Is(err, identity.ErrNotFound) {
