@@ -33,10 +33,15 @@ type View struct {
 	Flash string
 }
 
-// layoutData is the dot of every page template.
+// layoutData is the dot of every page template. The View's fields are
+// copied rather than embedded: html/template looks fields up by name on
+// every access, and a promoted field takes reflect's slow path.
 type layoutData struct {
-	View
+	Title     string
+	Data      any
+	Flash     string
 	User      *User
+	UserName  string // User.Name(), worked out once: a method call in a template is a reflective look-up
 	Nav       []navLink
 	NavHTML   template.HTML // Nav rendered, shared by every page with the same navigation (navCache)
 	Path      string
@@ -180,14 +185,14 @@ func (ps *Pages) Render(w http.ResponseWriter, r *http.Request, status int, name
 }
 
 func (rd *Renderer) execute(w http.ResponseWriter, r *http.Request, status int, t *template.Template, v View) {
-	d := layoutData{View: v, Path: r.URL.Path, RequestID: RequestID(r.Context()), Status: status, CSS: rd.css,
+	d := layoutData{Title: v.Title, Data: v.Data, Flash: v.Flash, Path: r.URL.Path, RequestID: RequestID(r.Context()), Status: status, CSS: rd.css,
 		SignIn: rd.signIn, SignOut: rd.signOut}
 	p := CurrentPrincipal(r.Context())
 	if p != nil && p.IsToken() {
 		p = nil
 	}
 	if p != nil {
-		d.User = &p.User
+		d.User, d.UserName = &p.User, p.User.Name()
 		d.Badges = rd.badges(r, p)
 	}
 	buf := rd.bufs.Get().(*bytes.Buffer)

@@ -133,6 +133,7 @@ func (p *Pages) create(w http.ResponseWriter, r *http.Request) {
 
 type overviewData struct {
 	Org       identity.Org
+	TypeLabel string // Org.Type.Label()
 	Members   []memberRow
 	CanManage bool
 	HasAudit  bool
@@ -167,7 +168,7 @@ func (p *Pages) overview(w http.ResponseWriter, r *http.Request) {
 	}
 	pr := web.CurrentPrincipal(r.Context())
 	role, _ := pr.Role(org.ID)
-	d := overviewData{Org: org, CanManage: role.AtLeast(web.RoleOrgAdmin) || pr.User.PlatformAdmin}
+	d := overviewData{Org: org, TypeLabel: org.Type.Label(), CanManage: role.AtLeast(web.RoleOrgAdmin) || pr.User.PlatformAdmin}
 	ms, err := p.store.ListMembers(r.Context(), org.ID)
 	if err != nil {
 		web.ServerError(w, r, "list members", err)
