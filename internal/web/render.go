@@ -51,6 +51,9 @@ type layoutData struct {
 	Status    int
 	CSS       string  // versioned stylesheet URL, computed once
 	Badges    []Badge // from the modules' Indicators, signed-in users only
+	// BadgesHTML is Badges rendered; each distinct badge is rendered once
+	// (badgeCache), as most pages show the same counts as the last one.
+	BadgesHTML template.HTML
 }
 
 type navLink struct {
@@ -63,18 +66,19 @@ type navLink struct {
 // once, at start-up; a render executes into a pooled buffer so that a
 // template error never sends half a page.
 type Renderer struct {
-	layout  *template.Template
-	errPage *template.Template
-	raw     *template.Template
-	css     string
-	assets  *assets
-	nav     []NavItem
-	exists  map[string]bool // registered route patterns
-	bufs    sync.Pool
-	navT    *template.Template
-	navs    navCache
-	signIn  bool // a sign-in page exists
-	signOut bool // a sign-out endpoint exists
+	layout    *template.Template
+	errPage   *template.Template
+	raw       *template.Template
+	css       string
+	assets    *assets
+	nav       []NavItem
+	exists    map[string]bool // registered route patterns
+	bufs      sync.Pool
+	chrome    *template.Template // "nav" and "badge", rendered once and cached
+	navs      navCache
+	badgeHTML badgeCache
+	signIn    bool // a sign-in page exists
+	signOut   bool // a sign-out endpoint exists
 
 	indicators []Indicator
 }
@@ -99,9 +103,9 @@ func NewRenderer(trees ...StaticTree) (*Renderer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("parse layout: %w", err)
 	}
-	rd.navT, err = template.New("nav").ParseFS(layoutFS, "templates/nav.html")
+	rd.chrome, err = template.New("chrome").ParseFS(layoutFS, "templates/nav.html", "templates/badge.html")
 	if err != nil {
-		return nil, fmt.Errorf("parse nav: %w", err)
+		return nil, fmt.Errorf("parse navigation and badges: %w", err)
 	}
 	rd.errPage, err = rd.parse(layoutFS, "templates/error.html")
 	if err != nil {
@@ -198,7 +202,12 @@ func (rd *Renderer) execute(w http.ResponseWriter, r *http.Request, status int, 
 	buf := rd.bufs.Get().(*bytes.Buffer)
 	buf.Reset()
 	defer rd.bufs.Put(buf)
-	nav, err := rd.navFor(p, r.URL.Path)
+	var err error
+	d.BadgesHTML, err = rd.badgesHTML(d.Badges)
+	var nav navVariant
+	if err == nil {
+		nav, err = rd.navFor(p, r.URL.Path)
+	}
 	if err == nil {
 		d.Nav, d.NavHTML = nav.links, nav.html
 		err = t.ExecuteTemplate(buf, "layout", d)
@@ -317,7 +326,7 @@ func (rd *Renderer) newNavSet(p *Principal) (*navSet, error) {
 			v.links[i].Current = true
 		}
 		buf.Reset()
-		if err := rd.navT.ExecuteTemplate(&buf, "nav", v.links); err != nil {
+		if err := rd.chrome.ExecuteTemplate(&buf, "nav", v.links); err != nil {
 			return nil, fmt.Errorf("render navigation: %w", err)
 		}
 		v.html = template.HTML(buf.String())

@@ -82,3 +82,36 @@ func TestNavigationCache(t *testing.T) {
 		}
 	}
 }
+
+// TestBadgesRendered checks the cached badge markup: escaped, the count
+// shown only when non-zero, and a changed count rendered anew rather than
+// served from the cache.
+func TestBadgesRendered(t *testing.T) {
+	rd, err := NewRenderer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := Badge{ID: "bell", Label: "Alerts <new>", Href: "/alerts?x=1&y=2"}
+	cases := []struct {
+		count int
+		want  string
+	}{
+		{0, "\n      " + `<a class="btn btn-quiet" href="/alerts?x=1&amp;y=2" id="bell">Alerts &lt;new&gt;</a>`},
+		{3, "\n      " + `<a class="btn btn-quiet" href="/alerts?x=1&amp;y=2" id="bell">Alerts &lt;new&gt; <span class="badge" aria-label="3 unread">3</span></a>`},
+		{0, "\n      " + `<a class="btn btn-quiet" href="/alerts?x=1&amp;y=2" id="bell">Alerts &lt;new&gt;</a>`},
+	}
+	for _, c := range cases {
+		b.Count = c.count
+		got, err := rd.badgesHTML([]Badge{b})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(got) != c.want {
+			t.Errorf("count %d:\n got %q\nwant %q", c.count, got, c.want)
+		}
+	}
+	two, _ := rd.badgesHTML([]Badge{b, {ID: "x", Label: "X", Href: "/x", Count: 1}})
+	if strings.Count(string(two), "<a ") != 2 || !strings.Contains(string(two), `id="x">X <span`) {
+		t.Errorf("two badges: %q", two)
+	}
+}
