@@ -201,7 +201,13 @@ func (rd *Renderer) execute(w http.ResponseWriter, r *http.Request, status int, 
 	}
 	buf := rd.bufs.Get().(*bytes.Buffer)
 	buf.Reset()
-	defer rd.bufs.Put(buf)
+	defer func() {
+		// A buffer grown by an exceptionally large page is dropped rather
+		// than kept in the pool for every later small one.
+		if buf.Cap() <= maxPooledBuf {
+			rd.bufs.Put(buf)
+		}
+	}()
 	var err error
 	d.BadgesHTML, err = rd.badgesHTML(d.Badges)
 	var nav navVariant
@@ -227,6 +233,9 @@ func (rd *Renderer) execute(w http.ResponseWriter, r *http.Request, status int, 
 	w.WriteHeader(status)
 	w.Write(buf.Bytes())
 }
+
+// maxPooledBuf is the largest render buffer kept for reuse.
+const maxPooledBuf = 1 << 20
 
 // errorView is the data of the generic error page: the status and the
 // request ID, nothing from the failure itself.
