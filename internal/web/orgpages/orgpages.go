@@ -25,6 +25,7 @@ type Store interface {
 	Org(ctx context.Context, id int64) (identity.Org, error)
 	UpdateOrg(ctx context.Context, o identity.Org) (identity.Org, error)
 	ListMembers(ctx context.Context, orgID int64) ([]identity.Member, error)
+	People(ctx context.Context, orgID int64) ([]identity.Person, error)
 	Memberships(ctx context.Context, userID int64) ([]identity.Membership, error)
 	Invite(ctx context.Context, orgID int64, email string, role identity.Role) (identity.Invitation, error)
 	SetRole(ctx context.Context, orgID, userID int64, role identity.Role) error
@@ -149,14 +150,10 @@ type memberRow struct {
 	Invited bool   // active but not enrolled yet
 }
 
-func memberRows(ms []identity.Member) []memberRow {
-	rows := make([]memberRow, len(ms))
-	for i, m := range ms {
-		name := m.User.DisplayName
-		if name == "" {
-			name = m.User.Email
-		}
-		rows[i] = memberRow{Name: name, Role: m.Role.Label(), Off: !m.User.Active, Invited: m.User.Active && !m.User.IsEnrolled()}
+func memberRows(ps []identity.Person) []memberRow {
+	rows := make([]memberRow, len(ps))
+	for i, p := range ps {
+		rows[i] = memberRow{Name: p.Name(), Role: p.Role.Label(), Off: !p.Active, Invited: p.Active && !p.Enrolled}
 	}
 	return rows
 }
@@ -169,12 +166,12 @@ func (p *Pages) overview(w http.ResponseWriter, r *http.Request) {
 	pr := web.CurrentPrincipal(r.Context())
 	role, _ := pr.Role(org.ID)
 	d := overviewData{Org: org, TypeLabel: org.Type.Label(), CanManage: role.AtLeast(web.RoleOrgAdmin) || pr.User.PlatformAdmin}
-	ms, err := p.store.ListMembers(r.Context(), org.ID)
+	ps, err := p.store.People(r.Context(), org.ID)
 	if err != nil {
 		web.ServerError(w, r, "list members", err)
 		return
 	}
-	d.Members = memberRows(ms)
+	d.Members = memberRows(ps)
 	v := web.View{Title: org.Name, Data: d}
 	switch r.URL.Query().Get("done") {
 	case "settings":
