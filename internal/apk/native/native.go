@@ -113,6 +113,7 @@ func Analyze(data []byte, opts Options) (info *Info, err error) {
 		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
 	defer f.Close()
+	clampSections(f, len(data))
 	info = &Info{
 		Arch:   arch(f),
 		Bits:   32,
@@ -171,6 +172,33 @@ func Analyze(data []byte, opts Options) (info *Info, err error) {
 	info.Fortify = len(info.Fortified) > 0
 	info.Strings, info.StringsTruncated = dataStrings(f, data, opts)
 	return info, nil
+}
+
+// maxInflate is the largest expansion zlib allows (about 1032:1); a
+// compressed section claiming more is lying about its size.
+const maxInflate = 1032
+
+// clampSections trims section sizes to the bytes the file holds.
+// debug/elf allocates a section's declared size (up to 10 MiB at a time)
+// before it finds the file too short, and the dynamic-section lookups below
+// read the same sections many times over: found by FuzzAnalyze, a 1 KiB
+// file with forged sh_size values cost over 70 MB of allocations.
+func clampSections(f *elf.File, size int) {
+	for _, s := range f.Sections {
+		if s.Type == elf.SHT_NOBITS {
+			continue
+		}
+		avail := uint64(0)
+		if s.Offset < uint64(size) {
+			avail = uint64(size) - s.Offset
+		}
+		s.FileSize = min(s.FileSize, avail)
+		if s.Flags&elf.SHF_COMPRESSED != 0 {
+			s.Size = min(s.Size, s.FileSize*maxInflate)
+		} else {
+			s.Size = min(s.Size, s.FileSize)
+		}
+	}
 }
 
 func must(v []string, _ error) []string { return v }

@@ -4,7 +4,11 @@ import (
 	"bytes"
 	"debug/elf"
 	"errors"
+	"os"
+	"path/filepath"
+	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -159,4 +163,36 @@ func FuzzAnalyze(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestForgedSectionSizes replays the FuzzAnalyze inputs whose forged
+// sh_size values once cost 40-70 MB of allocations for a 1 KiB file.
+// debug/elf itself may still allocate up to 10 MiB for the section-name
+// table before Analyze sees the file; nothing beyond that is allowed.
+func TestForgedSectionSizes(t *testing.T) {
+	for _, name := range []string{"4b61f89729f3ec11", "85006f006a5fa5ec"} {
+		raw, err := os.ReadFile(filepath.Join("testdata", "fuzz", "FuzzAnalyze", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.Split(string(raw), "\n")
+		lit, ok := strings.CutPrefix(lines[1], "[]byte(")
+		if !ok {
+			t.Fatalf("%s: not a []byte corpus entry", name)
+		}
+		data, err := strconv.Unquote(strings.TrimSuffix(lit, ")"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		_, err = Analyze([]byte(data), Options{})
+		runtime.ReadMemStats(&after)
+		if err != nil && !errors.Is(err, ErrMalformed) {
+			t.Errorf("%s: err = %v", name, err)
+		}
+		if n := after.TotalAlloc - before.TotalAlloc; n > 12<<20 {
+			t.Errorf("%s: %d bytes in, %d bytes allocated", name, len(data), n)
+		}
+	}
 }
