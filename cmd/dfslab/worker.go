@@ -22,8 +22,19 @@ import (
 // registerJobs is the one place where the capability packages' job
 // handlers are registered, so that `dfslab serve` (in-process workers) and
 // `dfslab worker` run the same set.
-func registerJobs(ws *jobs.Workers, d *db.DB, log *slog.Logger) {
-	applab.RegisterJobs(ws, d, appscan.NewScanner(appscan.Options{Logger: log}), log)
+// concurrency is how many jobs the queue runs at once: each scan gets its
+// share of the cores, so that N parallel scans do not each start one
+// goroutine per core and oversubscribe the machine.
+func registerJobs(ws *jobs.Workers, d *db.DB, log *slog.Logger, concurrency int) {
+	applab.RegisterJobs(ws, d, appscan.NewScanner(appscan.Options{Logger: log, Workers: scanWorkers(runtime.GOMAXPROCS(0), concurrency)}), log)
+}
+
+// scanWorkers divides the cores among the jobs that run at once.
+func scanWorkers(cores, concurrency int) int {
+	if concurrency < 1 {
+		concurrency = 1
+	}
+	return max(1, cores/concurrency)
 }
 
 // workerConfig is the configuration of `dfslab worker`; flags have
@@ -134,7 +145,7 @@ func startJobs(ctx context.Context, d *db.DB, cfg jobs.Config) (*jobs.Queue, err
 		return nil, err
 	}
 	ws := jobs.NewWorkers()
-	registerJobs(ws, d, cfg.Logger)
+	registerJobs(ws, d, cfg.Logger, cfg.Concurrency)
 	q, err := jobs.New(d, ws, cfg)
 	if err != nil {
 		return nil, err

@@ -70,3 +70,13 @@ func TestWorkerMigratesRunsAndStops(t *testing.T) {
 		t.Fatal("worker did not stop")
 	}
 }
+
+func TestScanWorkersShareTheCores(t *testing.T) {
+	for _, tt := range []struct{ cores, concurrency, want int }{
+		{2, 1, 2}, {2, 2, 1}, {2, 4, 1}, {8, 2, 4}, {8, 3, 2}, {4, 0, 4}, {1, 1, 1},
+	} {
+		if got := scanWorkers(tt.cores, tt.concurrency); got != tt.want {
+			t.Errorf("scanWorkers(%d cores, %d jobs) = %d, want %d", tt.cores, tt.concurrency, got, tt.want)
+		}
+	}
+}

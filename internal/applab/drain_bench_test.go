@@ -105,8 +105,9 @@ func drainLab(b *testing.B, files []string, workers int) (upload, drain, drainCP
 	ctx := context.Background()
 	must(b, jobs.Migrate(ctx, d, nil))
 	ws := jobs.NewWorkers()
-	// As `dfslab worker` registers it: a scanner with default options.
-	applab.RegisterJobs(ws, d, appscan.NewScanner(appscan.Options{}), nil)
+	// As `dfslab worker` registers it: the cores shared among the jobs
+	// that run at once.
+	applab.RegisterJobs(ws, d, appscan.NewScanner(appscan.Options{Workers: max(1, runtime.GOMAXPROCS(0)/workers)}), nil)
 	q, err := jobs.New(d, ws, jobs.Config{Concurrency: workers, Logger: slog.New(slog.DiscardHandler)})
 	must(b, err)
 	jq := applab.JobQueue{Q: q}
