@@ -138,13 +138,6 @@ func (m *Module) org(w http.ResponseWriter, r *http.Request) (Org, bool) {
 	return o, true
 }
 
-// role is the caller's role in the path's organisation.
-func role(r *http.Request) web.Role {
-	id, _ := web.PathOrg(r)
-	ro, _ := web.CurrentPrincipal(r.Context()).Role(id)
-	return ro
-}
-
 // fail maps a store error to a response. Another organisation's objects,
 // unknown IDs and pages for another kind of organisation are all 404, so
 // a response never tells whether something exists elsewhere.
@@ -220,7 +213,7 @@ func (m *Module) renderBaseline(w http.ResponseWriter, r *http.Request, o Org, s
 		d.Next = vs[0].Number + 1
 	}
 	if o.IsRegulator() {
-		ro := role(r)
+		ro := web.PathRole(r)
 		d.CanEdit, d.CanPublish = ro.AtLeast(web.RoleAnalyst), ro.AtLeast(web.RoleOrgAdmin)
 		draft, err := m.store.Draft(ctx, o)
 		if err != nil {
@@ -583,7 +576,7 @@ func (m *Module) renderItem(w http.ResponseWriter, r *http.Request, o Org, it It
 	}
 	pol := EvidencePolicy()
 	m.render(w, r, status, "item.html", it.RecID+" · Implementation", itemData{Org: o, Item: it, Detail: det, Members: ms,
-		Statuses: Statuses(), CanEdit: role(r).AtLeast(web.RoleAnalyst), Form: form, Problem: problem, Field: field,
+		Statuses: Statuses(), CanEdit: web.PathRole(r).AtLeast(web.RoleAnalyst), Form: form, Problem: problem, Field: field,
 		Accept: strings.Join(pol.Allowed, ","), MaxMB: pol.MaxSize >> 20}, flash)
 }
 
@@ -776,7 +769,7 @@ func (m *Module) renderSubmissions(w http.ResponseWriter, r *http.Request, o Org
 		m.fail(w, r, "submissions", err)
 		return
 	}
-	d := submissionsData{Org: o, Submissions: subs, CanSubmit: role(r).AtLeast(web.RoleOrgAdmin), Statement: statement, Problem: problem}
+	d := submissionsData{Org: o, Submissions: subs, CanSubmit: web.PathRole(r).AtLeast(web.RoleOrgAdmin), Statement: statement, Problem: problem}
 	t, err := m.store.Items(r.Context(), o)
 	switch {
 	case errors.Is(err, ErrNoBaseline):

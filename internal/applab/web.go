@@ -165,12 +165,6 @@ func (m *Module) org(w http.ResponseWriter, r *http.Request) (Org, bool) {
 	return o, true
 }
 
-func role(r *http.Request) web.Role {
-	id, _ := web.PathOrg(r)
-	ro, _ := web.CurrentPrincipal(r.Context()).Role(id)
-	return ro
-}
-
 func userID(r *http.Request) int64 {
 	u, _ := web.CurrentUser(r.Context())
 	return u.ID
@@ -224,7 +218,7 @@ func (m *Module) apps(w http.ResponseWriter, r *http.Request) {
 
 func (m *Module) renderApps(w http.ResponseWriter, r *http.Request, o Org, status int, problem string) {
 	ctx := r.Context()
-	d := appsData{Org: o, CanUpload: role(r).AtLeast(web.RoleAnalyst), MaxUpload: size(m.cfg.MaxUpload), Problem: problem, Regulator: o.IsRegulator()}
+	d := appsData{Org: o, CanUpload: web.PathRole(r).AtLeast(web.RoleAnalyst), MaxUpload: size(m.cfg.MaxUpload), Problem: problem, Regulator: o.IsRegulator()}
 	var err error
 	if d.Apps, err = m.store.Apps(ctx, o.ID); err != nil {
 		m.fail(w, r, "apps", err)
@@ -564,8 +558,8 @@ func (m *Module) renderVersion(w http.ResponseWriter, r *http.Request, o Org, v 
 		return
 	}
 	if acc == Owner {
-		d.CanTriage = role(r).AtLeast(web.RoleAnalyst)
-		d.CanShare = role(r).AtLeast(web.RoleOrgAdmin)
+		d.CanTriage = web.PathRole(r).AtLeast(web.RoleAnalyst)
+		d.CanShare = web.PathRole(r).AtLeast(web.RoleOrgAdmin)
 		if d.Regulators, err = m.store.Regulators(ctx, o); err != nil {
 			m.fail(w, r, "regulators", err)
 			return
@@ -707,7 +701,7 @@ func (m *Module) auditData(r *http.Request, o Org, v Version, acc Access) (audit
 		Generated: m.store.nowUTC(), Results: []ITUResult{Pass, Fail, NA}}
 	// The owner's testers record; so does a regulator on a version it
 	// uploaded itself (lab mode), which VersionFor reports as Regulator.
-	d.CanRecord = role(r).AtLeast(web.RoleAnalyst) && (acc == Owner || m.uploadedBy(ctx, v, o))
+	d.CanRecord = web.PathRole(r).AtLeast(web.RoleAnalyst) && (acc == Owner || m.uploadedBy(ctx, v, o))
 	return d, nil
 }
 

@@ -188,6 +188,17 @@ func PathOrg(r *http.Request) (orgID int64, ok bool) {
 	return id, id != 0
 }
 
+// PathRole is the caller's role in the organisation of the {org} path
+// wildcard ("" when the caller is not a member or the path has none).
+func PathRole(r *http.Request) Role {
+	id, ok := PathOrg(r)
+	if !ok {
+		return ""
+	}
+	role, _ := CurrentPrincipal(r.Context()).Role(id)
+	return role
+}
+
 // WithPrincipal returns a context carrying p; for tests of handlers that
 // run outside the server.
 func WithPrincipal(ctx context.Context, p *Principal) context.Context {
