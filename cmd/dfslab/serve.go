@@ -33,7 +33,7 @@ type serveConfig struct {
 	trustProxy, metricsPublic, publicCatalogue               bool
 	maxBody, maxUpload                                       int64
 	shutdownTimeout                                          time.Duration
-	jobs                                                     int
+	jobs, maxActive                                          int
 }
 
 func serveFlags(fs *flag.FlagSet, c *serveConfig) {
@@ -63,6 +63,8 @@ func serveFlags(fs *flag.FlagSet, c *serveConfig) {
 	fs.Int64Var(&c.maxUpload, "max-upload", mu, "largest app file in `bytes` uploaded to the app lab (DFSLAB_MAX_UPLOAD)")
 	st, _ := time.ParseDuration(env("shutdown-timeout", "20s"))
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", st, "how long in-flight requests may finish on shutdown (DFSLAB_SHUTDOWN_TIMEOUT)")
+	ma, _ := strconv.Atoi(env("max-active", "0"))
+	fs.IntVar(&c.maxActive, "max-active", ma, "page requests (GET, HEAD) worked on at once, the rest wait in arrival order; 0: two per CPU core, -1: no limit (DFSLAB_MAX_ACTIVE)")
 	nj, _ := strconv.Atoi(env("jobs", strconv.Itoa(runtime.NumCPU())))
 	fs.IntVar(&c.jobs, "jobs", nj, "background jobs run in this process at once; 0 leaves them to dfslab worker processes (DFSLAB_JOBS)")
 }
@@ -190,7 +192,7 @@ func serve(ctx context.Context, c serveConfig, base string, log *slog.Logger, st
 	defer stopJobs(jq, c.shutdownTimeout, log)
 	a, err := app.New(ctx, d, app.Config{BaseURL: base, TLS: c.tlsCert != "", TrustProxy: c.trustProxy,
 		MaxBody: c.maxBody, MetricsPublic: c.metricsPublic, Logger: log, SecretKey: c.secretKey, PublicCatalogue: c.publicCatalogue,
-		MaxUpload: c.maxUpload, Jobs: jq})
+		MaxUpload: c.maxUpload, Jobs: jq, MaxActive: c.maxActive})
 	if err != nil {
 		return err
 	}

@@ -152,6 +152,7 @@ type requestInfo struct {
 	route     *Route
 	orgID     int64 // organisation named in the path, once authorised
 	srv       *Server
+	sw        *statusWriter // the response, for the admission slot
 }
 
 func info(ctx context.Context) *requestInfo {

@@ -41,6 +41,13 @@ type Config struct {
 	// MetricsPublic serves /metrics to every client; by default only
 	// loopback clients (a local Prometheus or an SSH tunnel) get it.
 	MetricsPublic bool
+	// MaxActive is how many page requests (GET and HEAD) do their work at
+	// once; the others wait in arrival order (see admission). 0: two per
+	// core; negative: no limit.
+	MaxActive int
+	// QueueTimeout is how long a page request waits for a slot before a
+	// 503 (0: DefaultQueueTimeout).
+	QueueTimeout time.Duration
 }
 
 // Deps are the services the shell calls.
@@ -108,6 +115,7 @@ type Server struct {
 	reqPrefix  string
 	reqSeq     atomic.Uint64
 	secHeaders []secHeader // securityHeaders
+	admit      *admission  // nil: page requests are not gated
 }
 
 // New builds the server from its modules. Every route is validated: a
@@ -143,6 +151,7 @@ func New(cfg Config, deps Deps, modules ...Module) (*Server, error) {
 		}
 	}
 	s.metrics = newMetrics()
+	s.admit = newAdmission(cfg.MaxActive, cfg.QueueTimeout, s.metrics)
 	s.auditGate = NewLimiter(LimiterConfig{Free: 5, Base: time.Minute, MaxDelay: 15 * time.Minute, Forget: time.Hour}, nil)
 
 	var nav []NavItem
@@ -220,6 +229,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	r = r.WithContext(context.WithValue(r.Context(), requestInfoKey, ri))
 	sw := &statusWriter{ResponseWriter: w}
+	ri.sw = sw
 	s.securityHeaders(sw.Header())
 	sw.Header().Set("X-Request-Id", ri.id)
 	defer s.finish(sw, r, ri)
@@ -388,6 +398,18 @@ func (s *Server) wrap(rt Route) http.Handler {
 		if route.Static {
 			route.Handler.ServeHTTP(w, r)
 			return
+		}
+		if s.admit.gated(&route, r) && ri.sw != nil {
+			ok, timedOut := s.admit.acquire(r.Context())
+			if !ok {
+				if timedOut {
+					busy(w, r)
+				}
+				// A client that went away gets no answer.
+				return
+			}
+			ri.sw.gate = s.admit
+			defer ri.sw.releaseGate()
 		}
 		if !s.authenticate(w, r, ri, route.Policy) {
 			return
@@ -711,11 +733,21 @@ func AccountWait(r *http.Request, account string) time.Duration {
 	return s.limiter.Wait(AccountKey(account))
 }
 
-// statusWriter remembers the status for the log and metrics.
+// statusWriter remembers the status for the log and metrics, and gives
+// back the request's admission slot, if it holds one, before the first
+// byte of the body goes out.
 type statusWriter struct {
 	http.ResponseWriter
 	status int
 	wrote  bool
+	gate   *admission
+}
+
+func (w *statusWriter) releaseGate() {
+	if w.gate != nil {
+		w.gate.release()
+		w.gate = nil
+	}
 }
 
 func (w *statusWriter) WriteHeader(code int) {
@@ -729,6 +761,7 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 	if !w.wrote {
 		w.status, w.wrote = http.StatusOK, true
 	}
+	w.releaseGate()
 	return w.ResponseWriter.Write(b)
 }
 

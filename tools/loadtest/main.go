@@ -39,14 +39,15 @@ func main() {
 	dsn := flag.String("db", "", "database DSN (default: SQLite in a temporary folder)")
 	path := flag.String("path", "", "page to request (default: the organisation overview /orgs/{id})")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the server during the measured run to `file` (for go tool pprof)")
+	maxActive := flag.Int("max-active", 0, "the server's --max-active: page requests worked on at once (0: two per core, -1: no limit)")
 	flag.Parse()
-	if err := run(*conns, *threads, *dur, *dsn, *path, *cpuProfile); err != nil {
+	if err := run(*conns, *threads, *dur, *dsn, *path, *cpuProfile, *maxActive); err != nil {
 		fmt.Fprintln(os.Stderr, "loadtest:", err)
 		os.Exit(1)
 	}
 }
 
-func run(conns, threads int, dur time.Duration, dsn, page, cpuProfile string) error {
+func run(conns, threads int, dur time.Duration, dsn, page, cpuProfile string, maxActive int) error {
 	wrk, err := exec.LookPath("wrk")
 	if err != nil {
 		return errors.New("wrk is not installed (apt-get install wrk)")
@@ -75,7 +76,7 @@ func run(conns, threads int, dur time.Duration, dsn, page, cpuProfile string) er
 	base := "http://" + ln.Addr().String()
 	// WebAuthn names the relying party by domain, never by IP address.
 	public := "http://localhost:" + strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
-	a, err := app.New(ctx, d, app.Config{BaseURL: public, Logger: slog.New(slog.DiscardHandler)})
+	a, err := app.New(ctx, d, app.Config{BaseURL: public, Logger: slog.New(slog.DiscardHandler), MaxActive: maxActive})
 	if err != nil {
 		return err
 	}
@@ -135,8 +136,8 @@ func run(conns, threads int, dur time.Duration, dsn, page, cpuProfile string) er
 	if perr := stopProfile(); perr != nil {
 		return fmt.Errorf("cpu profile: %w", perr)
 	}
-	fmt.Printf("GET %s, %d connections, %d wrk threads, %s, database %s\nload average (1, 5, 15 min) before: %s, after: %s\n%s",
-		page, conns, threads, dur, d.Dialect(), loadBefore, loadavg(), out)
+	fmt.Printf("GET %s, %d connections, %d wrk threads, %s, database %s, max-active %d\nload average (1, 5, 15 min) before: %s, after: %s\n%s",
+		page, conns, threads, dur, d.Dialect(), maxActive, loadBefore, loadavg(), out)
 	if err != nil {
 		return fmt.Errorf("wrk: %v", err)
 	}

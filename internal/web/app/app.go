@@ -35,7 +35,10 @@ type Config struct {
 	MaxBody    int64
 	// MetricsPublic serves /metrics beyond loopback clients.
 	MetricsPublic bool
-	Logger        *slog.Logger
+	// MaxActive is how many page requests do their work at once
+	// (web.Config.MaxActive; --max-active).
+	MaxActive int
+	Logger    *slog.Logger
 	// Now is the clock of sessions, links and rate limits (nil: time.Now);
 	// tests move it.
 	Now func() time.Time
@@ -127,7 +130,7 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*App, error) {
 	modules = append(modules, lab)
 
 	srv, err := web.New(web.Config{BaseURL: base, TLS: secure, TrustProxy: cfg.TrustProxy, MaxBody: cfg.MaxBody, Logger: cfg.Logger,
-		MetricsPublic: cfg.MetricsPublic},
+		MetricsPublic: cfg.MetricsPublic, MaxActive: cfg.MaxActive},
 		web.Deps{Sessions: sessions, Audit: auditor{d, cfg.Now}, Limiter: limiter, Ready: d.Ping, Renderer: rd, WithActor: withActor},
 		modules...)
 	if err != nil {
