@@ -178,6 +178,7 @@ func serveLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 }
 
 func serve(ctx context.Context, c serveConfig, base string, log *slog.Logger, stdout io.Writer) error {
+	gc := app.TuneGC(os.Getenv)
 	d, err := db.Open(ctx, c.dsn)
 	if err != nil {
 		return err
@@ -223,7 +224,8 @@ func serve(ctx context.Context, c serveConfig, base string, log *slog.Logger, st
 	if err != nil {
 		return err
 	}
-	log.Info("dfslab serving", "addr", ln.Addr().String(), "base_url", base, "db", d.Dialect().String(), "tls", c.tlsCert != "")
+	log.Info("dfslab serving", "addr", ln.Addr().String(), "base_url", base, "db", d.Dialect().String(), "tls", c.tlsCert != "",
+		"gc", gc)
 
 	go serveHousekeeping(ctx, a, log)
 	errc := make(chan error, 1)
