@@ -18,6 +18,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync/atomic"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
 	_ "modernc.org/sqlite"             // registers the "sqlite" driver
@@ -51,7 +52,17 @@ type DB struct {
 	dialect Dialect
 	path    string // SQLite file; empty for PostgreSQL
 	stmts   *stmtCache
+	writes  atomic.Uint64 // see Writes
 }
+
+// Writes is a counter that changes after every write made through d (an
+// Exec, a transaction of InTx, a Query of anything but SELECT or WITH),
+// committed or not. Read caches use it to stay exact for this process's
+// own writes: note Writes before the query and keep the result only while
+// Writes still returns that value. It does not see writes of other
+// processes (a second server, the command line), so such caches also need
+// a short expiry.
+func (d *DB) Writes() uint64 { return d.writes.Load() }
 
 // Open opens the database named by dsn and applies pending migrations.
 //
@@ -174,6 +185,7 @@ func (d *DB) Rebind(q string) string { return rebind(d.dialect, q) }
 // [DB.Query]).
 func (d *DB) Exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
 	q = d.Rebind(q)
+	defer d.writes.Add(1)
 	if st := d.stmts.get(ctx, d.sql, q); st != nil {
 		return st.ExecContext(ctx, args...)
 	}
@@ -186,6 +198,9 @@ func (d *DB) Exec(ctx context.Context, q string, args ...any) (sql.Result, error
 // every request.
 func (d *DB) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
 	q = d.Rebind(q)
+	if !readOnly(q) {
+		defer d.writes.Add(1)
+	}
 	if st := d.stmts.get(ctx, d.sql, q); st != nil {
 		return st.QueryContext(ctx, args...)
 	}
@@ -196,6 +211,9 @@ func (d *DB) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error
 // (see [DB.Query]).
 func (d *DB) QueryRow(ctx context.Context, q string, args ...any) *sql.Row {
 	q = d.Rebind(q)
+	if !readOnly(q) {
+		defer d.writes.Add(1)
+	}
 	if st := d.stmts.get(ctx, d.sql, q); st != nil {
 		return st.QueryRowContext(ctx, args...)
 	}
@@ -294,6 +312,8 @@ func (d *DB) InTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 		return fmt.Errorf("db: begin: %w", err)
 	}
 	tx := &Tx{tx: stx, dialect: d.dialect, stmts: d.stmts}
+	// Runs after the commit or rollback below (deferred first).
+	defer d.writes.Add(1)
 	defer func() {
 		// After commit or rollback, with the transaction's connection back
 		// in the pool: preparing takes that idle connection.

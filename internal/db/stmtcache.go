@@ -131,3 +131,11 @@ func cacheable(q string) bool {
 	}
 	return false
 }
+
+// readOnly reports whether q starts with SELECT or WITH: a query that
+// changes nothing, for [DB.Writes]. (A WITH … INSERT is not used here; the
+// stores write through Exec and InTx.)
+func readOnly(q string) bool {
+	q = strings.TrimLeft(q, " \t\r\n")
+	return len(q) >= 6 && (strings.EqualFold(q[:6], "SELECT") || strings.EqualFold(q[:4], "WITH"))
+}

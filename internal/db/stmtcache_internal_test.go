@@ -30,3 +30,22 @@ func TestCacheable(t *testing.T) {
 		}
 	}
 }
+
+func TestReadOnly(t *testing.T) {
+	for q, want := range map[string]bool{
+		"SELECT 1":                                  true,
+		"\n  select id FROM t":                      true,
+		"WITH x AS (SELECT 1) SELECT * FROM x":      true,
+		"with x as (select 1) select 1":             true,
+		"INSERT INTO t (a) VALUES (?) RETURNING id": false,
+		"UPDATE t SET a = ? RETURNING a":            false,
+		"DELETE FROM t RETURNING id":                false,
+		"VACUUM INTO ?":                             false,
+		"":                                          false,
+		"WITH":                                      false,
+	} {
+		if got := readOnly(q); got != want {
+			t.Errorf("readOnly(%q) = %v, want %v", q, got, want)
+		}
+	}
+}

@@ -51,6 +51,8 @@ type Store struct {
 
 	keyMu sync.Mutex
 	key   []byte // TOTP encryption key, loaded on first use
+
+	people peopleCache // People, per organisation
 }
 
 // hotRow runs a per-request single-row query. db.DB keeps it prepared.
