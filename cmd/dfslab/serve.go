@@ -64,7 +64,7 @@ func serveFlags(fs *flag.FlagSet, c *serveConfig) {
 	st, _ := time.ParseDuration(env("shutdown-timeout", "20s"))
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", st, "how long in-flight requests may finish on shutdown (DFSLAB_SHUTDOWN_TIMEOUT)")
 	ma, _ := strconv.Atoi(env("max-active", "0"))
-	fs.IntVar(&c.maxActive, "max-active", ma, "page requests (GET, HEAD) worked on at once, the rest wait in arrival order; 0: two per CPU core, -1: no limit (DFSLAB_MAX_ACTIVE)")
+	fs.IntVar(&c.maxActive, "max-active", ma, "page requests (GET, HEAD) worked on at once, the rest wait in arrival order; 0: two per CPU core on SQLite, eight on PostgreSQL; -1: no limit (DFSLAB_MAX_ACTIVE)")
 	nj, _ := strconv.Atoi(env("jobs", strconv.Itoa(runtime.NumCPU())))
 	fs.IntVar(&c.jobs, "jobs", nj, "background jobs run in this process at once; 0 leaves them to dfslab worker processes (DFSLAB_JOBS)")
 }

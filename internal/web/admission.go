@@ -111,3 +111,12 @@ func busy(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Retry-After", "1")
 	Error(w, r, http.StatusServiceUnavailable)
 }
+
+// MaxActive reports how many page requests are worked on at once, or -1
+// when they are not limited.
+func (s *Server) MaxActive() int {
+	if s.admit == nil {
+		return -1
+	}
+	return cap(s.admit.slots)
+}

@@ -41,7 +41,7 @@ func main() {
 	dsn := flag.String("db", "", "database DSN (default: SQLite in a temporary folder)")
 	path := flag.String("path", "", "page to request (default: the organisation overview /orgs/{id})")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the server during the measured run to `file` (for go tool pprof)")
-	maxActive := flag.Int("max-active", 0, "the server's --max-active: page requests worked on at once (0: two per core, -1: no limit)")
+	maxActive := flag.Int("max-active", 0, "the server's --max-active: page requests worked on at once (0: the default for the database, -1: no limit)")
 	flag.Parse()
 	if err := run(*conns, *threads, *dur, *dsn, *path, *cpuProfile, *maxActive); err != nil {
 		fmt.Fprintln(os.Stderr, "loadtest:", err)
@@ -148,7 +148,7 @@ func run(conns, threads int, dur time.Duration, dsn, page, cpuProfile string, ma
 		return fmt.Errorf("cpu profile: %w", perr)
 	}
 	fmt.Printf("GET %s, %d connections, %d wrk threads, %s, database %s, max-active %d, %s\nload average (1, 5, 15 min) before: %s, after: %s\n%s",
-		page, conns, threads, dur, d.Dialect(), maxActive, gc, loadBefore, loadavg(), out)
+		page, conns, threads, dur, d.Dialect(), a.Server.MaxActive(), gc, loadBefore, loadavg(), out)
 	if err != nil {
 		return fmt.Errorf("wrk: %v", err)
 	}
@@ -172,7 +172,10 @@ func run(conns, threads int, dur time.Duration, dsn, page, cpuProfile string, ma
 // seed creates an organisation and a user with a browser session, the way
 // sign-in does, and returns the session cookie's secret.
 func seed(ctx context.Context, ids *identity.Store) (identity.Org, string, error) {
-	org, err := ids.CreateOrg(ctx, identity.NewOrg{Name: "Load Test Mobile Money", Type: identity.OrgDFSProvider, Country: "MW"})
+	// A suffix per run: a PostgreSQL database given with -db keeps the
+	// organisations and users of earlier runs.
+	run := strconv.FormatInt(time.Now().UnixNano(), 36)
+	org, err := ids.CreateOrg(ctx, identity.NewOrg{Name: "Load Test Mobile Money " + run, Type: identity.OrgDFSProvider, Country: "MW"})
 	if err != nil {
 		return org, "", err
 	}
@@ -182,7 +185,7 @@ func seed(ctx context.Context, ids *identity.Store) (identity.Org, string, error
 	}
 	cred := make([]byte, 32)
 	rand.Read(cred)
-	u, err := ids.RedeemEnrolment(ctx, tok, identity.Enrolment{DisplayName: "Load Tester", Email: "load@example.org",
+	u, err := ids.RedeemEnrolment(ctx, tok, identity.Enrolment{DisplayName: "Load Tester", Email: "load-" + run + "@example.org",
 		Passkey: identity.Passkey{Name: "load", CredentialID: cred, PublicKey: []byte{1}}})
 	if err != nil {
 		return org, "", err

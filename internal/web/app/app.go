@@ -5,11 +5,13 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
+	"runtime"
 	"time"
 
 	"github.com/dfslab/dfslab/internal/adoption"
@@ -36,7 +38,7 @@ type Config struct {
 	// MetricsPublic serves /metrics beyond loopback clients.
 	MetricsPublic bool
 	// MaxActive is how many page requests do their work at once
-	// (web.Config.MaxActive; --max-active).
+	// (web.Config.MaxActive; --max-active); 0: MaxActiveDefault.
 	MaxActive int
 	Logger    *slog.Logger
 	// Now is the clock of sessions, links and rate limits (nil: time.Now);
@@ -130,7 +132,7 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*App, error) {
 	modules = append(modules, lab)
 
 	srv, err := web.New(web.Config{BaseURL: base, TLS: secure, TrustProxy: cfg.TrustProxy, MaxBody: cfg.MaxBody, Logger: cfg.Logger,
-		MetricsPublic: cfg.MetricsPublic, MaxActive: cfg.MaxActive},
+		MetricsPublic: cfg.MetricsPublic, MaxActive: cmp.Or(cfg.MaxActive, MaxActiveDefault(d.Dialect()))},
 		web.Deps{Sessions: sessions, Audit: auditor{d, cfg.Now}, Limiter: limiter, Ready: d.Ping, Renderer: rd, WithActor: withActor},
 		modules...)
 	if err != nil {
@@ -157,4 +159,17 @@ func (a *App) FirstRunLink(ctx context.Context, baseURL string) (string, time.Ti
 		return "", time.Time{}, errors.New("app: enrolment link without token")
 	}
 	return identity.LinkURL(baseURL, identity.LinkEnrolAdmin, tok), l.Expires, nil
+}
+
+// MaxActiveDefault is the number of page requests worked on at once when
+// the operator sets none: two per core on SQLite, whose queries are CPU in
+// this process, and eight per core on PostgreSQL, where a request spends
+// part of its time waiting for the database server and more of them must
+// be under way to keep the cores busy (measured with tools/loadtest;
+// docs/performance.md).
+func MaxActiveDefault(d db.Dialect) int {
+	if d == db.Postgres {
+		return 8 * runtime.GOMAXPROCS(0)
+	}
+	return 2 * runtime.GOMAXPROCS(0)
 }

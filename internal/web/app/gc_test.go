@@ -1,9 +1,14 @@
 package app
 
 import (
+	"context"
 	"math"
+	"runtime"
 	"runtime/debug"
 	"testing"
+
+	"github.com/dfslab/dfslab/internal/db"
+	"github.com/dfslab/dfslab/internal/db/dbtest"
 )
 
 func TestTuneGCLeavesOperatorSettingsAlone(t *testing.T) {
@@ -42,4 +47,25 @@ func TestTuneGCLeavesOperatorSettingsAlone(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestMaxActiveDefaultPerDatabase checks the page-request slots the app
+// gives the web server: more on PostgreSQL, whose queries wait on the
+// network, and what the operator asked for when set.
+func TestMaxActiveDefaultPerDatabase(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		want := 2 * runtime.GOMAXPROCS(0)
+		if d.Dialect() == db.Postgres {
+			want = 8 * runtime.GOMAXPROCS(0)
+		}
+		for _, c := range []struct{ set, want int }{{0, want}, {3, 3}, {-1, -1}} {
+			a, err := New(context.Background(), d, Config{BaseURL: testBaseURL, MaxActive: c.set})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := a.Server.MaxActive(); got != c.want {
+				t.Errorf("MaxActive %d on %s: server works on %d at once, want %d", c.set, d.Dialect(), got, c.want)
+			}
+		}
+	})
 }
