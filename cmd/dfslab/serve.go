@@ -64,7 +64,7 @@ func serveFlags(fs *flag.FlagSet, c *serveConfig) {
 	st, _ := time.ParseDuration(env("shutdown-timeout", "20s"))
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", st, "how long in-flight requests may finish on shutdown (DFSLAB_SHUTDOWN_TIMEOUT)")
 	ma, _ := strconv.Atoi(env("max-active", "0"))
-	fs.IntVar(&c.maxActive, "max-active", ma, "page requests (GET, HEAD) worked on at once, the rest wait in arrival order; 0: two per CPU core on SQLite, eight on PostgreSQL; -1: no limit (DFSLAB_MAX_ACTIVE)")
+	fs.IntVar(&c.maxActive, "max-active", ma, "page requests (GET, HEAD) worked on at once, the rest wait in arrival order; 0: one per CPU core on SQLite, four on PostgreSQL; -1: no limit (DFSLAB_MAX_ACTIVE)")
 	nj, _ := strconv.Atoi(env("jobs", strconv.Itoa(runtime.NumCPU())))
 	fs.IntVar(&c.jobs, "jobs", nj, "background jobs run in this process at once; 0 leaves them to dfslab worker processes (DFSLAB_JOBS)")
 }
@@ -178,7 +178,7 @@ func serveLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 }
 
 func serve(ctx context.Context, c serveConfig, base string, log *slog.Logger, stdout io.Writer) error {
-	gc := app.TuneGC(os.Getenv)
+	rt := app.TuneRuntime(os.Getenv)
 	d, err := db.Open(ctx, c.dsn)
 	if err != nil {
 		return err
@@ -193,7 +193,7 @@ func serve(ctx context.Context, c serveConfig, base string, log *slog.Logger, st
 	defer stopJobs(jq, c.shutdownTimeout, log)
 	a, err := app.New(ctx, d, app.Config{BaseURL: base, TLS: c.tlsCert != "", TrustProxy: c.trustProxy,
 		MaxBody: c.maxBody, MetricsPublic: c.metricsPublic, Logger: log, SecretKey: c.secretKey, PublicCatalogue: c.publicCatalogue,
-		MaxUpload: c.maxUpload, Jobs: jq, MaxActive: c.maxActive})
+		MaxUpload: c.maxUpload, Jobs: jq, MaxActive: c.maxActive, CPUs: rt.CPUs})
 	if err != nil {
 		return err
 	}
@@ -225,7 +225,7 @@ func serve(ctx context.Context, c serveConfig, base string, log *slog.Logger, st
 		return err
 	}
 	log.Info("dfslab serving", "addr", ln.Addr().String(), "base_url", base, "db", d.Dialect().String(), "tls", c.tlsCert != "",
-		"gc", gc)
+		"runtime", rt.Settings, "max_active", a.Server.MaxActive())
 
 	go serveHousekeeping(ctx, a, log)
 	errc := make(chan error, 1)

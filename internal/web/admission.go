@@ -14,15 +14,15 @@ import (
 // the order they arrived.
 //
 // Why: a page's work is CPU (the session and page queries in the
-// embedded SQLite, the template) with no I/O wait to overlap. With 200
-// such requests running at once on two cores, the Go scheduler and the
-// garbage collector interleave them arbitrarily, so that some requests
-// are paused again and again while newer ones finish: under wrk the p99
-// was three to four times the median. With a few slots per core each
-// request runs nearly uninterrupted once admitted, and blocked channel
-// senders are woken first in, first out, so the wait is in arrival order
-// and the latency of every request is close to the mean (the figures are
-// in docs/performance.md).
+// embedded SQLite, the template) with little I/O wait to overlap. With
+// 200 such requests running at once on two cores, the Go scheduler and
+// the garbage collector interleave them arbitrarily, so that some
+// requests are paused again and again while newer ones finish: under wrk
+// the p99 was three to four times the median. With about one slot per
+// core each request runs nearly uninterrupted once admitted, and blocked
+// channel senders are woken first in, first out, so the wait is in
+// arrival order and the latency of every request is close to the mean
+// (the figures are in docs/performance.md).
 //
 // A slot covers the work before the response is written, not the
 // writing: it is released at the handler's first Write, so a client that
@@ -41,11 +41,10 @@ type admission struct {
 // it is answered 503 with Retry-After.
 const DefaultQueueTimeout = 10 * time.Second
 
-// defaultMaxActive is the number of slots when Config.MaxActive is 0: two
-// per core keeps both cores busy while one request of each pair is
-// between the database and the template, and measured best under wrk
-// (docs/performance.md).
-func defaultMaxActive() int { return 2 * runtime.GOMAXPROCS(0) }
+// defaultMaxActive is the number of slots when Config.MaxActive is 0: one
+// per P. (The platform sets MaxActive itself, from the cores and the
+// database; see app.MaxActiveDefault.)
+func defaultMaxActive() int { return runtime.GOMAXPROCS(0) }
 
 func newAdmission(n int, timeout time.Duration, m *metrics) *admission {
 	if n < 0 {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -219,9 +220,9 @@ func TestAdmissionUnlimited(t *testing.T) {
 	wg.Wait()
 }
 
-func TestAdmissionDefaultIsTwoPerCore(t *testing.T) {
+func TestAdmissionDefaultIsOnePerP(t *testing.T) {
 	h := seeded(newHarness(t, Config{}))
-	if got, want := cap(h.srv.admit.slots), defaultMaxActive(); got != want || want < 2 {
+	if got, want := cap(h.srv.admit.slots), runtime.GOMAXPROCS(0); got != want || h.srv.MaxActive() != want {
 		t.Errorf("slots: %d, want %d", got, want)
 	}
 }

@@ -78,9 +78,9 @@ func run(conns, threads int, dur time.Duration, dsn, page, cpuProfile string, ma
 	base := "http://" + ln.Addr().String()
 	// WebAuthn names the relying party by domain, never by IP address.
 	public := "http://localhost:" + strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
-	// The same garbage-collector settings as dfslab serve.
-	gc := app.TuneGC(os.Getenv)
-	a, err := app.New(ctx, d, app.Config{BaseURL: public, Logger: slog.New(slog.DiscardHandler), MaxActive: maxActive})
+	// The same runtime settings as dfslab serve.
+	rt := app.TuneRuntime(os.Getenv)
+	a, err := app.New(ctx, d, app.Config{BaseURL: public, Logger: slog.New(slog.DiscardHandler), MaxActive: maxActive, CPUs: rt.CPUs})
 	if err != nil {
 		return err
 	}
@@ -148,7 +148,7 @@ func run(conns, threads int, dur time.Duration, dsn, page, cpuProfile string, ma
 		return fmt.Errorf("cpu profile: %w", perr)
 	}
 	fmt.Printf("GET %s, %d connections, %d wrk threads, %s, database %s, max-active %d, %s\nload average (1, 5, 15 min) before: %s, after: %s\n%s",
-		page, conns, threads, dur, d.Dialect(), a.Server.MaxActive(), gc, loadBefore, loadavg(), out)
+		page, conns, threads, dur, d.Dialect(), a.Server.MaxActive(), rt.Settings, loadBefore, loadavg(), out)
 	if err != nil {
 		return fmt.Errorf("wrk: %v", err)
 	}

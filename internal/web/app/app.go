@@ -40,7 +40,10 @@ type Config struct {
 	// MaxActive is how many page requests do their work at once
 	// (web.Config.MaxActive; --max-active); 0: MaxActiveDefault.
 	MaxActive int
-	Logger    *slog.Logger
+	// CPUs is the number of cores the server may use (Runtime.CPUs); 0:
+	// GOMAXPROCS.
+	CPUs   int
+	Logger *slog.Logger
 	// Now is the clock of sessions, links and rate limits (nil: time.Now);
 	// tests move it.
 	Now func() time.Time
@@ -132,7 +135,7 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*App, error) {
 	modules = append(modules, lab)
 
 	srv, err := web.New(web.Config{BaseURL: base, TLS: secure, TrustProxy: cfg.TrustProxy, MaxBody: cfg.MaxBody, Logger: cfg.Logger,
-		MetricsPublic: cfg.MetricsPublic, MaxActive: cmp.Or(cfg.MaxActive, MaxActiveDefault(d.Dialect()))},
+		MetricsPublic: cfg.MetricsPublic, MaxActive: cmp.Or(cfg.MaxActive, MaxActiveDefault(d.Dialect(), cmp.Or(cfg.CPUs, runtime.GOMAXPROCS(0))))},
 		web.Deps{Sessions: sessions, Audit: auditor{d, cfg.Now}, Limiter: limiter, Ready: d.Ping, Renderer: rd, WithActor: withActor},
 		modules...)
 	if err != nil {
@@ -162,14 +165,14 @@ func (a *App) FirstRunLink(ctx context.Context, baseURL string) (string, time.Ti
 }
 
 // MaxActiveDefault is the number of page requests worked on at once when
-// the operator sets none: two per core on SQLite, whose queries are CPU in
-// this process, and eight per core on PostgreSQL, where a request spends
+// the operator sets none: one per core on SQLite, whose queries are CPU in
+// this process, and four per core on PostgreSQL, where a request spends
 // part of its time waiting for the database server and more of them must
 // be under way to keep the cores busy (measured with tools/loadtest;
 // docs/performance.md).
-func MaxActiveDefault(d db.Dialect) int {
+func MaxActiveDefault(d db.Dialect, cpus int) int {
 	if d == db.Postgres {
-		return 8 * runtime.GOMAXPROCS(0)
+		return 4 * cpus
 	}
-	return 2 * runtime.GOMAXPROCS(0)
+	return cpus
 }

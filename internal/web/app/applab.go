@@ -1,7 +1,9 @@
 package app
 
 import (
+	"cmp"
 	"context"
+	"runtime"
 
 	"github.com/dfslab/dfslab/internal/adoption"
 	"github.com/dfslab/dfslab/internal/applab"
@@ -21,7 +23,9 @@ func applabModule(ctx context.Context, d *db.DB, cfg Config, rd *web.Renderer) (
 		return nil, nil, err
 	}
 	store := applab.NewStore(d, cfg.Now)
-	lab := applab.NewLab(store, appscan.NewScanner(appscan.Options{Logger: cfg.Logger}), cfg.Logger)
+	// One code-pass goroutine per core, not per P: dfslab serve runs more
+	// Ps than cores (TuneRuntime).
+	lab := applab.NewLab(store, appscan.NewScanner(appscan.Options{Logger: cfg.Logger, Workers: cmp.Or(cfg.CPUs, runtime.GOMAXPROCS(0))}), cfg.Logger)
 	runner := applab.NewRunner(lab)
 	var pdf applab.PDFRenderer
 	if p := adoption.ChromiumPath(); p != "" {
