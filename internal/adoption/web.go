@@ -93,7 +93,7 @@ func (m *Module) Routes() []web.Route {
 		{Pattern: "GET /orgs/{org}/baseline/v/{id}", Policy: viewer, Handler: h(m.version)},
 		{Pattern: "GET /orgs/{org}/baseline/v/{id}/baseline.md", Policy: viewer, Handler: h(m.exportMarkdown)},
 		{Pattern: "GET /orgs/{org}/baseline/v/{id}/baseline.html", Policy: viewer, Handler: h(m.exportHTML)},
-		{Pattern: "GET /orgs/{org}/baseline/v/{id}/baseline.pdf", Policy: viewer, Handler: h(m.exportPDF)},
+		{Pattern: "GET /orgs/{org}/baseline/v/{id}/baseline.pdf", Policy: viewer, Handler: h(m.exportPDF), Long: true},
 		{Pattern: "GET /orgs/{org}/baseline/diff", Policy: viewer, Handler: h(m.diff)},
 
 		{Pattern: "GET /orgs/{org}/tracking", Policy: viewer, Handler: h(m.tracking)},

@@ -135,7 +135,7 @@ func (m *Module) Routes() []web.Route {
 		{Pattern: "POST /orgs/{org}/apps/versions/{id}/audit", Policy: analyst, Handler: h(m.record), MaxBody: maxEvidence + 64<<10},
 		{Pattern: "GET /orgs/{org}/apps/versions/{id}/audit/evidence", Policy: viewer, Handler: h(m.evidence)},
 		{Pattern: "GET /orgs/{org}/apps/versions/{id}/audit.html", Policy: viewer, Handler: h(m.auditHTML)},
-		{Pattern: "GET /orgs/{org}/apps/versions/{id}/audit.pdf", Policy: viewer, Handler: h(m.auditPDF)},
+		{Pattern: "GET /orgs/{org}/apps/versions/{id}/audit.pdf", Policy: viewer, Handler: h(m.auditPDF), Long: true},
 		{Pattern: "POST /orgs/{org}/apps/versions/{id}/share", Policy: admin, Handler: h(m.share)},
 		{Pattern: "GET /orgs/{org}/market", Policy: viewer, Handler: h(m.market)},
 

@@ -29,7 +29,7 @@ import (
 // reads slowly (or a large download) never holds one. POST and other
 // writes are not gated, since they read request bodies at the client's
 // pace; nor are static routes (assets, probes), which are cheap and must
-// answer under load.
+// answer under load, nor Long routes, which wait on another process.
 type admission struct {
 	slots   chan struct{}
 	timeout time.Duration
@@ -72,7 +72,7 @@ func newAdmission(n int, timeout time.Duration, m *metrics) *admission {
 
 // gated reports whether a request to rt takes a slot.
 func (a *admission) gated(rt *Route, r *http.Request) bool {
-	return a != nil && !rt.Static && (r.Method == http.MethodGet || r.Method == http.MethodHead)
+	return a != nil && !rt.Static && !rt.Long && (r.Method == http.MethodGet || r.Method == http.MethodHead)
 }
 
 // acquire waits for a slot in arrival order. It returns false when the

@@ -129,19 +129,20 @@ func TestAdmissionSlotFreedAtFirstWrite(t *testing.T) {
 	<-done
 }
 
-func TestAdmissionLeavesWritesAndStaticRoutesAlone(t *testing.T) {
+func TestAdmissionLeavesWritesStaticAndLongRoutesAlone(t *testing.T) {
 	b := newBlocker(false)
 	h := seeded(newHarness(t, Config{MaxActive: 1},
 		Route{Pattern: "GET /slow", Policy: Public(), Handler: b},
 		Route{Pattern: "POST /form", Policy: Public(), Handler: http.HandlerFunc(ok)},
-		Route{Pattern: "GET /asset", Policy: Public(), Static: true, Handler: http.HandlerFunc(ok)}))
+		Route{Pattern: "GET /asset", Policy: Public(), Static: true, Handler: http.HandlerFunc(ok)},
+		Route{Pattern: "GET /export.pdf", Policy: Public(), Long: true, Handler: http.HandlerFunc(ok)}))
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		serve(h, newRequest("GET", "/slow", nil))
 	}()
 	waitStarted(t, b)
-	for _, c := range []struct{ method, path string }{{"POST", "/form"}, {"GET", "/asset"}, {"GET", "/healthz"}} {
+	for _, c := range []struct{ method, path string }{{"POST", "/form"}, {"GET", "/asset"}, {"GET", "/healthz"}, {"GET", "/export.pdf"}} {
 		r := newRequest(c.method, c.path, strings.NewReader("a=b"))
 		if rec := serve(h, r); rec.Code != http.StatusOK {
 			t.Errorf("%s %s while the only slot is taken: %d", c.method, c.path, rec.Code)

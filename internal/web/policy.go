@@ -126,6 +126,11 @@ type Route struct {
 	// and the shell's audit entries show the pattern ("/enrol/{token}")
 	// instead of the path, so that log readers cannot use a live link.
 	SecretPath bool
+	// Long marks a GET route whose handler mostly waits for something
+	// outside this process (a PDF rendered by Chromium takes seconds): it
+	// takes no page slot (see Config.MaxActive), so that a few exports
+	// cannot hold up every other page.
+	Long bool
 	// TOTPSetup keeps the route reachable for a signed-in user who must
 	// still set up TOTP (Principal.TOTPSetupRequired): the set-up pages,
 	// the step-up they need, and sign-out. Every other page redirects to
@@ -177,6 +182,9 @@ func (rt Route) validate() error {
 		}
 	default:
 		return fmt.Errorf("route %q: no policy declared", rt.Pattern)
+	}
+	if rt.Long && rt.Method() != http.MethodGet {
+		return fmt.Errorf("route %q: only GET routes take page slots, so only they can be Long", rt.Pattern)
 	}
 	if rt.Static && rt.Policy.Access != AccessPublic {
 		return fmt.Errorf("route %q: static routes skip the session, so they must be public", rt.Pattern)

@@ -463,6 +463,7 @@ func TestRouteValidation(t *testing.T) {
 		{Pattern: "GET /api/x", Policy: Token("admin"), Handler: http.HandlerFunc(ok)},
 		{Pattern: "GET /x", Policy: Public()},
 		{Pattern: "GET /x", Policy: SignedIn(), Static: true, Handler: http.HandlerFunc(ok)},
+		{Pattern: "POST /x", Policy: SignedIn(), Long: true, Handler: http.HandlerFunc(ok)},
 	}
 	for _, rt := range bad {
 		rd, _ := NewRenderer()
