@@ -147,7 +147,7 @@ func TestParseOSCALErrors(t *testing.T) {
 		{"no catalog", `{"profile": {}}`, []string{"$.catalog", "not an OSCAL catalog"}},
 		{"trailing data", wrap(`[]`) + `{}`, []string{"data after"}},
 		{"wrong type", `{"catalog": {"uuid": 5}}`, []string{"$.catalog.uuid", "a string"}},
-		{"wrong type nested", "{\"catalog\": {\"groups\": [{\"title\": \"G\",\n\"controls\": [{\"id\": 5}]}]}}", []string{"$.catalog.groups.controls.id: line 2: a JSON number where a string is expected"}},
+		{"wrong type nested", "{\"catalog\": {\"groups\": [{\"title\": \"G\",\n\"controls\": [{\"id\": 5}]}]}}", []string{"$.catalog.groups[0].controls[0].id: line 2: a JSON number where a string is expected"}},
 		{"bad uuid", `{"catalog": {"uuid": "x", "metadata": {"title": "T", "version": "1", "last-modified": "x", "oscal-version": "1.1.3"}, "controls": [{"id": "a", "title": "A"}]}}`, []string{"$.catalog.uuid"}},
 		{"oscal 2", `{"catalog": {"uuid": "6f1c9a2e-3b7d-4c1e-9a55-0d2b8e7f4a10", "metadata": {"title": "T", "version": "1", "last-modified": "x", "oscal-version": "2.0.0"}, "controls": [{"id": "a", "title": "A"}]}}`, []string{"oscal-version"}},
 		{"no controls", wrap(`[]`), []string{"no controls"}},
@@ -220,5 +220,19 @@ func TestSniff(t *testing.T) {
 	}
 	if Sniff([]byte(`{"id": "x"}`)) != FormatYAML { // JSON is YAML; without "catalog" it is our format
 		t.Error("JSON without catalog sniffed as OSCAL")
+	}
+}
+
+func TestIndexPath(t *testing.T) {
+	for in, want := range map[string]string{
+		"catalog":                         "catalog",
+		"catalog.uuid":                    "catalog.uuid",
+		"catalog.groups.0.controls.12.id": "catalog.groups[0].controls[12].id",
+		"catalog.groups.controls.id":      "catalog.groups.controls.id",
+		"0.title":                         "[0].title",
+	} {
+		if got := indexPath(in); got != want {
+			t.Errorf("indexPath(%q) = %q, want %q", in, got, want)
+		}
 	}
 }

@@ -317,11 +317,13 @@ func jsonProblem(data []byte, err error) Problem {
 	var se *json.SyntaxError
 	switch {
 	case errors.As(err, &te):
-		// encoding/json names the member but not the array indices on
-		// the way, so the line tells which element it is.
+		// encoding/json names the members on the way ("a.b.0.c" since
+		// Go 1.27, without the array indices before); indices are written
+		// as elsewhere in our paths, "a.b[0].c", and the line tells which
+		// element it is when they are missing.
 		path := "$"
 		if te.Field != "" {
-			path += "." + te.Field
+			path += "." + indexPath(te.Field)
 		}
 		off := min(max(int(te.Offset), 0), len(data))
 		line := 1 + bytes.Count(data[:off], []byte("\n"))
@@ -346,4 +348,21 @@ func jsonType(kind string) string {
 		return "an object"
 	}
 	return kind
+}
+
+// indexPath turns encoding/json's field path "groups.0.controls.1.id"
+// into "groups[0].controls[1].id".
+func indexPath(field string) string {
+	var b strings.Builder
+	for i, seg := range strings.Split(field, ".") {
+		switch {
+		case seg != "" && strings.Trim(seg, "0123456789") == "":
+			b.WriteString("[" + seg + "]")
+		case i > 0:
+			b.WriteString("." + seg)
+		default:
+			b.WriteString(seg)
+		}
+	}
+	return b.String()
 }
