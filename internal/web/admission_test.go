@@ -35,6 +35,19 @@ func (b *blocker) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	<-b.release
 }
 
+// hold sends a GET for path to h and returns once b's handler runs, that
+// is once the request holds a slot; done is closed when it has finished.
+func hold(t *testing.T, h *harness, b *blocker, path string) (done <-chan struct{}) {
+	t.Helper()
+	c := make(chan struct{})
+	go func() {
+		defer close(c)
+		serve(h, newRequest("GET", path, nil))
+	}()
+	waitStarted(t, b)
+	return c
+}
+
 func waitStarted(t *testing.T, b *blocker) string {
 	t.Helper()
 	select {
@@ -116,12 +129,7 @@ func TestAdmissionSlotFreedAtFirstWrite(t *testing.T) {
 	h := seeded(newHarness(t, Config{MaxActive: 1},
 		Route{Pattern: "GET /download", Policy: Public(), Handler: b},
 		Route{Pattern: "GET /page", Policy: Public(), Handler: http.HandlerFunc(ok)}))
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		serve(h, newRequest("GET", "/download", nil))
-	}()
-	waitStarted(t, b)
+	done := hold(t, h, b, "/download")
 	if rec := h.do("GET", "/page", "", nil, nil); rec.Code != http.StatusOK || rec.Body.String() != "handler ran" {
 		t.Errorf("page while a download is being written: %d %q", rec.Code, rec.Body.String())
 	}
@@ -136,12 +144,7 @@ func TestAdmissionLeavesWritesStaticAndLongRoutesAlone(t *testing.T) {
 		Route{Pattern: "POST /form", Policy: Public(), Handler: http.HandlerFunc(ok)},
 		Route{Pattern: "GET /asset", Policy: Public(), Static: true, Handler: http.HandlerFunc(ok)},
 		Route{Pattern: "GET /export.pdf", Policy: Public(), Long: true, Handler: http.HandlerFunc(ok)}))
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		serve(h, newRequest("GET", "/slow", nil))
-	}()
-	waitStarted(t, b)
+	done := hold(t, h, b, "/slow")
 	for _, c := range []struct{ method, path string }{{"POST", "/form"}, {"GET", "/asset"}, {"GET", "/healthz"}, {"GET", "/export.pdf"}} {
 		r := newRequest(c.method, c.path, strings.NewReader("a=b"))
 		if rec := serve(h, r); rec.Code != http.StatusOK {
@@ -156,12 +159,7 @@ func TestAdmissionTimeoutAnswers503(t *testing.T) {
 	b := newBlocker(false)
 	h := seeded(newHarness(t, Config{MaxActive: 1, QueueTimeout: 20 * time.Millisecond},
 		Route{Pattern: "GET /slow", Policy: Public(), Handler: b}))
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		serve(h, newRequest("GET", "/slow?n=first", nil))
-	}()
-	waitStarted(t, b)
+	done := hold(t, h, b, "/slow?n=first")
 	rec := serve(h, newRequest("GET", "/slow?n=second", nil))
 	if rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") == "" {
 		t.Errorf("request that waited past the timeout: %d, Retry-After %q", rec.Code, rec.Header().Get("Retry-After"))
@@ -179,12 +177,7 @@ func TestAdmissionClientGoneLeavesQueue(t *testing.T) {
 	b := newBlocker(false)
 	h := seeded(newHarness(t, Config{MaxActive: 1},
 		Route{Pattern: "GET /slow", Policy: Public(), Handler: b}))
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		serve(h, newRequest("GET", "/slow?n=first", nil))
-	}()
-	waitStarted(t, b)
+	done := hold(t, h, b, "/slow?n=first")
 	ctx, cancel := context.WithCancel(context.Background())
 	gone := make(chan *httptest.ResponseRecorder)
 	go func() {
