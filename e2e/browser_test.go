@@ -5,7 +5,6 @@ package e2e
 import (
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
@@ -14,25 +13,20 @@ import (
 	"github.com/chromedp/cdproto/webauthn"
 	"github.com/chromedp/chromedp"
 
+	"github.com/dfslab/dfslab/internal/pdf"
 	"github.com/dfslab/dfslab/internal/testenv"
 )
 
-// chromiumPath finds the browser: DFSLAB_CHROMIUM (set by .ci/run), else
-// Debian's chromium on the PATH. Missing means skip, or fail under CI.
+// chromiumPath finds the browser as the platform does (pdf.ChromiumPath:
+// DFSLAB_CHROMIUM, set by .ci/run, else Chromium on the PATH). Missing
+// means skip, or fail under CI.
 func chromiumPath(t *testing.T) string {
 	t.Helper()
-	if p := os.Getenv("DFSLAB_CHROMIUM"); p != "" {
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
+	p := pdf.ChromiumPath()
+	if p == "" {
+		testenv.Missing(t, "Chromium is not installed (apt-get install chromium, or set DFSLAB_CHROMIUM)")
 	}
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	testenv.Missing(t, "Chromium is not installed (apt-get install chromium, or set DFSLAB_CHROMIUM)")
-	return ""
+	return p
 }
 
 // newBrowser starts a headless Chromium for one test, with the flags that

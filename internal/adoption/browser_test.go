@@ -13,8 +13,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/dfslab/dfslab/internal/adoption"
 	"github.com/dfslab/dfslab/internal/db/dbtest"
+	"github.com/dfslab/dfslab/internal/pdf"
 	"github.com/dfslab/dfslab/internal/testenv"
 )
 
@@ -27,7 +27,7 @@ func TestBrowserJourney(t *testing.T) {
 	if testing.Short() {
 		t.Skip("browser test")
 	}
-	chromium := adoption.ChromiumPath()
+	chromium := pdf.ChromiumPath()
 	if chromium == "" {
 		testenv.Missing(t, "headless Chromium (set DFSLAB_CHROMIUM)")
 	}

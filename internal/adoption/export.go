@@ -2,21 +2,14 @@ package adoption
 
 import (
 	"bytes"
-	"context"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"html/template"
 	"net/http"
-	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/chromedp/cdproto/cdp"
-	"github.com/chromedp/cdproto/page"
-	"github.com/chromedp/chromedp"
 
 	"github.com/dfslab/dfslab/internal/catalog"
 	"github.com/dfslab/dfslab/internal/web"
@@ -152,55 +145,6 @@ func HTMLDocument(v Version, cat *catalog.Catalog) ([]byte, error) {
 		Layers []docLayer
 	}{v, cs, layers})
 	return b.Bytes(), err
-}
-
-// ChromiumPath finds headless Chromium: $DFSLAB_CHROMIUM, else chromium or
-// google-chrome on PATH; "" when there is none.
-func ChromiumPath() string {
-	if p := os.Getenv("DFSLAB_CHROMIUM"); p != "" {
-		return p
-	}
-	for _, n := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
-		if p, err := exec.LookPath(n); err == nil {
-			return p
-		}
-	}
-	return ""
-}
-
-// ChromiumPDF returns a PDFRenderer that prints HTML with the headless
-// Chromium at path (one browser process per document: exports are rare
-// and a fresh profile leaks nothing between them).
-func ChromiumPDF(path string) PDFRenderer {
-	return func(ctx context.Context, html []byte) ([]byte, error) {
-		ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
-		defer cancel()
-		dir, err := os.MkdirTemp("", "dfslab-pdf-")
-		if err != nil {
-			return nil, err
-		}
-		defer os.RemoveAll(dir)
-		opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(path), chromedp.NoSandbox, chromedp.DisableGPU, chromedp.UserDataDir(dir))
-		actx, acancel := chromedp.NewExecAllocator(ctx, opts...)
-		defer acancel()
-		bctx, bcancel := chromedp.NewContext(actx)
-		defer bcancel()
-		if err := chromedp.Do(bctx, chromedp.Navigate("about:blank")); err != nil {
-			return nil, fmt.Errorf("adoption: start Chromium: %w", err)
-		}
-		tree, err := chromedp.Call(bctx, page.GetFrameTree, cdp.Empty{})
-		if err != nil {
-			return nil, fmt.Errorf("adoption: frame tree: %w", err)
-		}
-		if _, err := chromedp.Call(bctx, page.SetDocumentContent, page.SetDocumentContentParams{FrameID: tree.FrameTree.Frame.ID, HTML: string(html)}); err != nil {
-			return nil, fmt.Errorf("adoption: load document: %w", err)
-		}
-		pdf, err := chromedp.Run(bctx, chromedp.PrintToPDF(chromedp.PDFPaper(chromedp.PaperA4), chromedp.PDFPrintBackground()))
-		if err != nil {
-			return nil, fmt.Errorf("adoption: print PDF: %w", err)
-		}
-		return pdf, nil
-	}
 }
 
 func (m *Module) exportMarkdown(w http.ResponseWriter, r *http.Request) {

@@ -16,6 +16,7 @@ import (
 	"github.com/dfslab/dfslab/internal/adoption"
 	"github.com/dfslab/dfslab/internal/blob"
 	"github.com/dfslab/dfslab/internal/db/dbtest"
+	"github.com/dfslab/dfslab/internal/pdf"
 	"github.com/dfslab/dfslab/internal/testenv"
 )
 
@@ -154,7 +155,7 @@ func TestBaselineDocuments(t *testing.T) {
 }
 
 func TestPDF(t *testing.T) {
-	path := adoption.ChromiumPath()
+	path := pdf.ChromiumPath()
 	if path == "" {
 		testenv.Missing(t, "headless Chromium (set DFSLAB_CHROMIUM)")
 	}
@@ -163,14 +164,14 @@ func TestPDF(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pdf, err := adoption.ChromiumPDF(path)(context.Background(), html)
+	out, err := pdf.Chromium(path)(context.Background(), html)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.HasPrefix(pdf, []byte("%PDF-")) || len(pdf) < 10_000 {
-		t.Fatalf("not a PDF of the baseline (%d bytes): %.20q", len(pdf), pdf)
+	if !bytes.HasPrefix(out, []byte("%PDF-")) || len(out) < 10_000 {
+		t.Fatalf("not a PDF of the baseline (%d bytes): %.20q", len(out), out)
 	}
-	if got := blob.Sniff(pdf, "x"); got != blob.PDF {
+	if got := blob.Sniff(out, "x"); got != blob.PDF {
 		t.Fatalf("sniffed as %s", got)
 	}
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/dfslab/dfslab/internal/blob"
 	"github.com/dfslab/dfslab/internal/catalog"
+	"github.com/dfslab/dfslab/internal/pdf"
 	"github.com/dfslab/dfslab/internal/web"
 )
 
@@ -34,16 +35,12 @@ func StaticFS() fs.FS {
 	return sub
 }
 
-// PDFRenderer turns a self-contained HTML document into PDF (see
-// ChromiumPDF); nil disables the PDF export.
-type PDFRenderer func(ctx context.Context, html []byte) ([]byte, error)
-
 // Module is the adoption capability: baselines, tracking, submissions and
 // the sector view.
 type Module struct {
 	store  *Store
 	pages  *web.Pages
-	pdf    PDFRenderer
+	pdf    pdf.Renderer // nil: no PDF export
 	log    *slog.Logger
 	notify Notifier
 }
@@ -59,8 +56,8 @@ type Notifier interface {
 // SetNotifier makes publishing a baseline notify the country's members.
 func (m *Module) SetNotifier(n Notifier) { m.notify = n }
 
-// New returns the module over store. pdf may be nil.
-func New(store *Store, rd *web.Renderer, pdf PDFRenderer, log *slog.Logger) (*Module, error) {
+// New returns the module over store. render may be nil (no PDF export).
+func New(store *Store, rd *web.Renderer, render pdf.Renderer, log *slog.Logger) (*Module, error) {
 	ps, err := rd.Pages(templateFS, "templates/*.html")
 	if err != nil {
 		return nil, err
@@ -68,7 +65,7 @@ func New(store *Store, rd *web.Renderer, pdf PDFRenderer, log *slog.Logger) (*Mo
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Module{store: store, pages: ps, pdf: pdf, log: log}, nil
+	return &Module{store: store, pages: ps, pdf: render, log: log}, nil
 }
 
 // maxEvidenceBody bounds an evidence upload request: the file limit plus

@@ -20,6 +20,7 @@ import (
 	"github.com/dfslab/dfslab/internal/db"
 	"github.com/dfslab/dfslab/internal/db/dbtest"
 	"github.com/dfslab/dfslab/internal/identity"
+	"github.com/dfslab/dfslab/internal/pdf"
 	"github.com/dfslab/dfslab/internal/web"
 )
 
@@ -90,18 +91,18 @@ func (n *notices) NotifyCountry(_ context.Context, country, kind, text, link str
 	return 1, nil
 }
 
-func newServer(t *testing.T, d *db.DB, pdf adoption.PDFRenderer) *server {
-	return newServerOn(t, newFixture(t, d), pdf)
+func newServer(t *testing.T, d *db.DB, render pdf.Renderer) *server {
+	return newServerOn(t, newFixture(t, d), render)
 }
 
-func newServerOn(t testing.TB, f *fixture, pdf adoption.PDFRenderer) *server {
+func newServerOn(t testing.TB, f *fixture, render pdf.Renderer) *server {
 	d := f.db
 	clock := func() time.Time { return f.now }
 	rd, err := web.NewRenderer(web.StaticTree{Prefix: "adoption", FS: adoption.StaticFS()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	mod, err := adoption.New(f.store, rd, pdf, nil)
+	mod, err := adoption.New(f.store, rd, render, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/dfslab/dfslab/internal/appscan/report"
 	"github.com/dfslab/dfslab/internal/blob"
 	"github.com/dfslab/dfslab/internal/catalog"
+	"github.com/dfslab/dfslab/internal/pdf"
 	"github.com/dfslab/dfslab/internal/web"
 )
 
@@ -42,10 +43,6 @@ func StaticFS() fs.FS {
 	return sub
 }
 
-// PDFRenderer turns a self-contained HTML document into PDF; nil disables
-// the PDF export.
-type PDFRenderer func(ctx context.Context, html []byte) ([]byte, error)
-
 // DefaultMaxUpload is the default size limit of an uploaded app.
 const DefaultMaxUpload = 500 << 20
 
@@ -61,7 +58,7 @@ type Config struct {
 	MaxUpload int64
 	// TempDir receives uploads while they are checked ("" : the system's).
 	TempDir string
-	PDF     PDFRenderer
+	PDF     pdf.Renderer // nil: no PDF export
 	Logger  *slog.Logger
 	// Version is the dfslab version written in JSON reports.
 	Version string

@@ -16,7 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dfslab/dfslab/internal/adoption"
 	"github.com/dfslab/dfslab/internal/applab"
 	"github.com/dfslab/dfslab/internal/appscan/report"
 	"github.com/dfslab/dfslab/internal/audit"
@@ -24,6 +23,7 @@ import (
 	"github.com/dfslab/dfslab/internal/db"
 	"github.com/dfslab/dfslab/internal/db/dbtest"
 	"github.com/dfslab/dfslab/internal/identity"
+	"github.com/dfslab/dfslab/internal/pdf"
 	"github.com/dfslab/dfslab/internal/testenv"
 	"github.com/dfslab/dfslab/internal/web"
 )
@@ -102,7 +102,7 @@ type server struct {
 	cookie string
 }
 
-func newServer(t testing.TB, d *db.DB, maxUpload int64, pdf applab.PDFRenderer) *server {
+func newServer(t testing.TB, d *db.DB, maxUpload int64, render pdf.Renderer) *server {
 	f := newFixture(t, d)
 	clock := func() time.Time { return f.now }
 	rd, err := web.NewRenderer(web.StaticTree{Prefix: "applab", FS: applab.StaticFS()})
@@ -113,7 +113,7 @@ func newServer(t testing.TB, d *db.DB, maxUpload int64, pdf applab.PDFRenderer) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	mod, err := applab.New(rd, applab.Config{Store: f.store, Queue: f.run, Catalog: cat, MaxUpload: maxUpload, TempDir: t.TempDir(), PDF: pdf})
+	mod, err := applab.New(rd, applab.Config{Store: f.store, Queue: f.run, Catalog: cat, MaxUpload: maxUpload, TempDir: t.TempDir(), PDF: render})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -456,11 +456,11 @@ func (e errReader) Read([]byte) (int, error) { return 0, e.err }
 
 // TestAuditPDF prints the exported audit with headless Chromium.
 func TestAuditPDF(t *testing.T) {
-	path := adoption.ChromiumPath()
+	path := pdf.ChromiumPath()
 	if path == "" {
 		testenv.Missing(t, "headless Chromium (set DFSLAB_CHROMIUM)")
 	}
-	s := newServer(t, dbtest.SQLite(t), 20<<20, applab.PDFRenderer(adoption.ChromiumPDF(path)))
+	s := newServer(t, dbtest.SQLite(t), 20<<20, pdf.Chromium(path))
 	scanID(t, s.upload("p1-analyst", s.org("p1", "/apps/upload"), nil, "v1.apk", build(t, "org.test.pay", 1, true, false)))
 	s.drain()
 	apps, _ := s.store.Apps(context.Background(), s.orgs["p1"].ID)

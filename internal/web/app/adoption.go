@@ -4,6 +4,7 @@ import (
 	"github.com/dfslab/dfslab/internal/adoption"
 	"github.com/dfslab/dfslab/internal/catalog"
 	"github.com/dfslab/dfslab/internal/db"
+	"github.com/dfslab/dfslab/internal/pdf"
 	"github.com/dfslab/dfslab/internal/web"
 )
 
@@ -15,9 +16,9 @@ func adoptionModule(d *db.DB, cfg Config, rd *web.Renderer) (web.Module, error) 
 	if err != nil {
 		return nil, err
 	}
-	var pdf adoption.PDFRenderer
-	if p := adoption.ChromiumPath(); p != "" {
-		pdf = adoption.ChromiumPDF(p)
+	var render pdf.Renderer
+	if p := pdf.ChromiumPath(); p != "" {
+		render = pdf.Chromium(p)
 	}
-	return adoption.New(adoption.NewStore(d, cat, cfg.Now), rd, pdf, cfg.Logger)
+	return adoption.New(adoption.NewStore(d, cat, cfg.Now), rd, render, cfg.Logger)
 }

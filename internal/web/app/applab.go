@@ -5,11 +5,11 @@ import (
 	"context"
 	"runtime"
 
-	"github.com/dfslab/dfslab/internal/adoption"
 	"github.com/dfslab/dfslab/internal/applab"
 	"github.com/dfslab/dfslab/internal/appscan"
 	"github.com/dfslab/dfslab/internal/catalog"
 	"github.com/dfslab/dfslab/internal/db"
+	"github.com/dfslab/dfslab/internal/pdf"
 	"github.com/dfslab/dfslab/internal/web"
 )
 
@@ -27,15 +27,15 @@ func applabModule(ctx context.Context, d *db.DB, cfg Config, rd *web.Renderer) (
 	// Ps than cores (TuneRuntime).
 	lab := applab.NewLab(store, appscan.NewScanner(appscan.Options{Logger: cfg.Logger, Workers: cmp.Or(cfg.CPUs, runtime.GOMAXPROCS(0))}), cfg.Logger)
 	runner := applab.NewRunner(lab)
-	var pdf applab.PDFRenderer
-	if p := adoption.ChromiumPath(); p != "" {
-		pdf = applab.PDFRenderer(adoption.ChromiumPDF(p))
+	var render pdf.Renderer
+	if p := pdf.ChromiumPath(); p != "" {
+		render = pdf.Chromium(p)
 	}
 	var queue applab.Queue = runner
 	if cfg.Jobs != nil {
 		queue = applab.JobQueue{Q: cfg.Jobs}
 	}
-	m, err := applab.New(rd, applab.Config{Store: store, Queue: queue, Catalog: cat, MaxUpload: cfg.MaxUpload, PDF: pdf, Logger: cfg.Logger})
+	m, err := applab.New(rd, applab.Config{Store: store, Queue: queue, Catalog: cat, MaxUpload: cfg.MaxUpload, PDF: render, Logger: cfg.Logger})
 	if err != nil {
 		return nil, nil, err
 	}
