@@ -7,63 +7,11 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
 
 	cdppage "github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/webauthn"
 	"github.com/chromedp/chromedp"
-
-	"github.com/dfslab/dfslab/internal/pdf"
-	"github.com/dfslab/dfslab/internal/testenv"
 )
-
-// chromiumPath finds the browser as the platform does (pdf.ChromiumPath:
-// DFSLAB_CHROMIUM, set by .ci/run, else Chromium on the PATH). Missing
-// means skip, or fail under CI.
-func chromiumPath(t *testing.T) string {
-	t.Helper()
-	p := pdf.ChromiumPath()
-	if p == "" {
-		testenv.Missing(t, "Chromium is not installed (apt-get install chromium, or set DFSLAB_CHROMIUM)")
-	}
-	return p
-}
-
-// newBrowser starts a headless Chromium for one test, with the flags that
-// keep it off the network (the machine has none) and a fresh profile.
-func newBrowser(t *testing.T) context.Context {
-	t.Helper()
-	path := chromiumPath(t)
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(path),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-features", "MediaRouter,OptimizationHints,Translate"),
-		chromedp.WindowSize(1280, 900),
-	}
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelCtx := chromedp.NewContext(actx)
-	t.Cleanup(func() {
-		cancelCtx()
-		cancelAlloc()
-	})
-	// The first Do starts the browser; it must run on a context without a
-	// deadline, or the deadline would end the browser itself.
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("starting Chromium: %v", err)
-	}
-	tctx, cancelTimeout := context.WithTimeout(ctx, 3*time.Minute)
-	t.Cleanup(cancelTimeout)
-	return tctx
-}
 
 // addVirtualAuthenticator gives the page a platform authenticator that
 // holds discoverable credentials and verifies the user without prompting.

@@ -3,6 +3,7 @@ package e2e
 import (
 	"flag"
 	"fmt"
+	"github.com/dfslab/dfslab/internal/browsertest"
 	"net"
 	"net/http"
 	"strings"
@@ -35,7 +36,7 @@ const harnessJS = `
 })();`
 
 func TestVirtualAuthenticatorHarness(t *testing.T) {
-	ctx := newBrowser(t)
+	ctx := browsertest.New(t).Ctx
 	addVirtualAuthenticator(t, ctx)
 
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

@@ -17,6 +17,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/pquerna/otp/totp"
 
+	"github.com/dfslab/dfslab/internal/browsertest"
 	"github.com/dfslab/dfslab/internal/db"
 	"github.com/dfslab/dfslab/internal/web/app"
 )
@@ -241,7 +242,7 @@ func count(t *testing.T, ctx context.Context, sel string) int {
 // virtual passkey authenticators, and saves screenshots of the main pages.
 func TestPlatformInBrowser(t *testing.T) {
 	pl := startPlatform(t)
-	ctx := newBrowser(t)
+	ctx := browsertest.New(t).Ctx
 	firstKey := addVirtualAuthenticator(t, ctx)
 	admin := page{t: t, ctx: ctx, base: pl.base}
 	none := []chromedp.Action[chromedp.Void]{}

@@ -1,21 +1,17 @@
 package adoption_test
 
 import (
-	"context"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/dfslab/dfslab/internal/browsertest"
 	"github.com/dfslab/dfslab/internal/db/dbtest"
-	"github.com/dfslab/dfslab/internal/pdf"
-	"github.com/dfslab/dfslab/internal/testenv"
 )
 
 // TestBrowserJourney drives the pages in headless Chromium (the site's
@@ -24,65 +20,12 @@ import (
 // regulator sees the heat map. With DFSLAB_SCREENSHOTS=DIR it saves the
 // screenshots used in the documentation.
 func TestBrowserJourney(t *testing.T) {
-	if testing.Short() {
-		t.Skip("browser test")
-	}
-	chromium := pdf.ChromiumPath()
-	if chromium == "" {
-		testenv.Missing(t, "headless Chromium (set DFSLAB_CHROMIUM)")
-	}
+	b := browsertest.New(t)
 	s := newServer(t, dbtest.SQLite(t), nil)
-	// A sign-in stand-in: /test-login/NAME sets the session cookie of the
-	// fixture user (the real sign-in is internal/authn's business).
-	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if name, ok := strings.CutPrefix(r.URL.Path, "/test-login/"); ok {
-			http.SetCookie(w, &http.Cookie{Name: s.cookie, Value: strconv.FormatInt(s.users[name], 10), Path: "/"})
-			http.Redirect(w, r, r.URL.Query().Get("next"), http.StatusSeeOther)
-			return
-		}
-		s.srv.ServeHTTP(w, r)
+	b.Serve(s.srv, func(user string) *http.Cookie {
+		return &http.Cookie{Name: s.cookie, Value: strconv.FormatInt(s.users[user], 10)}
 	})
-	ts := httptest.NewServer(h)
-	defer ts.Close()
-
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chromium), chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 900))
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancel()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	ctx, cancel = context.WithTimeout(ctx, 2*time.Minute)
-	defer cancel()
-
-	shots := os.Getenv("DFSLAB_SCREENSHOTS")
-	shot := func(name string) {
-		if shots == "" {
-			return
-		}
-		b, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)) // quality 100 gives PNG, below JPEG
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(shots, name), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	as := func(user, path string, steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		all := append([]chromedp.Action[chromedp.Void]{chromedp.Navigate(ts.URL + "/test-login/" + user + "?next=" + path)}, steps...)
-		if err := chromedp.Do(ctx, all...); err != nil {
-			body, _ := chromedp.Run(ctx, chromedp.Text("main"))
-			t.Fatalf("as %s on %s: %v\npage: %.1500s", user, path, err, body)
-		}
-	}
-	text := func(sel string) string {
-		t.Helper()
-		v, err := chromedp.Run(ctx, chromedp.Text(sel))
-		if err != nil {
-			t.Fatalf("text of %s: %v", sel, err)
-		}
-		return v
-	}
+	as, text, shot := b.As, b.Text, b.Shot
 	rec := s.cat.Recommendations[0].ID
 
 	as("macra-analyst", s.org("macra", "/baseline/draft/"+rec),

@@ -3,7 +3,6 @@ package applab_test
 import (
 	"context"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -14,9 +13,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/dfslab/dfslab/internal/browsertest"
 	"github.com/dfslab/dfslab/internal/db/dbtest"
-	"github.com/dfslab/dfslab/internal/pdf"
-	"github.com/dfslab/dfslab/internal/testenv"
 )
 
 // TestBrowserJourney drives the lab in headless Chromium (the site's CSP,
@@ -26,13 +24,7 @@ import (
 // market. With DFSLAB_SCREENSHOTS=DIR it saves the screenshots used in
 // the documentation.
 func TestBrowserJourney(t *testing.T) {
-	if testing.Short() {
-		t.Skip("browser test")
-	}
-	chromium := pdf.ChromiumPath()
-	if chromium == "" {
-		testenv.Missing(t, "headless Chromium (set DFSLAB_CHROMIUM)")
-	}
+	b := browsertest.New(t)
 	s := newServer(t, dbtest.SQLite(t), 20<<20, nil)
 	s.now = time.Now().UTC()
 	// Scans run in the background, as in `dfslab serve`.
@@ -42,64 +34,10 @@ func TestBrowserJourney(t *testing.T) {
 	wg.Go(func() { s.run.Run(rctx, 1) })
 	defer wg.Wait()
 	defer stop()
-	// A sign-in stand-in: /test-login/NAME sets the session cookie of the
-	// fixture user (the real sign-in is internal/authn's business).
-	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if name, ok := strings.CutPrefix(r.URL.Path, "/test-login/"); ok {
-			http.SetCookie(w, &http.Cookie{Name: s.cookie, Value: strconv.FormatInt(s.users[name], 10), Path: "/"})
-			http.Redirect(w, r, r.URL.Query().Get("next"), http.StatusSeeOther)
-			return
-		}
-		s.srv.ServeHTTP(w, r)
+	b.Serve(s.srv, func(user string) *http.Cookie {
+		return &http.Cookie{Name: s.cookie, Value: strconv.FormatInt(s.users[user], 10)}
 	})
-	ts := httptest.NewServer(h)
-	defer ts.Close()
-
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chromium), chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 900))
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancel()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	ctx, cancel = context.WithTimeout(ctx, 2*time.Minute)
-	defer cancel()
-
-	shots := os.Getenv("DFSLAB_SCREENSHOTS")
-	shot := func(name string) {
-		if shots == "" {
-			return
-		}
-		b, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)) // quality 100 gives PNG
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(shots, name), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	as := func(user, path string, steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		all := append([]chromedp.Action[chromedp.Void]{chromedp.Navigate(ts.URL + "/test-login/" + user + "?next=" + path)}, steps...)
-		if err := chromedp.Do(ctx, all...); err != nil {
-			body, _ := chromedp.Run(ctx, chromedp.Text("main"))
-			t.Fatalf("as %s on %s: %v\npage: %.1500s", user, path, err, body)
-		}
-	}
-	do := func(steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, steps...); err != nil {
-			body, _ := chromedp.Run(ctx, chromedp.Text("main"))
-			t.Fatalf("%v\npage: %.1500s", err, body)
-		}
-	}
-	text := func(sel string) string {
-		t.Helper()
-		v, err := chromedp.Run(ctx, chromedp.Text(sel))
-		if err != nil {
-			t.Fatalf("text of %s: %v", sel, err)
-		}
-		return v
-	}
+	as, do, text, shot := b.As, b.Do, b.Text, b.Shot
 
 	dir := t.TempDir()
 	for i, debuggable := range []bool{true, false} {
@@ -134,7 +72,7 @@ func TestBrowserJourney(t *testing.T) {
 	if got := text("#diff-base"); !strings.Contains(got, "1 fixed") {
 		t.Fatalf("diff: %q", got)
 	}
-	do(chromedp.Navigate(ts.URL+s.org("p1", "/apps")), chromedp.Click("#apps-table a"), chromedp.WaitVisible("#trend svg"))
+	do(chromedp.Navigate(b.URL+s.org("p1", "/apps")), chromedp.Click("#apps-table a"), chromedp.WaitVisible("#trend svg"))
 	shot("applab-app.png")
 
 	do(chromedp.Click("#versions-table a"), chromedp.Click("#audit-link"), chromedp.WaitVisible("#record-form"),

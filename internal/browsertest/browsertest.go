@@ -1,0 +1,148 @@
+// Package browsertest drives headless Chromium for the browser tests of
+// the modules and of e2e: one place for the flags that keep the browser
+// off the network, the sign-in stand-in, screenshots, and failures that
+// show what the page said.
+package browsertest
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/dfslab/dfslab/internal/pdf"
+	"github.com/dfslab/dfslab/internal/testenv"
+)
+
+// Timeout bounds one test's use of the browser.
+const Timeout = 3 * time.Minute
+
+// Browser is one headless Chromium with a fresh profile, ended with the
+// test.
+type Browser struct {
+	t testing.TB
+	// Ctx runs chromedp actions in the browser's tab.
+	Ctx context.Context
+	// URL is the base URL of the server started by Serve.
+	URL string
+}
+
+// New starts Chromium (pdf.ChromiumPath; missing: skip, or fail under CI)
+// with a 1280×900 window.
+func New(t testing.TB) *Browser {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("browser test")
+	}
+	path := pdf.ChromiumPath()
+	if path == "" {
+		testenv.Missing(t, "headless Chromium (apt-get install chromium, or set DFSLAB_CHROMIUM)")
+	}
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(path),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.UserDataDir(t.TempDir()),
+		// The machines that run the tests have no network beyond loopback;
+		// these keep Chromium from trying.
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-features", "MediaRouter,OptimizationHints,Translate"),
+		chromedp.WindowSize(1280, 900),
+	}
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelCtx := chromedp.NewContext(actx)
+	t.Cleanup(func() {
+		cancelCtx()
+		cancelAlloc()
+	})
+	// The first Do starts the browser; it must run on a context without a
+	// deadline, or the deadline would end the browser itself.
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("starting Chromium: %v", err)
+	}
+	tctx, cancel := context.WithTimeout(ctx, Timeout)
+	t.Cleanup(cancel)
+	return &Browser{t: t, Ctx: tctx}
+}
+
+// Serve starts h on a loopback test server for the browser, with a
+// sign-in stand-in: /test-login/USER?next=PATH sets the cookie that login
+// returns for USER and redirects to PATH. (Signing in for real is
+// internal/authn's business and e2e's test.)
+func (b *Browser) Serve(h http.Handler, login func(user string) *http.Cookie) {
+	b.t.Helper()
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if user, ok := strings.CutPrefix(r.URL.Path, "/test-login/"); ok {
+			c := login(user)
+			c.Path = "/"
+			http.SetCookie(w, c)
+			http.Redirect(w, r, r.URL.Query().Get("next"), http.StatusSeeOther)
+			return
+		}
+		h.ServeHTTP(w, r)
+	}))
+	b.t.Cleanup(ts.Close)
+	b.URL = ts.URL
+}
+
+// As signs in as user, opens path and runs steps; a failure ends the test
+// with the text of the page's main element.
+func (b *Browser) As(user, path string, steps ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	all := append([]chromedp.Action[chromedp.Void]{chromedp.Navigate(b.URL + "/test-login/" + user + "?next=" + path)}, steps...)
+	if err := chromedp.Do(b.Ctx, all...); err != nil {
+		b.t.Fatalf("as %s on %s: %v\npage: %.1500s", user, path, err, b.main())
+	}
+}
+
+// Do runs steps on the current page, failing as As does.
+func (b *Browser) Do(steps ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	if err := chromedp.Do(b.Ctx, steps...); err != nil {
+		b.t.Fatalf("%v\npage: %.1500s", err, b.main())
+	}
+}
+
+// Text returns the text of the first element matching sel.
+func (b *Browser) Text(sel string) string {
+	b.t.Helper()
+	v, err := chromedp.Run(b.Ctx, chromedp.Text(sel))
+	if err != nil {
+		b.t.Fatalf("text of %s: %v", sel, err)
+	}
+	return v
+}
+
+func (b *Browser) main() string {
+	body, _ := chromedp.Run(b.Ctx, chromedp.Text("main"))
+	return body
+}
+
+// Shot saves a full-page PNG screenshot as name in the folder named by
+// $DFSLAB_SCREENSHOTS; without it, it does nothing.
+func (b *Browser) Shot(name string) {
+	b.t.Helper()
+	dir := os.Getenv("DFSLAB_SCREENSHOTS")
+	if dir == "" {
+		return
+	}
+	png, err := chromedp.Run(b.Ctx, chromedp.FullScreenshot(100)) // quality 100 gives PNG, below JPEG
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, name), png, 0o644); err != nil {
+		b.t.Fatal(err)
+	}
+}
