@@ -16,6 +16,7 @@ import (
 	"github.com/dfslab/dfslab/internal/db"
 	"github.com/dfslab/dfslab/internal/db/dbtest"
 	"github.com/dfslab/dfslab/internal/identity"
+	"github.com/dfslab/dfslab/internal/identity/identitytest"
 )
 
 // fixture is a small sector: Malawi with its two regulators and two
@@ -47,36 +48,11 @@ func newFixtureWith(t testing.TB, d *db.DB, cat *catalog.Catalog) *fixture {
 	clock := func() time.Time { return f.now }
 	f.ids = identity.NewStore(d, identity.Options{Now: clock})
 	f.store = adoption.NewStore(d, cat, clock)
-	ctx := context.Background()
-	for _, o := range []struct {
-		key, name string
-		typ       identity.OrgType
-		country   string
-	}{
-		{"macra", "MACRA", identity.OrgTelecomRegulator, "MW"},
-		{"rbm", "Reserve Bank of Malawi", identity.OrgCentralBank, "MW"},
-		{"p1", "Mpamba Money", identity.OrgDFSProvider, "MW"},
-		{"p2", "Airtel Money MW", identity.OrgMNO, "MW"},
-		{"ca", "Communications Authority of Kenya", identity.OrgTelecomRegulator, "KE"},
-		{"k1", "Kenya Wallet", identity.OrgDFSProvider, "KE"},
-	} {
-		org, err := f.ids.CreateOrg(ctx, identity.NewOrg{Name: o.name, Type: o.typ, Country: o.country})
-		if err != nil {
-			t.Fatal(err)
-		}
-		f.orgs[o.key] = adoption.Org{ID: org.ID, Name: org.Name, Type: org.Type, Country: org.Country}
-		for _, role := range []identity.Role{identity.RoleOrgAdmin, identity.RoleAnalyst, identity.RoleViewer} {
-			name := o.key + "-" + map[identity.Role]string{identity.RoleOrgAdmin: "admin", identity.RoleAnalyst: "analyst", identity.RoleViewer: "viewer"}[role]
-			inv, err := f.ids.Invite(ctx, org.ID, name+"@example.org", role)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := f.ids.SetDisplayName(ctx, inv.User.ID, name); err != nil {
-				t.Fatal(err)
-			}
-			f.users[name] = inv.User.ID
-		}
+	w := identitytest.Seed(t, f.ids)
+	for key, org := range w.Orgs {
+		f.orgs[key] = adoption.Org{ID: org.ID, Name: org.Name, Type: org.Type, Country: org.Country}
 	}
+	f.users = w.Users
 	return f
 }
 
