@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -12,6 +11,7 @@ import (
 
 	"github.com/dfslab/dfslab/internal/browsertest"
 	"github.com/dfslab/dfslab/internal/db/dbtest"
+	"github.com/dfslab/dfslab/internal/web/webtest"
 )
 
 // TestBrowserJourney drives the pages in headless Chromium (the site's
@@ -23,7 +23,7 @@ func TestBrowserJourney(t *testing.T) {
 	b := browsertest.New(t)
 	s := newServer(t, dbtest.SQLite(t), nil)
 	b.Serve(s.srv, func(user string) *http.Cookie {
-		return &http.Cookie{Name: s.cookie, Value: strconv.FormatInt(s.users[user], 10)}
+		return &http.Cookie{Name: s.cookie, Value: webtest.Cookie(s.users[user])}
 	})
 	as, text, shot := b.As, b.Text, b.Shot
 	rec := s.cat.Recommendations[0].ID

@@ -19,61 +19,10 @@ import (
 	"github.com/dfslab/dfslab/internal/audit"
 	"github.com/dfslab/dfslab/internal/db"
 	"github.com/dfslab/dfslab/internal/db/dbtest"
-	"github.com/dfslab/dfslab/internal/identity"
 	"github.com/dfslab/dfslab/internal/pdf"
 	"github.com/dfslab/dfslab/internal/web"
+	"github.com/dfslab/dfslab/internal/web/webtest"
 )
-
-// sessions is a stand-in session store: the cookie value is
-// "<user id>" for a session verified just now, "<user id>:stale" for one
-// verified an hour ago (step-up needed). Memberships come from the real
-// identity store, so roles are those of the fixture.
-type sessions struct {
-	web.SessionStore // methods the tests never reach (embedding keeps the fake compiling as the interface grows)
-	ids              *identity.Store
-	now              func() time.Time
-}
-
-func (s sessions) TouchSession(context.Context, string, time.Time) error { return nil }
-func (s sessions) EndSession(context.Context, string) error              { return nil }
-func (s sessions) LookupToken(context.Context, string) (*web.Principal, error) {
-	return nil, web.ErrNoSession
-}
-
-func (s sessions) LookupSession(ctx context.Context, tok string) (*web.Principal, error) {
-	idStr, stale := strings.CutSuffix(tok, ":stale")
-	id, err := strconv.ParseInt(idStr, 10, 64)
-	if err != nil {
-		return nil, web.ErrNoSession
-	}
-	u, err := s.ids.User(ctx, id)
-	if err != nil {
-		return nil, web.ErrNoSession
-	}
-	ms, err := s.ids.Memberships(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	now := s.now()
-	verified := now
-	if stale {
-		verified = now.Add(-time.Hour)
-	}
-	p := &web.Principal{User: web.User{ID: u.ID, Email: u.Email, DisplayName: u.DisplayName},
-		Session: &web.Session{ID: idStr, CreatedAt: now, LastSeen: now, ExpiresAt: now.Add(time.Hour), VerifiedAt: verified}}
-	for _, m := range ms {
-		p.Memberships = append(p.Memberships, web.Membership{OrgID: m.Org.ID, OrgName: m.Org.Name, Role: web.Role(m.Role)})
-	}
-	return p, nil
-}
-
-type auditor struct{ d *db.DB }
-
-func (a auditor) Record(ctx context.Context, e web.AuditEvent) error {
-	_, err := audit.Record(ctx, a.d, audit.Entry{ActorUserID: e.ActorUserID, Action: e.Action, ObjectType: e.ObjectType,
-		ObjectID: e.ObjectID, Details: e.Details, IP: e.IP, RequestID: e.RequestID})
-	return err
-}
 
 // server is the module inside the real web shell over the fixture.
 type server struct {
@@ -108,9 +57,9 @@ func newServerOn(t testing.TB, f *fixture, render pdf.Renderer) *server {
 	}
 	n := &notices{}
 	mod.SetNotifier(n)
-	ses := web.NewSessions(sessions{ids: f.ids, now: clock}, false, clock)
+	ses := web.NewSessions(webtest.Sessions{IDs: f.ids, Now: clock}, false, clock)
 	base, _ := url.Parse("http://localhost:8080")
-	srv, err := web.New(web.Config{BaseURL: base}, web.Deps{Sessions: ses, Audit: auditor{d}, Limiter: web.NewLimiter(web.LimiterConfig{}, clock),
+	srv, err := web.New(web.Config{BaseURL: base}, web.Deps{Sessions: ses, Audit: webtest.Auditor{DB: d}, Limiter: web.NewLimiter(web.LimiterConfig{}, clock),
 		Renderer: rd, Ready: d.Ping, WithActor: func(ctx context.Context, a web.Actor) context.Context {
 			return audit.WithActor(ctx, audit.Actor{UserID: a.UserID, OrgID: a.OrgID, IP: a.IP, RequestID: a.RequestID})
 		}}, mod)
@@ -129,10 +78,9 @@ func (s *server) do(user, method, target string, body io.Reader, ctype string) *
 		r.Header.Set("Content-Type", ctype)
 	}
 	if user != "" {
-		name, stale := strings.CutSuffix(user, ":stale")
-		v := strconv.FormatInt(s.users[name], 10)
-		if stale {
-			v += ":stale"
+		v := webtest.Cookie(s.users[user])
+		if name, stale := strings.CutSuffix(user, ":stale"); stale {
+			v = webtest.StaleCookie(s.users[name])
 		}
 		r.AddCookie(&http.Cookie{Name: s.cookie, Value: v})
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/dfslab/dfslab/internal/browsertest"
 	"github.com/dfslab/dfslab/internal/db/dbtest"
+	"github.com/dfslab/dfslab/internal/web/webtest"
 )
 
 // TestBrowserJourney drives the lab in headless Chromium (the site's CSP,
@@ -35,7 +36,7 @@ func TestBrowserJourney(t *testing.T) {
 	defer wg.Wait()
 	defer stop()
 	b.Serve(s.srv, func(user string) *http.Cookie {
-		return &http.Cookie{Name: s.cookie, Value: strconv.FormatInt(s.users[user], 10)}
+		return &http.Cookie{Name: s.cookie, Value: webtest.Cookie(s.users[user])}
 	})
 	as, do, text, shot := b.As, b.Do, b.Text, b.Shot
 

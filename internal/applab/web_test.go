@@ -22,78 +22,11 @@ import (
 	"github.com/dfslab/dfslab/internal/catalog"
 	"github.com/dfslab/dfslab/internal/db"
 	"github.com/dfslab/dfslab/internal/db/dbtest"
-	"github.com/dfslab/dfslab/internal/identity"
 	"github.com/dfslab/dfslab/internal/pdf"
 	"github.com/dfslab/dfslab/internal/testenv"
 	"github.com/dfslab/dfslab/internal/web"
+	"github.com/dfslab/dfslab/internal/web/webtest"
 )
-
-// sessions is a stand-in session store: the cookie value is the user's
-// ID; a bearer token is "tok-<user id>-<scope>". Memberships come from the
-// real identity store.
-type sessions struct {
-	web.SessionStore // methods the tests never reach
-	ids              *identity.Store
-	now              func() time.Time
-}
-
-func (s sessions) TouchSession(context.Context, string, time.Time) error { return nil }
-func (s sessions) EndSession(context.Context, string) error              { return nil }
-
-func (s sessions) principal(ctx context.Context, id int64) (*web.Principal, error) {
-	u, err := s.ids.User(ctx, id)
-	if err != nil {
-		return nil, web.ErrNoSession
-	}
-	ms, err := s.ids.Memberships(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	p := &web.Principal{User: web.User{ID: u.ID, Email: u.Email, DisplayName: u.DisplayName}}
-	for _, m := range ms {
-		p.Memberships = append(p.Memberships, web.Membership{OrgID: m.Org.ID, OrgName: m.Org.Name, Role: web.Role(m.Role)})
-	}
-	return p, nil
-}
-
-func (s sessions) LookupToken(ctx context.Context, tok string) (*web.Principal, error) {
-	parts := strings.Split(tok, "-")
-	if len(parts) != 3 || parts[0] != "tok" {
-		return nil, web.ErrNoSession
-	}
-	id, err := strconv.ParseInt(parts[1], 10, 64)
-	if err != nil {
-		return nil, web.ErrNoSession
-	}
-	p, err := s.principal(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	p.TokenID, p.TokenScope = 1, web.Scope(parts[2])
-	return p, nil
-}
-
-func (s sessions) LookupSession(ctx context.Context, tok string) (*web.Principal, error) {
-	id, err := strconv.ParseInt(tok, 10, 64)
-	if err != nil {
-		return nil, web.ErrNoSession
-	}
-	p, err := s.principal(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	now := s.now()
-	p.Session = &web.Session{ID: tok, CreatedAt: now, LastSeen: now, ExpiresAt: now.Add(time.Hour), VerifiedAt: now}
-	return p, nil
-}
-
-type auditor struct{ d *db.DB }
-
-func (a auditor) Record(ctx context.Context, e web.AuditEvent) error {
-	_, err := audit.Record(ctx, a.d, audit.Entry{ActorUserID: e.ActorUserID, Action: e.Action, ObjectType: e.ObjectType,
-		ObjectID: e.ObjectID, Details: e.Details, IP: e.IP, RequestID: e.RequestID})
-	return err
-}
 
 // server is the module inside the real web shell over the fixture.
 type server struct {
@@ -117,9 +50,9 @@ func newServer(t testing.TB, d *db.DB, maxUpload int64, render pdf.Renderer) *se
 	if err != nil {
 		t.Fatal(err)
 	}
-	ses := web.NewSessions(sessions{ids: f.ids, now: clock}, false, clock)
+	ses := web.NewSessions(webtest.Sessions{IDs: f.ids, Now: clock}, false, clock)
 	base, _ := url.Parse("http://localhost:8080")
-	srv, err := web.New(web.Config{BaseURL: base, MaxBody: 1 << 20}, web.Deps{Sessions: ses, Audit: auditor{d}, Limiter: web.NewLimiter(web.LimiterConfig{}, clock),
+	srv, err := web.New(web.Config{BaseURL: base, MaxBody: 1 << 20}, web.Deps{Sessions: ses, Audit: webtest.Auditor{DB: d}, Limiter: web.NewLimiter(web.LimiterConfig{}, clock),
 		Renderer: rd, Ready: d.Ping, WithActor: func(ctx context.Context, a web.Actor) context.Context {
 			return audit.WithActor(ctx, audit.Actor{UserID: a.UserID, OrgID: a.OrgID, IP: a.IP, RequestID: a.RequestID})
 		}}, mod)
@@ -139,9 +72,9 @@ func (s *server) do(user, method, target string, body io.Reader, ctype string) *
 	}
 	if rest, ok := strings.CutPrefix(user, "tok:"); ok {
 		name, scope, _ := strings.Cut(rest, ":")
-		r.Header.Set("Authorization", fmt.Sprintf("Bearer tok-%d-%s", s.users[name], scope))
+		r.Header.Set("Authorization", "Bearer "+webtest.Token(s.users[name], web.Scope(scope)))
 	} else if user != "" {
-		r.AddCookie(&http.Cookie{Name: s.cookie, Value: strconv.FormatInt(s.users[user], 10)})
+		r.AddCookie(&http.Cookie{Name: s.cookie, Value: webtest.Cookie(s.users[user])})
 	}
 	w := httptest.NewRecorder()
 	s.srv.ServeHTTP(w, r)

@@ -18,47 +18,8 @@ import (
 	"github.com/dfslab/dfslab/internal/db/dbtest"
 	"github.com/dfslab/dfslab/internal/identity"
 	"github.com/dfslab/dfslab/internal/web"
+	"github.com/dfslab/dfslab/internal/web/webtest"
 )
-
-// sessions signs users in by cookie "u<id>", with the memberships and the
-// platform administrator flag the database holds.
-type sessions struct{ ids *identity.Store }
-
-func (s sessions) principal(ctx context.Context, tok string) (*web.Principal, error) {
-	id, err := strconv.ParseInt(strings.TrimPrefix(tok, "u"), 10, 64)
-	if err != nil || !strings.HasPrefix(tok, "u") {
-		return nil, web.ErrNoSession
-	}
-	u, err := s.ids.User(ctx, id)
-	if err != nil {
-		return nil, web.ErrNoSession
-	}
-	ms, err := s.ids.Memberships(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	p := &web.Principal{User: web.User{ID: id, Email: u.Email, PlatformAdmin: u.PlatformAdmin}}
-	for _, m := range ms {
-		p.Memberships = append(p.Memberships, web.Membership{OrgID: m.Org.ID, OrgName: m.Org.Name, Role: web.Role(m.Role)})
-	}
-	now := time.Now()
-	p.Session = &web.Session{ID: tok, CreatedAt: now, LastSeen: now, ExpiresAt: now.Add(time.Hour), VerifiedAt: now}
-	return p, nil
-}
-
-func (s sessions) CreateSession(context.Context, web.NewSession) (string, error) { return "", nil }
-func (s sessions) LookupSession(ctx context.Context, tok string) (*web.Principal, error) {
-	return s.principal(ctx, tok)
-}
-func (sessions) TouchSession(context.Context, string, time.Time) error        { return nil }
-func (sessions) MarkSessionVerified(context.Context, string, time.Time) error { return nil }
-func (sessions) EndSession(context.Context, string) error                     { return nil }
-func (sessions) RenewSession(_ context.Context, tok string) (string, time.Time, error) {
-	return tok, time.Now().Add(time.Hour), nil
-}
-func (sessions) LookupToken(context.Context, string) (*web.Principal, error) {
-	return nil, web.ErrNoSession
-}
 
 type site struct {
 	*fixture
@@ -85,7 +46,7 @@ func newSite(t *testing.T, d *db.DB) *site {
 	}
 	cw.SetSource(cats)
 	cw.SetExtras(mod)
-	sess := web.NewSessions(sessions{ids}, false, nil)
+	sess := web.NewSessions(webtest.Sessions{IDs: ids, Now: time.Now}, false, nil)
 	base, _ := url.Parse("http://127.0.0.1")
 	srv, err := web.New(web.Config{BaseURL: base}, web.Deps{Sessions: sess, Renderer: rd,
 		WithActor: func(ctx context.Context, a web.Actor) context.Context {
@@ -108,7 +69,7 @@ func (s *site) do(v Viewer, method, target string, form url.Values) *httptest.Re
 		r = httptest.NewRequest(method, target, nil)
 	}
 	if v.UserID != 0 {
-		tok := fmt.Sprintf("u%d", v.UserID)
+		tok := webtest.Cookie(v.UserID)
 		r.AddCookie(&http.Cookie{Name: s.sess.CookieName(), Value: tok})
 	}
 	rec := httptest.NewRecorder()
