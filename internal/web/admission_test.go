@@ -185,11 +185,18 @@ func TestAdmissionClientGoneLeavesQueue(t *testing.T) {
 	}()
 	waitQueued(t, h.srv.admit, 1)
 	cancel()
-	<-gone
+	if rec := <-gone; rec.Body.Len() != 0 {
+		t.Errorf("a client that left was answered: %d %q", rec.Code, rec.Body.String())
+	}
 	waitQueued(t, h.srv.admit, 0)
 	close(b.release)
 	<-done
 	notStarted(t, b)
+	m := newRequest("GET", "/metrics", nil)
+	m.RemoteAddr = "127.0.0.1:9"
+	if body := serve(h, m).Body.String(); !strings.Contains(body, `dfslab_http_requests_total{code="4xx",route="GET /slow"} 1`) {
+		t.Errorf("the request whose client left is not counted as 4xx (499):\n%.1500s", body)
+	}
 }
 
 func TestAdmissionUnlimited(t *testing.T) {

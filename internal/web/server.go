@@ -42,8 +42,8 @@ type Config struct {
 	// loopback clients (a local Prometheus or an SSH tunnel) get it.
 	MetricsPublic bool
 	// MaxActive is how many page requests (GET and HEAD) do their work at
-	// once; the others wait in arrival order (see admission). 0: two per
-	// core; negative: no limit.
+	// once; the others wait in arrival order (see admission). 0: one per
+	// P (GOMAXPROCS); negative: no limit.
 	MaxActive int
 	// QueueTimeout is how long a page request waits for a slot before a
 	// 503 (0: DefaultQueueTimeout).
@@ -404,8 +404,11 @@ func (s *Server) wrap(rt Route) http.Handler {
 			if !ok {
 				if timedOut {
 					busy(w, r)
+					return
 				}
-				// A client that went away gets no answer.
+				// A client that went away while waiting gets no answer; the
+				// log and metrics say 499, as nginx does for the case.
+				ri.sw.status = statusClientGone
 				return
 			}
 			ri.sw.gate = s.admit
@@ -732,6 +735,10 @@ func AccountWait(r *http.Request, account string) time.Duration {
 	}
 	return s.limiter.Wait(AccountKey(account))
 }
+
+// statusClientGone is the status logged for a request whose client left
+// before it was answered.
+const statusClientGone = 499
 
 // statusWriter remembers the status for the log and metrics, and gives
 // back the request's admission slot, if it holds one, before the first
