@@ -1,6 +1,8 @@
 module github.com/dfslab/dfslab
 
-go 1.27.3
+go 1.26.8
+
+toolchain go1.27.3
 
 require (
 	github.com/boombuler/barcode v1.0.1-0.20190219062509-6c824513bacc
