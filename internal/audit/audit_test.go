@@ -124,12 +124,14 @@ func TestTriggersRefuseChanges(t *testing.T) {
 	})
 }
 
-// disableTriggers plays an attacker with direct database access.
+// disableTriggers plays an attacker with direct database access (but not
+// the secret key).
 func disableTriggers(t *testing.T, d *db.DB) {
 	t.Helper()
-	qs := []string{"DROP TRIGGER audit_log_no_update", "DROP TRIGGER audit_log_no_delete"}
+	qs := []string{"DROP TRIGGER audit_log_no_update", "DROP TRIGGER audit_log_no_delete",
+		"DROP TRIGGER audit_log_orgs_no_update", "DROP TRIGGER audit_log_orgs_no_delete"}
 	if d.Dialect() == db.Postgres {
-		qs = []string{"ALTER TABLE audit_log DISABLE TRIGGER USER"}
+		qs = []string{"ALTER TABLE audit_log DISABLE TRIGGER USER", "ALTER TABLE audit_log_orgs DISABLE TRIGGER USER"}
 	}
 	for _, q := range qs {
 		if _, err := d.Exec(context.Background(), q); err != nil {
@@ -156,7 +158,7 @@ func TestTamperDetected(t *testing.T) {
 			func(t *testing.T, d *db.DB) {
 				es, _ := List(context.Background(), d, Filter{BeforeSeq: 7, Limit: 1})
 				e := es[0]
-				if _, err := d.Exec(context.Background(), "UPDATE audit_log SET hash = ? WHERE seq = 6", hashEntry(&e)); err != nil {
+				if _, err := d.Exec(context.Background(), "UPDATE audit_log SET hash = ? WHERE seq = 6", computeHash(&e, nil)); err != nil {
 					t.Fatal(err)
 				}
 			}, VerifyError{Seq: 6, Kind: Broken}},

@@ -53,6 +53,8 @@ type DB struct {
 	path    string // SQLite file; empty for PostgreSQL
 	stmts   *stmtCache
 	writes  atomic.Uint64 // see Writes
+	// auditKeys are the keys of the audit chain (see [WithAuditKeys]).
+	auditKeys [][]byte
 }
 
 // Writes is a counter that changes after every write made through d (an
@@ -64,15 +66,34 @@ type DB struct {
 // a short expiry.
 func (d *DB) Writes() uint64 { return d.writes.Load() }
 
+// An Option configures a database handle in [Open].
+type Option func(*DB)
+
+// WithAuditKeys gives the handle the keys that package audit chains its
+// entries with: the first keys new entries, every one verifies entries
+// written under it earlier (a key that was replaced). db only carries
+// them, so that every transaction of the process reaches the same keys:
+// a key passed along some code paths and not others would split the
+// chain.
+func WithAuditKeys(keys ...[]byte) Option {
+	return func(d *DB) { d.auditKeys = keys }
+}
+
+// AuditKeys returns the keys given with [WithAuditKeys], current first.
+func (d *DB) AuditKeys() [][]byte { return d.auditKeys }
+
 // Open opens the database named by dsn and applies pending migrations.
 //
 // dsn is either a PostgreSQL URL (postgres://… or postgresql://…) or a
 // SQLite file: a plain path, "sqlite:PATH" or "file:PATH". An empty dsn means
 // [DefaultPath]; the folder of a SQLite file is created when missing.
-func Open(ctx context.Context, dsn string) (*DB, error) {
+func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 	d, err := open(ctx, dsn)
 	if err != nil {
 		return nil, err
+	}
+	for _, o := range opts {
+		o(d)
 	}
 	if err := d.Migrate(ctx); err != nil {
 		d.Close()
@@ -242,7 +263,12 @@ type Tx struct {
 	dialect Dialect
 	stmts   *stmtCache // the DB's: a statement prepared outside a transaction serves inside too
 	missed  []string   // cacheable queries run unprepared, prepared by InTx afterwards
+	// auditKeys are the DB's (see WithAuditKeys).
+	auditKeys [][]byte
 }
+
+// AuditKeys returns the audit chain keys of the transaction's database.
+func (t *Tx) AuditKeys() [][]byte { return t.auditKeys }
 
 // stmt returns the DB's cached statement for the rebound q bound to the
 // transaction's connection, or nil to run q unprepared (the first time, see
@@ -311,7 +337,7 @@ func (d *DB) InTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 	if err != nil {
 		return fmt.Errorf("db: begin: %w", err)
 	}
-	tx := &Tx{tx: stx, dialect: d.dialect, stmts: d.stmts}
+	tx := &Tx{tx: stx, dialect: d.dialect, stmts: d.stmts, auditKeys: d.auditKeys}
 	// Runs after the commit or rollback below (deferred first).
 	defer d.writes.Add(1)
 	defer func() {
