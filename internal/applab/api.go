@@ -119,15 +119,10 @@ func (m *Module) apiScan(w http.ResponseWriter, r *http.Request) {
 		web.ServerError(w, r, "api scan", err)
 		return
 	}
-	p := web.CurrentPrincipal(r.Context())
-	viewer := int64(0)
-	for _, org := range []int64{sc.OrgID, sc.UploaderOrg} {
-		if _, member := p.Role(org); member {
-			viewer = org
-			break
-		}
-	}
-	if viewer == 0 {
+	// A scan is in the records of the organisation that uploaded it (the
+	// owner, or a regulator in lab mode), and only there.
+	viewer := sc.UploaderOrg
+	if _, member := web.CurrentPrincipal(r.Context()).Role(viewer); !member {
 		apiError(w, http.StatusNotFound, "no such scan")
 		return
 	}

@@ -7,11 +7,18 @@
 // matrix with the tests a tester records on a device or behind a proxy, and
 // the exchange between a provider and its regulator.
 //
-// Visibility: an app belongs to one organisation (a DFS provider or an
-// operator). The owner sees all of it. A regulator of the owner's country
-// sees a version only when the owner shared it, or when the regulator
-// uploaded that version itself (lab mode). Nobody else sees anything, and
-// "not yours" answers as "not found".
+// Records: an app belongs to one organisation (a DFS provider or an
+// operator), its owner. The records of an app (versions, scans, triage,
+// tester results and evidence) are held by the organisation that uploaded
+// it: the owner, or a regulator of the owner's country testing the app in
+// lab mode, whose records are its own and never join the owner's. A
+// version is one build, keyed by the SHA-256 of the file: another binary
+// under the same package and version code is another version, flagged as
+// such, never a replacement.
+//
+// Visibility: an organisation sees the records it holds. A regulator also
+// sees an owner's version that the owner shared with it. Nobody else sees
+// anything, and "not yours" answers as "not found".
 package applab
 
 import (
@@ -99,7 +106,7 @@ func countsOf(fs []appscan.Finding) Counts {
 type Scan struct {
 	ID           int64
 	OrgID        int64 // owner of the app
-	UploaderOrg  int64
+	UploaderOrg  int64 // holder of the records: the owner, or a regulator in lab mode
 	UploaderUser int64
 	SHA256       string
 	FileName     string
@@ -115,20 +122,25 @@ type Scan struct {
 	Finished     time.Time
 }
 
-// App is one package of one organisation.
+// App is one package of one organisation, in the records of one
+// organisation: its owner's, or a regulator's lab tests of it.
 type App struct {
-	ID       int64
-	OrgID    int64
-	Package  string
-	Created  time.Time
-	Versions int
+	ID          int64
+	OrgID       int64  // owner
+	UploaderOrg int64  // holder of the records
+	Owner       string // the owner's name
+	Package     string
+	Created     time.Time
+	Versions    int
 }
 
-// Version is one version of an app, with its latest finished scan.
+// Version is one build of an app (one binary), with its latest finished
+// scan.
 type Version struct {
 	ID          int64
 	AppID       int64
-	OrgID       int64
+	OrgID       int64 // owner of the app
+	UploaderOrg int64 // holder of the records
 	Package     string
 	VersionName string
 	VersionCode int64
@@ -136,6 +148,11 @@ type Version struct {
 	ScanID      int64 // latest done scan (0: none)
 	Scans       int   // scans of this version (the same build uploaded again, rescans)
 	Counts      Counts
+	SHA256      string // of the file: the build
+	// SameCode counts the other builds of the app (in the same records)
+	// with this version code: a rebuild that kept the code, or another
+	// binary passed off as this version.
+	SameCode int
 }
 
 // Label is how a version is named for people.
@@ -145,6 +162,9 @@ func (v Version) Label() string {
 	}
 	return fmt.Sprintf("%s (%d)", v.VersionName, v.VersionCode)
 }
+
+// Build is the short form of the build's SHA-256, to tell builds apart.
+func (v Version) Build() string { return v.SHA256[:min(len(v.SHA256), 12)] }
 
 // Store keeps the lab's data. Every write runs in one transaction with its
 // audit entry (actor from audit.WithActor).
@@ -234,8 +254,8 @@ func (s *Store) Regulators(ctx context.Context, o Org) ([]Org, error) {
 // runner, for which the row is the queue entry).
 func (s *Store) NewScan(ctx context.Context, owner, uploader Org, user int64, up blob.Upload, name string,
 	enqueue func(ctx context.Context, tx *db.Tx, scanID int64) error) (Scan, error) {
-	if owner.ID != uploader.ID && !(uploader.IsRegulator() && uploader.Country == owner.Country && !owner.IsRegulator()) {
-		return Scan{}, invalid("provider", "you may upload apps of your own organisation, or as a regulator those of providers in your country")
+	if owner.ID != uploader.ID && !MayTest(uploader, owner) {
+		return Scan{}, errProvider
 	}
 	sc := Scan{OrgID: owner.ID, UploaderOrg: uploader.ID, UploaderUser: user, SHA256: up.SHA256, FileName: cleanName(name),
 		Size: up.Size, State: Queued, Created: s.nowUTC()}
@@ -254,13 +274,25 @@ func (s *Store) NewScan(ctx context.Context, owner, uploader Org, user int64, up
 				return err
 			}
 		}
-		return s.record(ctx, tx, owner.ID, "applab.upload", "scan", sc.ID, map[string]any{"sha256": sc.SHA256, "size": sc.Size,
-			"file": sc.FileName, "uploader_org": uploader.ID})
+		return s.record(ctx, tx, uploader.ID, "applab.upload", "scan", sc.ID, map[string]any{"sha256": sc.SHA256, "size": sc.Size,
+			"file": sc.FileName, "owner_org": owner.ID})
 	})
 	if err != nil {
 		return Scan{}, err
 	}
 	return sc, nil
+}
+
+// errProvider is the one answer to a lab-mode upload for an organisation
+// the uploader may not test, whether it does not exist, is of another
+// country or is no provider: the answer must not tell them apart.
+var errProvider = invalid("provider", "choose a provider or operator of your country (lab mode is for regulators)")
+
+// MayTest reports whether reg may upload an app of owner in lab mode: a
+// regulator, and a DFS provider or operator of its country.
+func MayTest(reg, owner Org) bool {
+	return reg.IsRegulator() && reg.ID != owner.ID && reg.Country == owner.Country &&
+		(owner.Type == identity.OrgDFSProvider || owner.Type == identity.OrgMNO)
 }
 
 func cleanName(n string) string {
@@ -309,21 +341,21 @@ func (s *Store) ScanByID(ctx context.Context, id int64) (Scan, error) {
 	return sc, nil
 }
 
-// ScanFor loads a scan that org may see: its own app's, or one it uploaded.
+// ScanFor loads a scan that org may see: one it uploaded (its records).
 func (s *Store) ScanFor(ctx context.Context, org, id int64) (Scan, error) {
 	sc, err := s.ScanByID(ctx, id)
 	if err != nil {
 		return Scan{}, err
 	}
-	if sc.OrgID != org && sc.UploaderOrg != org {
+	if sc.UploaderOrg != org {
 		return Scan{}, ErrNotFound
 	}
 	return sc, nil
 }
 
-// RecentScans lists the latest scans an organisation owns or uploaded.
+// RecentScans lists the latest scans an organisation uploaded.
 func (s *Store) RecentScans(ctx context.Context, org int64, limit int) ([]Scan, error) {
-	rows, err := s.db.Query(ctx, "SELECT "+scanCols+" FROM applab_scans WHERE org_id = ? OR uploader_org = ? ORDER BY id DESC LIMIT ?", org, org, limit)
+	rows, err := s.db.Query(ctx, "SELECT "+scanCols+" FROM applab_scans WHERE uploader_org = ? ORDER BY id DESC LIMIT ?", org, limit)
 	if err != nil {
 		return nil, fmt.Errorf("applab: scans: %w", err)
 	}
@@ -433,7 +465,7 @@ func (s *Store) Progress(ctx context.Context, id int64, percent int, msg string)
 func (s *Store) Fail(ctx context.Context, id int64, reason string) error {
 	return s.db.InTx(ctx, func(tx *db.Tx) error {
 		var org int64
-		if err := tx.QueryRow(ctx, "SELECT org_id FROM applab_scans WHERE id = ?", id).Scan(&org); err != nil {
+		if err := tx.QueryRow(ctx, "SELECT uploader_org FROM applab_scans WHERE id = ?", id).Scan(&org); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, "UPDATE applab_scans SET state = 'failed', reason = ?, finished_at = ? WHERE id = ? AND state <> 'done'",
@@ -449,9 +481,12 @@ func (s *Store) Blob(ctx context.Context, sum string) (*blob.Reader, error) {
 	return s.blobs.Open(ctx, sum)
 }
 
-// Complete stores a scan's result: the app and version are found or
-// created from the manifest, the counts kept for trends. A scan that is
-// already done is left alone (a retried job finds its work finished).
+// Complete stores a scan's result: the app is found or created in the
+// uploader's records by the manifest's package, the version by the file's
+// SHA-256 (the same binary is the same build; another binary is another
+// version, whatever its version code says), and the counts are kept for
+// trends. A scan that is already done is left alone (a retried job finds
+// its work finished).
 func (s *Store) Complete(ctx context.Context, id int64, res *appscan.Result) (Scan, error) {
 	js, err := json.Marshal(res)
 	if err != nil {
@@ -464,22 +499,26 @@ func (s *Store) Complete(ctx context.Context, id int64, res *appscan.Result) (Sc
 	c := countsOf(res.Findings)
 	now := s.nowUTC().UnixMicro()
 	err = s.db.InTx(ctx, func(tx *db.Tx) error {
-		var org int64
+		var org, uploader int64
+		var sum string
 		var state State
-		if err := tx.QueryRow(ctx, "SELECT org_id, state FROM applab_scans WHERE id = ?", id).Scan(&org, &state); err != nil {
+		if err := tx.QueryRow(ctx, "SELECT org_id, uploader_org, blob_sha256, state FROM applab_scans WHERE id = ?", id).
+			Scan(&org, &uploader, &sum, &state); err != nil {
 			return err
 		}
 		if state == Done {
 			return nil
 		}
 		var appID, verID int64
-		if err := tx.QueryRow(ctx, `INSERT INTO applab_apps (org_id, package, created_at) VALUES (?, ?, ?)
-			ON CONFLICT (org_id, package) DO UPDATE SET package = excluded.package RETURNING id`, org, pkg, now).Scan(&appID); err != nil {
+		if err := tx.QueryRow(ctx, `INSERT INTO applab_apps (org_id, uploader_org, package, created_at) VALUES (?, ?, ?, ?)
+			ON CONFLICT (org_id, uploader_org, package) DO UPDATE SET package = excluded.package RETURNING id`, org, uploader, pkg, now).Scan(&appID); err != nil {
 			return fmt.Errorf("app: %w", err)
 		}
-		if err := tx.QueryRow(ctx, `INSERT INTO applab_versions (app_id, version_name, version_code, created_at) VALUES (?, ?, ?, ?)
-			ON CONFLICT (app_id, version_code, version_name) DO UPDATE SET version_name = excluded.version_name RETURNING id`,
-			appID, res.App.VersionName, res.App.VersionCode, now).Scan(&verID); err != nil {
+		// The version's name and code are those of the build's first scan:
+		// the same bytes carry the same manifest.
+		if err := tx.QueryRow(ctx, `INSERT INTO applab_versions (app_id, sha256, version_name, version_code, created_at) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (app_id, sha256) DO UPDATE SET sha256 = excluded.sha256 RETURNING id`,
+			appID, sum, res.App.VersionName, res.App.VersionCode, now).Scan(&verID); err != nil {
 			return fmt.Errorf("version: %w", err)
 		}
 		if _, err := tx.Exec(ctx, `UPDATE applab_scans SET state = 'done', percent = 100, message = 'done', reason = '', version_id = ?, result = ?,
@@ -487,8 +526,8 @@ func (s *Store) Complete(ctx context.Context, id int64, res *appscan.Result) (Sc
 			verID, string(js), c.Critical, c.High, c.Medium, c.Low, c.Info, now, id); err != nil {
 			return err
 		}
-		return s.record(ctx, tx, org, "applab.scan.done", "scan", id, map[string]any{"package": pkg, "version_code": res.App.VersionCode,
-			"findings": c.Total()})
+		return s.record(ctx, tx, uploader, "applab.scan.done", "scan", id, map[string]any{"package": pkg, "version_code": res.App.VersionCode,
+			"findings": c.Total(), "version": verID})
 	})
 	if err != nil {
 		return Scan{}, fmt.Errorf("applab: complete scan %d: %w", id, err)
@@ -496,10 +535,12 @@ func (s *Store) Complete(ctx context.Context, id int64, res *appscan.Result) (Sc
 	return s.ScanByID(ctx, id)
 }
 
-// Apps lists an organisation's apps.
+// Apps lists the apps in an organisation's records: its own, and for a
+// regulator those it tested in lab mode.
 func (s *Store) Apps(ctx context.Context, org int64) ([]App, error) {
-	rows, err := s.db.Query(ctx, `SELECT a.id, a.org_id, a.package, a.created_at, (SELECT COUNT(*) FROM applab_versions v WHERE v.app_id = a.id)
-		FROM applab_apps a WHERE a.org_id = ? ORDER BY a.package`, org)
+	rows, err := s.db.Query(ctx, `SELECT a.id, a.org_id, a.uploader_org, o.name, a.package, a.created_at,
+		(SELECT COUNT(*) FROM applab_versions v WHERE v.app_id = a.id)
+		FROM applab_apps a JOIN orgs o ON o.id = a.org_id WHERE a.uploader_org = ? ORDER BY a.package, a.org_id`, org)
 	if err != nil {
 		return nil, fmt.Errorf("applab: apps: %w", err)
 	}
@@ -508,7 +549,7 @@ func (s *Store) Apps(ctx context.Context, org int64) ([]App, error) {
 	for rows.Next() {
 		var a App
 		var at int64
-		if err := rows.Scan(&a.ID, &a.OrgID, &a.Package, &at, &a.Versions); err != nil {
+		if err := rows.Scan(&a.ID, &a.OrgID, &a.UploaderOrg, &a.Owner, &a.Package, &at, &a.Versions); err != nil {
 			return nil, err
 		}
 		a.Created = time.UnixMicro(at).UTC()
@@ -517,12 +558,12 @@ func (s *Store) Apps(ctx context.Context, org int64) ([]App, error) {
 	return out, rows.Err()
 }
 
-// AppFor loads an app of org.
+// AppFor loads an app in org's records.
 func (s *Store) AppFor(ctx context.Context, org, id int64) (App, error) {
 	var a App
 	var at int64
-	err := s.db.QueryRow(ctx, "SELECT id, org_id, package, created_at FROM applab_apps WHERE id = ? AND org_id = ?", id, org).
-		Scan(&a.ID, &a.OrgID, &a.Package, &at)
+	err := s.db.QueryRow(ctx, `SELECT a.id, a.org_id, a.uploader_org, o.name, a.package, a.created_at FROM applab_apps a JOIN orgs o ON o.id = a.org_id
+		WHERE a.id = ? AND a.uploader_org = ?`, id, org).Scan(&a.ID, &a.OrgID, &a.UploaderOrg, &a.Owner, &a.Package, &at)
 	if errors.Is(err, sql.ErrNoRows) {
 		return App{}, ErrNotFound
 	}
@@ -533,9 +574,10 @@ func (s *Store) AppFor(ctx context.Context, org, id int64) (App, error) {
 	return a, nil
 }
 
-const versionSelect = `SELECT v.id, v.app_id, a.org_id, a.package, v.version_name, v.version_code, v.created_at,
+const versionSelect = `SELECT v.id, v.app_id, a.org_id, a.uploader_org, a.package, v.sha256, v.version_name, v.version_code, v.created_at,
 	COALESCE((SELECT MAX(s.id) FROM applab_scans s WHERE s.version_id = v.id AND s.state = 'done'), 0),
-	(SELECT COUNT(*) FROM applab_scans s WHERE s.version_id = v.id)
+	(SELECT COUNT(*) FROM applab_scans s WHERE s.version_id = v.id),
+	(SELECT COUNT(*) FROM applab_versions o WHERE o.app_id = v.app_id AND o.version_code = v.version_code AND o.id <> v.id)
 	FROM applab_versions v JOIN applab_apps a ON a.id = v.app_id `
 
 func (s *Store) versions(ctx context.Context, where string, args ...any) ([]Version, error) {
@@ -547,7 +589,8 @@ func (s *Store) versions(ctx context.Context, where string, args ...any) ([]Vers
 	for rows.Next() {
 		var v Version
 		var at int64
-		if err := rows.Scan(&v.ID, &v.AppID, &v.OrgID, &v.Package, &v.VersionName, &v.VersionCode, &at, &v.ScanID, &v.Scans); err != nil {
+		if err := rows.Scan(&v.ID, &v.AppID, &v.OrgID, &v.UploaderOrg, &v.Package, &v.SHA256, &v.VersionName, &v.VersionCode, &at,
+			&v.ScanID, &v.Scans, &v.SameCode); err != nil {
 			rows.Close()
 			return nil, err
 		}
@@ -582,11 +625,14 @@ type Access int
 // Kinds of access to a version.
 const (
 	NoAccess  Access = iota
-	Owner            // the app is the organisation's own
-	Regulator        // shared with it, or uploaded by it in lab mode
+	Owner            // the app and the records are the organisation's own
+	Regulator        // the owner's version, shared with the organisation (read only)
+	LabTest          // the organisation's own lab-mode records of another's app
 )
 
-// VersionFor loads a version that org may see and says how it sees it.
+// VersionFor loads a version that org may see and says how it sees it:
+// the records it holds, or an owner's version shared with it. Whose app
+// a version is never opens another organisation's records.
 func (s *Store) VersionFor(ctx context.Context, org Org, id int64) (Version, Access, error) {
 	vs, err := s.versions(ctx, "WHERE v.id = ?", id)
 	if err != nil {
@@ -596,15 +642,17 @@ func (s *Store) VersionFor(ctx context.Context, org Org, id int64) (Version, Acc
 		return Version{}, NoAccess, ErrNotFound
 	}
 	v := vs[0]
-	if v.OrgID == org.ID {
+	switch {
+	case v.UploaderOrg == org.ID && v.OrgID == org.ID:
 		return v, Owner, nil
-	}
-	if !org.IsRegulator() {
+	case v.UploaderOrg == org.ID:
+		return v, LabTest, nil
+	case !org.IsRegulator() || v.UploaderOrg != v.OrgID:
+		// Only the owner's own records are ever shared.
 		return Version{}, NoAccess, ErrNotFound
 	}
 	var n int
-	err = s.db.QueryRow(ctx, `SELECT (SELECT COUNT(*) FROM applab_shares WHERE version_id = ? AND regulator_id = ?)
-		+ (SELECT COUNT(*) FROM applab_scans WHERE version_id = ? AND uploader_org = ?)`, id, org.ID, id, org.ID).Scan(&n)
+	err = s.db.QueryRow(ctx, "SELECT COUNT(*) FROM applab_shares WHERE version_id = ? AND regulator_id = ?", id, org.ID).Scan(&n)
 	if err != nil {
 		return Version{}, NoAccess, fmt.Errorf("applab: version access: %w", err)
 	}
@@ -617,7 +665,7 @@ func (s *Store) VersionFor(ctx context.Context, org Org, id int64) (Version, Acc
 // RecordExport audits an export of a version's audit.
 func (s *Store) RecordExport(ctx context.Context, v Version, by Org, format string) error {
 	return s.db.InTx(ctx, func(tx *db.Tx) error {
-		return s.record(ctx, tx, v.OrgID, "applab.audit.export", "version", v.ID, map[string]any{"format": format, "by_org": by.ID})
+		return s.record(ctx, tx, v.UploaderOrg, "applab.audit.export", "version", v.ID, map[string]any{"format": format, "by_org": by.ID})
 	})
 }
 

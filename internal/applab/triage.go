@@ -133,7 +133,7 @@ func (s *Store) SetTriage(ctx context.Context, v Version, user int64, t Triage) 
 			v.AppID, t.Fingerprint, t.RuleID, t.Decision, t.Reason, t.Expires, nullID(user), now); err != nil {
 			return fmt.Errorf("applab: triage: %w", err)
 		}
-		return s.record(ctx, tx, v.OrgID, "applab.triage", "version", v.ID, map[string]any{"fingerprint": t.Fingerprint,
+		return s.record(ctx, tx, v.UploaderOrg, "applab.triage", "version", v.ID, map[string]any{"fingerprint": t.Fingerprint,
 			"rule": t.RuleID, "decision": string(t.Decision), "reason": t.Reason, "expires": t.Expires})
 	})
 }
@@ -239,7 +239,7 @@ func (s *Store) Record(ctx context.Context, v Version, by Org, user int64, r Rec
 			v.ID, r.TestID, r.Result, r.Notes, ev, name, nullID(user), by.ID, now); err != nil {
 			return fmt.Errorf("applab: record test: %w", err)
 		}
-		return s.record(ctx, tx, v.OrgID, "applab.itu.record", "version", v.ID, map[string]any{"test": r.TestID, "result": string(r.Result),
+		return s.record(ctx, tx, v.UploaderOrg, "applab.itu.record", "version", v.ID, map[string]any{"test": r.TestID, "result": string(r.Result),
 			"recorder_org": by.ID, "evidence": ev != nil})
 	})
 }
@@ -272,7 +272,7 @@ func (s *Store) Share(ctx context.Context, v Version, owner Org, regulatorID, us
 			ON CONFLICT (version_id, regulator_id) DO NOTHING`, v.ID, regulatorID, nullID(user), s.nowUTC().UnixMicro()); err != nil {
 			return fmt.Errorf("applab: share: %w", err)
 		}
-		return s.record(ctx, tx, v.OrgID, "applab.share", "version", v.ID, map[string]any{"regulator": regulatorID})
+		return s.record(ctx, tx, v.UploaderOrg, "applab.share", "version", v.ID, map[string]any{"regulator": regulatorID})
 	})
 }
 
@@ -295,25 +295,27 @@ func (s *Store) SharedWith(ctx context.Context, versionID int64) ([]int64, error
 }
 
 // MarketRow is one app in a regulator's market view: its latest version
-// the regulator may see.
+// the regulator may see, in the provider's records or in its own lab
+// tests (one row each).
 type MarketRow struct {
 	Provider     Org
 	Version      Version
 	OpenCritical int // critical findings without an effective triage decision
 	OpenHigh     int
-	Shared       bool // shared by the provider (else uploaded by the regulator)
+	Shared       bool // shared by the provider (else the regulator's lab test)
 }
 
 // Market lists, for a regulator, the apps of its country's providers with
-// the latest version it may see.
+// the latest version it may see: shared by the provider, or tested by the
+// regulator itself in lab mode.
 func (s *Store) Market(ctx context.Context, reg Org) ([]MarketRow, error) {
 	if !reg.IsRegulator() {
 		return nil, nil
 	}
 	vs, err := s.versions(ctx, `JOIN orgs o ON o.id = a.org_id WHERE o.country = ? AND a.org_id <> ? AND (
-		EXISTS (SELECT 1 FROM applab_shares sh WHERE sh.version_id = v.id AND sh.regulator_id = ?)
-		OR EXISTS (SELECT 1 FROM applab_scans sc WHERE sc.version_id = v.id AND sc.uploader_org = ?))
-		ORDER BY a.package, v.version_code DESC, v.id DESC`, reg.Country, reg.ID, reg.ID, reg.ID)
+		(a.uploader_org = a.org_id AND EXISTS (SELECT 1 FROM applab_shares sh WHERE sh.version_id = v.id AND sh.regulator_id = ?))
+		OR a.uploader_org = ?)
+		ORDER BY a.package, a.uploader_org, v.version_code DESC, v.id DESC`, reg.Country, reg.ID, reg.ID, reg.ID)
 	if err != nil {
 		return nil, err
 	}

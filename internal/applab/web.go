@@ -293,9 +293,17 @@ func (m *Module) accept(ctx context.Context, uploader Org, provider int64, user 
 	defer up.Close()
 	owner := uploader
 	if provider != 0 && provider != uploader.ID {
+		// One answer for an organisation that does not exist and one the
+		// uploader may not test, so that the field cannot be used to
+		// probe which organisations exist and where.
 		p, err := m.store.Org(ctx, provider)
-		if err != nil {
-			return Scan{}, invalid("provider", "unknown provider")
+		switch {
+		case errors.Is(err, ErrNotFound):
+			return Scan{}, errProvider
+		case err != nil:
+			return Scan{}, err
+		case !MayTest(uploader, p):
+			return Scan{}, errProvider
 		}
 		owner = p
 	}
@@ -468,7 +476,8 @@ type findingRow struct {
 type versionData struct {
 	Org        Org
 	Version    Version
-	Own        bool // the organisation's own app (else seen as its regulator)
+	Own        bool // the organisation's own app
+	Lab        bool // the organisation's lab test of another's app (else shared with it as its regulator)
 	Owner      Org
 	Result     *appscan.Result
 	Report     template.HTML
@@ -548,7 +557,7 @@ func (m *Module) renderVersion(w http.ResponseWriter, r *http.Request, o Org, v 
 		m.fail(w, r, "report", err)
 		return
 	}
-	d := versionData{Org: o, Version: v, Own: acc == Owner, Result: res, Report: template.HTML(body.String()), // the report's own templates escape
+	d := versionData{Org: o, Version: v, Own: acc == Owner, Lab: acc == LabTest, Result: res, Report: template.HTML(body.String()), // the report's own templates escape
 		Findings: m.findingRows(res, tri), Decisions: []Decision{Open, FalsePositive, AcceptedRisk, Fixed}, Problem: problem, Today: m.today()}
 	if d.Owner, err = m.store.Org(ctx, v.OrgID); err != nil {
 		m.fail(w, r, "owner", err)
@@ -696,17 +705,14 @@ func (m *Module) auditData(r *http.Request, o Org, v Version, acc Access) (audit
 	rows := Matrix(m.rules, res, tri, rec, m.today())
 	d := auditData{Org: o, Owner: owner, Version: v, Rows: rows, Summary: Summary(rows), PDF: m.cfg.PDF != nil,
 		Generated: m.store.nowUTC(), Results: []ITUResult{Pass, Fail, NA}}
-	// The owner's testers record; so does a regulator on a version it
-	// uploaded itself (lab mode), which VersionFor reports as Regulator.
-	d.CanRecord = web.PathRole(r).AtLeast(web.RoleAnalyst) && (acc == Owner || m.uploadedBy(ctx, v, o))
+	// Testers record in the records their organisation holds: the
+	// owner's, or a regulator's lab test; never in a version shared with
+	// a regulator.
+	d.CanRecord = web.PathRole(r).AtLeast(web.RoleAnalyst) && mayRecord(acc)
 	return d, nil
 }
 
-func (m *Module) uploadedBy(ctx context.Context, v Version, o Org) bool {
-	var n int
-	err := m.store.db.QueryRow(ctx, "SELECT COUNT(*) FROM applab_scans WHERE version_id = ? AND uploader_org = ?", v.ID, o.ID).Scan(&n)
-	return err == nil && n > 0
-}
+func mayRecord(acc Access) bool { return acc == Owner || acc == LabTest }
 
 func (m *Module) audit(w http.ResponseWriter, r *http.Request) {
 	o, v, acc, ok := m.loadVersion(w, r)
@@ -731,7 +737,7 @@ func (m *Module) record(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if acc != Owner && !m.uploadedBy(r.Context(), v, o) {
+	if !mayRecord(acc) {
 		web.Error(w, r, http.StatusForbidden)
 		return
 	}

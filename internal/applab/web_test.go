@@ -273,7 +273,10 @@ func TestFlow(t *testing.T) {
 			"airtel.apk", build(t, "mw.airtel", 1, true, false)))
 		s.drain()
 		s.expect(s.get("macra-viewer", s.org("macra", "/market")), 200, "mw.airtel", "our lab test")
-		s.expect(s.get("p2-viewer", s.org("p2", fmt.Sprintf("/apps/scans/%d", lid))), 200, "done")
+		// The lab test is the regulator's record: the provider sees neither
+		// the scan nor its version.
+		s.expect(s.get("macra-viewer", s.org("macra", fmt.Sprintf("/apps/scans/%d", lid))), 200, "done")
+		s.expect(s.get("p2-viewer", s.org("p2", fmt.Sprintf("/apps/scans/%d", lid))), 404)
 		s.expect(s.get("p1-viewer", s.org("p1", fmt.Sprintf("/apps/scans/%d", lid))), 404)
 
 		// Everything audited.
