@@ -69,8 +69,14 @@ func adminCommands() map[string]adminCommand {
 			}},
 		"recovery-link": {"--user USER", "print a one-time account recovery link for a user (valid 24 h)", adminRecoveryLink,
 			func(fs *flag.FlagSet) { fs.String("user", "", "user `e-mail or id`") }},
-		"verify-audit": {"", "check the audit log's hash chain; names the first altered or removed entry (exit 1)", adminVerifyAudit, nil},
-		"backup":       {"FILE", "write a consistent copy of the running SQLite database to FILE (PostgreSQL: use pg_dump)", adminBackup, nil},
+		"verify-audit": {"[--head SEQ:HASH]...", "check the audit log's keyed hash chain and that it still holds the kept checkpoints; " +
+			"names the first altered, removed or truncated entry (exit 1)", adminVerifyAudit,
+			func(fs *flag.FlagSet) {
+				fs.Var(new(listFlag), "head", "a checkpoint `SEQ:HASH` printed earlier by audit-head or logged by serve (repeatable)")
+				fs.Var(new(listFlag), "old-secret-key-file", "`file` holding a former secret key, to verify the entries written under it (repeatable)")
+			}},
+		"audit-head": {"", "print the audit log's head as SEQ:HASH: keep it outside the server for verify-audit --head", adminAuditHead, nil},
+		"backup":     {"FILE", "write a consistent copy of the running SQLite database to FILE (PostgreSQL: use pg_dump)", adminBackup, nil},
 		"restore": {"FILE", "replace the SQLite database with the backup FILE (stop the server first)", adminRestore,
 			func(fs *flag.FlagSet) {
 				fs.Bool("yes", false, "do not ask: the server is stopped and the current data may be replaced")
@@ -176,16 +182,7 @@ func noArgs(args []string) error {
 }
 
 func (a *adminEnv) open(ctx context.Context) (*db.DB, *identity.Store, error) {
-	// The key is read before the database is opened, so that a wrong key
-	// setting fails before anything is written.
-	key, warning, err := loadSecretKey(a.secretKeyFile)
-	if err != nil {
-		return nil, nil, err
-	}
-	if warning != "" {
-		fmt.Fprintln(a.stderr, "warning:", warning)
-	}
-	d, err := db.Open(ctx, a.dsn)
+	d, key, err := a.openDB(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -357,31 +354,137 @@ func adminRecoveryLink(ctx context.Context, a *adminEnv, fs *flag.FlagSet, args 
 	return nil
 }
 
+// openDB reads the secret key, then opens the database with the audit
+// chain keys derived from it (and from former keys), so that the command's
+// own audit entries chain like the server's. The key is read first, so
+// that a wrong key setting fails before anything is written.
+func (a *adminEnv) openDB(ctx context.Context, former ...[]byte) (*db.DB, []byte, error) {
+	keys, key, err := a.keys(former...)
+	if err != nil {
+		return nil, nil, err
+	}
+	d, err := db.Open(ctx, a.dsn, keys)
+	if err != nil {
+		return nil, nil, err
+	}
+	return d, key, nil
+}
+
+// keys reads the secret key and returns it with the database option that
+// carries the audit keys derived from it and from former keys.
+func (a *adminEnv) keys(former ...[]byte) (db.Option, []byte, error) {
+	key, warning, err := loadSecretKey(a.secretKeyFile)
+	if err != nil {
+		return nil, nil, err
+	}
+	if warning != "" {
+		fmt.Fprintln(a.stderr, "warning:", warning)
+	}
+	opt, err := auditKeys(key, former...)
+	return opt, key, err
+}
+
 func adminVerifyAudit(ctx context.Context, a *adminEnv, fs *flag.FlagSet, args []string) error {
 	if err := noArgs(args); err != nil {
 		return err
 	}
-	d, err := db.Open(ctx, a.dsn)
+	var kept []audit.Checkpoint
+	for _, v := range *fs.Lookup("head").Value.(*listFlag) {
+		c, err := audit.ParseCheckpoint(v)
+		if err != nil {
+			return usageError{err.Error()}
+		}
+		kept = append(kept, c)
+	}
+	var former [][]byte
+	for _, file := range *fs.Lookup("old-secret-key-file").Value.(*listFlag) {
+		k, warning, err := loadSecretKeyFile(file)
+		if err != nil {
+			return fmt.Errorf("--old-secret-key-file: %w", err)
+		}
+		if warning != "" {
+			fmt.Fprintln(a.stderr, "warning:", warning)
+		}
+		former = append(former, k)
+	}
+	d, _, err := a.openDB(ctx, former...)
 	if err != nil {
 		return err
 	}
 	defer d.Close()
-	rep, verr := audit.Verify(ctx, d)
+	rep, verr := audit.Verify(ctx, d, kept...)
 	// The check itself is audited, with its outcome; the entry is appended
 	// after the walk so it never hides a problem at the head.
-	details := map[string]any{"entries": rep.Entries, "head_seq": rep.HeadSeq, "ok": verr == nil}
+	details := map[string]any{"entries": rep.Entries, "head_seq": rep.HeadSeq, "checkpoints": len(kept), "ok": verr == nil}
 	if verr != nil {
 		details["problem"] = verr.Error()
 	}
-	if _, err := audit.Record(ctx, d, audit.Entry{Action: "audit.verify", ObjectType: "audit_log", Details: details}); err != nil {
+	if verr != nil {
+		fmt.Fprintln(a.stdout, verr)
+	}
+	e, err := audit.Record(ctx, d, audit.Entry{Action: "audit.verify", ObjectType: "audit_log", Details: details})
+	if err != nil {
 		return errors.Join(verr, err)
 	}
 	if verr != nil {
-		fmt.Fprintln(a.stdout, verr)
 		return errors.New("audit log failed verification")
 	}
-	fmt.Fprintf(a.stdout, "audit log intact: %d entries, head %d %s\n", rep.Entries, rep.HeadSeq, rep.HeadHash)
+	fmt.Fprintf(a.stdout, "audit log intact: %d entries, head %s\n", rep.Entries, rep.Head())
+	switch {
+	case rep.Unkeyed == rep.Entries && rep.Entries > 0:
+		fmt.Fprintln(a.stdout, "not keyed: no secret key is configured, so anyone who can write to the database could rewrite the chain; only kept checkpoints prove anything")
+	case rep.Unkeyed > 0:
+		fmt.Fprintf(a.stdout, "keyed from entry %d; the %d entries before are not keyed (written before the key was configured) and are proven only up to a kept checkpoint\n",
+			rep.KeyedFrom, rep.Unkeyed)
+	}
+	if len(kept) > 0 {
+		fmt.Fprintf(a.stdout, "the chain holds all %d kept checkpoint(s)\n", rep.Checkpoints)
+	} else {
+		fmt.Fprintln(a.stdout, "no --head given: entries removed from the end cannot be detected without a checkpoint kept elsewhere")
+	}
+	fmt.Fprintf(a.stderr, "This check is entry %d; its checkpoint:\n", e.Seq)
+	fmt.Fprintln(a.stdout, audit.Checkpoint{Seq: e.Seq, Hash: e.Hash})
 	return nil
+}
+
+// listFlag is a flag that may be given several times; it keeps every
+// value in order.
+type listFlag []string
+
+func (l *listFlag) String() string { return strings.Join(*l, ",") }
+
+func (l *listFlag) Set(v string) error {
+	*l = append(*l, v)
+	return nil
+}
+
+// adminAuditHead records that the head was taken, and prints the head
+// (that very entry) as SEQ:HASH: a checkpoint that also covers its own
+// taking.
+func adminAuditHead(ctx context.Context, a *adminEnv, fs *flag.FlagSet, args []string) error {
+	if err := noArgs(args); err != nil {
+		return err
+	}
+	d, _, err := a.openDB(ctx)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	e, err := audit.Record(ctx, d, audit.Entry{Action: "audit.head", ObjectType: "audit_log"})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stderr, "Head of the audit log (entry %d, %s). Keep it outside this server (a ticket, another system, paper);\n"+
+		"dfslab admin verify-audit --head SEQ:HASH then detects removal of entries up to it and rewriting:\n", e.Seq, keyedWord(e.KeyID))
+	fmt.Fprintln(a.stdout, audit.Checkpoint{Seq: e.Seq, Hash: e.Hash})
+	return nil
+}
+
+func keyedWord(keyID string) string {
+	if keyID == "" {
+		return "not keyed: no secret key is configured"
+	}
+	return "keyed with key " + keyID
 }
 
 func oneFile(args []string) (string, error) {
@@ -396,7 +499,7 @@ func adminBackup(ctx context.Context, a *adminEnv, fs *flag.FlagSet, args []stri
 	if err != nil {
 		return err
 	}
-	d, err := db.Open(ctx, a.dsn)
+	d, _, err := a.openDB(ctx)
 	if err != nil {
 		return err
 	}
@@ -425,6 +528,10 @@ func adminRestore(ctx context.Context, a *adminEnv, fs *flag.FlagSet, args []str
 	if db.IsPostgres(a.dsn) {
 		return fmt.Errorf("%w (pg_restore)", db.ErrNotSQLite)
 	}
+	keys, _, err := a.keys()
+	if err != nil {
+		return err
+	}
 	dest := db.SQLitePath(a.dsn)
 	if _, err := os.Stat(dest); err == nil && flagValue(fs, "yes") != "true" {
 		return usageError{fmt.Sprintf("%s exists; stop the server and pass --yes to replace it (the current file is kept beside it)", dest)}
@@ -433,7 +540,7 @@ func adminRestore(ctx context.Context, a *adminEnv, fs *flag.FlagSet, args []str
 	if err != nil {
 		return err
 	}
-	d, err := db.Open(ctx, a.dsn)
+	d, err := db.Open(ctx, a.dsn, keys)
 	if err != nil {
 		return fmt.Errorf("restored %s but cannot open it: %w", dest, err)
 	}

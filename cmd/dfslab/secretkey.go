@@ -6,14 +6,16 @@ import (
 	"net"
 	"os"
 
+	"github.com/dfslab/dfslab/internal/audit"
+	"github.com/dfslab/dfslab/internal/db"
 	"github.com/dfslab/dfslab/internal/identity"
 )
 
 // secretKeyUsage documents --secret-key-file for serve and admin alike.
-const secretKeyUsage = "`file` holding the 32-byte key (base64 or hex) that encrypts TOTP secrets; " +
-	"or give the key itself in DFSLAB_SECRET_KEY. Without either, the key is kept in the database (DFSLAB_SECRET_KEY_FILE)"
+const secretKeyUsage = "`file` holding the 32-byte key (base64 or hex) that encrypts TOTP secrets and keys the audit chain; " +
+	"or give the key itself in DFSLAB_SECRET_KEY. Without either, the TOTP key is kept in the database and the audit chain is not keyed (DFSLAB_SECRET_KEY_FILE)"
 
-// loadSecretKey returns the TOTP encryption key from file, or from
+// loadSecretKey returns the instance secret key from file, or from
 // DFSLAB_SECRET_KEY when file is "", or nil when neither is set. A key in
 // a file others may read comes back with a warning.
 func loadSecretKey(file string) (key []byte, warning string, err error) {
@@ -33,25 +35,52 @@ func loadSecretKey(file string) (key []byte, warning string, err error) {
 		}
 		return key, "", nil
 	}
-	fi, err := os.Stat(file)
+	key, warning, err = loadSecretKeyFile(file)
 	if err != nil {
 		return nil, "", fmt.Errorf("--secret-key-file: %w", err)
 	}
+	return key, warning, nil
+}
+
+// loadSecretKeyFile reads a key from file, with a warning when others may
+// read the file.
+func loadSecretKeyFile(file string) (key []byte, warning string, err error) {
+	fi, err := os.Stat(file)
+	if err != nil {
+		return nil, "", err
+	}
 	if fi.Size() > 4096 {
-		return nil, "", fmt.Errorf("--secret-key-file %s: %d bytes, too large for a key", file, fi.Size())
+		return nil, "", fmt.Errorf("%s: %d bytes, too large for a key", file, fi.Size())
 	}
 	b, err := os.ReadFile(file)
 	if err != nil {
-		return nil, "", fmt.Errorf("--secret-key-file: %w", err)
+		return nil, "", err
 	}
 	key, err = identity.ParseSecretKey(string(b))
 	if err != nil {
-		return nil, "", fmt.Errorf("--secret-key-file %s: %w", file, err)
+		return nil, "", fmt.Errorf("%s: %w", file, err)
 	}
 	if fi.Mode().Perm()&0o077 != 0 {
 		warning = fmt.Sprintf("secret key file %s can be read by other users (mode %v); chmod 600 it", file, fi.Mode().Perm())
 	}
 	return key, warning, nil
+}
+
+// auditKeys is the database option that carries the audit chain keys
+// derived from the instance secret key (nil: the chain is not keyed) and
+// from former secret keys, which only verify entries written under them.
+// Every process that writes to the database (serve, worker, admin) opens it
+// with the same key, or the chain refuses its entries.
+func auditKeys(secret []byte, former ...[]byte) (db.Option, error) {
+	var keys [][]byte
+	for _, s := range append([][]byte{secret}, former...) {
+		k, err := audit.DeriveKey(s)
+		if err != nil {
+			return nil, err
+		}
+		keys = append(keys, k) // the first may be nil: new entries then use the empty key
+	}
+	return db.WithAuditKeys(keys...), nil
 }
 
 // secretKeyMissing is the start-up warning for a server reachable beyond

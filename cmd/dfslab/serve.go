@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/dfslab/dfslab/internal/applab"
+	"github.com/dfslab/dfslab/internal/audit"
 	"github.com/dfslab/dfslab/internal/db"
 	"github.com/dfslab/dfslab/internal/jobs"
 	"github.com/dfslab/dfslab/internal/web/app"
@@ -179,11 +180,27 @@ func serveLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 
 func serve(ctx context.Context, c serveConfig, base string, log *slog.Logger, stdout io.Writer) error {
 	rt := app.TuneRuntime(os.Getenv)
-	d, err := db.Open(ctx, c.dsn)
+	keys, err := auditKeys(c.secretKey)
+	if err != nil {
+		return err
+	}
+	d, err := db.Open(ctx, c.dsn, keys)
 	if err != nil {
 		return err
 	}
 	defer d.Close()
+	// Record the switch to this key now, not at the first audited write:
+	// from here on the newest entry is keyed, which is what lets
+	// verify-audit tell a tail rewritten without the key.
+	switched, err := audit.EnsureKeyed(ctx, d)
+	if err != nil {
+		return err
+	}
+	if switched {
+		h, _ := audit.Head(ctx, d)
+		kid := audit.KeyID(d.AuditKeys()[0])
+		log.Info("audit chain: switch of key recorded", "seq", h.Seq, "key_id", kid, "keyed", kid != "")
+	}
 	jq, err := startJobs(ctx, d, jobs.Config{Concurrency: c.jobs, Logger: log})
 	if err != nil {
 		return fmt.Errorf("background jobs: %w", err)
@@ -218,7 +235,7 @@ func serve(ctx context.Context, c serveConfig, base string, log *slog.Logger, st
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
-		TLSConfig:         &tls.Config{MinVersion: tls.VersionTLS12},
+		TLSConfig:         tlsConfig(),
 	}
 	ln, err := net.Listen("tcp", c.addr)
 	if err != nil {
@@ -228,6 +245,7 @@ func serve(ctx context.Context, c serveConfig, base string, log *slog.Logger, st
 		"runtime", rt.Settings, "max_active", a.Server.MaxActive())
 
 	go serveHousekeeping(ctx, a, log)
+	go auditCheckpoints(ctx, d, log, auditCheckpointEvery)
 	errc := make(chan error, 1)
 	go func() {
 		if c.tlsCert != "" {
@@ -252,6 +270,57 @@ func serve(ctx context.Context, c serveConfig, base string, log *slog.Logger, st
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// tlsConfig is the server's TLS configuration: TLS 1.3, and TLS 1.2 with
+// forward-secret AEAD suites only. The CBC suites Go still enables by
+// default for TLS 1.2 (ECDHE-…-AES128/256-SHA) are left out: they are the
+// ones with a history of padding-oracle and timing attacks (Lucky13), and
+// every client that speaks TLS 1.2 also speaks GCM or ChaCha20. TLS 1.3
+// suites are not configurable and all are AEAD.
+func tlsConfig() *tls.Config {
+	return &tls.Config{
+		MinVersion: tls.VersionTLS12,
+		CipherSuites: []uint16{
+			tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+			tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+			tls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+			tls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+			tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+			tls.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+		},
+	}
+}
+
+// auditCheckpointEvery is how often serve logs the head of the audit log.
+const auditCheckpointEvery = time.Hour
+
+// auditCheckpoints logs the head of the audit log at start and then every
+// interval until ctx ends: a log collector that keeps the lines elsewhere
+// keeps checkpoints for verify-audit --head without anyone having to take
+// them by hand. The head is only logged when it moved.
+func auditCheckpoints(ctx context.Context, d *db.DB, log *slog.Logger, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	var last audit.Checkpoint
+	for {
+		cp, err := audit.Head(ctx, d)
+		switch {
+		case err != nil:
+			if ctx.Err() != nil {
+				return
+			}
+			log.Warn("audit checkpoint", "err", err)
+		case cp != last:
+			log.Info("audit checkpoint", "seq", cp.Seq, "hash", cp.Hash, "checkpoint", cp.String())
+			last = cp
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // serveHousekeeping deletes sessions that expired without being presented

@@ -41,8 +41,11 @@ func scanWorkers(cores, concurrency int) int {
 // environment twins like those of serve.
 type workerConfig struct {
 	dsn, logFormat, logLevel string
-	concurrency              int
-	jobTimeout, stopTimeout  time.Duration
+	// secretKeyFile names serve's secret key: the worker's audit entries
+	// (a scan done or failed) join the same keyed chain.
+	secretKeyFile           string
+	concurrency             int
+	jobTimeout, stopTimeout time.Duration
 }
 
 func workerFlags(fs *flag.FlagSet, c *workerConfig) {
@@ -59,6 +62,7 @@ func workerFlags(fs *flag.FlagSet, c *workerConfig) {
 	fs.DurationVar(&c.jobTimeout, "job-timeout", jt, "a job's handler is cancelled after this long; a job whose process died is retried after this plus 5 minutes (DFSLAB_JOB_TIMEOUT)")
 	st, _ := time.ParseDuration(env("stop-timeout", "5m"))
 	fs.DurationVar(&c.stopTimeout, "stop-timeout", st, "on SIGTERM, how long running jobs may finish before they are cancelled and queued again (DFSLAB_STOP_TIMEOUT)")
+	fs.StringVar(&c.secretKeyFile, "secret-key-file", env("secret-key-file", ""), "the same key as dfslab serve: "+secretKeyUsage)
 	fs.StringVar(&c.logFormat, "log-format", env("log-format", "text"), "log format: text or json (DFSLAB_LOG_FORMAT)")
 	fs.StringVar(&c.logLevel, "log-level", env("log-level", "info"), "log level: debug, info, warn, error (DFSLAB_LOG_LEVEL)")
 }
@@ -121,7 +125,18 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) int
 }
 
 func work(ctx context.Context, c workerConfig, log *slog.Logger) error {
-	d, err := db.Open(ctx, c.dsn)
+	key, warning, err := loadSecretKey(c.secretKeyFile)
+	if err != nil {
+		return err
+	}
+	if warning != "" {
+		log.Warn(warning)
+	}
+	keys, err := auditKeys(key)
+	if err != nil {
+		return err
+	}
+	d, err := db.Open(ctx, c.dsn, keys)
 	if err != nil {
 		return err
 	}

@@ -633,8 +633,10 @@ func (r Report) Head() Checkpoint { return Checkpoint{Seq: r.HeadSeq, Hash: r.He
 // the chain alone, and neither can a rewrite by someone who has the key.
 func Verify(ctx context.Context, d *db.DB, kept ...Checkpoint) (Report, error) {
 	w := walk{keys: map[string][]byte{"": nil}, atCheckpoint: map[int64]string{}}
+	keyed := false // a real key was given, not only the empty one
 	for _, k := range d.AuditKeys() {
 		w.keys[KeyID(k)] = k
+		keyed = keyed || len(k) > 0
 	}
 	for _, c := range kept {
 		w.atCheckpoint[c.Seq] = ""
@@ -657,7 +659,7 @@ func Verify(ctx context.Context, d *db.DB, kept ...Checkpoint) (Report, error) {
 		}
 	}
 	rep := w.rep
-	if len(d.AuditKeys()) > 0 && w.unkeyedTail > 0 {
+	if keyed && w.unkeyedTail > 0 {
 		// Entries after a keyed one must be keyed (see step), so a rewrite
 		// without the key has to replace every keyed entry; and once serve
 		// has run with the key (EnsureKeyed), the newest entry is keyed.
