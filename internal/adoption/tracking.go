@@ -413,7 +413,7 @@ func cleanFileName(name string) string {
 	return name
 }
 
-// AddEvidence stores an upload (already read and checked by blob.Read)
+// AddEvidence stores an upload (already spooled and checked by blob.Spool)
 // and attaches it to an item, in one transaction.
 func (s *Store) AddEvidence(ctx context.Context, p Org, recID string, u blob.Upload, filename string) (Evidence, error) {
 	if _, err := s.Item(ctx, p, recID); err != nil {

@@ -652,9 +652,11 @@ func (m *Module) upload(w http.ResponseWriter, r *http.Request) {
 		refuse(http.StatusBadRequest, "Choose a file to upload.")
 		return
 	}
-	// Stream the parts: the file goes through blob.Read's limit and
-	// sniffer, never to a temporary file on disk.
+	// Stream the parts: the file goes through the blob spool's limit and
+	// sniffer into a temporary file, so that many uploads at once cost
+	// disk rather than memory (issue 9, finding 11).
 	var up blob.Upload
+	defer func() { up.Close() }()
 	var name string
 	found := false
 	for {
@@ -672,7 +674,7 @@ func (m *Module) upload(w http.ResponseWriter, r *http.Request) {
 			continue
 		}
 		found, name = true, part.FileName()
-		up, err = blob.Read(part, name, pol)
+		up, err = blob.Spool(part, name, pol, "")
 		part.Close()
 		switch {
 		case errors.Is(err, blob.ErrTooLarge):

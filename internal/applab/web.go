@@ -745,39 +745,35 @@ func (m *Module) record(w http.ResponseWriter, r *http.Request) {
 	rec := Recorded{}
 	var evidence *blob.Upload
 	if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/") {
-		if err := r.ParseMultipartForm(1 << 20); err != nil {
-			var mb *http.MaxBytesError
-			if errors.As(err, &mb) {
-				problem(http.StatusRequestEntityTooLarge, fmt.Sprintf("The evidence file is larger than %d MB; nothing was stored.", maxEvidence>>20))
-				return
-			}
+		form, err := m.receiveEvidence(r)
+		if form.evidence != nil {
+			defer form.evidence.Close()
+		}
+		var mb *http.MaxBytesError
+		switch {
+		case errors.As(err, &mb), errors.Is(err, blob.ErrTooLarge):
+			problem(http.StatusRequestEntityTooLarge, fmt.Sprintf("The evidence file is larger than %d MB; nothing was stored.", maxEvidence>>20))
+			return
+		case errors.Is(err, blob.ErrType):
+			problem(http.StatusUnsupportedMediaType, "This kind of file is not accepted as evidence: upload a PDF, PNG or JPEG image, text, CSV, JSON or ZIP; nothing was stored.")
+			return
+		case errors.Is(err, ErrInvalid):
+			problem(http.StatusBadRequest, "Not recorded: the "+err.(*InvalidError).Field+" field is too long.")
+			return
+		case err != nil:
 			problem(http.StatusBadRequest, "The form did not arrive completely; nothing was stored.")
 			return
 		}
-		defer r.MultipartForm.RemoveAll()
-		if f, fh, err := r.FormFile("evidence"); err == nil {
-			up, err := blob.Read(f, fh.Filename, blob.Policy{MaxSize: maxEvidence, Allowed: blob.EvidenceTypes()})
-			f.Close()
-			switch {
-			case errors.Is(err, blob.ErrEmpty):
-			case errors.Is(err, blob.ErrTooLarge):
-				problem(http.StatusRequestEntityTooLarge, fmt.Sprintf("The evidence file is larger than %d MB; nothing was stored.", maxEvidence>>20))
-				return
-			case errors.Is(err, blob.ErrType):
-				problem(http.StatusUnsupportedMediaType, "This kind of file is not accepted as evidence: upload a PDF, PNG or JPEG image, text, CSV, JSON or ZIP; nothing was stored.")
-				return
-			case err != nil:
-				problem(http.StatusBadRequest, "The evidence did not arrive completely; nothing was stored.")
-				return
-			default:
-				evidence = &up
-				rec.EvidenceName = fh.Filename
-			}
+		rec.TestID, rec.Result, rec.Notes = form.fields["test"], ITUResult(form.fields["result"]), form.fields["notes"]
+		if form.evidence != nil {
+			evidence, rec.EvidenceName = form.evidence, form.name
 		}
-	} else if !web.ParseForm(w, r) {
-		return
+	} else {
+		if !web.ParseForm(w, r) {
+			return
+		}
+		rec.TestID, rec.Result, rec.Notes = r.PostFormValue("test"), ITUResult(r.PostFormValue("result")), r.PostFormValue("notes")
 	}
-	rec.TestID, rec.Result, rec.Notes = r.FormValue("test"), ITUResult(r.FormValue("result")), r.FormValue("notes")
 	err := m.store.Record(r.Context(), v, o, userID(r), rec, evidence)
 	var ie *InvalidError
 	if errors.As(err, &ie) {
@@ -789,6 +785,65 @@ func (m *Module) record(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, orgPath(o, fmt.Sprintf("/apps/versions/%d/audit?done=recorded#t-%s", v.ID, strings.ReplaceAll(rec.TestID, ".", "-"))), http.StatusSeeOther)
+}
+
+// evidenceForm is a tester's multipart form as it arrived.
+type evidenceForm struct {
+	fields   map[string]string
+	evidence *blob.Upload // nil without a file; the caller closes it
+	name     string
+}
+
+// maxField bounds a text field of the record form (the notes' limit, in
+// bytes, with room for the form's line endings).
+const maxField = 16 << 10
+
+// receiveEvidence reads a tester's form part by part: the text fields
+// into memory, bounded, and the evidence file through the blob spool
+// into a temporary file while it is hashed and checked, so that many
+// uploads at once cost disk, not memory. The form's fields may come in
+// any order.
+func (m *Module) receiveEvidence(r *http.Request) (evidenceForm, error) {
+	form := evidenceForm{fields: map[string]string{}}
+	mr, err := r.MultipartReader()
+	if err != nil {
+		return form, err
+	}
+	for {
+		part, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			return form, nil
+		}
+		if err != nil {
+			return form, err
+		}
+		name := part.FormName()
+		switch {
+		case name == "evidence" && part.FileName() != "" && form.evidence == nil:
+			up, err := blob.Spool(part, part.FileName(), blob.Policy{MaxSize: maxEvidence, Allowed: blob.EvidenceTypes()}, m.cfg.TempDir)
+			switch {
+			case errors.Is(err, blob.ErrEmpty):
+				// An empty file input: the tester attached nothing.
+			case err != nil:
+				part.Close()
+				return form, err
+			default:
+				form.evidence, form.name = &up, part.FileName()
+			}
+		case name == "test" || name == "result" || name == "notes":
+			b, err := io.ReadAll(io.LimitReader(part, maxField+1))
+			if err != nil {
+				part.Close()
+				return form, err
+			}
+			if len(b) > maxField {
+				part.Close()
+				return form, invalid(name, "too long")
+			}
+			form.fields[name] = string(b)
+		}
+		part.Close()
+	}
 }
 
 func (m *Module) evidence(w http.ResponseWriter, r *http.Request) {
