@@ -1,6 +1,8 @@
 // Package auditpages lets administrators browse and filter the audit log:
 // platform administrators see every entry, org admins the entries about
-// their organisation or made by its members acting for it.
+// their organisation, made by its members acting for it, or naming it
+// among the organisations an entry concerns (an action of another
+// organisation on one of its members).
 package auditpages
 
 import (
@@ -77,6 +79,12 @@ type row struct {
 	audit.Entry
 	Actor   string
 	Details string
+	// Concerns names the other organisations the entry concerns (platform
+	// view), or is "this organisation" in an organisation's view when the
+	// entry is there only because it concerns it: the actor acted for
+	// another organisation. An organisation's view never names the other
+	// organisations: which others a person belongs to is not its business.
+	Concerns string
 }
 
 type data struct {
@@ -148,7 +156,7 @@ func (p *Pages) serve(w http.ResponseWriter, r *http.Request, orgID int64, headi
 			nq.Set("before", strconv.FormatInt(es[len(es)-1].Seq, 10))
 			d.Next = action + "?" + nq.Encode()
 		}
-		d.Rows = p.rows(r.Context(), es)
+		d.Rows = p.rows(r.Context(), es, orgID)
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	p.pages.Render(w, r, status, "audit.html", web.View{Title: heading, Data: d})
@@ -196,12 +204,35 @@ func (p *Pages) filter(ctx context.Context, f form, orgID int64) (audit.Filter, 
 	return filt, "", nil
 }
 
-// rows resolves actor names, each user once per page.
-func (p *Pages) rows(ctx context.Context, es []audit.Entry) []row {
+// rows resolves actor and organisation names, each once per page. orgID
+// is the organisation whose view this is, 0 for the platform view.
+func (p *Pages) rows(ctx context.Context, es []audit.Entry, orgID int64) []row {
 	names := map[int64]string{}
+	orgs := map[int64]string{}
+	orgName := func(id int64) string {
+		n, ok := orgs[id]
+		if !ok {
+			n = "organisation " + strconv.FormatInt(id, 10)
+			if o, err := p.users.Org(ctx, id); err == nil {
+				n = o.Name
+			}
+			orgs[id] = n
+		}
+		return n
+	}
 	out := make([]row, len(es))
 	for i, e := range es {
 		out[i].Entry = e
+		switch {
+		case orgID != 0 && e.OrgID != orgID && e.ActorOrgID != orgID:
+			out[i].Concerns = "this organisation"
+		case orgID == 0 && len(e.Concerned) > 0:
+			ns := make([]string, len(e.Concerned))
+			for j, id := range e.Concerned {
+				ns[j] = orgName(id)
+			}
+			out[i].Concerns = strings.Join(ns, ", ")
+		}
 		if e.ActorUserID != 0 {
 			n, ok := names[e.ActorUserID]
 			if !ok {
