@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/dfslab/dfslab/internal/audit"
+	"github.com/dfslab/dfslab/internal/catalog"
+	"github.com/dfslab/dfslab/internal/collab"
 	"github.com/dfslab/dfslab/internal/db"
 	"github.com/dfslab/dfslab/internal/identity"
 )
@@ -54,7 +56,7 @@ func adminCommands() map[string]adminCommand {
 				fs.String("type", "", "organisation `type`: "+orgTypeList())
 				fs.String("country", "", "jurisdiction: ISO 3166-1 alpha-2 `code`, e.g. MW")
 			}},
-		"create-user": {"--org ORG --email EMAIL --role ROLE", "add a member to an organisation and print their enrolment link", adminCreateUser,
+		"create-user": {"--org ORG --email EMAIL --role ROLE", "invite an address to an organisation and print the invitation link", adminCreateUser,
 			func(fs *flag.FlagSet) {
 				fs.String("org", "", "organisation `name or id`")
 				fs.String("email", "", "e-mail `address` of the user")
@@ -68,6 +70,10 @@ func adminCommands() map[string]adminCommand {
 				fs.String("name", "CLI token", "token `name` shown in the user's token list")
 			}},
 		"recovery-link": {"--user USER", "print a one-time account recovery link for a user (valid 24 h)", adminRecoveryLink,
+			func(fs *flag.FlagSet) { fs.String("user", "", "user `e-mail or id`") }},
+		"suspend-user": {"--user USER", "suspend an account everywhere: end its sessions, revoke its API tokens", adminSuspendUser(false),
+			func(fs *flag.FlagSet) { fs.String("user", "", "user `e-mail or id`") }},
+		"reinstate-user": {"--user USER", "reinstate a suspended account (its API tokens stay revoked)", adminSuspendUser(true),
 			func(fs *flag.FlagSet) { fs.String("user", "", "user `e-mail or id`") }},
 		"verify-audit": {"[--head SEQ:HASH]...", "check the audit log's keyed hash chain and that it still holds the kept checkpoints; " +
 			"names the first altered, removed or truncated entry (exit 1)", adminVerifyAudit,
@@ -186,7 +192,13 @@ func (a *adminEnv) open(ctx context.Context) (*db.DB, *identity.Store, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	return d, identity.NewStore(d, identity.Options{SecretKey: key}), nil
+	// Notifications go through the collaboration store, as under serve.
+	cat, err := catalog.Default()
+	if err != nil {
+		d.Close()
+		return nil, nil, err
+	}
+	return d, identity.NewStore(d, identity.Options{SecretKey: key, Notifier: collab.NewStore(d, cat, nil)}), nil
 }
 
 func adminEnrolLink(ctx context.Context, a *adminEnv, fs *flag.FlagSet, args []string) error {
@@ -268,13 +280,12 @@ func adminCreateUser(ctx context.Context, a *adminEnv, fs *flag.FlagSet, args []
 	if err != nil {
 		return err
 	}
-	if inv.Token == "" {
-		fmt.Fprintf(a.stderr, "%s already has an account and is now %s of %s; no link needed.\n", inv.User.Email, role.Label(), o.Name)
-		return nil
-	}
-	fmt.Fprintf(a.stderr, "Enrolment link for %s (%s of %s), valid until %s; hand it over in person or by a trusted channel:\n",
-		inv.User.Email, role.Label(), o.Name, inv.Link.Expires.Format(time.RFC3339))
-	fmt.Fprintln(a.stdout, identity.LinkURL(a.baseURL, inv.Link.Kind, inv.Token))
+	// The same answer whether or not the address has an account: the
+	// person enrols with the link, or signs in and accepts.
+	fmt.Fprintf(a.stderr, "Invitation link for %s (%s of %s), valid until %s; hand it over in person or by a trusted channel.\n"+
+		"The person sets up an account with it, or, if the address has one, signs in and accepts:\n",
+		inv.Email, role.Label(), o.Name, inv.Expires.Format(time.RFC3339))
+	fmt.Fprintln(a.stdout, identity.LinkURL(a.baseURL, identity.LinkInvitation, inv.Token))
 	return nil
 }
 
@@ -344,14 +355,47 @@ func adminRecoveryLink(ctx context.Context, a *adminEnv, fs *flag.FlagSet, args 
 	if err != nil {
 		return fmt.Errorf("user %q: %w", flagValue(fs, "user"), err)
 	}
-	tok, l, err := s.IssueRecoveryLink(ctx, 0, u.ID)
+	rl, err := s.IssueRecoveryLink(ctx, 0, u.ID)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(a.stderr, "Recovery link for %s, valid until %s; confirm the person's identity before handing it over:\n",
-		u.Email, l.Expires.Format(time.RFC3339))
-	fmt.Fprintln(a.stdout, identity.LinkURL(a.baseURL, l.Kind, tok))
+	fmt.Fprintf(a.stderr, "Recovery link for %s, valid until %s; confirm the person's identity before handing it over.\n"+
+		"The person and the org admins of their %d organisation(s) are notified in the app:\n",
+		u.Email, rl.Link.Expires.Format(time.RFC3339), len(rl.Orgs))
+	fmt.Fprintln(a.stdout, identity.LinkURL(a.baseURL, rl.Link.Kind, rl.Token))
 	return nil
+}
+
+// adminSuspendUser suspends (active false) or reinstates an account: the
+// operator's way when no platform administrator can (the last one lost
+// their passkeys, or is the one to suspend).
+func adminSuspendUser(active bool) func(context.Context, *adminEnv, *flag.FlagSet, []string) error {
+	return func(ctx context.Context, a *adminEnv, fs *flag.FlagSet, args []string) error {
+		if err := required(fs, "user"); err != nil {
+			return err
+		}
+		if err := noArgs(args); err != nil {
+			return err
+		}
+		d, s, err := a.open(ctx)
+		if err != nil {
+			return err
+		}
+		defer d.Close()
+		u, err := findUser(ctx, s, flagValue(fs, "user"))
+		if err != nil {
+			return fmt.Errorf("user %q: %w", flagValue(fs, "user"), err)
+		}
+		if err := s.SetActive(ctx, u.ID, active); err != nil {
+			return err
+		}
+		if active {
+			fmt.Fprintf(a.stderr, "%s reinstated; API tokens revoked at suspension stay revoked.\n", u.Email)
+		} else {
+			fmt.Fprintf(a.stderr, "%s suspended: sessions ended, API tokens revoked.\n", u.Email)
+		}
+		return nil
+	}
 }
 
 // openDB reads the secret key, then opens the database with the audit

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -10,6 +11,7 @@ import (
 	"github.com/dfslab/dfslab/internal/audit"
 	"github.com/dfslab/dfslab/internal/db"
 	"github.com/dfslab/dfslab/internal/identity"
+	"github.com/dfslab/dfslab/internal/identity/identitytest"
 )
 
 // admin runs `dfslab admin args...` and returns exit code, stdout, stderr.
@@ -61,6 +63,20 @@ func TestAdminCommands(t *testing.T) {
 	if code != 0 || !strings.HasPrefix(link, "https://lab.example/enrol/") {
 		t.Fatalf("create-user: exit %d, out %q, err %s", code, link, stderr)
 	}
+	// The person enrols with the printed link (the account is created
+	// then, with this one membership).
+	ctx := context.Background()
+	d, err := db.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := identity.NewStore(d, identity.Options{})
+	officer, err := s.RedeemEnrolment(ctx, strings.TrimPrefix(link, "https://lab.example/enrol/"),
+		identity.Enrolment{DisplayName: "Officer", Passkey: identitytest.StandInPasskey()})
+	if err != nil {
+		t.Fatalf("printed invitation link: %v", err)
+	}
+	d.Close()
 	code, enrol, _ := admin(t, "enrol-link")
 	if code != 0 || !strings.HasPrefix(enrol, "https://lab.example/enrol/") || enrol == link {
 		t.Fatalf("enrol-link: %q", enrol)
@@ -78,15 +94,28 @@ func TestAdminCommands(t *testing.T) {
 	}
 
 	// What the commands printed works against the store.
-	ctx := context.Background()
-	d, err := db.Open(ctx, dsn)
-	if err != nil {
+	if d, err = db.Open(ctx, dsn); err != nil {
 		t.Fatal(err)
 	}
-	s := identity.NewStore(d, identity.Options{})
-	l, err := s.PeekLink(ctx, strings.TrimPrefix(link, "https://lab.example/enrol/"), identity.LinkInvitation)
-	if err != nil || l.UserID == 0 {
-		t.Fatalf("printed invitation link: %+v, %v", l, err)
+	s = identity.NewStore(d, identity.Options{})
+	if o, _ := s.OrgByName(ctx, "MACRA"); o.ID == 0 {
+		t.Fatal("MACRA missing")
+	} else if r, err := s.Role(ctx, o.ID, officer.ID); err != nil || r != identity.RoleOrgAdmin {
+		t.Fatalf("officer's role in MACRA: %q, %v", r, err)
+	}
+	// suspend-user ends the token; reinstate-user does not bring it back.
+	if code, _, stderr := admin(t, "suspend-user", "--user", "officer@macra.example"); code != 0 {
+		t.Fatalf("suspend-user: %s", stderr)
+	}
+	if code, _, stderr := admin(t, "reinstate-user", "--user", "officer@macra.example"); code != 0 {
+		t.Fatalf("reinstate-user: %s", stderr)
+	}
+	if _, _, err := s.AuthenticateAPIToken(ctx, tok); !errors.Is(err, identity.ErrTokenInvalid) {
+		t.Fatalf("token after suspend-user and reinstate-user: %v", err)
+	}
+	code, tok, stderr = admin(t, "create-token", "--user", "officer@macra.example", "--scope", "write", "--expires", "30d")
+	if code != 0 {
+		t.Fatalf("create-token after reinstating: %s", stderr)
 	}
 	at, u, err := s.AuthenticateAPIToken(ctx, tok)
 	if err != nil || u.Email != "officer@macra.example" || at.Scope != identity.ScopeWrite {
@@ -97,7 +126,7 @@ func TestAdminCommands(t *testing.T) {
 	}
 	// Every command was audited, as the CLI.
 	es, _ := audit.List(ctx, d, audit.Filter{Action: "api_token.create"})
-	if len(es) != 1 || es[0].RequestID != "cli:admin create-token" {
+	if len(es) != 2 || es[0].RequestID != "cli:admin create-token" {
 		t.Fatalf("token creation audit = %+v", es)
 	}
 

@@ -15,6 +15,7 @@ import (
 	"github.com/dfslab/dfslab/internal/collab"
 	"github.com/dfslab/dfslab/internal/db"
 	"github.com/dfslab/dfslab/internal/identity"
+	"github.com/dfslab/dfslab/internal/identity/identitytest"
 )
 
 func TestCatalogCommand(t *testing.T) {
@@ -122,11 +123,8 @@ func TestCatalogExportWithAmendments(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	inv, err := ids.Invite(ctx, org.ID, "analyst@example.org", identity.RoleAnalyst)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := ids.SetPlatformAdmin(ctx, inv.User.ID, true); err != nil {
+	analyst := identitytest.Member(t, ids, org.ID, "analyst@example.org", "analyst", identity.RoleAnalyst)
+	if err := ids.SetPlatformAdmin(ctx, analyst.ID, true); err != nil {
 		t.Fatal(err)
 	}
 	base, err := catalog.Load()
@@ -135,12 +133,12 @@ func TestCatalogExportWithAmendments(t *testing.T) {
 	}
 	s := collab.NewStore(d, base, time.Now)
 	const text = "Release builds of DFS apps are never debuggable; the release pipeline checks it."
-	p, err := s.Propose(ctx, collab.Viewer{UserID: inv.User.ID}, collab.NewProposal{RecID: "APP-001", OrgID: org.ID,
+	p, err := s.Propose(ctx, collab.Viewer{UserID: analyst.ID}, collab.NewProposal{RecID: "APP-001", OrgID: org.ID,
 		Statement: text, Reason: "Make the pipeline check explicit."})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Accept(ctx, collab.Viewer{UserID: inv.User.ID, Admin: true}, p.ID); err != nil {
+	if _, err := s.Accept(ctx, collab.Viewer{UserID: analyst.ID, Admin: true}, p.ID); err != nil {
 		t.Fatal(err)
 	}
 	d.Close()

@@ -11,6 +11,7 @@ import (
 	"github.com/dfslab/dfslab/internal/db"
 	"github.com/dfslab/dfslab/internal/db/dbtest"
 	"github.com/dfslab/dfslab/internal/identity"
+	"github.com/dfslab/dfslab/internal/identity/identitytest"
 )
 
 // backend is a Store plus what the tests need to arrange and inspect it:
@@ -18,8 +19,9 @@ import (
 type backend interface {
 	store() Store
 	enrolLink(t testing.TB) string
-	// invite creates an invited user and returns the enrolment token.
-	invite(t testing.TB, email string) (int64, string)
+	// invite invites email and returns the link token; the account is
+	// created when the link is used.
+	invite(t testing.TB, email string) string
 	recoveryLink(t testing.TB, uid int64) string
 	audits(t testing.TB) []memAudit
 	totpSecret(t testing.TB, uid int64) string
@@ -56,12 +58,10 @@ func (b *memBackend) link(kind LinkKind, uid int64) string {
 }
 
 func (b *memBackend) enrolLink(testing.TB) string { return b.link(LinkEnrolFirstAdmin, 0) }
-func (b *memBackend) invite(_ testing.TB, email string) (int64, string) {
-	uid := b.addUser(email)
-	b.mu.Lock()
-	b.accounts[uid].Handle = newHandle()
-	b.mu.Unlock()
-	return uid, b.link(LinkInvitation, uid)
+func (b *memBackend) invite(_ testing.TB, email string) string {
+	tok := randomCode(32)
+	b.addInvitation(email, tok, b.now().Add(24*time.Hour))
+	return tok
 }
 func (b *memBackend) recoveryLink(_ testing.TB, uid int64) string { return b.link(LinkRecovery, uid) }
 func (b *memBackend) audits(testing.TB) []memAudit                { return b.memStore.audits() }
@@ -117,20 +117,20 @@ func (b *idBackend) enrolLink(t testing.TB) string {
 	return tok
 }
 
-func (b *idBackend) invite(t testing.TB, email string) (int64, string) {
+func (b *idBackend) invite(t testing.TB, email string) string {
 	inv, err := b.ids.Invite(context.Background(), b.org, email, identity.RoleAnalyst)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return inv.User.ID, inv.Token
+	return inv.Token
 }
 
 func (b *idBackend) recoveryLink(t testing.TB, uid int64) string {
-	tok, _, err := b.ids.IssueRecoveryLink(context.Background(), b.org, uid)
+	rl, err := b.ids.IssueRecoveryLink(context.Background(), b.org, uid)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return tok
+	return rl.Token
 }
 
 func (b *idBackend) audits(t testing.TB) []memAudit {
@@ -170,7 +170,17 @@ func (b *idBackend) requireTOTP(t testing.TB, uid int64) {
 }
 
 func (b *idBackend) deactivate(t testing.TB, uid int64) {
-	if err := b.ids.SetActive(context.Background(), uid, false); err != nil {
+	ctx := context.Background()
+	// The last platform administrator cannot be suspended: keep another.
+	tok, _, err := b.ids.EnrolLink(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.ids.RedeemEnrolment(ctx, tok, identity.Enrolment{DisplayName: "Spare", Email: fmt.Sprintf("spare%d@example.org", uid),
+		Passkey: identitytest.StandInPasskey()}); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.ids.SetActive(ctx, uid, false); err != nil {
 		t.Fatal(err)
 	}
 }

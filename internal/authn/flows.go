@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/mail"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -273,11 +274,54 @@ func (s *Service) enrolPage(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	p := principal(r)
+	if l.Kind == LinkInvitation && (l.AccountExists || p != nil) {
+		// The address has an account (or someone is signed in): the person
+		// joins by accepting while signed in; this link never enrols a
+		// second account nor adds a passkey to an existing one.
+		d := map[string]any{"Link": l, "Token": r.PathValue("token")}
+		switch {
+		case p == nil:
+			d["SignIn"] = true
+		case !strings.EqualFold(p.User.Email, l.Email):
+			d["Other"] = p.User.Email
+		}
+		s.render(w, r, http.StatusOK, "Join "+l.OrgName, "join", d)
+		return
+	}
 	s.render(w, r, http.StatusOK, "Set up your account", "enrol", map[string]any{
 		"Link":  l,
 		"Token": r.PathValue("token"),
 		"First": l.Kind == LinkEnrolFirstAdmin,
 	})
+}
+
+// acceptInvitation accepts the invitation of a link for the signed-in
+// account it is addressed to.
+func (s *Service) acceptInvitation(w http.ResponseWriter, r *http.Request) {
+	uid, ok := s.signedIn(w, r)
+	if !ok {
+		return
+	}
+	l, hash, ok := s.peekLink(w, r, LinkInvitation)
+	if !ok {
+		return
+	}
+	m := s.meta(r)
+	m.ActorID = uid
+	org, err := s.cfg.Store.AcceptInvitation(r.Context(), m, uid, hash)
+	switch {
+	case errors.Is(err, ErrOtherAddress):
+		s.render(w, r, http.StatusForbidden, "Join "+l.OrgName, "join", map[string]any{"Link": l, "Token": r.PathValue("token"), "Other": principal(r).User.Email})
+		return
+	case errors.Is(err, ErrLinkUsed), errors.Is(err, ErrNotFound):
+		s.linkGone(w, r)
+		return
+	case err != nil:
+		s.fail(w, r, "accept invitation", err)
+		return
+	}
+	http.Redirect(w, r, "/orgs/"+strconv.FormatInt(org, 10)+"?joined=1", http.StatusSeeOther)
 }
 
 func (s *Service) recoverLinkPage(w http.ResponseWriter, r *http.Request) {
@@ -299,8 +343,11 @@ func newHandle() []byte {
 
 const maxNameLen = 100
 
+// validName accepts 1–100 characters of valid UTF-8 without control
+// characters (C0, DEL, C1): names end up in lists, logs and audit entries.
 func validName(s string) bool {
-	return s != "" && utf8.RuneCountInString(s) <= maxNameLen && !strings.ContainsAny(s, "\x00\r\n")
+	return s != "" && utf8.ValidString(s) && utf8.RuneCountInString(s) <= maxNameLen &&
+		!strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || (r >= 0x7f && r <= 0x9f) })
 }
 
 // linkBegin starts the registration of a first passkey from a link.
@@ -319,7 +366,14 @@ func (s *Service) linkBegin(kind ceremonyKind, kinds ...LinkKind) http.HandlerFu
 			f.PasskeyName = "Passkey"
 		}
 		acc := Account{Email: l.Email, DisplayName: f.DisplayName}
-		if l.UserID != 0 {
+		if l.Kind == LinkInvitation {
+			if l.AccountExists {
+				jsonError(w, http.StatusConflict, "An account with this address exists: sign in and accept the invitation.")
+				return
+			}
+			// The account is created when the link is used, with the
+			// address the organisation invited.
+		} else if l.UserID != 0 {
 			if acc, err = s.cfg.Store.Account(r.Context(), l.UserID); err != nil {
 				jsonError(w, http.StatusGone, "This link is no longer valid.")
 				return
@@ -397,6 +451,10 @@ func (s *Service) linkFinish(kind ceremonyKind) http.HandlerFunc {
 			if errors.Is(err, ErrLinkUsed) || errors.Is(err, ErrNotFound) {
 				s.audit(r, m, action+".failure", "link", "", map[string]any{"reason": "link already used or expired"})
 				s.linkGone(w, r)
+				return
+			}
+			if errors.Is(err, ErrAccountExists) {
+				jsonError(w, http.StatusConflict, "An account with this address exists: sign in and accept the invitation.")
 				return
 			}
 			s.log.ErrorContext(r.Context(), "complete link", "err", err)

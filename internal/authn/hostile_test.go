@@ -205,15 +205,19 @@ func TestLinksSingleUse(t *testing.T) {
 			setup func(t *testing.T, h *harness) (int64, string)
 		}{
 			{"first admin", "/enrol/", func(t *testing.T, h *harness) (int64, string) { return 0, h.b.enrolLink(t) }},
-			{"invitation", "/enrol/", func(t *testing.T, h *harness) (int64, string) { return h.b.invite(t, "invitee@example.org") }},
+			{"invitation", "/enrol/", func(t *testing.T, h *harness) (int64, string) { return 0, h.b.invite(t, "invitee@example.org") }},
 			{"recovery", "/recover/", func(t *testing.T, h *harness) (int64, string) {
-				uid, tok := h.b.invite(t, "lost@example.org")
+				tok := h.b.invite(t, "lost@example.org")
 				c := h.newClient()
 				if st, body, _ := c.register("/enrol/"+tok+"/begin", "/enrol/"+tok+"/finish",
 					map[string]string{"displayName": "Lost", "passkeyName": "old phone"}); st != http.StatusOK {
 					t.Fatalf("enrol invitee: %d %s", st, body)
 				}
-				return uid, h.b.recoveryLink(t, uid)
+				acc, err := h.st.AccountByEmail(t.Context(), "lost@example.org")
+				if err != nil {
+					t.Fatal(err)
+				}
+				return acc.ID, h.b.recoveryLink(t, acc.ID)
 			}},
 		}
 		for _, tt := range tests {

@@ -59,6 +59,8 @@ func mapErr(err error) error {
 		return fmt.Errorf("%w (%w)", ErrTOTPReused, err)
 	case errors.Is(err, identity.ErrTokenInvalid):
 		return fmt.Errorf("%w (%w)", ErrTokenInvalid, err)
+	case errors.Is(err, identity.ErrInvalid):
+		return fmt.Errorf("%w (%w)", ErrInvalid, err)
 	}
 	return err
 }
@@ -225,6 +227,14 @@ func (s idStore) PeekLink(ctx context.Context, h []byte) (Link, error) {
 	default:
 		return Link{}, ErrNotFound
 	}
+	if l.Kind == identity.LinkInvitation {
+		inv, exists, err := s.ids.InvitationByLink(ctx, h)
+		if err != nil {
+			return Link{}, mapErr(err)
+		}
+		out.Email, out.OrgName, out.Role, out.AccountExists = inv.Email, inv.OrgName, inv.Role.Label(), exists
+		return out, nil
+	}
 	if l.UserID != 0 {
 		u, err := s.ids.User(ctx, l.UserID)
 		if err != nil {
@@ -233,6 +243,18 @@ func (s idStore) PeekLink(ctx context.Context, h []byte) (Link, error) {
 		out.Email = u.Email
 	}
 	return out, nil
+}
+
+func (s idStore) AcceptInvitation(ctx context.Context, m Meta, uid int64, h []byte) (int64, error) {
+	ctx = withActor(ctx, m)
+	inv, err := s.ids.AcceptInvitationLink(ctx, uid, h)
+	switch {
+	case errors.Is(err, identity.ErrForbidden):
+		return 0, fmt.Errorf("%w (%w)", ErrOtherAddress, err)
+	case errors.Is(err, identity.ErrConflict):
+		return 0, fmt.Errorf("%w (%w)", ErrLinkUsed, err)
+	}
+	return inv.OrgID, mapErr(err)
 }
 
 func (s idStore) CompleteEnrolment(ctx context.Context, m Meta, h []byte, e Enrolment) (int64, error) {
@@ -244,6 +266,9 @@ func (s idStore) CompleteEnrolment(ctx context.Context, m Meta, h []byte, e Enro
 	u, err := s.ids.RedeemEnrolmentHash(ctx, h, identity.Enrolment{
 		DisplayName: e.DisplayName, Email: e.Email, WebAuthnID: e.Handle, Passkey: p,
 	})
+	if errors.Is(err, identity.ErrConflict) {
+		return 0, fmt.Errorf("%w (%w)", ErrAccountExists, err)
+	}
 	return u.ID, mapErr(err)
 }
 

@@ -206,7 +206,13 @@ func (s *memStore) PeekLink(_ context.Context, h []byte) (Link, error) {
 	if l.used || s.now().After(l.ExpiresAt) {
 		return Link{}, ErrLinkUsed
 	}
-	return l.Link, nil
+	out := l.Link
+	if out.Kind == LinkInvitation {
+		for _, a := range s.accounts {
+			out.AccountExists = out.AccountExists || a.Email == out.Email
+		}
+	}
+	return out, nil
 }
 
 func (s *memStore) consume(h []byte, kinds ...LinkKind) (*memLink, error) {
@@ -235,8 +241,20 @@ func (s *memStore) CompleteEnrolment(_ context.Context, m Meta, h []byte, e Enro
 	}
 	uid := l.UserID
 	if uid == 0 {
+		email := e.Email
+		if l.Kind == LinkInvitation {
+			// The account of an invitation gets the invited address, and
+			// an address with an account cannot enrol again.
+			email = l.Email
+			for _, a := range s.accounts {
+				if a.Email == email {
+					l.used = false
+					return 0, ErrAccountExists
+				}
+			}
+		}
 		uid = s.id()
-		s.accounts[uid] = &Account{ID: uid, Email: e.Email, Active: true}
+		s.accounts[uid] = &Account{ID: uid, Email: email, Active: true}
 	}
 	a := s.accounts[uid]
 	a.DisplayName = e.DisplayName
@@ -246,6 +264,32 @@ func (s *memStore) CompleteEnrolment(_ context.Context, m Meta, h []byte, e Enro
 	s.passkeys[uid] = append(s.passkeys[uid], e.Passkey)
 	s.log(m, "user.enrol", "user", fmt.Sprint(uid), nil)
 	return uid, nil
+}
+
+// addInvitation adds an invitation link for email (the account is made
+// when the link is used).
+func (s *memStore) addInvitation(email, tok string, expires time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	h := HashLinkToken(tok)
+	s.links[string(h)] = &memLink{Link: Link{Kind: LinkInvitation, Email: email, ExpiresAt: expires}}
+}
+
+func (s *memStore) AcceptInvitation(_ context.Context, m Meta, uid int64, h []byte) (int64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	l, ok := s.links[string(h)]
+	if !ok || l.Kind != LinkInvitation {
+		return 0, ErrNotFound
+	}
+	if a := s.accounts[uid]; a == nil || a.Email != l.Email {
+		return 0, ErrOtherAddress
+	}
+	if _, err := s.consume(h, LinkInvitation); err != nil {
+		return 0, err
+	}
+	s.log(m, "invitation.accept", "user", fmt.Sprint(uid), nil)
+	return 0, nil
 }
 
 func (s *memStore) CompleteRecovery(_ context.Context, m Meta, h []byte, p Passkey) (int64, error) {

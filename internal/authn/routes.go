@@ -36,6 +36,7 @@ func (s *Service) Routes() []web.Route {
 		secret(rt("GET /enrol/{token}", pub, s.enrolPage, true)),
 		secret(rt("POST /enrol/{token}/begin", pub, s.linkBegin(kindEnrol, LinkEnrolFirstAdmin, LinkInvitation), true)),
 		secret(rt("POST /enrol/{token}/finish", pub, s.linkFinish(kindEnrol), true)),
+		secret(rt("POST /enrol/{token}/accept", in, s.acceptInvitation, true)),
 		rt("GET /recover", pub, s.recoverPage, false),
 		rt("POST /recover", pub, s.recoverWithCode, true),
 		secret(rt("GET /recover/{token}", pub, s.recoverLinkPage, true)),

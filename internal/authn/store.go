@@ -24,6 +24,15 @@ var (
 	// ErrTokenInvalid refuses an unknown, expired or revoked API token, or
 	// one of a deactivated user.
 	ErrTokenInvalid = errors.New("authn: invalid API token")
+	// ErrInvalid refuses input the store does not take (a name with
+	// control characters, say): the person gets a 400 and can correct it.
+	ErrInvalid = errors.New("authn: invalid input")
+	// ErrAccountExists refuses enrolling through an invitation link whose
+	// address has an account: that person signs in and accepts instead.
+	ErrAccountExists = errors.New("authn: an account with this address exists")
+	// ErrOtherAddress refuses accepting an invitation addressed to another
+	// e-mail address than the signed-in account's.
+	ErrOtherAddress = errors.New("authn: invitation for another address")
 )
 
 // Account is the subset of a user that authentication needs.
@@ -68,6 +77,12 @@ type Link struct {
 	UserID    int64
 	Email     string
 	ExpiresAt time.Time
+	// Invitation links only: the inviting organisation, the role, and
+	// whether the address belongs to an enrolled account (then the person
+	// signs in and accepts; the link never adds a passkey to an account).
+	OrgName       string
+	Role          string
+	AccountExists bool
 }
 
 // Enrolment is what a person chose on the enrolment page.
@@ -156,6 +171,10 @@ type Store interface {
 	CompleteEnrolment(ctx context.Context, m Meta, tokenHash []byte, e Enrolment) (int64, error)
 	// CompleteRecovery consumes a recovery link and adds a new passkey.
 	CompleteRecovery(ctx context.Context, m Meta, tokenHash []byte, p Passkey) (int64, error)
+	// AcceptInvitation accepts, for the signed-in userID, the invitation
+	// of a link addressed to the account's e-mail address
+	// (ErrOtherAddress otherwise) and returns the organisation joined.
+	AcceptInvitation(ctx context.Context, m Meta, userID int64, tokenHash []byte) (orgID int64, err error)
 
 	// StartTOTP stores a new pending TOTP secret and returns it (base32)
 	// for the QR code; TOTP stays off until confirmed.

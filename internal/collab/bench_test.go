@@ -9,6 +9,7 @@ import (
 	"github.com/dfslab/dfslab/internal/db"
 	"github.com/dfslab/dfslab/internal/db/dbtest"
 	"github.com/dfslab/dfslab/internal/identity"
+	"github.com/dfslab/dfslab/internal/identity/identitytest"
 )
 
 // benchWorld fills a database with 20 organisations in 4 countries, one
@@ -31,12 +32,9 @@ func benchWorld(b *testing.B, d *db.DB) (*Store, Viewer, string) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		inv, err := ids.Invite(ctx, o.ID, fmt.Sprintf("u%d@example.org", i), identity.RoleAnalyst)
-		if err != nil {
-			b.Fatal(err)
-		}
+		u := identitytest.Member(b, ids, o.ID, fmt.Sprintf("u%d@example.org", i), fmt.Sprintf("u%d", i), identity.RoleAnalyst)
 		if i == 0 {
-			reader = Viewer{UserID: inv.User.ID}
+			reader = Viewer{UserID: u.ID}
 		}
 		orgs = append(orgs, o.ID)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/dfslab/dfslab/internal/db"
 	"github.com/dfslab/dfslab/internal/db/dbtest"
 	"github.com/dfslab/dfslab/internal/identity"
+	"github.com/dfslab/dfslab/internal/identity/identitytest"
 )
 
 type clock struct {
@@ -70,11 +71,7 @@ func newFixture(t *testing.T, d *db.DB) *fixture {
 	f.orgMW = org("Reserve Bank", identity.OrgCentralBank, "MW")
 	f.orgB = org("Provider B", identity.OrgDFSProvider, "LS")
 	member := func(org int64, email string, role identity.Role) Viewer {
-		inv, err := ids.Invite(f.ctx, org, email, role)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return Viewer{UserID: inv.User.ID}
+		return Viewer{UserID: identitytest.Member(t, ids, org, email, email, role).ID}
 	}
 	f.a1 = member(f.orgA, "a1@example.org", identity.RoleAnalyst)
 	f.a2 = member(f.orgA, "a2@example.org", identity.RoleViewer)

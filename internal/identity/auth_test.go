@@ -485,7 +485,7 @@ func TestEveryWriteIsAudited(t *testing.T) {
 				_, _, err := f.s.CreateAPIToken(f.ctx, u.ID, "t", identity.ScopeRead, f.clock.Now().Add(time.Hour))
 				return err
 			}},
-			{"link.create", func() error { _, _, err := f.s.IssueRecoveryLink(f.ctx, o.ID, u.ID); return err }},
+			{"link.create", func() error { _, err := f.s.IssueRecoveryLink(f.ctx, 0, u.ID); return err }},
 			{"user.activate", func() error { return f.s.SetActive(f.ctx, u.ID, true) }},
 		}
 		for _, st := range steps {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/dfslab/dfslab/internal/db/dbtest"
 	"github.com/dfslab/dfslab/internal/identity"
+	"github.com/dfslab/dfslab/internal/identity/identitytest"
 )
 
 // benchSessions makes n users with one session each on SQLite.
@@ -21,11 +22,9 @@ func benchSessions(b *testing.B, n int, touchEvery time.Duration) (*identity.Sto
 	}
 	toks := make([]string, n)
 	for i := range toks {
-		inv, err := s.Invite(ctx, o.ID, fmt.Sprintf("u%d@bench.example", i), identity.RoleAnalyst)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if toks[i], _, err = s.CreateSession(ctx, inv.User.ID, identity.SessionMeta{IP: "127.0.0.1", UserAgent: "bench"}, "passkey"); err != nil {
+		u := identitytest.Member(b, s, o.ID, fmt.Sprintf("u%d@bench.example", i), "u", identity.RoleAnalyst)
+		var err error
+		if toks[i], _, err = s.CreateSession(ctx, u.ID, identity.SessionMeta{IP: "127.0.0.1", UserAgent: "bench"}, "passkey"); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -13,19 +13,33 @@
 //     removed (ErrLastAdmin);
 //   - a TOTP code (time step) is accepted at most once (ErrTOTPReused);
 //   - recovery codes are hashed and single use;
-//   - sessions expire after 30 min idle and 12 h absolute; deactivating a
-//     user ends all sessions in the same transaction;
+//   - sessions expire after 30 min idle and 12 h absolute;
+//   - an account belongs to its person, a membership to an organisation:
+//     organisations invite (one invitation, one link, one membership) and
+//     the person accepts; they suspend or remove memberships, never the
+//     account; a recovery link is issued by a platform administrator, or
+//     by an admin of the organisation that enrolled the account (never for
+//     a platform administrator), and is recorded under and notified to
+//     every organisation of the account;
+//   - suspending an account (platform administrators, operator CLI) ends
+//     its sessions and revokes its API tokens in the same transaction;
+//     reinstating brings neither back;
 //   - API tokens are stored as prefix + SHA-256, scoped read or write,
-//     expire, and stop working when their user is deactivated.
+//     expire, and stop working when their user is suspended.
 //
 // Main operations of [Store]:
 //
 //	organisations  CreateOrg, Org, OrgByName, ListOrgs, UpdateOrg
-//	users          User, UserByEmail, UserByWebAuthnID, ListUsers, CountUsers,
-//	               SetDisplayName, SetActive, SetPlatformAdmin
-//	memberships    AddMember, SetRole, RemoveMember, Role, ListMembers,
-//	               Memberships, TOTPRequired
-//	links          EnrolLink, Invite, IssueRecoveryLink, PeekLink(Hash),
+//	users          User, UserByEmail, UserByWebAuthnID, ListUsers, SearchUsers,
+//	               CountUsers, SetDisplayName, SetActive, SetPlatformAdmin,
+//	               EnrolledOrg
+//	memberships    AddMember (operator only), SetRole, SuspendMember,
+//	               ReinstateMember, RemoveMember, Role, Member, ListMembers,
+//	               Memberships, SuspendedMemberships, TOTPRequired
+//	invitations    Invite, OrgInvitations, RevokeInvitation, InvitationsFor,
+//	               AcceptInvitation, DeclineInvitation, AcceptInvitationLink,
+//	               InvitationByLink
+//	links          EnrolLink, IssueRecoveryLink, PeekLink(Hash),
 //	               RedeemEnrolment(Hash), RedeemRecovery(Hash), LinkURL
 //	passkeys       AddPasskey, ListPasskeys, PasskeyByCredentialID,
 //	               UsePasskey, RenamePasskey, RemovePasskey

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -24,6 +25,12 @@ func LinkURL(baseURL string, kind LinkKind, token string) string {
 }
 
 func (s *Store) insertLink(ctx context.Context, tx *db.Tx, kind LinkKind, orgID, userID int64, ttl time.Duration) (string, Link, error) {
+	return s.insertLinkConcerned(ctx, tx, kind, orgID, userID, ttl, nil)
+}
+
+// insertLinkConcerned is insertLink whose audit entry also goes under the
+// organisations concerned (those of the account a recovery link is for).
+func (s *Store) insertLinkConcerned(ctx context.Context, tx *db.Tx, kind LinkKind, orgID, userID int64, ttl time.Duration, concerned []int64) (string, Link, error) {
 	tok := newToken()
 	a := audit.ActorFrom(ctx)
 	now := s.Now()
@@ -34,7 +41,7 @@ func (s *Store) insertLink(ctx context.Context, tx *db.Tx, kind LinkKind, orgID,
 	if err != nil {
 		return "", Link{}, fmt.Errorf("identity: create link: %w", err)
 	}
-	err = s.audit(ctx, tx, audit.Entry{Action: "link.create", ObjectType: "link", ObjectID: idStr(l.ID), OrgID: orgID,
+	err = s.audit(ctx, tx, audit.Entry{Action: "link.create", ObjectType: "link", ObjectID: idStr(l.ID), OrgID: orgID, Concerned: concerned,
 		Details: map[string]any{"kind": string(kind), "user_id": userID, "expires": l.Expires.Format(time.RFC3339)}})
 	return tok, l, err
 }
@@ -50,88 +57,95 @@ func (s *Store) EnrolLink(ctx context.Context) (token string, l Link, err error)
 	return token, l, err
 }
 
-// Invitation is the result of [Store.Invite].
-type Invitation struct {
-	User User
-	Link Link
-	// Token is the secret of the enrolment link, empty when the e-mail
-	// belonged to an enrolled user who simply became a member.
-	Token string
+// RecoveryLink is the result of [Store.IssueRecoveryLink].
+type RecoveryLink struct {
+	Token string // the link's secret, shown once
+	Link  Link
+	User  User
+	// Orgs are the organisations the account belongs to; each was told
+	// (audit entry and, for their org admins, a notification).
+	Orgs []int64
 }
 
-// Invite makes email a member of orgID with role. A new address gets a
-// pending user and a single-use enrolment link (Options.InvitationTTL); an
-// already enrolled user becomes a member at once and needs no link.
-func (s *Store) Invite(ctx context.Context, orgID int64, email string, role Role) (Invitation, error) {
-	email = normEmail(email)
-	if !validEmail(email) {
-		return Invitation{}, fmt.Errorf("%w: %q is not an e-mail address", ErrInvalid, email)
-	}
-	if !role.Valid() {
-		return Invitation{}, fmt.Errorf("%w: unknown role %q", ErrInvalid, role)
-	}
-	var inv Invitation
+// IssueRecoveryLink issues a recovery link for userID. An account belongs
+// to its person, so few may do this:
+//
+//   - orgID != 0: an admin of orgID (the caller checks the role) for a
+//     member of orgID whose account was enrolled through orgID's own
+//     invitation, and never for a platform administrator;
+//   - orgID == 0: a platform administrator (checked here from the actor in
+//     ctx) for anyone but themselves, or the operator CLI (no actor).
+//
+// Anything else is ErrForbidden, without saying which rule refused. The
+// recovery is recorded under every organisation of the account, and their
+// org admins and the person are notified.
+func (s *Store) IssueRecoveryLink(ctx context.Context, orgID, userID int64) (RecoveryLink, error) {
+	var rl RecoveryLink
+	actor := audit.ActorFrom(ctx).UserID
 	err := s.db.InTx(ctx, func(tx *db.Tx) error {
-		if _, err := scanOrg(tx.QueryRow(ctx, "SELECT "+orgCols+" FROM orgs WHERE id = ?", orgID)); err != nil {
-			return notFound(err, "org")
+		u, err := scanUser(tx.QueryRow(ctx, "SELECT "+userCols+" FROM users u WHERE u.id = ?", userID))
+		if err != nil {
+			return notFound(err, "user")
 		}
-		u, err := scanUser(tx.QueryRow(ctx, "SELECT "+userCols+" FROM users u WHERE u.email = ?", email))
-		switch {
-		case errors.Is(err, sql.ErrNoRows):
-			u, err = s.insertUser(ctx, tx, email, "", false, false, nil)
-			if err != nil {
-				return err
+		var enrolledOrg sql.NullInt64
+		if err := tx.QueryRow(ctx, "SELECT enrolled_org_id FROM users WHERE id = ?", userID).Scan(&enrolledOrg); err != nil {
+			return fmt.Errorf("identity: recovery link: %w", err)
+		}
+		if orgID != 0 {
+			var n int
+			if err := tx.QueryRow(ctx, "SELECT COUNT(*) FROM memberships WHERE user_id = ? AND org_id = ?", userID, orgID).Scan(&n); err != nil {
+				return fmt.Errorf("identity: recovery link: %w", err)
 			}
-		case err != nil:
-			return fmt.Errorf("identity: invite: %w", err)
-		}
-		inv.User = u
-		var has int
-		if err := tx.QueryRow(ctx, "SELECT COUNT(*) FROM memberships WHERE org_id = ? AND user_id = ?", orgID, u.ID).Scan(&has); err != nil {
-			return fmt.Errorf("identity: invite: %w", err)
-		}
-		if has == 0 {
-			if err := s.addMember(ctx, tx, orgID, u.ID, role); err != nil {
-				return err
+			if n == 0 {
+				return fmt.Errorf("user %d: %w", userID, ErrNotFound)
 			}
-		} else if u.IsEnrolled() {
-			return fmt.Errorf("%s is already a member: %w", email, ErrConflict)
+			if u.PlatformAdmin || !enrolledOrg.Valid || enrolledOrg.Int64 != orgID || actor == userID {
+				return fmt.Errorf("recovery of user %d by org %d: %w", userID, orgID, ErrForbidden)
+			}
+		} else if actor != 0 {
+			var admin, active bool
+			if err := tx.QueryRow(ctx, "SELECT platform_admin, active FROM users WHERE id = ?", actor).Scan(&admin, &active); err != nil {
+				return fmt.Errorf("recovery by user %d: %w", actor, ErrForbidden)
+			}
+			if !admin || !active || actor == userID {
+				return fmt.Errorf("recovery of user %d by user %d: %w", userID, actor, ErrForbidden)
+			}
 		}
-		if u.IsEnrolled() {
-			return nil
+		if !u.Active {
+			return ErrInactive
 		}
-		inv.Token, inv.Link, err = s.insertLink(ctx, tx, LinkInvitation, orgID, u.ID, s.opts.InvitationTTL)
+		if rl.Orgs, err = orgsOf(ctx, tx, userID); err != nil {
+			return err
+		}
+		rl.Token, rl.Link, err = s.insertLinkConcerned(ctx, tx, LinkRecovery, orgID, userID, s.opts.RecoveryLinkTTL, rl.Orgs)
+		rl.User = u
 		return err
 	})
 	if err != nil {
-		return Invitation{}, err
+		return RecoveryLink{}, err
 	}
-	return inv, nil
+	s.notifyRecovery(ctx, rl.User, rl.Orgs, "A recovery link was issued for the account of %s; if this is unexpected, tell your platform administrator.")
+	return rl, nil
 }
 
-// IssueRecoveryLink issues a recovery link for userID, a member of orgID
-// (the org admin's organisation; the caller checks that the actor is its
-// admin). orgID 0 skips the membership check, for platform administrators
-// and the CLI. It is valid for Options.RecoveryLinkTTL.
-func (s *Store) IssueRecoveryLink(ctx context.Context, orgID, userID int64) (token string, l Link, err error) {
-	err = s.db.InTx(ctx, func(tx *db.Tx) error {
-		q := "SELECT COUNT(*) FROM users WHERE id = ?"
-		args := []any{userID}
-		if orgID != 0 {
-			q = "SELECT COUNT(*) FROM memberships WHERE user_id = ? AND org_id = ?"
-			args = append(args, orgID)
+// notifyRecovery tells the person and the org admins of each of their
+// organisations that their account is being or was recovered.
+func (s *Store) notifyRecovery(ctx context.Context, u User, orgs []int64, format string) {
+	who := u.Email
+	if who == "" {
+		who = u.DisplayName
+	}
+	text := fmt.Sprintf(format, who)
+	s.notify(ctx, []int64{u.ID}, "account", text, "/account/passkeys")
+	for _, o := range orgs {
+		admins, err := s.orgAdmins(ctx, o)
+		if err != nil {
+			s.opts.logger().ErrorContext(ctx, "recovery: org admins", "org", o, "err", err)
+			continue
 		}
-		var n int
-		if err := tx.QueryRow(ctx, q, args...).Scan(&n); err != nil {
-			return fmt.Errorf("identity: recovery link: %w", err)
-		}
-		if n == 0 {
-			return fmt.Errorf("user %d: %w", userID, ErrNotFound)
-		}
-		token, l, err = s.insertLink(ctx, tx, LinkRecovery, orgID, userID, s.opts.RecoveryLinkTTL)
-		return err
-	})
-	return token, l, err
+		admins = slices.DeleteFunc(admins, func(id int64) bool { return id == u.ID })
+		s.notify(ctx, admins, "account", text, fmt.Sprintf("/orgs/%d/members", o))
+	}
 }
 
 const linkCols = "id, kind, org_id, user_id, created_by, created_at, expires_at, used_at"
@@ -244,33 +258,19 @@ func (s *Store) RedeemEnrolmentHash(ctx context.Context, tokenHash []byte, e Enr
 		return User{}, fmt.Errorf("%w: %q is not an e-mail address", ErrInvalid, e.Email)
 	}
 	var u User
+	var inv Invitation
 	err = s.db.InTx(ctx, func(tx *db.Tx) error {
 		l, err := s.consumeLink(ctx, tx, tokenHash, LinkEnrolAdmin, LinkInvitation)
 		if err != nil {
 			return err
 		}
-		now := s.Now()
 		if l.Kind == LinkEnrolAdmin {
 			u, err = s.insertUser(ctx, tx, email, name, true, true, e.WebAuthnID)
 			if err != nil {
 				return err
 			}
-		} else {
-			u, err = scanUser(tx.QueryRow(ctx, "SELECT "+userCols+" FROM users u WHERE u.id = ?", l.UserID))
-			if err != nil {
-				return notFound(err, "user")
-			}
-			if !u.Active {
-				return ErrInactive
-			}
-			if _, err := tx.Exec(ctx, "UPDATE users SET display_name = ?, enrolled_at = COALESCE(enrolled_at, ?) WHERE id = ?",
-				name, micros(now), u.ID); err != nil {
-				return fmt.Errorf("identity: enrol: %w", err)
-			}
-			u.DisplayName = name
-			if u.Enrolled.IsZero() {
-				u.Enrolled = now
-			}
+		} else if u, inv, err = s.enrolInvited(ctx, tx, l, name, e.WebAuthnID); err != nil {
+			return err
 		}
 		if _, err := s.insertPasskey(ctx, tx, u.ID, e.Passkey); err != nil {
 			return err
@@ -281,7 +281,69 @@ func (s *Store) RedeemEnrolmentHash(ctx context.Context, tokenHash []byte, e Enr
 	if err != nil {
 		return User{}, err
 	}
+	if inv.ID != 0 {
+		s.notifyAnswer(ctx, inv)
+	}
 	return u, nil
+}
+
+// enrolInvited creates the account of an invitation link inside tx, with
+// the one membership the invitation names. The address must not belong to
+// an enrolled account (ErrConflict): that person signs in and accepts
+// instead, and the link never adds a passkey to an account. A row left by
+// the earlier invitation model (a user never enrolled, without
+// memberships) is taken over with the handle of the new passkey.
+func (s *Store) enrolInvited(ctx context.Context, tx *db.Tx, l Link, name string, handle []byte) (User, Invitation, error) {
+	var inv Invitation
+	var linkID int64
+	inv, err := s.scanInvitation(scanPlus{tx.QueryRow(ctx, "SELECT "+invCols+", i.link_id FROM invitations i JOIN orgs o ON o.id = i.org_id WHERE i.link_id = ?", l.ID), &linkID})
+	if err != nil {
+		return User{}, Invitation{}, notFound(err, "invitation")
+	}
+	if !inv.Pending() {
+		return User{}, Invitation{}, ErrLinkUsed
+	}
+	if len(handle) == 0 {
+		handle = newWebAuthnID()
+	}
+	now := s.Now()
+	u, err := scanUser(tx.QueryRow(ctx, "SELECT "+userCols+" FROM users u WHERE u.email = ?", inv.Email))
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		if u, err = s.insertUser(ctx, tx, inv.Email, name, false, true, handle); err != nil {
+			return User{}, Invitation{}, err
+		}
+	case err != nil:
+		return User{}, Invitation{}, fmt.Errorf("identity: enrol: %w", err)
+	case u.IsEnrolled():
+		return User{}, Invitation{}, fmt.Errorf("%s has an account: sign in to accept: %w", inv.Email, ErrConflict)
+	case !u.Active:
+		return User{}, Invitation{}, ErrInactive
+	default:
+		orgs, err := orgsOf(ctx, tx, u.ID)
+		if err != nil {
+			return User{}, Invitation{}, err
+		}
+		if len(orgs) > 0 {
+			// Not reachable through the store's own writes; refuse rather
+			// than hand someone else's memberships to this link's holder.
+			return User{}, Invitation{}, fmt.Errorf("user %d has memberships but no enrolment: %w", u.ID, ErrConflict)
+		}
+		if _, err := tx.Exec(ctx, "UPDATE users SET display_name = ?, webauthn_id = ?, enrolled_at = ? WHERE id = ?",
+			name, handle, micros(now), u.ID); err != nil {
+			return User{}, Invitation{}, fmt.Errorf("identity: enrol: %w", err)
+		}
+		u.DisplayName, u.WebAuthnID, u.Enrolled = name, handle, now
+	}
+	if _, err := tx.Exec(ctx, "UPDATE users SET enrolled_org_id = ? WHERE id = ?", inv.OrgID, u.ID); err != nil {
+		return User{}, Invitation{}, fmt.Errorf("identity: enrol: %w", err)
+	}
+	// The link is spent already (consumeLink); decide spends it again
+	// harmlessly and records the answer.
+	if err := s.answerTx(ctx, tx, &inv, linkID, u, true); err != nil {
+		return User{}, Invitation{}, err
+	}
+	return u, inv, nil
 }
 
 // RedeemRecovery uses a recovery link: it adds a new passkey for the
@@ -294,6 +356,7 @@ func (s *Store) RedeemRecovery(ctx context.Context, token string, pk Passkey) (U
 // RedeemRecoveryHash is RedeemRecovery by token hash.
 func (s *Store) RedeemRecoveryHash(ctx context.Context, tokenHash []byte, pk Passkey) (User, error) {
 	var u User
+	var orgs []int64
 	err := s.db.InTx(ctx, func(tx *db.Tx) error {
 		l, err := s.consumeLink(ctx, tx, tokenHash, LinkRecovery)
 		if err != nil {
@@ -313,11 +376,15 @@ func (s *Store) RedeemRecoveryHash(ctx context.Context, tokenHash []byte, pk Pas
 		if err != nil {
 			return fmt.Errorf("identity: end sessions: %w", err)
 		}
+		if orgs, err = orgsOf(ctx, tx, u.ID); err != nil {
+			return err
+		}
 		return s.audit(ctx, tx, audit.Entry{Action: "user.recover", ObjectType: "user", ObjectID: idStr(u.ID), OrgID: l.OrgID,
-			ActorUserID: u.ID, Details: map[string]any{"link": l.ID, "method": "link", "sessions_ended": rowsAffected(r)}})
+			ActorUserID: u.ID, Concerned: orgs, Details: map[string]any{"link": l.ID, "method": "link", "sessions_ended": rowsAffected(r)}})
 	})
 	if err != nil {
 		return User{}, err
 	}
+	s.notifyRecovery(ctx, u, orgs, "The account of %s was recovered with a recovery link: a new passkey was added and every session ended.")
 	return u, nil
 }

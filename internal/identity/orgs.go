@@ -256,17 +256,43 @@ func (s *Store) SetDisplayName(ctx context.Context, userID int64, name string) e
 	})
 }
 
-// SetActive activates or deactivates a user. Deactivation ends all of the
-// user's sessions in the same transaction; API tokens stop working because
-// token checks require an active user.
+// SetActive suspends (active false) or reinstates an account: the
+// platform-wide switch, which only a platform administrator (checked here
+// from the actor in ctx) or the operator CLI may use, never on their own
+// account. Organisations act on memberships instead ([Store.SuspendMember]).
+//
+// Suspension ends every session and revokes every API token of the
+// account in the same transaction; reinstating brings neither back. The
+// last active platform administrator cannot be suspended (ErrLastAdmin).
+// The entry is recorded under every organisation of the account.
 func (s *Store) SetActive(ctx context.Context, userID int64, active bool) error {
+	actor := audit.ActorFrom(ctx).UserID
 	return s.db.InTx(ctx, func(tx *db.Tx) error {
-		r, err := tx.Exec(ctx, "UPDATE users SET active = ? WHERE id = ?", active, userID)
-		if err != nil {
-			return fmt.Errorf("identity: set active: %w", err)
+		if actor != 0 {
+			var admin, ok bool
+			if err := tx.QueryRow(ctx, "SELECT platform_admin, active FROM users WHERE id = ?", actor).Scan(&admin, &ok); err != nil || !admin || !ok {
+				return fmt.Errorf("account suspension by user %d: %w", actor, ErrForbidden)
+			}
+			if actor == userID {
+				return fmt.Errorf("%w: you cannot suspend or reinstate your own account", ErrForbidden)
+			}
 		}
-		if rowsAffected(r) == 0 {
-			return fmt.Errorf("user %d: %w", userID, ErrNotFound)
+		u, err := scanUser(tx.QueryRow(ctx, "SELECT "+userCols+" FROM users u WHERE u.id = ?", userID))
+		if err != nil {
+			return notFound(err, "user")
+		}
+		if !active && u.PlatformAdmin {
+			var others int
+			if err := tx.QueryRow(ctx, "SELECT COUNT(*) FROM users WHERE platform_admin = ? AND active = ? AND id <> ?",
+				true, true, userID).Scan(&others); err != nil {
+				return fmt.Errorf("identity: count admins: %w", err)
+			}
+			if others == 0 {
+				return fmt.Errorf("the last platform administrator: %w", ErrLastAdmin)
+			}
+		}
+		if _, err := tx.Exec(ctx, "UPDATE users SET active = ? WHERE id = ?", active, userID); err != nil {
+			return fmt.Errorf("identity: set active: %w", err)
 		}
 		action := "user.activate"
 		details := map[string]any{}
@@ -277,8 +303,17 @@ func (s *Store) SetActive(ctx context.Context, userID int64, active bool) error 
 				return fmt.Errorf("identity: end sessions: %w", err)
 			}
 			details["sessions_ended"] = rowsAffected(r)
+			r, err = tx.Exec(ctx, "UPDATE api_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL", micros(s.Now()), userID)
+			if err != nil {
+				return fmt.Errorf("identity: revoke tokens: %w", err)
+			}
+			details["tokens_revoked"] = rowsAffected(r)
 		}
-		return s.audit(ctx, tx, audit.Entry{Action: action, ObjectType: "user", ObjectID: idStr(userID), Details: details})
+		orgs, err := orgsOf(ctx, tx, userID)
+		if err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, audit.Entry{Action: action, ObjectType: "user", ObjectID: idStr(userID), Concerned: orgs, Details: details})
 	})
 }
 
@@ -310,7 +345,9 @@ func (s *Store) SetPlatformAdmin(ctx context.Context, userID int64, admin bool) 
 
 // ---- memberships -----------------------------------------------------------
 
-// AddMember gives an existing user a role in an organisation.
+// AddMember gives an existing user a role in an organisation at once,
+// without asking them. It is for the operator (tools, tests); no route
+// calls it: organisations invite ([Store.Invite]) and the person accepts.
 func (s *Store) AddMember(ctx context.Context, orgID, userID int64, role Role) error {
 	if !role.Valid() {
 		return fmt.Errorf("%w: unknown role %q", ErrInvalid, role)
@@ -383,7 +420,20 @@ func (s *Store) SetRole(ctx context.Context, orgID, userID int64, role Role) err
 func (s *Store) RemoveMember(ctx context.Context, orgID, userID int64) error {
 	return s.db.InTx(ctx, func(tx *db.Tx) error {
 		var old string
-		if err := tx.QueryRow(ctx, "SELECT role FROM memberships WHERE org_id = ? AND user_id = ?", orgID, userID).Scan(&old); err != nil {
+		err := tx.QueryRow(ctx, "SELECT role FROM memberships WHERE org_id = ? AND user_id = ?", orgID, userID).Scan(&old)
+		if errors.Is(err, sql.ErrNoRows) {
+			// A suspended membership can be ended too; it grants nothing,
+			// so the last-admin rule does not apply.
+			if err := tx.QueryRow(ctx, "SELECT role FROM membership_suspensions WHERE org_id = ? AND user_id = ?", orgID, userID).Scan(&old); err != nil {
+				return notFound(err, "membership")
+			}
+			if _, err := tx.Exec(ctx, "DELETE FROM membership_suspensions WHERE org_id = ? AND user_id = ?", orgID, userID); err != nil {
+				return fmt.Errorf("identity: remove member: %w", err)
+			}
+			return s.audit(ctx, tx, audit.Entry{Action: "member.remove", ObjectType: "user", ObjectID: idStr(userID), OrgID: orgID,
+				Details: map[string]any{"role": old, "suspended": true}})
+		}
+		if err != nil {
 			return notFound(err, "membership")
 		}
 		if Role(old) == RoleOrgAdmin {
@@ -403,6 +453,58 @@ func (s *Store) RemoveMember(ctx context.Context, orgID, userID int64) error {
 	})
 }
 
+// SuspendMember suspends userID's membership of orgID: the person keeps
+// their account and their other organisations but can no longer see or do
+// anything in orgID, by session or API token, until reinstated. Only the
+// membership changes, so one organisation can never lock a person out of
+// another. Suspending the last active org admin is ErrLastAdmin.
+func (s *Store) SuspendMember(ctx context.Context, orgID, userID int64) error {
+	return s.db.InTx(ctx, func(tx *db.Tx) error {
+		var role string
+		var created int64
+		if err := tx.QueryRow(ctx, "SELECT role, created_at FROM memberships WHERE org_id = ? AND user_id = ?", orgID, userID).Scan(&role, &created); err != nil {
+			return notFound(err, "membership")
+		}
+		if Role(role) == RoleOrgAdmin {
+			n, err := adminsLeft(ctx, tx, orgID, userID)
+			if err != nil {
+				return fmt.Errorf("identity: count org admins: %w", err)
+			}
+			if n == 0 {
+				return ErrLastAdmin
+			}
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO membership_suspensions (org_id, user_id, role, created_at, suspended_at, suspended_by)
+			VALUES (?, ?, ?, ?, ?, ?)`, orgID, userID, role, created, micros(s.Now()), nullID(audit.ActorFrom(ctx).UserID)); err != nil {
+			return fmt.Errorf("identity: suspend member: %w", err)
+		}
+		if _, err := tx.Exec(ctx, "DELETE FROM memberships WHERE org_id = ? AND user_id = ?", orgID, userID); err != nil {
+			return fmt.Errorf("identity: suspend member: %w", err)
+		}
+		return s.audit(ctx, tx, audit.Entry{Action: "member.suspend", ObjectType: "user", ObjectID: idStr(userID), OrgID: orgID,
+			Details: map[string]any{"role": role}})
+	})
+}
+
+// ReinstateMember ends the suspension of userID's membership of orgID.
+func (s *Store) ReinstateMember(ctx context.Context, orgID, userID int64) error {
+	return s.db.InTx(ctx, func(tx *db.Tx) error {
+		var role string
+		var created int64
+		if err := tx.QueryRow(ctx, "SELECT role, created_at FROM membership_suspensions WHERE org_id = ? AND user_id = ?", orgID, userID).Scan(&role, &created); err != nil {
+			return notFound(err, "suspended membership")
+		}
+		if _, err := tx.Exec(ctx, "DELETE FROM membership_suspensions WHERE org_id = ? AND user_id = ?", orgID, userID); err != nil {
+			return fmt.Errorf("identity: reinstate member: %w", err)
+		}
+		if _, err := tx.Exec(ctx, "INSERT INTO memberships (org_id, user_id, role, created_at) VALUES (?, ?, ?, ?)", orgID, userID, role, created); err != nil {
+			return fmt.Errorf("identity: reinstate member: %w", err)
+		}
+		return s.audit(ctx, tx, audit.Entry{Action: "member.reinstate", ObjectType: "user", ObjectID: idStr(userID), OrgID: orgID,
+			Details: map[string]any{"role": role}})
+	})
+}
+
 // Role returns the role of userID in orgID, or ErrNotFound when the user is
 // not a member (authorisation checks on every org page).
 func (s *Store) Role(ctx context.Context, orgID, userID int64) (Role, error) {
@@ -413,9 +515,12 @@ func (s *Store) Role(ctx context.Context, orgID, userID int64) (Role, error) {
 	return Role(r), nil
 }
 
-// ListMembers returns the members of an organisation by e-mail.
+// ListMembers returns the members of an organisation by e-mail, the
+// suspended ones included (Member.Suspended).
 func (s *Store) ListMembers(ctx context.Context, orgID int64) ([]Member, error) {
-	rows, err := s.db.Query(ctx, "SELECT "+userCols+", m.role, m.created_at FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.org_id = ? ORDER BY u.email, u.id", orgID)
+	rows, err := s.db.Query(ctx, "SELECT "+userCols+", m.role, m.created_at, FALSE, u.enrolled_org_id FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.org_id = ?"+
+		" UNION ALL SELECT "+userCols+", m.role, m.created_at, TRUE, u.enrolled_org_id FROM membership_suspensions m JOIN users u ON u.id = m.user_id WHERE m.org_id = ?"+
+		" ORDER BY 2, 1", orgID, orgID)
 	if err != nil {
 		return nil, fmt.Errorf("identity: list members: %w", err)
 	}
@@ -425,14 +530,63 @@ func (s *Store) ListMembers(ctx context.Context, orgID int64) ([]Member, error) 
 		var m Member
 		var email sql.NullString
 		var created, mcreated int64
-		var enrolled sql.NullInt64
+		var enrolled, via sql.NullInt64
 		var role string
 		u := &m.User
-		if err := rows.Scan(&u.ID, &email, &u.DisplayName, &u.WebAuthnID, &u.Active, &u.PlatformAdmin, &created, &enrolled, &role, &mcreated); err != nil {
+		if err := rows.Scan(&u.ID, &email, &u.DisplayName, &u.WebAuthnID, &u.Active, &u.PlatformAdmin, &created, &enrolled, &role, &mcreated, &m.Suspended, &via); err != nil {
 			return nil, err
 		}
 		u.Email, u.Created, u.Enrolled = email.String, fromMicros(created), fromNull(enrolled)
-		m.OrgID, m.Role, m.Created = orgID, Role(role), fromMicros(mcreated)
+		m.OrgID, m.Role, m.Created, m.EnrolledOrgID = orgID, Role(role), fromMicros(mcreated), via.Int64
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+// Member returns one member of an organisation, suspended or not, or
+// ErrNotFound.
+func (s *Store) Member(ctx context.Context, orgID, userID int64) (Member, error) {
+	ms, err := s.ListMembers(ctx, orgID)
+	if err != nil {
+		return Member{}, err
+	}
+	for _, m := range ms {
+		if m.User.ID == userID {
+			return m, nil
+		}
+	}
+	return Member{}, fmt.Errorf("member %d of org %d: %w", userID, orgID, ErrNotFound)
+}
+
+// EnrolledOrg returns the organisation whose invitation created userID's
+// account (0: none, e.g. a platform administrator enrolled by the
+// operator).
+func (s *Store) EnrolledOrg(ctx context.Context, userID int64) (int64, error) {
+	var via sql.NullInt64
+	if err := s.db.QueryRow(ctx, "SELECT enrolled_org_id FROM users WHERE id = ?", userID).Scan(&via); err != nil {
+		return 0, notFound(err, "user")
+	}
+	return via.Int64, nil
+}
+
+// SuspendedMemberships returns the organisations where userID's membership
+// is suspended, by name.
+func (s *Store) SuspendedMemberships(ctx context.Context, userID int64) ([]Membership, error) {
+	rows, err := s.db.Query(ctx, "SELECT o.id, o.name, o.type, o.country, o.require_totp, o.created_at, m.role, m.created_at FROM membership_suspensions m JOIN orgs o ON o.id = m.org_id WHERE m.user_id = ? ORDER BY o.name_key", userID)
+	if err != nil {
+		return nil, fmt.Errorf("identity: suspended memberships: %w", err)
+	}
+	defer rows.Close()
+	var out []Membership
+	for rows.Next() {
+		var m Membership
+		var typ, role string
+		var created, mcreated int64
+		if err := rows.Scan(&m.Org.ID, &m.Org.Name, &typ, &m.Org.Country, &m.Org.RequireTOTP, &created, &role, &mcreated); err != nil {
+			return nil, err
+		}
+		m.Org.Type, m.Org.Created = OrgType(typ), fromMicros(created)
+		m.UserID, m.Role, m.Created = userID, Role(role), fromMicros(mcreated)
 		out = append(out, m)
 	}
 	return out, rows.Err()
@@ -465,4 +619,40 @@ func (s *Store) TOTPRequired(ctx context.Context, userID int64) (bool, error) {
 	var n int
 	err := s.db.QueryRow(ctx, "SELECT COUNT(*) FROM memberships m JOIN orgs o ON o.id = m.org_id WHERE m.user_id = ? AND o.require_totp = ?", userID, true).Scan(&n)
 	return n > 0, err
+}
+
+// AccountPage is one page of [Store.SearchUsers].
+type AccountPage struct {
+	Users []User
+	Total int // matching accounts on all pages
+}
+
+// SearchUsers lists accounts whose e-mail address or display name contains
+// q (any case; "" matches all), by e-mail, limit at a time from offset: the
+// platform administrators' account list, which must stay usable with
+// thousands of accounts.
+func (s *Store) SearchUsers(ctx context.Context, q string, limit, offset int) (AccountPage, error) {
+	if limit <= 0 || limit > 500 {
+		limit = 50
+	}
+	offset = max(offset, 0)
+	pat := "%" + strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(strings.ToLower(strings.TrimSpace(q))) + "%"
+	where := ` WHERE (LOWER(COALESCE(u.email, '')) LIKE ? ESCAPE '\' OR LOWER(u.display_name) LIKE ? ESCAPE '\')`
+	var p AccountPage
+	if err := s.db.QueryRow(ctx, "SELECT COUNT(*) FROM users u"+where, pat, pat).Scan(&p.Total); err != nil {
+		return AccountPage{}, fmt.Errorf("identity: search users: %w", err)
+	}
+	rows, err := s.db.Query(ctx, "SELECT "+userCols+" FROM users u"+where+" ORDER BY u.email, u.id LIMIT ? OFFSET ?", pat, pat, limit, offset)
+	if err != nil {
+		return AccountPage{}, fmt.Errorf("identity: search users: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return AccountPage{}, fmt.Errorf("identity: search users: %w", err)
+		}
+		p.Users = append(p.Users, u)
+	}
+	return p, rows.Err()
 }

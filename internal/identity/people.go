@@ -16,8 +16,9 @@ type Person struct {
 	Email       string
 	DisplayName string
 	Role        Role
-	Active      bool
-	Enrolled    bool // has registered a passkey (an invited member has not)
+	Active      bool // the account is not suspended
+	Enrolled    bool // has registered a passkey
+	Suspended   bool // the organisation suspended this membership
 }
 
 // Name is the display name, else the e-mail address.
@@ -52,8 +53,10 @@ func (s *Store) People(ctx context.Context, orgID int64) ([]Person, error) {
 }
 
 func (s *Store) readPeople(ctx context.Context, orgID int64) ([]Person, error) {
-	rows, err := s.hotRows(ctx, "SELECT u.id, u.email, u.display_name, u.active, u.enrolled_at IS NOT NULL, m.role"+
-		" FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.org_id = ? ORDER BY u.email, u.id", orgID)
+	rows, err := s.hotRows(ctx, "SELECT u.id, u.email, u.display_name, u.active, u.enrolled_at IS NOT NULL, m.role, FALSE"+
+		" FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.org_id = ?"+
+		" UNION ALL SELECT u.id, u.email, u.display_name, u.active, u.enrolled_at IS NOT NULL, m.role, TRUE"+
+		" FROM membership_suspensions m JOIN users u ON u.id = m.user_id WHERE m.org_id = ? ORDER BY 2, 1", orgID, orgID)
 	if err != nil {
 		return nil, fmt.Errorf("identity: people: %w", err)
 	}
@@ -63,7 +66,7 @@ func (s *Store) readPeople(ctx context.Context, orgID int64) ([]Person, error) {
 		var p Person
 		var email sql.NullString
 		var role string
-		if err := rows.Scan(&p.UserID, &email, &p.DisplayName, &p.Active, &p.Enrolled, &role); err != nil {
+		if err := rows.Scan(&p.UserID, &email, &p.DisplayName, &p.Active, &p.Enrolled, &role, &p.Suspended); err != nil {
 			return nil, fmt.Errorf("identity: people: %w", err)
 		}
 		p.Email, p.Role = email.String, Role(role)

@@ -29,8 +29,11 @@ func TestPeopleCache(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		inv, err := s.Invite(ctx, org.ID, "a@example.org", RoleViewer)
+		u, err := s.insertUserForTest(ctx, "a@example.org")
 		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.AddMember(ctx, org.ID, u.ID, RoleViewer); err != nil {
 			t.Fatal(err)
 		}
 		roles := func() []Role {
@@ -65,12 +68,12 @@ func TestPeopleCache(t *testing.T) {
 		ps[0].Role = RoleOrgAdmin
 		check("after a caller changed its copy", RoleViewer)
 
-		if err := other.SetRole(ctx, org.ID, inv.User.ID, RoleAnalyst); err != nil {
+		if err := other.SetRole(ctx, org.ID, u.ID, RoleAnalyst); err != nil {
 			t.Fatal(err)
 		}
 		check("after a role change through another store", RoleAnalyst)
 
-		if _, err := d.SQL().ExecContext(ctx, d.Rebind("UPDATE memberships SET role = ? WHERE user_id = ?"), string(RoleOrgAdmin), inv.User.ID); err != nil {
+		if _, err := d.SQL().ExecContext(ctx, d.Rebind("UPDATE memberships SET role = ? WHERE user_id = ?"), string(RoleOrgAdmin), u.ID); err != nil {
 			t.Fatal(err)
 		}
 		check("another process's write, within the TTL", RoleAnalyst)

@@ -11,7 +11,8 @@ import (
 
 // TestPeopleMatchesListMembers checks that the narrow people list says
 // what ListMembers says, member for member and in the same order:
-// enrolled, invited and deactivated members, in two organisations.
+// enrolled, suspended members and suspended accounts, in two
+// organisations; an invitation is not a member until accepted.
 func TestPeopleMatchesListMembers(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		f := newFixture(t, d)
@@ -19,6 +20,11 @@ func TestPeopleMatchesListMembers(t *testing.T) {
 		f.member(a, "zed@example.org", identity.RoleOrgAdmin)
 		off := f.member(a, "amy@example.org", identity.RoleViewer)
 		if _, err := f.s.Invite(f.ctx, a.ID, "invited@example.org", identity.RoleAnalyst); err != nil {
+			t.Fatal(err)
+		}
+		// A suspended membership is listed by both, flagged.
+		susp := f.member(a, "sue@example.org", identity.RoleAnalyst)
+		if err := f.s.SuspendMember(f.ctx, a.ID, susp.ID); err != nil {
 			t.Fatal(err)
 		}
 		f.member(b, "bob@example.org", identity.RoleViewer)
@@ -39,7 +45,7 @@ func TestPeopleMatchesListMembers(t *testing.T) {
 			}
 			for i, m := range ms {
 				want := identity.Person{UserID: m.User.ID, Email: m.User.Email, DisplayName: m.User.DisplayName,
-					Role: m.Role, Active: m.User.Active, Enrolled: m.User.IsEnrolled()}
+					Role: m.Role, Active: m.User.Active, Enrolled: m.User.IsEnrolled(), Suspended: m.Suspended}
 				if ps[i] != want {
 					t.Errorf("%s #%d: %+v, want %+v", o.Name, i, ps[i], want)
 				}
@@ -52,12 +58,12 @@ func TestPeopleMatchesListMembers(t *testing.T) {
 			if !p.Active {
 				s += " off"
 			}
-			if !p.Enrolled {
-				s += " invited"
+			if p.Suspended {
+				s += " suspended"
 			}
 			states = append(states, s)
 		}
-		if got, want := strings.Join(states, "|"), "amy off|invited@example.org invited|zed"; got != want {
+		if got, want := strings.Join(states, "|"), "amy off|sue suspended|zed"; got != want {
 			t.Errorf("people of Alpha: %s, want %s", got, want)
 		}
 	})

@@ -82,7 +82,8 @@ func TestPrimitives(t *testing.T) {
 		}
 
 		// Links by hash.
-		tok, _, _ := f.s.IssueRecoveryLink(f.ctx, 0, u.ID)
+		rl, _ := f.s.IssueRecoveryLink(f.ctx, 0, u.ID)
+		tok := rl.Token
 		if l, err := f.s.PeekLinkHash(f.ctx, identity.HashToken(tok)); err != nil || l.UserID != u.ID {
 			t.Fatalf("PeekLinkHash = %+v, %v", l, err)
 		}

@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"strings"
 	"sync"
@@ -40,6 +41,38 @@ type Options struct {
 	// TouchEvery bounds how often a session's or token's last-used time is
 	// written: the lookup on every request stays a read most of the time.
 	TouchEvery time.Duration
+	// Notifier tells people in the app about invitations, answers to them
+	// and account recovery; nil tells no one (the audit log still records
+	// everything).
+	Notifier Notifier
+	// Logger records notifications that could not be delivered; nil
+	// discards.
+	Logger *slog.Logger
+}
+
+// Notifier delivers in-app notifications (internal/collab's store is one):
+// kind is a short lower-case word, text one line, link a path on this site.
+type Notifier interface {
+	Notify(ctx context.Context, userIDs []int64, kind, text, link string) error
+}
+
+func (o Options) logger() *slog.Logger {
+	if o.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return o.Logger
+}
+
+// notify delivers a notification after the change it reports committed. A
+// failure is logged, not returned: the change stands and its audit entry
+// is the record; the notification only points people at it.
+func (s *Store) notify(ctx context.Context, userIDs []int64, kind, text, link string) {
+	if s.opts.Notifier == nil || len(userIDs) == 0 {
+		return
+	}
+	if err := s.opts.Notifier.Notify(ctx, userIDs, kind, text, link); err != nil {
+		s.opts.logger().ErrorContext(ctx, "notify", "kind", kind, "users", len(userIDs), "err", err)
+	}
 }
 
 // Store is the identity store. Every method that changes data records an

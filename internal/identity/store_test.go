@@ -152,11 +152,25 @@ func TestMembershipsAndRoles(t *testing.T) {
 		}
 		analyst := f.member(a, "analyst@airtel.example", identity.RoleAnalyst)
 
-		// Inviting an enrolled user into another organisation adds the
-		// membership without a link.
+		// Inviting an enrolled user into another organisation makes an
+		// invitation with a link, like any other; nothing changes until the
+		// person accepts in the app.
 		inv, err := f.s.Invite(f.ctx, b.ID, "analyst@airtel.example", identity.RoleViewer)
-		if err != nil || inv.Token != "" || inv.User.ID != analyst.ID {
+		if err != nil || inv.Token == "" || !inv.InApp {
 			t.Fatalf("Invite existing = %+v, %v", inv, err)
+		}
+		if ms, _ := f.s.Memberships(f.ctx, analyst.ID); len(ms) != 1 {
+			t.Fatalf("memberships before accepting = %+v", ms)
+		}
+		open, err := f.s.InvitationsFor(f.ctx, analyst.ID)
+		if err != nil || len(open) != 1 || open[0].OrgID != b.ID {
+			t.Fatalf("InvitationsFor = %+v, %v", open, err)
+		}
+		if _, err := f.s.AcceptInvitation(f.ctx, admin.ID, open[0].ID); !errors.Is(err, identity.ErrNotFound) {
+			t.Fatalf("another account accepted the invitation: %v", err)
+		}
+		if _, err := f.s.AcceptInvitation(f.ctx, analyst.ID, open[0].ID); err != nil {
+			t.Fatal(err)
 		}
 		if _, err := f.s.Invite(f.ctx, b.ID, "analyst@airtel.example", identity.RoleViewer); !errors.Is(err, identity.ErrConflict) {
 			t.Fatalf("second invite of a member: %v", err)
@@ -249,7 +263,7 @@ func TestLinks(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got, err := f.s.PeekLink(f.ctx, inv.Token); err != nil || got.UserID != inv.User.ID || got.OrgID != o.ID {
+		if got, err := f.s.PeekLink(f.ctx, inv.Token); err != nil || got.UserID != 0 || got.OrgID != o.ID {
 			t.Fatalf("PeekLink = %+v, %v", got, err)
 		}
 		f.clock.Add(7*24*time.Hour + time.Second)
@@ -292,11 +306,12 @@ func TestLinks(t *testing.T) {
 		// Recovery link: adds a passkey and ends the user's sessions.
 		racer, _ := f.s.UserByEmail(f.ctx, "race@lca.example")
 		stok, _, _ := f.s.CreateSession(f.ctx, racer.ID, identity.SessionMeta{}, "passkey")
-		rtok, _, err := f.s.IssueRecoveryLink(f.ctx, o.ID, racer.ID)
+		rl, err := f.s.IssueRecoveryLink(f.ctx, o.ID, racer.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, _, err := f.s.IssueRecoveryLink(f.ctx, o.ID, admin.ID); !errors.Is(err, identity.ErrNotFound) {
+		rtok := rl.Token
+		if _, err := f.s.IssueRecoveryLink(f.ctx, o.ID, admin.ID); !errors.Is(err, identity.ErrNotFound) {
 			t.Fatalf("recovery link for a non-member: %v", err)
 		}
 		if _, err := f.s.RedeemEnrolment(f.ctx, rtok, identity.Enrolment{DisplayName: "x", Passkey: f.passkey()}); !errors.Is(err, identity.ErrLinkNotFound) {
@@ -400,8 +415,8 @@ func TestConcurrentWrites(t *testing.T) {
 		for err := range errs {
 			t.Error(err)
 		}
-		if ms, _ := f.s.ListMembers(f.ctx, o.ID); len(ms) != 10 {
-			t.Fatalf("%d members, want 10", len(ms))
+		if invs, _ := f.s.OrgInvitations(f.ctx, o.ID); len(invs) != 10 {
+			t.Fatalf("%d invitations, want 10", len(invs))
 		}
 		f.verifyAudit()
 	})

@@ -159,7 +159,18 @@ type Member struct {
 	OrgID   int64
 	Role    Role
 	Created time.Time
+	// Suspended: the organisation suspended this membership; it grants
+	// nothing until reinstated.
+	Suspended bool
+	// EnrolledOrgID is the organisation whose invitation created the
+	// account (0: none known). Only that organisation's admins may issue
+	// the account a recovery link.
+	EnrolledOrgID int64
 }
+
+// EnrolledHere reports whether the account was created through this
+// organisation's invitation.
+func (m Member) EnrolledHere() bool { return m.EnrolledOrgID != 0 && m.EnrolledOrgID == m.OrgID }
 
 // LinkKind is what a single-use link is for.
 type LinkKind string

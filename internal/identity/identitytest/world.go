@@ -5,6 +5,8 @@ package identitytest
 
 import (
 	"context"
+	"crypto/rand"
+	"errors"
 	"testing"
 
 	"github.com/dfslab/dfslab/internal/identity"
@@ -57,15 +59,42 @@ func Seed(t testing.TB, ids *identity.Store) World {
 		w.Orgs[o.key] = org
 		for _, r := range roleNames {
 			name := o.key + "-" + r.name
-			inv, err := ids.Invite(ctx, org.ID, name+"@example.org", r.role)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := ids.SetDisplayName(ctx, inv.User.ID, name); err != nil {
-				t.Fatal(err)
-			}
-			w.Users[name] = inv.User.ID
+			w.Users[name] = Member(t, ids, org.ID, name+"@example.org", name, r.role).ID
 		}
 	}
 	return w
+}
+
+// Member makes the person of email a member of orgID with role the way
+// people join: the organisation invites the address, and the person
+// enrols with the link (a new account, named name, with a stand-in
+// passkey) or, if the address has an account, accepts in the app.
+func Member(t testing.TB, ids *identity.Store, orgID int64, email, name string, role identity.Role) identity.User {
+	t.Helper()
+	ctx := context.Background()
+	inv, err := ids.Invite(ctx, orgID, email, role)
+	if err != nil {
+		t.Fatalf("invite %s: %v", email, err)
+	}
+	if u, err := ids.UserByEmail(ctx, email); err == nil && u.IsEnrolled() {
+		if _, err := ids.AcceptInvitationLink(ctx, u.ID, identity.HashToken(inv.Token)); err != nil {
+			t.Fatalf("accept %s: %v", email, err)
+		}
+		return u
+	} else if err != nil && !errors.Is(err, identity.ErrNotFound) {
+		t.Fatal(err)
+	}
+	u, err := ids.RedeemEnrolment(ctx, inv.Token, identity.Enrolment{DisplayName: name, Passkey: StandInPasskey()})
+	if err != nil {
+		t.Fatalf("enrol %s: %v", email, err)
+	}
+	return u
+}
+
+// StandInPasskey is a passkey record with a random credential ID, for
+// tests that do not run WebAuthn ceremonies (internal/authn tests those).
+func StandInPasskey() identity.Passkey {
+	cred := make([]byte, 32)
+	rand.Read(cred)
+	return identity.Passkey{CredentialID: cred, PublicKey: []byte{0xa5}, Name: "test key"}
 }

@@ -16,11 +16,13 @@ import (
 
 	"github.com/dfslab/dfslab/internal/adoption"
 	"github.com/dfslab/dfslab/internal/applab"
+	"github.com/dfslab/dfslab/internal/catalog"
 	"github.com/dfslab/dfslab/internal/collab"
 	"github.com/dfslab/dfslab/internal/db"
 	"github.com/dfslab/dfslab/internal/identity"
 	"github.com/dfslab/dfslab/internal/jobs"
 	"github.com/dfslab/dfslab/internal/web"
+	"github.com/dfslab/dfslab/internal/web/accountpages"
 	"github.com/dfslab/dfslab/internal/web/auditpages"
 	"github.com/dfslab/dfslab/internal/web/orgpages"
 )
@@ -96,7 +98,14 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*App, error) {
 	// the serve command).
 	secure := cfg.TLS || base.Scheme == "https"
 
-	ids := identity.NewStore(d, identity.Options{Now: cfg.Now, SecretKey: cfg.SecretKey})
+	cat, err := catalog.Default() // parsed once per process; read-only
+	if err != nil {
+		return nil, err
+	}
+	// The collaboration store holds the in-app notifications, which the
+	// identity store sends about invitations and account recovery.
+	collabStore := collab.NewStore(d, cat, cfg.Now)
+	ids := identity.NewStore(d, identity.Options{Now: cfg.Now, SecretKey: cfg.SecretKey, Notifier: collabStore, Logger: cfg.Logger})
 	sessions := web.NewSessions(sessionStore{ids}, secure, cfg.Now)
 	limiter := web.NewLimiter(web.LimiterConfig{}, cfg.Now)
 	rd, err := web.NewRenderer(append(staticTrees(), catalogueStatic()...)...)
@@ -111,13 +120,17 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	modules := []web.Module{orgs, auditp}
+	accounts, err := accountpages.New(ids, rd, cfg.BaseURL)
+	if err != nil {
+		return nil, err
+	}
+	modules := []web.Module{orgs, accounts, auditp}
 	more, err := extraModules(ctx, d, ids, cfg, rd, sessions, limiter)
 	if err != nil {
 		return nil, err
 	}
 	modules = append(modules, more...)
-	collabStore, catalogue, err := catalogueModules(d, cfg, rd)
+	catalogue, err := catalogueModules(d, cat, collabStore, cfg, rd)
 	if err != nil {
 		return nil, err
 	}

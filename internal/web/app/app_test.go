@@ -89,15 +89,19 @@ func testMembershipChangesStepUpAndDeactivation(t *testing.T, w *world) {
 		t.Fatalf("other org's member changed: %s", r)
 	}
 
-	// Deactivation ends the member's sessions at once.
+	// Deactivation suspends the membership at once; the person's session
+	// stays theirs (the account is not the organisation's to end).
 	if got := w.do("GET", orgURL(w.orgA, ""), "", victim, "").Code; got != 200 {
 		t.Fatalf("victim before deactivation: %d", got)
 	}
 	if got := w.do("POST", orgURL(w.orgA, "/members/"+viewerID+"/deactivate"), "", admin, "").Code; got != http.StatusSeeOther {
 		t.Fatalf("deactivate: %d", got)
 	}
-	if got := w.do("GET", orgURL(w.orgA, ""), "", victim, "").Code; got != http.StatusSeeOther {
-		t.Fatalf("deactivated member's session still works: %d", got)
+	if got := w.do("GET", orgURL(w.orgA, ""), "", victim, "").Code; got != http.StatusNotFound {
+		t.Fatalf("suspended member still reaches the organisation: %d", got)
+	}
+	if got := w.do("GET", "/account", "", victim, "").Code; got != http.StatusOK {
+		t.Fatalf("suspending a membership ended the person's session: %d", got)
 	}
 	// An admin cannot deactivate themselves or the last org admin.
 	selfID := strconv.FormatInt(w.users["admin-a"], 10)

@@ -22,28 +22,23 @@ func catalogueStatic() []web.StaticTree {
 // amendments laid over it, and each recommendation page carries its
 // discussion, implementation notes and amendment form, then the controls
 // of imported frameworks that map to it.
-func catalogueModules(d *db.DB, cfg Config, rd *web.Renderer) (*collab.Store, []web.Module, error) {
-	cat, err := catalog.Default() // parsed once per process; read-only
-	if err != nil {
-		return nil, nil, err
-	}
-	store := collab.NewStore(d, cat, cfg.Now)
+func catalogueModules(d *db.DB, cat *catalog.Catalog, store *collab.Store, cfg Config, rd *web.Renderer) ([]web.Module, error) {
 	cats := collab.NewCatalogues(store)
 	cw, err := catalogweb.New(cat, rd, cfg.PublicCatalogue, catalogueAudit{d, cfg.Now})
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	co, err := collab.New(store, cats, rd, cfg.Logger)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	fw, err := frameworksModule(d, cat, cfg, rd)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	cw.SetSource(cats)
 	cw.SetExtras(extrasList{co, fw})
-	return store, []web.Module{cw, co, fw}, nil
+	return []web.Module{cw, co, fw}, nil
 }
 
 // catalogueAudit records catalogue exports in the audit log (actor from

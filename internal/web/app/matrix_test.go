@@ -79,6 +79,9 @@ type entry struct {
 	// the refusals the shell gives (for handlers whose answer to an empty
 	// request depends on their own validation).
 	ok int
+	// fresh gives every cell a world of its own, for writes whose first
+	// success changes what the next caller gets (a removal).
+	fresh bool
 }
 
 var (
@@ -106,10 +109,24 @@ var shellMatrix = map[string]entry{
 	"POST /orgs/{org}/settings":                     adminUp(303),
 	"GET /orgs/{org}/members":                       adminUp(200),
 	"POST /orgs/{org}/invitations":                  adminUp(400),
+	"POST /orgs/{org}/invitations/{inv}/revoke":     adminUp(404),
 	"POST /orgs/{org}/members/{user}/role":          adminUp(400),
 	"POST /orgs/{org}/members/{user}/deactivate":    adminUp(303),
 	"POST /orgs/{org}/members/{user}/reactivate":    adminUp(303),
+	"POST /orgs/{org}/members/{user}/remove":        {access: memberOrPA, minRank: 3, ok: 303, fresh: true},
 	"POST /orgs/{org}/members/{user}/recovery-link": adminUp(200),
+
+	// Invitations of the signed-in person (orgpages).
+	"GET /invitations":                signed(200),
+	"POST /invitations/{inv}/accept":  signed(404),
+	"POST /invitations/{inv}/decline": signed(404),
+
+	// Accounts (accountpages): platform administrators only.
+	"GET /admin/users":                       {access: platformOnly, ok: 200},
+	"GET /admin/users/{user}":                {access: platformOnly, ok: 200},
+	"POST /admin/users/{user}/suspend":       {access: platformOnly, ok: 303},
+	"POST /admin/users/{user}/reinstate":     {access: platformOnly, ok: 303},
+	"POST /admin/users/{user}/recovery-link": {access: platformOnly, ok: 200},
 
 	// Audit log (auditpages).
 	"GET /audit":            {access: platformOnly, ok: 200},
@@ -129,6 +146,7 @@ var authnMatrix = map[string]entry{
 	"GET /enrol/{token}":                 pub(0),
 	"POST /enrol/{token}/begin":          pub(0),
 	"POST /enrol/{token}/finish":         pub(0),
+	"POST /enrol/{token}/accept":         signed(410),
 	"GET /recover":                       pub(200),
 	"POST /recover":                      pub(0),
 	"GET /recover/{token}":               pub(0),
@@ -227,6 +245,7 @@ func (w *world) request(pattern string, own bool) (method, target string) {
 		"{user}", strconv.FormatInt(w.users[target0], 10),
 		"{token}", "bm8tc3VjaC1saW5rLXRva2VuLWF0LWFsbC0wMDAwMDAwMDAw",
 		"{id}", "999999",
+		"{inv}", "999999",
 		"{path...}", "css/app.css",
 		"{$}", "",
 	)
@@ -300,6 +319,9 @@ func checkMatrix(t *testing.T, newWorld func() *world) {
 			for _, own := range []bool{true, false} {
 				if !orgRoute && !own {
 					continue // no organisation in the path: own and other are the same request
+				}
+				if e.fresh {
+					w = newWorld()
 				}
 				cells++
 				m, target := w.request(rt.Pattern, own)

@@ -102,14 +102,21 @@ func testRecoveryLinkAndReactivation(t *testing.T, w *world) {
 	if got := w.do("POST", orgURL(w.orgA, "/members/"+id+"/deactivate"), "", admin, "").Code; got != http.StatusSeeOther {
 		t.Fatalf("deactivate: %d", got)
 	}
-	if u, _ := w.app.Identity.User(ctx, uid); u.Active {
-		t.Fatal("member still active")
+	// Deactivation suspends the membership; the account is the person's.
+	if _, err := w.app.Identity.Role(ctx, w.orgA, uid); !errors.Is(err, identity.ErrNotFound) {
+		t.Fatalf("suspended member keeps a role: %v", err)
+	}
+	if u, _ := w.app.Identity.User(ctx, uid); !u.Active {
+		t.Fatal("an org admin suspended the whole account")
+	}
+	if got := w.do("GET", orgURL(w.orgA, ""), "", w.cookie("analyst-a"), "").Code; got != http.StatusNotFound {
+		t.Fatalf("suspended member's access: %d, want 404", got)
 	}
 	if got := w.do("POST", orgURL(w.orgA, "/members/"+id+"/reactivate"), "", admin, "").Code; got != http.StatusSeeOther {
 		t.Fatalf("reactivate: %d", got)
 	}
-	if u, _ := w.app.Identity.User(ctx, uid); !u.Active {
-		t.Fatal("member not reactivated")
+	if r, err := w.app.Identity.Role(ctx, w.orgA, uid); err != nil || r != identity.RoleAnalyst {
+		t.Fatalf("reinstated role = %q, %v", r, err)
 	}
 }
 
@@ -135,6 +142,16 @@ func testDeactivateMemberOfTwoOrganisations(t *testing.T, w *world) {
 	}
 	if u, _ := w.app.Identity.User(ctx, shared); !u.Active {
 		t.Fatal("org A's admin deactivated a member of org B")
+	}
+	// Org B's admin cannot undo what org A decided (finding 3).
+	if got := w.do("POST", orgURL(w.orgA, "/members/"+id+"/reactivate"), "", w.cookie("admin-b"), "").Code; got != http.StatusNotFound {
+		t.Fatalf("org B's admin reactivated a membership of org A: %d", got)
+	}
+	if got := w.do("POST", orgURL(w.orgB, "/members/"+id+"/reactivate"), "", w.cookie("admin-b"), "").Code; got != http.StatusSeeOther {
+		t.Fatalf("reactivate in B: %d", got)
+	}
+	if _, err := w.app.Identity.Role(ctx, w.orgA, shared); !errors.Is(err, identity.ErrNotFound) {
+		t.Fatalf("org B's reactivation restored the membership of A: %v", err)
 	}
 	if got := w.do("GET", orgURL(w.orgB, ""), "", victim, "").Code; got != 200 {
 		t.Fatalf("member's access to org B: %d, want 200", got)

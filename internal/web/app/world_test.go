@@ -87,10 +87,7 @@ func newWorldOn(t testing.TB, d *db.DB) *world {
 		if err != nil {
 			t.Fatalf("invite %s: %v", m.name, err)
 		}
-		w.users[m.name] = inv.User.ID
-		if !strings.HasPrefix(m.name, "target") {
-			w.enrol(inv.Token, m.name)
-		}
+		w.users[m.name] = w.enrol(inv.Token, m.name)
 	}
 	tok, _, err := ids.EnrolLink(ctx)
 	if err != nil {

@@ -1,7 +1,13 @@
 // Package orgpages serves the organisation pages: the platform
 // administrators' list of organisations, each organisation's overview,
-// and its members page where org admins invite by single-use link, change
-// roles, issue recovery links and deactivate members.
+// its members page where org admins invite by single-use link, change
+// roles, suspend memberships and (for accounts enrolled through the
+// organisation) issue recovery links, and the invitee's page where a
+// signed-in person accepts or declines invitations.
+//
+// An account belongs to its person: an organisation acts on its
+// memberships only. Account-wide actions (suspension, recovery of any
+// account) are the platform administrators' (package accountpages).
 package orgpages
 
 import (
@@ -27,11 +33,18 @@ type Store interface {
 	ListMembers(ctx context.Context, orgID int64) ([]identity.Member, error)
 	People(ctx context.Context, orgID int64) ([]identity.Person, error)
 	Memberships(ctx context.Context, userID int64) ([]identity.Membership, error)
+	Member(ctx context.Context, orgID, userID int64) (identity.Member, error)
 	Invite(ctx context.Context, orgID int64, email string, role identity.Role) (identity.Invitation, error)
+	OrgInvitations(ctx context.Context, orgID int64) ([]identity.Invitation, error)
+	RevokeInvitation(ctx context.Context, orgID, id int64) error
+	InvitationsFor(ctx context.Context, userID int64) ([]identity.Invitation, error)
+	AcceptInvitation(ctx context.Context, userID, id int64) (identity.Invitation, error)
+	DeclineInvitation(ctx context.Context, userID, id int64) (identity.Invitation, error)
 	SetRole(ctx context.Context, orgID, userID int64, role identity.Role) error
-	SetActive(ctx context.Context, userID int64, active bool) error
+	SuspendMember(ctx context.Context, orgID, userID int64) error
+	ReinstateMember(ctx context.Context, orgID, userID int64) error
 	RemoveMember(ctx context.Context, orgID, userID int64) error
-	IssueRecoveryLink(ctx context.Context, orgID, userID int64) (string, identity.Link, error)
+	IssueRecoveryLink(ctx context.Context, orgID, userID int64) (identity.RecoveryLink, error)
 }
 
 //go:embed templates/*.html
@@ -70,10 +83,16 @@ func (p *Pages) Routes() []web.Route {
 		{Pattern: "POST /orgs/{org}/settings", Policy: sensitive, Handler: http.HandlerFunc(p.settings)},
 		{Pattern: "GET /orgs/{org}/members", Policy: admin, Handler: http.HandlerFunc(p.members)},
 		{Pattern: "POST /orgs/{org}/invitations", Policy: sensitive, Handler: http.HandlerFunc(p.invite)},
+		{Pattern: "POST /orgs/{org}/invitations/{inv}/revoke", Policy: sensitive, Handler: http.HandlerFunc(p.revokeInvitation)},
 		{Pattern: "POST /orgs/{org}/members/{user}/role", Policy: sensitive, Handler: http.HandlerFunc(p.setRole)},
 		{Pattern: "POST /orgs/{org}/members/{user}/deactivate", Policy: sensitive, Handler: http.HandlerFunc(p.deactivate)},
 		{Pattern: "POST /orgs/{org}/members/{user}/reactivate", Policy: sensitive, Handler: http.HandlerFunc(p.reactivate)},
+		{Pattern: "POST /orgs/{org}/members/{user}/remove", Policy: sensitive, Handler: http.HandlerFunc(p.remove)},
 		{Pattern: "POST /orgs/{org}/members/{user}/recovery-link", Policy: sensitive, Handler: http.HandlerFunc(p.recoveryLink)},
+
+		{Pattern: "GET /invitations", Policy: web.SignedIn(), Handler: http.HandlerFunc(p.invitations)},
+		{Pattern: "POST /invitations/{inv}/accept", Policy: web.SignedIn(), Handler: http.HandlerFunc(p.answer(true))},
+		{Pattern: "POST /invitations/{inv}/decline", Policy: web.SignedIn(), Handler: http.HandlerFunc(p.answer(false))},
 	}
 }
 
@@ -83,6 +102,7 @@ func (p *Pages) Nav() []web.NavItem {
 		{Label: "Organisation", Path: "/orgs/{org}", Policy: web.OrgRole(web.RoleViewer), Order: 10},
 		{Label: "Members", Path: "/orgs/{org}/members", Policy: web.OrgRole(web.RoleOrgAdmin), Order: 11},
 		{Label: "Organisations", Path: "/orgs", Policy: web.PlatformAdmin(), Order: 20},
+		{Label: "Invitations", Path: "/invitations", Policy: web.SignedIn(), Order: 85},
 	}
 }
 
@@ -153,7 +173,7 @@ type memberRow struct {
 func memberRows(ps []identity.Person) []memberRow {
 	rows := make([]memberRow, len(ps))
 	for i, p := range ps {
-		rows[i] = memberRow{Name: p.Name(), Role: p.Role.Label(), Off: !p.Active, Invited: p.Active && !p.Enrolled}
+		rows[i] = memberRow{Name: p.Name(), Role: p.Role.Label(), Off: !p.Active || p.Suspended, Invited: p.Active && !p.Enrolled}
 	}
 	return rows
 }
@@ -180,6 +200,9 @@ func (p *Pages) overview(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Query().Get("created") == "1" {
 		v.Flash = "Organisation created. Invite its first org admin from the members page."
 	}
+	if r.URL.Query().Get("joined") == "1" {
+		v.Flash = "Welcome: you are now a member of " + org.Name + "."
+	}
 	noStore(w)
 	p.pages.Render(w, r, http.StatusOK, "org.html", v)
 }
@@ -198,16 +221,29 @@ func (p *Pages) settings(w http.ResponseWriter, r *http.Request) {
 }
 
 type membersData struct {
-	Org     identity.Org
-	Members []identity.Member
-	Roles   []identity.Role
-	Self    int64
-	Invite  inviteForm
+	Org         identity.Org
+	Members     []memberLine
+	Invitations []identity.Invitation
+	Roles       []identity.Role
+	Self        int64
+	Invite      inviteForm
 	// Shown once, right after it was made.
 	Link     string
 	LinkFor  string
 	LinkKind string
 	Problem  string
+}
+
+// memberLine is a member with what the viewer may do to them.
+type memberLine struct {
+	identity.Member
+	// CanRecover: the account was enrolled through this organisation (or
+	// the viewer is a platform administrator), so a recovery link may be
+	// issued here.
+	CanRecover bool
+	// Via names the organisation the account was enrolled through when it
+	// is another one (the person joined by accepting an invitation).
+	Via string
 }
 
 type inviteForm struct {
@@ -218,9 +254,10 @@ type inviteForm struct {
 func (p *Pages) members(w http.ResponseWriter, r *http.Request) {
 	flash := map[string]string{
 		"role":       "Role changed.",
-		"deactivate": "Member deactivated; their sessions have ended.",
+		"deactivate": "Membership suspended: they can no longer see or do anything in this organisation.",
 		"remove":     "Member removed from this organisation.",
-		"reactivate": "Member reactivated.",
+		"reactivate": "Membership reinstated.",
+		"revoke":     "Invitation withdrawn; its link no longer works.",
 	}[r.URL.Query().Get("done")]
 	p.renderMembers(w, r, http.StatusOK, membersData{Invite: inviteForm{Role: identity.RoleViewer}}, flash)
 }
@@ -230,17 +267,40 @@ func (p *Pages) renderMembers(w http.ResponseWriter, r *http.Request, status int
 	if !ok {
 		return
 	}
-	ms, err := p.store.ListMembers(r.Context(), org.ID)
+	ctx := r.Context()
+	ms, err := p.store.ListMembers(ctx, org.ID)
 	if err != nil {
 		web.ServerError(w, r, "list members", err)
 		return
 	}
-	d.Org, d.Members, d.Roles = org, ms, identity.Roles()
-	d.Self = web.CurrentPrincipal(r.Context()).User.ID
+	if d.Invitations, err = p.store.OrgInvitations(ctx, org.ID); err != nil {
+		web.ServerError(w, r, "list invitations", err)
+		return
+	}
+	pr := web.CurrentPrincipal(ctx)
+	names := map[int64]string{}
+	d.Members = make([]memberLine, len(ms))
+	for i, m := range ms {
+		l := memberLine{Member: m, CanRecover: (m.EnrolledHere() && !m.User.PlatformAdmin) || pr.User.PlatformAdmin}
+		if m.EnrolledOrgID != 0 && m.EnrolledOrgID != org.ID {
+			if _, seen := names[m.EnrolledOrgID]; !seen {
+				if o, err := p.store.Org(ctx, m.EnrolledOrgID); err == nil {
+					names[m.EnrolledOrgID] = o.Name
+				}
+			}
+			l.Via = names[m.EnrolledOrgID]
+		}
+		d.Members[i] = l
+	}
+	d.Org, d.Roles = org, identity.Roles()
+	d.Self = pr.User.ID
 	noStore(w)
 	p.pages.Render(w, r, status, "members.html", web.View{Title: "Members · " + org.Name, Data: d, Flash: flash})
 }
 
+// invite creates an invitation. The answer is the same whether or not
+// the address has an account: a link to hand over (an existing account is
+// also told in the app), so that inviting cannot probe who is enrolled.
 func (p *Pages) invite(w http.ResponseWriter, r *http.Request) {
 	orgID, _ := web.PathOrg(r)
 	if !web.ParseForm(w, r) {
@@ -253,7 +313,7 @@ func (p *Pages) invite(w http.ResponseWriter, r *http.Request) {
 		p.renderMembers(w, r, http.StatusBadRequest, membersData{Invite: f, Problem: "Give an e-mail address and a role."}, "")
 		return
 	case errors.Is(err, identity.ErrConflict):
-		p.renderMembers(w, r, http.StatusConflict, membersData{Invite: f, Problem: "This person is already a member."}, "")
+		p.renderMembers(w, r, http.StatusConflict, membersData{Invite: f, Problem: "This person is already a member (perhaps suspended: reinstate them below)."}, "")
 		return
 	case errors.Is(err, identity.ErrNotFound):
 		web.Error(w, r, http.StatusNotFound)
@@ -262,17 +322,31 @@ func (p *Pages) invite(w http.ResponseWriter, r *http.Request) {
 		web.ServerError(w, r, "invite", err)
 		return
 	}
-	d := membersData{Invite: inviteForm{Role: identity.RoleViewer}, LinkFor: inv.User.Email}
-	flash := inv.User.Email + " is now a member."
-	if inv.Token != "" {
-		d.Link, d.LinkKind = identity.LinkURL(p.baseURL, identity.LinkInvitation, inv.Token), "invitation"
-		flash = "Invitation created. Send the link below to " + inv.User.Email + " over a channel you trust; it works once."
-	}
+	d := membersData{Invite: inviteForm{Role: identity.RoleViewer}, LinkFor: inv.Email, LinkKind: "invitation",
+		Link: identity.LinkURL(p.baseURL, identity.LinkInvitation, inv.Token)}
+	flash := "Invitation created. Send the link below to " + inv.Email + " over a channel you trust; it works once. " +
+		"If the address already has an account, they can also accept while signed in."
 	p.renderMembers(w, r, http.StatusOK, d, flash)
 }
 
+func (p *Pages) revokeInvitation(w http.ResponseWriter, r *http.Request) {
+	orgID, _ := web.PathOrg(r)
+	id, err := strconv.ParseInt(r.PathValue("inv"), 10, 64)
+	if err != nil || id <= 0 {
+		web.Error(w, r, http.StatusNotFound)
+		return
+	}
+	if !web.ParseForm(w, r) {
+		return
+	}
+	if !p.done(w, r, "revoke invitation", p.store.RevokeInvitation(r.Context(), orgID, id)) {
+		return
+	}
+	http.Redirect(w, r, orgPath(orgID)+"/members?done=revoke", http.StatusSeeOther)
+}
+
 func (p *Pages) setRole(w http.ResponseWriter, r *http.Request) {
-	orgID, uid, ok := p.member(w, r)
+	orgID, m, ok := p.member(w, r)
 	if !ok {
 		return
 	}
@@ -281,7 +355,11 @@ func (p *Pages) setRole(w http.ResponseWriter, r *http.Request) {
 		web.Error(w, r, http.StatusBadRequest)
 		return
 	}
-	err := p.store.SetRole(r.Context(), orgID, uid, role)
+	if m.Suspended {
+		p.renderMembers(w, r, http.StatusConflict, membersData{Problem: "Reinstate the membership before changing its role."}, "")
+		return
+	}
+	err := p.store.SetRole(r.Context(), orgID, m.User.ID, role)
 	if errors.Is(err, identity.ErrLastAdmin) {
 		p.renderMembers(w, r, http.StatusConflict, membersData{Problem: "An organisation must keep at least one org admin."}, "")
 		return
@@ -292,106 +370,153 @@ func (p *Pages) setRole(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, orgPath(orgID)+"/members?done=role", http.StatusSeeOther)
 }
 
-// deactivate ends a member's access. A user who belongs to this
-// organisation only is deactivated (all sessions end at once); one who
-// also belongs elsewhere only loses this membership, so that one
-// organisation's admin cannot lock a person out of another organisation.
-// Platform administrators may deactivate anyone.
+// deactivate suspends a membership: the person loses access to this
+// organisation only; their account, sessions elsewhere and other
+// memberships are not this organisation's to change.
 func (p *Pages) deactivate(w http.ResponseWriter, r *http.Request) {
-	orgID, uid, ok := p.member(w, r)
+	orgID, m, ok := p.member(w, r)
 	if !ok {
 		return
 	}
-	pr := web.CurrentPrincipal(r.Context())
-	if uid == pr.User.ID {
-		p.renderMembers(w, r, http.StatusConflict, membersData{Problem: "You cannot deactivate yourself."}, "")
+	if m.User.ID == web.CurrentPrincipal(r.Context()).User.ID {
+		p.renderMembers(w, r, http.StatusConflict, membersData{Problem: "You cannot suspend your own membership."}, "")
 		return
 	}
-	ctx := r.Context()
-	ms, err := p.store.Memberships(ctx, uid)
-	if err != nil {
-		web.ServerError(w, r, "memberships", err)
+	if m.Suspended {
+		http.Redirect(w, r, orgPath(orgID)+"/members?done=deactivate", http.StatusSeeOther)
 		return
 	}
-	if lastAdmin(ctx, p.store, orgID, uid) {
+	err := p.store.SuspendMember(r.Context(), orgID, m.User.ID)
+	if errors.Is(err, identity.ErrLastAdmin) {
 		p.renderMembers(w, r, http.StatusConflict, membersData{Problem: "An organisation must keep at least one org admin."}, "")
 		return
 	}
-	elsewhere := false
-	for _, m := range ms {
-		if m.Org.ID != orgID {
-			elsewhere = true
-		}
-	}
-	if elsewhere && !pr.User.PlatformAdmin {
-		err := p.store.RemoveMember(ctx, orgID, uid)
-		if errors.Is(err, identity.ErrLastAdmin) {
-			p.renderMembers(w, r, http.StatusConflict, membersData{Problem: "An organisation must keep at least one org admin."}, "")
-			return
-		}
-		if !p.done(w, r, "remove member", err) {
-			return
-		}
-		http.Redirect(w, r, orgPath(orgID)+"/members?done=remove", http.StatusSeeOther)
-		return
-	}
-	if !p.done(w, r, "deactivate", p.store.SetActive(ctx, uid, false)) {
+	if !p.done(w, r, "suspend member", err) {
 		return
 	}
 	http.Redirect(w, r, orgPath(orgID)+"/members?done=deactivate", http.StatusSeeOther)
 }
 
-// lastAdmin reports whether uid is the only active org admin of orgID.
-func lastAdmin(ctx context.Context, s Store, orgID, uid int64) bool {
-	ms, err := s.ListMembers(ctx, orgID)
-	if err != nil {
-		return false
-	}
-	isAdmin, others := false, 0
-	for _, m := range ms {
-		if m.Role != identity.RoleOrgAdmin || !m.User.Active {
-			continue
-		}
-		if m.User.ID == uid {
-			isAdmin = true
-		} else {
-			others++
-		}
-	}
-	return isAdmin && others == 0
-}
-
 func (p *Pages) reactivate(w http.ResponseWriter, r *http.Request) {
-	orgID, uid, ok := p.member(w, r)
+	orgID, m, ok := p.member(w, r)
 	if !ok {
 		return
 	}
-	if !p.done(w, r, "reactivate", p.store.SetActive(r.Context(), uid, true)) {
-		return
+	if m.Suspended {
+		if !p.done(w, r, "reinstate member", p.store.ReinstateMember(r.Context(), orgID, m.User.ID)) {
+			return
+		}
 	}
 	http.Redirect(w, r, orgPath(orgID)+"/members?done=reactivate", http.StatusSeeOther)
 }
 
-func (p *Pages) recoveryLink(w http.ResponseWriter, r *http.Request) {
-	orgID, uid, ok := p.member(w, r)
+func (p *Pages) remove(w http.ResponseWriter, r *http.Request) {
+	orgID, m, ok := p.member(w, r)
 	if !ok {
 		return
 	}
-	tok, _, err := p.store.IssueRecoveryLink(r.Context(), orgID, uid)
+	if m.User.ID == web.CurrentPrincipal(r.Context()).User.ID {
+		p.renderMembers(w, r, http.StatusConflict, membersData{Problem: "You cannot remove yourself."}, "")
+		return
+	}
+	err := p.store.RemoveMember(r.Context(), orgID, m.User.ID)
+	if errors.Is(err, identity.ErrLastAdmin) {
+		p.renderMembers(w, r, http.StatusConflict, membersData{Problem: "An organisation must keep at least one org admin."}, "")
+		return
+	}
+	if !p.done(w, r, "remove member", err) {
+		return
+	}
+	http.Redirect(w, r, orgPath(orgID)+"/members?done=remove", http.StatusSeeOther)
+}
+
+// recoveryLink issues a recovery link. An org admin may do so only for an
+// account enrolled through this organisation (never a platform
+// administrator's); platform administrators act under the platform rule.
+// The store enforces both; a refusal reads the same for every reason.
+func (p *Pages) recoveryLink(w http.ResponseWriter, r *http.Request) {
+	orgID, m, ok := p.member(w, r)
+	if !ok {
+		return
+	}
+	issuer := orgID
+	if web.CurrentPrincipal(r.Context()).User.PlatformAdmin {
+		issuer = 0
+	}
+	rl, err := p.store.IssueRecoveryLink(r.Context(), issuer, m.User.ID)
+	if errors.Is(err, identity.ErrForbidden) || errors.Is(err, identity.ErrInactive) {
+		p.renderMembers(w, r, http.StatusForbidden, membersData{Invite: inviteForm{Role: identity.RoleViewer},
+			Problem: "This organisation cannot issue a recovery link for " + m.User.Email + ": the account was not set up through this organisation's invitation. " +
+				"Ask a platform administrator, or the organisation the account was set up through."}, "")
+		return
+	}
 	if !p.done(w, r, "recovery link", err) {
 		return
 	}
-	var email string
-	if ms, err := p.store.ListMembers(r.Context(), orgID); err == nil {
-		for _, m := range ms {
-			if m.User.ID == uid {
-				email = m.User.Email
-			}
-		}
+	d := membersData{Invite: inviteForm{Role: identity.RoleViewer}, LinkFor: m.User.Email, LinkKind: "recovery",
+		Link: identity.LinkURL(p.baseURL, identity.LinkRecovery, rl.Token)}
+	p.renderMembers(w, r, http.StatusOK, d, "Recovery link created. Hand it to "+m.User.Email+" in person or over a channel you trust; it works once. "+
+		"The person and the admins of each of their organisations have been notified.")
+}
+
+type invitationsData struct {
+	Invitations []identity.Invitation
+	Problem     string
+}
+
+// invitations lists what the signed-in person may accept in the app.
+func (p *Pages) invitations(w http.ResponseWriter, r *http.Request) {
+	flash := map[string]string{"declined": "Invitation declined."}[r.URL.Query().Get("done")]
+	p.renderInvitations(w, r, http.StatusOK, "", flash)
+}
+
+func (p *Pages) renderInvitations(w http.ResponseWriter, r *http.Request, status int, problem, flash string) {
+	pr := web.CurrentPrincipal(r.Context())
+	invs, err := p.store.InvitationsFor(r.Context(), pr.User.ID)
+	if err != nil {
+		web.ServerError(w, r, "invitations", err)
+		return
 	}
-	d := membersData{Invite: inviteForm{Role: identity.RoleViewer}, LinkFor: email, LinkKind: "recovery",
-		Link: identity.LinkURL(p.baseURL, identity.LinkRecovery, tok)}
-	p.renderMembers(w, r, http.StatusOK, d, "Recovery link created. Hand it to "+email+" in person or over a channel you trust; it works once.")
+	noStore(w)
+	p.pages.Render(w, r, status, "invitations.html", web.View{Title: "Invitations",
+		Data: invitationsData{Invitations: invs, Problem: problem}, Flash: flash})
+}
+
+// answer accepts or declines one of the signed-in person's invitations;
+// anyone else's reads as not found.
+func (p *Pages) answer(accept bool) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		id, err := strconv.ParseInt(r.PathValue("inv"), 10, 64)
+		if err != nil || id <= 0 {
+			web.Error(w, r, http.StatusNotFound)
+			return
+		}
+		if !web.ParseForm(w, r) {
+			return
+		}
+		uid := web.CurrentPrincipal(r.Context()).User.ID
+		var inv identity.Invitation
+		if accept {
+			inv, err = p.store.AcceptInvitation(r.Context(), uid, id)
+		} else {
+			inv, err = p.store.DeclineInvitation(r.Context(), uid, id)
+		}
+		switch {
+		case errors.Is(err, identity.ErrLinkUsed), errors.Is(err, identity.ErrLinkExpired):
+			p.renderInvitations(w, r, http.StatusConflict, "This invitation was withdrawn, answered or has expired.", "")
+			return
+		case errors.Is(err, identity.ErrConflict):
+			p.renderInvitations(w, r, http.StatusConflict, "You are a member of this organisation already.", "")
+			return
+		case !p.done(w, r, "answer invitation", err):
+			return
+		}
+		if accept {
+			http.Redirect(w, r, orgPath(inv.OrgID)+"?joined=1", http.StatusSeeOther)
+			return
+		}
+		http.Redirect(w, r, "/invitations?done=declined", http.StatusSeeOther)
+	}
 }
 
 // org loads the organisation of the path (the policy already checked
@@ -423,31 +548,29 @@ func (p *Pages) org(w http.ResponseWriter, r *http.Request) (identity.Org, bool)
 	return o, true
 }
 
-// member resolves the {user} of the path to a member of the path's
-// organisation; anyone else is 404, so an org admin cannot act on users of
-// other organisations by changing the number.
-func (p *Pages) member(w http.ResponseWriter, r *http.Request) (orgID, uid int64, ok bool) {
+// member resolves the {user} of the path to a member (suspended or not)
+// of the path's organisation; anyone else is 404, so an org admin cannot
+// act on users of other organisations by changing the number.
+func (p *Pages) member(w http.ResponseWriter, r *http.Request) (orgID int64, m identity.Member, ok bool) {
 	orgID, _ = web.PathOrg(r)
 	uid, err := strconv.ParseInt(r.PathValue("user"), 10, 64)
 	if err != nil || uid <= 0 {
 		web.Error(w, r, http.StatusNotFound)
-		return 0, 0, false
+		return 0, identity.Member{}, false
 	}
 	if !web.ParseForm(w, r) {
-		return 0, 0, false
+		return 0, identity.Member{}, false
 	}
-	ms, err := p.store.ListMembers(r.Context(), orgID)
+	m, err = p.store.Member(r.Context(), orgID, uid)
+	if errors.Is(err, identity.ErrNotFound) {
+		web.Error(w, r, http.StatusNotFound)
+		return 0, identity.Member{}, false
+	}
 	if err != nil {
-		web.ServerError(w, r, "list members", err)
-		return 0, 0, false
+		web.ServerError(w, r, "member", err)
+		return 0, identity.Member{}, false
 	}
-	for _, m := range ms {
-		if m.User.ID == uid {
-			return orgID, uid, true
-		}
-	}
-	web.Error(w, r, http.StatusNotFound)
-	return 0, 0, false
+	return orgID, m, true
 }
 
 // done maps a store error to a response; it returns true on success.
@@ -461,6 +584,8 @@ func (p *Pages) done(w http.ResponseWriter, r *http.Request, what string, err er
 		web.Error(w, r, http.StatusBadRequest)
 	case errors.Is(err, identity.ErrLastAdmin), errors.Is(err, identity.ErrConflict):
 		web.Error(w, r, http.StatusConflict)
+	case errors.Is(err, identity.ErrForbidden):
+		web.Error(w, r, http.StatusForbidden)
 	default:
 		web.ServerError(w, r, what, err)
 	}
