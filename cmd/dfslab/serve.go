@@ -245,6 +245,7 @@ func serve(ctx context.Context, c serveConfig, base string, log *slog.Logger, st
 		"runtime", rt.Settings, "max_active", a.Server.MaxActive())
 
 	go serveHousekeeping(ctx, a, log)
+	go tempHousekeeping(ctx, 30*time.Minute, log)
 	go auditCheckpoints(ctx, d, log, auditCheckpointEvery)
 	errc := make(chan error, 1)
 	go func() {

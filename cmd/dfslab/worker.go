@@ -149,6 +149,9 @@ func work(ctx context.Context, c workerConfig, log *slog.Logger) error {
 		log.Warn("no job handlers are registered: this worker has nothing to run")
 	}
 	log.Info("dfslab worker running", "db", d.Dialect().String(), "concurrency", c.concurrency)
+	// A worker spools no uploads itself, but may share the host's
+	// temporary directory with a serve that crashed.
+	go tempHousekeeping(ctx, 30*time.Minute, log)
 	<-ctx.Done()
 	return stopJobs(q, c.stopTimeout, log)
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/dfslab/dfslab/internal/apk"
 	"github.com/dfslab/dfslab/internal/appscan"
+	"github.com/dfslab/dfslab/internal/blob"
 	"github.com/dfslab/dfslab/internal/db"
 )
 
@@ -57,9 +58,11 @@ func (l *Lab) open(ctx context.Context, sum string) (io.ReaderAt, int64, func(),
 	if !l.Spool {
 		return r, r.Size(), func() {}, nil
 	}
-	f, err := os.CreateTemp(l.TempDir, "dfslab-scan-*")
+	// The platform's temporary name pattern, so that a copy left by a
+	// killed worker is cleaned up like an interrupted upload.
+	f, err := blob.CreateTemp(l.TempDir)
 	if err != nil {
-		return nil, 0, nil, fmt.Errorf("applab: temporary file: %w", err)
+		return nil, 0, nil, err
 	}
 	done := func() {
 		f.Close()

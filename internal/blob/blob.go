@@ -25,6 +25,7 @@ import (
 	"io/fs"
 	"net/http"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -214,9 +215,9 @@ func Spool(r io.Reader, name string, p Policy, tmpDir string) (u Upload, err err
 	if p.MaxSize <= 0 {
 		return Upload{}, errors.New("blob: policy without a size limit")
 	}
-	f, err := os.CreateTemp(tmpDir, "dfslab-blob-*")
+	f, err := CreateTemp(tmpDir)
 	if err != nil {
-		return Upload{}, fmt.Errorf("blob: temporary file: %w", err)
+		return Upload{}, err
 	}
 	defer func() {
 		if err != nil {
@@ -233,6 +234,76 @@ func Spool(r io.Reader, name string, p Policy, tmpDir string) (u Upload, err err
 		return Upload{}, err
 	}
 	return Upload{Blob: b, file: f}, nil
+}
+
+// tempPrefix starts the name of every temporary file of the platform
+// (CreateTemp): CleanTemp removes those, and only those, that a process
+// killed mid-upload left behind.
+const tempPrefix = "dfslab-blob-"
+
+// CreateTemp creates a temporary file in dir ("" for the system's) under
+// the platform's name pattern, for the caller to remove.
+func CreateTemp(dir string) (*os.File, error) {
+	f, err := os.CreateTemp(dir, tempPrefix+"*")
+	if err != nil {
+		return nil, fmt.Errorf("blob: temporary file: %w", err)
+	}
+	return f, nil
+}
+
+// StaleTemp is the age (since its last write) past which a temporary file
+// of the platform is taken for the leftover of a dead process. A live
+// upload is written while its request body arrives (bounded by the
+// server's read timeout, a minute) and removed once stored; a live scan's
+// copy lives for at most the job timeout (half an hour by default).
+const StaleTemp = 2 * time.Hour
+
+// CleanTemp removes from dir ("" for the system's temporary directory)
+// the platform's temporary files (CreateTemp's name pattern, regular
+// files only) not written for olderThan, and returns how many it removed.
+//
+// Age, not "all of them at start", decides: the directory is shared by
+// every process of the host (dfslab serve, a dfslab worker beside it on
+// SQLite, several nodes of a PostgreSQL set-up, other instances), so a
+// process that starts must leave the uploads of the others in progress
+// alone. A file that vanishes meanwhile (its upload finished) is no
+// error.
+func CleanTemp(dir string, olderThan time.Duration, now time.Time) (int, error) {
+	if dir == "" {
+		dir = os.TempDir()
+	}
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return 0, fmt.Errorf("blob: clean temporary files: %w", err)
+	}
+	n := 0
+	var errs []error
+	for _, e := range ents {
+		if !strings.HasPrefix(e.Name(), tempPrefix) || !e.Type().IsRegular() {
+			continue
+		}
+		info, err := e.Info()
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if now.Sub(info.ModTime()) < olderThan {
+			continue
+		}
+		switch err := os.Remove(filepath.Join(dir, e.Name())); {
+		case err == nil:
+			n++
+		case !errors.Is(err, fs.ErrNotExist):
+			errs = append(errs, err)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return n, fmt.Errorf("blob: clean temporary files: %w", err)
+	}
+	return n, nil
 }
 
 // checker is the writer an upload is copied through: it keeps the head
