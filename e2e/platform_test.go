@@ -453,6 +453,23 @@ func TestPlatformInBrowser(t *testing.T) {
 	member.open("/orgs/" + provider + "/members")
 	member.shot("phone-org-members")
 
+	// Joining a second organisation is the person's decision: the bank's
+	// invitation adds nothing until they accept it in the app.
+	member.do("desktop viewport", chromedp.EmulateViewport(1280, 900))
+	admin.invite(bank, "thoko.mvula@mpamba.example.mw", "viewer")
+	if st := member.status("/orgs/" + bank); st != http.StatusNotFound && st != http.StatusForbidden {
+		t.Fatalf("member reaches the bank before accepting: %d", st)
+	}
+	member.open("/invitations")
+	if got := member.text("#invitations"); !strings.Contains(got, "Reserve Bank of Malawi") || !strings.Contains(got, "Viewer") {
+		t.Fatalf("invitations page: %q", got)
+	}
+	member.shot("invitations")
+	member.submit("accept invitation", nil, `#invitations button[id^="accept-"]`, `location.pathname === '/orgs/`+bank+`'`)
+	if got := member.text("#org-title"); got != "Reserve Bank of Malawi" {
+		t.Fatalf("after accepting, the page is %q", got)
+	}
+
 	// The administrator still sees the first organisation.
 	if st := admin.status("/orgs/" + bank); st != http.StatusOK {
 		t.Errorf("admin: GET /orgs/%s = %d, want 200", bank, st)

@@ -419,7 +419,7 @@ func (s *Service) createToken(w http.ResponseWriter, r *http.Request) {
 	life := time.Duration(days) * 24 * time.Hour
 	switch {
 	case !validName(name):
-		s.renderTokens(w, r, uid, http.StatusBadRequest, "", "Please enter a name of up to 100 characters.")
+		s.renderTokens(w, r, uid, http.StatusBadRequest, "", "Please enter a name of 1 to 100 characters, without control characters.")
 		return
 	case scope != ScopeRead && scope != ScopeWrite:
 		s.renderTokens(w, r, uid, http.StatusBadRequest, "", "Please choose read or write.")
@@ -429,6 +429,10 @@ func (s *Service) createToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	token, _, err := s.cfg.Store.CreateToken(r.Context(), s.meta(r), uid, name, scope, s.now().Add(life))
+	if errors.Is(err, ErrInvalid) {
+		s.renderTokens(w, r, uid, http.StatusBadRequest, "", "Please enter a name of 1 to 100 characters, without control characters.")
+		return
+	}
 	if err != nil {
 		s.fail(w, r, "create token", err)
 		return

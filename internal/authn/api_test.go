@@ -116,6 +116,16 @@ func TestCreateTokenValidation(t *testing.T) {
 			{"name": {"x"}, "scope": {"read"}, "days": {"0"}},
 			{"name": {"x"}, "scope": {"read"}, "days": {"367"}},
 			{"name": {"x"}, "scope": {"read"}, "days": {"ten"}},
+			// Control characters, NUL and invalid UTF-8 in the name: a
+			// clear 400, not a 500 from the store (security issue, finding 7).
+			{"name": {"ci\x01token"}, "scope": {"read"}, "days": {"30"}},
+			{"name": {"ci\x00"}, "scope": {"read"}, "days": {"30"}},
+			{"name": {"tab\there"}, "scope": {"read"}, "days": {"30"}},
+			{"name": {"esc\x1b[31m"}, "scope": {"read"}, "days": {"30"}},
+			{"name": {"del\x7f"}, "scope": {"read"}, "days": {"30"}},
+			{"name": {"c1\u0085x"}, "scope": {"read"}, "days": {"30"}},
+			{"name": {"bad\xff\xfe"}, "scope": {"read"}, "days": {"30"}},
+			{"name": {strings.Repeat("é", 101)}, "scope": {"read"}, "days": {"30"}},
 		} {
 			if res, _ := c.postForm("/account/tokens", v); res.StatusCode != http.StatusBadRequest {
 				t.Errorf("%v: status %d, want 400", v, res.StatusCode)

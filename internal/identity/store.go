@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/dfslab/dfslab/internal/audit"
 	"github.com/dfslab/dfslab/internal/db"
@@ -194,9 +195,11 @@ func validEmail(e string) bool {
 		strings.Count(e, "@") == 1
 }
 
+// cleanName accepts 1–max bytes of valid UTF-8 without control
+// characters (C0, DEL, C1): names reach lists, logs and audit entries.
 func cleanName(s string, max int) (string, error) {
 	s = strings.TrimSpace(s)
-	if s == "" || len(s) > max || strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+	if s == "" || len(s) > max || !utf8.ValidString(s) || strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || (r >= 0x7f && r <= 0x9f) }) {
 		return "", fmt.Errorf("%w: name must be 1–%d printable characters", ErrInvalid, max)
 	}
 	return s, nil
