@@ -24,6 +24,14 @@
 // events that are not part of a store write, and [AuthFailure],
 // [AuthSuccess], [AccountWait] around credential checks.
 //
+// Form input: the shell refuses, with 400 naming the field, a URL query or
+// url-encoded form that holds invalid UTF-8 or a control character other
+// than tab, CR and LF, before the handler runs (it parses such forms
+// itself; r.Form and r.PostForm are then filled in). Multipart bodies
+// stream to their handlers unread, so a handler that reads multipart text
+// parts checks them with [CheckField] or [CheckValues] and answers with
+// [BadInput].
+//
 // Route marks tell the shell more about a route: RateLimited (per-address
 // back-off before the handler, for endpoints that check something
 // guessable), SecretPath (the path carries a live secret such as a link

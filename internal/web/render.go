@@ -249,6 +249,12 @@ func (rd *Renderer) renderError(w http.ResponseWriter, r *http.Request, status i
 	if msg == "" {
 		msg = "The request could not be completed."
 	}
+	rd.renderErrorMessage(w, r, status, msg)
+}
+
+// renderErrorMessage is the error page with a message of the shell's own
+// (never the text of an internal error).
+func (rd *Renderer) renderErrorMessage(w http.ResponseWriter, r *http.Request, status int, msg string) {
 	rd.execute(w, r, status, rd.errPage, View{Title: http.StatusText(status), Data: errorView{status, msg}})
 }
 

@@ -442,6 +442,12 @@ func (s *Server) wrap(rt Route) http.Handler {
 				return
 			}
 		}
+		// After authorisation, so that no anonymous caller gets a body
+		// parsed on a route it may not use; before the handler, so that no
+		// handler sees the text (input.go).
+		if !s.checkInput(w, r) {
+			return
+		}
 		route.Handler.ServeHTTP(w, r)
 	})
 }
