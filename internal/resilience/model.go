@@ -336,7 +336,7 @@ func lineOr(n *yaml.Node, key string, def int) int {
 	return def
 }
 
-func checkText(ps *problems, line int, name, s string, maxLen int, required bool) {
+func checkModelText(ps *problems, line int, name, s string, maxLen int, required bool) {
 	switch {
 	case required && strings.TrimSpace(s) == "":
 		ps.add(line, "%s is missing", name)
@@ -359,15 +359,15 @@ func (m *Model) validate(root *yaml.Node, known Known, ps *problems) {
 	if !idPattern.MatchString(m.Version) {
 		ps.add(lineOr(root, "version", 1), "version must be 1–64 letters, digits, '.', '_' or '-'")
 	}
-	checkText(ps, lineOr(root, "title", 1), "title", m.Title, 200, true)
-	checkText(ps, lineOr(root, "description", 1), "description", m.Description, 4000, false)
+	checkModelText(ps, lineOr(root, "title", 1), "title", m.Title, 200, true)
+	checkModelText(ps, lineOr(root, "description", 1), "description", m.Description, 4000, false)
 
 	lv := lineOr(root, "maturity_levels", 1)
 	if len(m.Levels) < 2 || len(m.Levels) > 10 {
 		ps.add(lv, "maturity_levels must name 2 to 10 levels")
 	}
 	for i, l := range m.Levels {
-		checkText(ps, lv, fmt.Sprintf("maturity level %d's name", i+1), l.Name, 60, true)
+		checkModelText(ps, lv, fmt.Sprintf("maturity level %d's name", i+1), l.Name, 60, true)
 		if l.From < MinLevel || l.From > MaxLevel {
 			ps.add(lv, "maturity level %q starts at %g, outside %d–%d", l.Name, l.From, MinLevel, MaxLevel)
 		}
@@ -397,8 +397,8 @@ func (m *Model) validate(root *yaml.Node, known Known, ps *problems) {
 			ps.add(d.line, "domain %q appears twice", d.ID)
 		}
 		domainIDs[d.ID] = true
-		checkText(ps, d.line, "domain "+d.ID+"'s name", d.Name, 120, true)
-		checkText(ps, d.line, "domain "+d.ID+"'s description", d.Description, 2000, false)
+		checkModelText(ps, d.line, "domain "+d.ID+"'s name", d.Name, 120, true)
+		checkModelText(ps, d.line, "domain "+d.ID+"'s description", d.Description, 2000, false)
 		if d.Weight == 0 {
 			d.Weight = 1
 		}
@@ -436,7 +436,7 @@ func (m *Model) validate(root *yaml.Node, known Known, ps *problems) {
 			ps.add(vl, "variant id %q is not valid or appears twice", v.ID)
 		}
 		seen[v.ID] = true
-		checkText(ps, vl, "variant "+v.ID+"'s name", v.Name, 120, true)
+		checkModelText(ps, vl, "variant "+v.ID+"'s name", v.Name, 120, true)
 		if len(v.Domains) == 0 {
 			ps.add(vl, "variant %s has no domains", v.ID)
 		}
@@ -456,8 +456,8 @@ func (m *Model) validateQuestion(q *Question, known Known, ps *problems) {
 		ps.add(q.line, "question %q appears twice", q.ID)
 	}
 	m.byQuestion[q.ID] = q
-	checkText(ps, q.line, "question "+q.ID+"'s text", q.Text, 1000, true)
-	checkText(ps, q.line, "question "+q.ID+"'s help", q.Help, 4000, false)
+	checkModelText(ps, q.line, "question "+q.ID+"'s text", q.Text, 1000, true)
+	checkModelText(ps, q.line, "question "+q.ID+"'s help", q.Help, 4000, false)
 	if q.Weight == 0 {
 		q.Weight = 1
 	}
@@ -475,7 +475,7 @@ func (m *Model) validateQuestion(q *Question, known Known, ps *problems) {
 			ps.add(q.line, "question %s: level %d is not described (every level %d–%d says what an assessor would see)", q.ID, l, MinLevel, MaxLevel)
 			continue
 		}
-		checkText(ps, q.line, fmt.Sprintf("question %s level %d", q.ID, l), desc, 1000, true)
+		checkModelText(ps, q.line, fmt.Sprintf("question %s level %d", q.ID, l), desc, 1000, true)
 	}
 	for l := range q.Levels {
 		if l < MinLevel || l > MaxLevel {
