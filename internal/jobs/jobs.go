@@ -9,15 +9,22 @@
 // with percent and message, done, or failed with the reason, and how many
 // attempts failed).
 //
-// Delivery is at least once, never lost: a job whose process dies (crash,
-// SIGKILL, power loss) stays "running" in the table until River's rescuer,
-// run by the elected leader among the processes, sees it older than
-// [Config.RescueAfter] and schedules it again. Handlers must therefore be
-// idempotent: a retry finds what the dead attempt left behind. Two processes
-// never hold the same job at once: fetching locks the row (FOR UPDATE SKIP
-// LOCKED on PostgreSQL, the single write lock on SQLite). Jobs that must not
-// be queued twice for the same subject (one scan per upload) are enqueued
-// with [EnqueueOpts.Unique] and the key fields tagged `river:"unique"`.
+// Delivery is at least once, never lost. While a handler runs, its process
+// records a heartbeat of the attempt every [Config.Heartbeat] (10 s). A job
+// whose process dies (crash, SIGKILL, power loss) stays "running" in the
+// table, and [Queue.Status] reports it Interrupted once its attempt has
+// missed six beats; every process that runs jobs then takes it back within
+// about one more interval, through River's own rescue query: queued again
+// with River's back-off, or failed when out of attempts (handlers can follow
+// with [OnInterrupt]). River's rescuer, which goes only by a job's age
+// ([Config.RescueAfter]), remains the last resort. Handlers must therefore
+// be idempotent: a retry finds what the dead attempt left behind. Two
+// processes never hold the same job at once: fetching locks the row (FOR
+// UPDATE SKIP LOCKED on PostgreSQL, the single write lock on SQLite), and a
+// live attempt whose job was taken back (it could not beat for a minute) is
+// cancelled at its next beat. Jobs that must not be queued twice for the
+// same subject (one scan per upload) are enqueued with [EnqueueOpts.Unique]
+// and the key fields tagged `river:"unique"`.
 //
 // Where workers run:
 //   - `dfslab serve` runs them in-process; that is the norm on SQLite.
@@ -69,10 +76,14 @@ func Permanent(err error) error { return river.JobCancel(err) }
 type Workers struct {
 	w     *river.Workers
 	kinds []string
+	// onInterrupt holds the [OnInterrupt] hooks by kind.
+	onInterrupt map[string]func(ctx context.Context, row *rivertype.JobRow, final bool) error
 }
 
 // NewWorkers returns an empty set.
-func NewWorkers() *Workers { return &Workers{w: river.NewWorkers()} }
+func NewWorkers() *Workers {
+	return &Workers{w: river.NewWorkers(), onInterrupt: map[string]func(context.Context, *rivertype.JobRow, bool) error{}}
+}
 
 // Handle registers fn as the handler of the jobs of kind T. It panics when
 // the kind is registered twice, as that is a wiring mistake found at start.
@@ -94,11 +105,17 @@ type Config struct {
 	// minutes). It cannot be turned off: River's rescuer leaves a job
 	// without a timeout running forever after its process died.
 	JobTimeout time.Duration
-	// RescueAfter is how long a job may stay running before it is taken
-	// for the victim of a dead process and scheduled again. It must exceed
-	// JobTimeout, so that a live handler has been told to stop first;
-	// default JobTimeout plus 5 minutes. Tests set a few seconds.
+	// RescueAfter is how long a job may stay running before River's
+	// rescuer takes it for the victim of a dead process and schedules it
+	// again, whatever its heartbeat: the last resort behind heartbeats. It
+	// must exceed JobTimeout, so that a live handler has been told to stop
+	// first; default JobTimeout plus 5 minutes. Tests set a few seconds.
 	RescueAfter time.Duration
+	// Heartbeat is how often a running attempt records that its process
+	// is alive (default 10 s); one that missed six is taken for
+	// interrupted. Every process sharing a database must use the same
+	// value, so it is no flag; tests set less than a second.
+	Heartbeat time.Duration
 	// MaxAttempts bounds the runs of a job, failed ones and rescued ones
 	// included (default 5).
 	MaxAttempts int
@@ -115,8 +132,13 @@ type Config struct {
 type Queue struct {
 	db     *db.DB
 	client *river.Client[*sql.Tx]
+	exec   riverdriver.Executor
 	log    *slog.Logger
 	runs   bool
+
+	heartbeat, staleAfter time.Duration
+	retry                 river.ClientRetryPolicy
+	onInterrupt           map[string]func(ctx context.Context, row *rivertype.JobRow, final bool) error
 
 	mu     sync.Mutex
 	cancel context.CancelFunc // stops the housekeeping goroutine
@@ -156,6 +178,10 @@ func New(d *db.DB, ws *Workers, cfg Config) (*Queue, error) {
 	if rescue <= timeout {
 		return nil, fmt.Errorf("jobs: RescueAfter %s must exceed JobTimeout %s, or running jobs would be run twice", rescue, timeout)
 	}
+	beat := cmp.Or(cfg.Heartbeat, DefaultHeartbeat)
+	if beat < 0 {
+		return nil, fmt.Errorf("jobs: Heartbeat %s is negative", beat)
+	}
 	rc := &river.Config{
 		JobTimeout:           timeout,
 		RescueStuckJobsAfter: rescue,
@@ -163,7 +189,10 @@ func New(d *db.DB, ws *Workers, cfg Config) (*Queue, error) {
 		FetchPollInterval:    cmp.Or(cfg.PollInterval, DefaultPollInterval),
 		FetchCooldown:        fetchCooldown,
 		Logger:               log,
-		Middleware:           []rivertype.Middleware{&progressMiddleware{db: d}},
+		Middleware: []rivertype.Middleware{
+			&heartbeatMiddleware{db: d, interval: beat, log: log},
+			&progressMiddleware{db: d},
+		},
 	}
 	if ws != nil {
 		rc.Workers = ws.w
@@ -187,7 +216,12 @@ func New(d *db.DB, ws *Workers, cfg Config) (*Queue, error) {
 	if err != nil {
 		return nil, fmt.Errorf("jobs: %w", err)
 	}
-	return &Queue{db: d, client: c, log: log, runs: runs}, nil
+	q := &Queue{db: d, client: c, exec: drv.GetExecutor(), log: log, runs: runs,
+		heartbeat: beat, staleAfter: staleBeats * beat, retry: &river.DefaultClientRetryPolicy{}}
+	if ws != nil {
+		q.onInterrupt = ws.onInterrupt
+	}
+	return q, nil
 }
 
 // Runs reports whether this queue runs jobs, rather than only enqueueing.
@@ -211,7 +245,10 @@ func (q *Queue) Start(ctx context.Context) error {
 	q.mu.Unlock()
 	go func() {
 		defer close(done)
+		var wg sync.WaitGroup
+		wg.Go(func() { q.watchInterrupted(hctx) })
 		q.housekeeping(hctx)
+		wg.Wait()
 	}()
 	return nil
 }
@@ -313,11 +350,15 @@ type Status struct {
 	Retries int
 	// Reason is the last attempt's error: why a Failed job failed, or why
 	// a Queued one is waiting for a retry.
-	Reason     string
-	Percent    int
-	Message    string
-	CreatedAt  time.Time
-	FinishedAt time.Time // zero until Done or Failed
+	Reason  string
+	Percent int
+	Message string
+	// Interrupted reports a Running job whose attempt stopped beating: its
+	// process died, and the job is about to be queued again (or failed,
+	// when it is out of attempts).
+	Interrupted bool
+	CreatedAt   time.Time
+	FinishedAt  time.Time // zero until Done or Failed
 }
 
 // ErrNotFound is returned for a job id that does not exist (never did, or
@@ -326,6 +367,11 @@ var ErrNotFound = errors.New("jobs: job not found")
 
 // Status reads a job's state and its latest progress.
 func (q *Queue) Status(ctx context.Context, id int64) (Status, error) {
+	return q.status(ctx, id, time.Now())
+}
+
+// status is Status as seen at now.
+func (q *Queue) status(ctx context.Context, id int64, now time.Time) (Status, error) {
 	row, err := q.client.JobGet(ctx, id)
 	if errors.Is(err, river.ErrNotFound) {
 		return Status{}, ErrNotFound
@@ -359,6 +405,13 @@ func (q *Queue) Status(ctx context.Context, id int64) (Status, error) {
 	if s.State == Done {
 		s.Percent = 100
 	}
+	if s.State == Running {
+		h, ok, err := readHeartbeat(ctx, q.db, id)
+		if err != nil {
+			return Status{}, err
+		}
+		s.Interrupted = interrupted(row, h, ok, now.Add(-q.staleAfter))
+	}
 	return s, nil
 }
 
@@ -375,7 +428,8 @@ func stateOf(s rivertype.JobState) State {
 	return Queued
 }
 
-// housekeeping deletes progress rows of jobs River has cleaned away.
+// housekeeping deletes progress and heartbeat rows of jobs River has
+// cleaned away.
 func (q *Queue) housekeeping(ctx context.Context) {
 	t := time.NewTicker(progressGCInterval)
 	defer t.Stop()
@@ -391,12 +445,20 @@ func (q *Queue) housekeeping(ctx context.Context) {
 	}
 }
 
-// purgeProgress deletes the progress rows whose job is gone.
+// purgeProgress deletes the progress and heartbeat rows whose job is gone.
 func (q *Queue) purgeProgress(ctx context.Context) (int64, error) {
-	res, err := q.db.Exec(ctx, `DELETE FROM job_progress
-		WHERE NOT EXISTS (SELECT 1 FROM river_job j WHERE j.id = job_progress.job_id)`)
-	if err != nil {
-		return 0, err
+	var n int64
+	for _, table := range []string{"job_progress", "job_heartbeat"} {
+		res, err := q.db.Exec(ctx, `DELETE FROM `+table+`
+			WHERE NOT EXISTS (SELECT 1 FROM river_job j WHERE j.id = `+table+`.job_id)`)
+		if err != nil {
+			return n, err
+		}
+		k, err := res.RowsAffected()
+		if err != nil {
+			return n, err
+		}
+		n += k
 	}
-	return res.RowsAffected()
+	return n, nil
 }

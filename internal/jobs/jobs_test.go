@@ -326,8 +326,8 @@ func TestTwoWorkerProcessesRunEachJobOnce(t *testing.T) {
 		migrated(t, d)
 		ctx := context.Background()
 		dsn := dsnOf(t, d)
-		a := startChild(t, dsn, 2, time.Minute)
-		b := startChild(t, dsn, 2, time.Minute)
+		a := startChild(t, dsn, 2, time.Minute, 0)
+		b := startChild(t, dsn, 2, time.Minute, 0)
 		q := newQueue(t, d, nil, 0) // this process only enqueues
 
 		const jobs = 20
@@ -383,7 +383,7 @@ func TestKilledWorkersJobIsRescuedAndCompletes(t *testing.T) {
 		migrated(t, d)
 		ctx := context.Background()
 		dsn := dsnOf(t, d)
-		victim := startChild(t, dsn, 1, time.Minute)
+		victim := startChild(t, dsn, 1, time.Minute, 0)
 		q := newQueue(t, d, nil, 0)
 		j, err := q.Enqueue(ctx, nil, crashArgs{}, nil)
 		if err != nil {
@@ -408,7 +408,7 @@ func TestKilledWorkersJobIsRescuedAndCompletes(t *testing.T) {
 		// A restarted worker finds the job stuck in "running"; once the dead
 		// process's leadership lapses, its rescuer schedules the job again.
 		// The rescuer applies its own process's timeouts: short here.
-		survivor := startChild(t, dsn, 1, 2*time.Second)
+		survivor := startChild(t, dsn, 1, 2*time.Second, 0)
 		s := waitFor(t, q, j.ID, 90*time.Second, "done", func(s Status) bool { return s.State == Done || s.State == Failed })
 		survivor.stop(t)
 		if s.State != Done || s.Attempt != 2 || s.Retries != 1 {

@@ -28,6 +28,7 @@ const (
 	childEnv            = "DFSLAB_JOBS_TEST_CHILD_DSN"
 	childConcurrencyEnv = "DFSLAB_JOBS_TEST_CHILD_CONCURRENCY"
 	childTimeoutEnv     = "DFSLAB_JOBS_TEST_CHILD_TIMEOUT"
+	childHeartbeatEnv   = "DFSLAB_JOBS_TEST_CHILD_HEARTBEAT"
 	childReady          = "jobs-test-child-ready"
 )
 
@@ -39,10 +40,11 @@ func TestMain(m *testing.M) {
 }
 
 // A child's jobs time out after the duration in childTimeoutEnv and are
-// rescued after twice that: short (a second) where a test waits for a
-// killed worker's job to be rescued, River rescuing a job only once its
-// timeout has passed too; long where a slow machine must not turn a
-// timeout into a retry.
+// rescued by River after twice that: short (a second) where a test waits
+// for River's rescuer, which takes a job back only once its timeout has
+// passed too; long where a slow machine must not turn a timeout into a
+// retry, or where the heartbeats (childHeartbeatEnv, the default when
+// empty) must do the work.
 
 func runChild(dsn string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
@@ -64,7 +66,15 @@ func runChild(dsn string) int {
 		fmt.Fprintln(os.Stderr, "child:", err)
 		return 1
 	}
-	q, err := New(d, testWorkers(d), Config{Concurrency: max(n, 1), JobTimeout: timeout, RescueAfter: 2 * timeout, Logger: log})
+	var beat time.Duration
+	if s := os.Getenv(childHeartbeatEnv); s != "" {
+		if beat, err = time.ParseDuration(s); err != nil {
+			fmt.Fprintln(os.Stderr, "child:", err)
+			return 1
+		}
+	}
+	q, err := New(d, testWorkers(d), Config{Concurrency: max(n, 1), JobTimeout: timeout, RescueAfter: 2 * timeout,
+		Heartbeat: beat, Logger: log})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "child:", err)
 		return 1
@@ -156,12 +166,15 @@ type child struct {
 }
 
 // startChild starts a worker process on the test's database and waits until
-// its workers run.
-func startChild(t *testing.T, dsn string, concurrency int, timeout time.Duration) *child {
+// its workers run. heartbeat 0 means the default.
+func startChild(t *testing.T, dsn string, concurrency int, timeout, heartbeat time.Duration) *child {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), childEnv+"="+dsn, childConcurrencyEnv+"="+strconv.Itoa(concurrency),
 		childTimeoutEnv+"="+timeout.String())
+	if heartbeat > 0 {
+		cmd.Env = append(cmd.Env, childHeartbeatEnv+"="+heartbeat.String())
+	}
 	errf, err := os.CreateTemp(t.TempDir(), "child-stderr")
 	if err != nil {
 		t.Fatal(err)
