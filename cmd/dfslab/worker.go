@@ -59,7 +59,7 @@ func workerFlags(fs *flag.FlagSet, c *workerConfig) {
 	n, _ := strconv.Atoi(env("concurrency", strconv.Itoa(runtime.NumCPU())))
 	fs.IntVar(&c.concurrency, "concurrency", n, "jobs run at once (DFSLAB_CONCURRENCY)")
 	jt, _ := time.ParseDuration(env("job-timeout", jobs.DefaultJobTimeout.String()))
-	fs.DurationVar(&c.jobTimeout, "job-timeout", jt, "a job's handler is cancelled after this long; a job whose process died is retried after this plus 5 minutes (DFSLAB_JOB_TIMEOUT)")
+	fs.DurationVar(&c.jobTimeout, "job-timeout", jt, "a job's handler is cancelled after this long (a job whose process died is queued again once it has missed a minute of heartbeats, whatever this says) (DFSLAB_JOB_TIMEOUT)")
 	st, _ := time.ParseDuration(env("stop-timeout", "5m"))
 	fs.DurationVar(&c.stopTimeout, "stop-timeout", st, "on SIGTERM, how long running jobs may finish before they are cancelled and queued again (DFSLAB_STOP_TIMEOUT)")
 	fs.StringVar(&c.secretKeyFile, "secret-key-file", env("secret-key-file", ""), "the same key as dfslab serve: "+secretKeyUsage)

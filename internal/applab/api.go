@@ -86,7 +86,7 @@ func (m *Module) apiUpload(w http.ResponseWriter, r *http.Request) {
 		var sc Scan
 		sc, err = m.accept(r.Context(), o, provider, userID(r), up, name)
 		if err == nil {
-			st := statusOf(sc, o.ID)
+			st := statusOf(sc, o.ID, m.store.now())
 			writeJSON(w, http.StatusAccepted, map[string]any{"id": sc.ID, "url": st.URL, "status_url": fmt.Sprintf("/api/v1/scans/%d", sc.ID),
 				"state": sc.State, "sha256": sc.SHA256})
 			return
@@ -126,7 +126,7 @@ func (m *Module) apiScan(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusNotFound, "no such scan")
 		return
 	}
-	st := statusOf(sc, viewer)
+	st := statusOf(sc, viewer, m.store.now())
 	if sc.State == Done {
 		res, err := m.store.Result(r.Context(), sc.ID)
 		if err != nil {

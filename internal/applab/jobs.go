@@ -32,10 +32,27 @@ func (q JobQueue) Enqueue(ctx context.Context, tx *db.Tx, scanID int64) error {
 
 // RegisterJobs registers the scan handler on ws, for `dfslab serve` and
 // `dfslab worker` alike. The scan row mirrors the job (state, attempts,
-// progress) so that pages need not know the queue.
+// progress, heartbeat, interruption) so that pages need not know the
+// queue.
 func RegisterJobs(ws *jobs.Workers, d *db.DB, scanner *appscan.Scanner, log *slog.Logger) {
 	lab := NewLab(NewStore(d, nil), scanner, log)
 	jobs.Handle(ws, lab.handle)
+	jobs.OnInterrupt(ws, lab.interrupted)
+}
+
+// interruptedMessage is what a scan shows from the moment its process is
+// found gone until another process starts it again.
+const interruptedMessage = "interrupted, will retry"
+
+// interrupted follows the queue taking back a scan whose process died:
+// queued again, or failed when that was its last attempt (no handler runs
+// to say so).
+func (l *Lab) interrupted(ctx context.Context, j *jobs.Job[ScanJob], final bool) error {
+	id := j.Args.ScanID
+	if final {
+		return l.store.Fail(ctx, id, fmt.Sprintf("the scan was interrupted %d times (its process stopped); upload the file again to retry", j.Attempt))
+	}
+	return l.store.Requeue(ctx, id, interruptedMessage)
 }
 
 func (l *Lab) handle(ctx context.Context, j *jobs.Job[ScanJob]) error {

@@ -102,13 +102,53 @@ func (l *Lab) Process(ctx context.Context, id int64, progress func(percent int, 
 	if progress == nil {
 		progress = func(int, string) {}
 	}
-	progress(5, "reading the uploaded file")
+	// The scan row's heartbeat, from here to the end: every interval the
+	// latest progress is reported again, and while the rules run (which
+	// report none) it creeps forward. Without it a long read or decode
+	// would pass for a dead process: the page would call the scan
+	// interrupted, and the in-process runner would take it over.
+	var (
+		mu    sync.Mutex
+		pct   int
+		msg   string
+		creep bool
+	)
+	report := func(p int, m string, rules bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		pct, msg, creep = p, m, rules
+		progress(p, m)
+	}
+	hctx, stop := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		t := time.NewTicker(l.heartbeat)
+		defer t.Stop()
+		for {
+			select {
+			case <-hctx.Done():
+				return
+			case <-t.C:
+			}
+			mu.Lock()
+			if creep {
+				pct = min(pct+5, 90)
+			}
+			progress(pct, msg)
+			mu.Unlock()
+		}
+	})
+	defer func() {
+		stop()
+		wg.Wait()
+	}()
+	report(5, "reading the uploaded file", false)
 	src, size, done, err := l.open(ctx, sc.SHA256)
 	if err != nil {
 		return fmt.Errorf("applab: file of scan %d: %w", id, err)
 	}
 	defer done()
-	progress(15, "opening the app")
+	report(15, "opening the app", false)
 	app, err := apk.OpenReader(ctx, src, size)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -120,28 +160,8 @@ func (l *Lab) Process(ctx context.Context, id int64, progress func(percent int, 
 		}
 		return fmt.Errorf("%w: %s", ErrPermanent, reason)
 	}
-	progress(40, "running the rules")
-	// The scan itself reports no progress; a heartbeat keeps the scan
-	// from being taken for the victim of a dead worker.
-	hctx, stop := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		t := time.NewTicker(l.heartbeat)
-		defer t.Stop()
-		pct := 40
-		for {
-			select {
-			case <-hctx.Done():
-				return
-			case <-t.C:
-				pct = min(pct+5, 90)
-				progress(pct, "running the rules")
-			}
-		}
-	})
+	report(40, "running the rules", true)
 	res, err := l.scanner.ScanApp(ctx, app)
-	stop()
-	wg.Wait()
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -155,7 +175,7 @@ func (l *Lab) Process(ctx context.Context, id int64, progress func(percent int, 
 	res.Target.Path = sc.FileName
 	res.Target.Size = sc.Size
 	res.Target.SHA256 = sc.SHA256
-	progress(95, "saving the report")
+	report(95, "saving the report", false)
 	if _, err := l.store.Complete(ctx, id, res); err != nil {
 		return err
 	}
@@ -181,7 +201,7 @@ type Runner struct {
 
 // NewRunner returns a runner for lab.
 func NewRunner(lab *Lab) *Runner {
-	return &Runner{lab: lab, wake: make(chan struct{}, 1), StaleAfter: time.Minute, MaxAttempts: 3, Poll: 2 * time.Second}
+	return &Runner{lab: lab, wake: make(chan struct{}, 1), StaleAfter: StaleAfter, MaxAttempts: 3, Poll: 2 * time.Second}
 }
 
 // Enqueue implements Queue: the row inserted in tx is the queue entry.

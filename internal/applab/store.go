@@ -120,6 +120,21 @@ type Scan struct {
 	Counts       Counts
 	Created      time.Time
 	Finished     time.Time
+	// Beat is the latest heartbeat of the scan's running attempt: its
+	// start, then every progress report, at least every 10 s.
+	Beat time.Time
+}
+
+// StaleAfter is how long a running scan may go without a heartbeat before
+// it is taken for interrupted: six beats missed (the job queue's own
+// heartbeats use the same bound).
+const StaleAfter = time.Minute
+
+// Interrupted reports, at now, a running scan whose process stopped
+// beating (it was killed, or its machine went down): the scan is about to
+// be queued again, or failed once it used up its attempts.
+func (sc Scan) Interrupted(now time.Time) bool {
+	return sc.State == Running && sc.Beat.Before(now.Add(-StaleAfter))
 }
 
 // App is one package of one organisation, in the records of one
@@ -311,14 +326,14 @@ func nullID(id int64) any {
 }
 
 const scanCols = `id, org_id, uploader_org, COALESCE(uploader_user, 0), blob_sha256, file_name, size, state, attempts, percent, message,
-	reason, COALESCE(version_id, 0), n_critical, n_high, n_medium, n_low, n_info, created_at, finished_at`
+	reason, COALESCE(version_id, 0), n_critical, n_high, n_medium, n_low, n_info, created_at, finished_at, heartbeat_at`
 
 func scanScan(row interface{ Scan(...any) error }) (Scan, error) {
 	var sc Scan
-	var created, finished int64
+	var created, finished, beat int64
 	err := row.Scan(&sc.ID, &sc.OrgID, &sc.UploaderOrg, &sc.UploaderUser, &sc.SHA256, &sc.FileName, &sc.Size, &sc.State, &sc.Attempts,
 		&sc.Percent, &sc.Message, &sc.Reason, &sc.VersionID, &sc.Counts.Critical, &sc.Counts.High, &sc.Counts.Medium, &sc.Counts.Low,
-		&sc.Counts.Info, &created, &finished)
+		&sc.Counts.Info, &created, &finished, &beat)
 	if err != nil {
 		return Scan{}, err
 	}
@@ -326,6 +341,7 @@ func scanScan(row interface{ Scan(...any) error }) (Scan, error) {
 	if finished > 0 {
 		sc.Finished = time.UnixMicro(finished).UTC()
 	}
+	sc.Beat = time.UnixMicro(beat).UTC()
 	return sc, nil
 }
 

@@ -353,10 +353,11 @@ func (m *Module) upload(w http.ResponseWriter, r *http.Request) {
 // ---- scans ------------------------------------------------------------------
 
 type scanData struct {
-	Org     Org
-	Scan    Scan
-	Owner   Org
-	Running bool
+	Org         Org
+	Scan        Scan
+	Owner       Org
+	Running     bool
+	Interrupted bool
 }
 
 func (m *Module) loadScan(w http.ResponseWriter, r *http.Request) (Org, Scan, bool) {
@@ -387,30 +388,40 @@ func (m *Module) scan(w http.ResponseWriter, r *http.Request) {
 		m.fail(w, r, "owner", err)
 		return
 	}
+	st := statusOf(sc, o.ID, m.store.now())
+	sc.Message = st.Message
 	m.render(w, r, http.StatusOK, "scan.html", "Scan "+strconv.FormatInt(sc.ID, 10),
-		scanData{Org: o, Scan: sc, Owner: owner, Running: sc.State == Queued || sc.State == Running}, "")
+		scanData{Org: o, Scan: sc, Owner: owner, Running: sc.State == Queued || sc.State == Running, Interrupted: st.Interrupted}, "")
 }
 
 // ScanStatus is the JSON of a scan's state, for the page's poll and the API.
 type ScanStatus struct {
-	ID         int64   `json:"id"`
-	URL        string  `json:"url"`
-	State      State   `json:"state"`
-	Percent    int     `json:"percent"`
-	Message    string  `json:"message,omitempty"`
-	Reason     string  `json:"reason,omitempty"`
-	SHA256     string  `json:"sha256"`
-	Size       int64   `json:"size"`
-	VersionURL string  `json:"version_url,omitempty"`
-	Counts     *Counts `json:"counts,omitempty"`
+	ID      int64  `json:"id"`
+	URL     string `json:"url"`
+	State   State  `json:"state"`
+	Percent int    `json:"percent"`
+	Message string `json:"message,omitempty"`
+	// Interrupted marks a running scan whose process stopped: it will be
+	// queued again (state stays "running" until then, for clients that
+	// know only the four states).
+	Interrupted bool    `json:"interrupted,omitempty"`
+	Reason      string  `json:"reason,omitempty"`
+	SHA256      string  `json:"sha256"`
+	Size        int64   `json:"size"`
+	VersionURL  string  `json:"version_url,omitempty"`
+	Counts      *Counts `json:"counts,omitempty"`
 	// Report is the scan in the JSON schema of `dfslab scan --format json`
 	// (API only, once done).
 	Report *report.Document `json:"report,omitempty"`
 }
 
-func statusOf(sc Scan, viewer int64) ScanStatus {
+// statusOf is sc's status for the viewing organisation, at now.
+func statusOf(sc Scan, viewer int64, now time.Time) ScanStatus {
 	st := ScanStatus{ID: sc.ID, URL: fmt.Sprintf("/orgs/%d/apps/scans/%d", viewer, sc.ID), State: sc.State, Percent: sc.Percent,
 		Message: sc.Message, Reason: sc.Reason, SHA256: sc.SHA256, Size: sc.Size}
+	if sc.Interrupted(now) {
+		st.Interrupted, st.Message = true, interruptedMessage
+	}
 	if sc.State == Done {
 		st.Percent = 100
 		c := sc.Counts
@@ -427,7 +438,7 @@ func (m *Module) scanStatus(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	writeJSON(w, http.StatusOK, statusOf(sc, o.ID))
+	writeJSON(w, http.StatusOK, statusOf(sc, o.ID, m.store.now()))
 }
 
 // ---- app and versions ---------------------------------------------------------

@@ -14,8 +14,10 @@
     fetch(url, { credentials: "same-origin", headers: { "Accept": "application/json" } })
       .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); })
       .then(function (s) {
-        state.textContent = s.state;
-        state.className = "state state-" + s.state;
+        // An interrupted scan is still "running" until it is queued again.
+        var shown = s.interrupted ? "interrupted" : s.state;
+        state.textContent = shown;
+        state.className = "state state-" + shown;
         bar.value = s.percent;
         bar.textContent = s.percent + "%";
         msg.textContent = s.state === "failed" ? "The scan failed: " + (s.reason || "") : (s.message || "");
