@@ -47,8 +47,9 @@ type fileScanner interface {
 
 // scanConfig is what the command passes to the engine.
 type scanConfig struct {
-	Rules, Exclude []string // rule ID prefixes
-	Workers        int      // goroutines per file
+	Rules, Exclude   []string // rule ID prefixes
+	Workers          int      // goroutines per file
+	IncludeLibraries bool     // count findings in library code in the score
 }
 
 // scanDeps are the command's links to the outside world, replaced in tests.
@@ -74,7 +75,7 @@ func defaultScanDeps() scanDeps {
 
 // engineScanner connects the scan engine of internal/appscan.
 func engineScanner(c scanConfig) fileScanner {
-	return appscan.NewScanner(appscan.Options{Rules: c.Rules, Exclude: c.Exclude, Workers: c.Workers})
+	return appscan.NewScanner(appscan.Options{Rules: c.Rules, Exclude: c.Exclude, Workers: c.Workers, IncludeLibraries: c.IncludeLibraries})
 }
 
 func engineRules() []appscan.RuleMeta { return appscan.Rules() }
@@ -109,7 +110,10 @@ type scanFlags struct {
 	exclude    []string
 	jobs       int
 	noProgress bool
-	paths      []string
+	// includeLibraries counts findings in library code in the score and
+	// for --fail-on.
+	includeLibraries bool
+	paths            []string
 }
 
 const scanUsage = `usage: dfslab scan [flags] PATH...
@@ -142,6 +146,7 @@ func parseScanFlags(args []string, stderr io.Writer) (*scanFlags, error) {
 	exclude := fset.String("exclude-rules", "", "skip the rules in `LIST` (same syntax as --rules)")
 	fset.IntVar(&sf.jobs, "j", runtime.GOMAXPROCS(0), "scan `N` files in parallel")
 	fset.BoolVar(&sf.noProgress, "no-progress", false, "never show the progress bar")
+	fset.BoolVar(&sf.includeLibraries, "include-libraries", false, "count findings in the code of known libraries in the score and for --fail-on (they are reported apart either way)")
 
 	// Everything after "--" is a path, even if it starts with "-".
 	var tail []string
@@ -308,7 +313,8 @@ func scanMain(ctx context.Context, args []string, stdout, stderr io.Writer, deps
 		Rules:   enginePrefixes(sf.include, true),
 		Exclude: enginePrefixes(sf.exclude, false),
 		// Files in parallel share the cores; each file then gets fewer.
-		Workers: max(1, runtime.GOMAXPROCS(0)/min(sf.jobs, max(1, len(files)))),
+		Workers:          max(1, runtime.GOMAXPROCS(0)/min(sf.jobs, max(1, len(files)))),
+		IncludeLibraries: sf.includeLibraries,
 	})
 	var bar *progressbar.ProgressBar
 	if len(files) > 1 && !sf.noProgress && deps.isTerminal(stderr) {
@@ -347,6 +353,7 @@ func scanMain(ctx context.Context, args []string, stdout, stderr io.Writer, deps
 		Suppressed:          out.Suppressed,
 		ExpiredSuppressions: out.Expired,
 		Baseline:            baseSummary,
+		IncludeLibraries:    sf.includeLibraries,
 		Rules:               rules,
 	}
 	for _, r := range out.Expired {

@@ -116,6 +116,9 @@ func TestScanExitCodes(t *testing.T) {
 	writeFile(t, corrupt, "PK\x03\x04 truncated")
 	panics := filepath.Join(dir, "panic.apk")
 	writeFile(t, panics, "panic")
+	libTrust := trustAll
+	libTrust.InLibrary, libTrust.Library = true, "Netty"
+	library := writeApp(t, filepath.Join(dir, "library.apk"), "com.library", libTrust, ecb)
 
 	tests := []struct {
 		name    string
@@ -135,6 +138,8 @@ func TestScanExitCodes(t *testing.T) {
 		{"high at high", []string{"--fail-on", "high", "--format", "json", high}, 1, "1 finding(s) at or above high", 1},
 		{"high at medium counts both", []string{"--fail-on", "medium", "--format", "json", high}, 1, "2 finding(s) at or above medium", 1},
 		{"high below critical", []string{"--fail-on", "critical", "--format", "json", high}, 0, "", 1},
+		{"library findings do not fail the build", []string{"--fail-on", "high", "--format", "json", library}, 0, "", 1},
+		{"--include-libraries counts them", []string{"--fail-on", "high", "--include-libraries", "--format", "json", library}, 1, "1 finding(s) at or above high", 1},
 		{"flags after paths", []string{high, "--format", "json", "--fail-on", "high"}, 1, "", 1},
 		{"paths after --", []string{"--format", "json", "--", high}, 0, "", 1},
 		{"missing file", []string{"--format", "json", filepath.Join(dir, "nope.apk")}, 2, "nope.apk", 0},

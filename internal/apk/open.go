@@ -348,6 +348,13 @@ func (l *loader) zipIssues(z *zipfs.Archive, prefix string) {
 		case zipfs.IssueLimit:
 			k = ZipLimit
 		case zipfs.IssueLeadingData:
+			// A local file header that the central directory does not
+			// list is a padding or stub entry some build tools write,
+			// not a DEX or other payload hidden in front (Janus).
+			if unreferencedEntryFirst(z) {
+				l.warnf("%s%s; it is an unreferenced zip entry (padding), not a hidden payload", prefix, is.Detail)
+				continue
+			}
 			k = ZipPrefix
 		case zipfs.IssueEncrypted:
 			k = ZipEncrypted
@@ -358,6 +365,17 @@ func (l *loader) zipIssues(z *zipfs.Archive, prefix string) {
 		}
 		l.app.ZipIssues = append(l.app.ZipIssues, ZipIssue{Kind: k, Name: prefix + is.Name, Note: is.Detail})
 	}
+}
+
+// unreferencedEntryFirst reports whether the archive starts with a zip
+// local file header, although no central directory record points at
+// offset 0.
+func unreferencedEntryFirst(z *zipfs.Archive) bool {
+	var sig [4]byte
+	if _, err := z.ReaderAt().ReadAt(sig[:], 0); err != nil {
+		return false
+	}
+	return string(sig[:]) == "PK\x03\x04"
 }
 
 func appendNew(dst []string, src ...string) []string {

@@ -39,6 +39,10 @@ type Options struct {
 	// (a logging rule in a big app would otherwise drown the report);
 	// 0 means 50.
 	MaxFindingsPerRule int
+	// IncludeLibraries counts findings in library code in the score, as
+	// the app's own do. By default they are reported apart and do not
+	// count: the app's developers cannot fix them where they are.
+	IncludeLibraries bool
 	// Workers is the number of goroutines for the code pass; 0 means GOMAXPROCS.
 	Workers int
 	// Now is the clock for certificate validity checks; nil means time.Now.
@@ -199,8 +203,8 @@ func (s *Scanner) ScanApp(ctx context.Context, app *apk.App) (*Result, error) {
 	hits = append(hits, codeHits...)
 	res.Warnings = append(res.Warnings, warns...)
 
-	s.collect(res, hits, len(app.Classes) > 0)
-	res.Score = score(res.Findings)
+	s.collect(sc, res, hits, len(app.Classes) > 0)
+	res.Score = score(res.Findings, s.opts.IncludeLibraries)
 	res.Duration = time.Since(start)
 	return res, nil
 }
@@ -300,7 +304,7 @@ func (s *Scanner) safeVisit(mc *methodCtx, c *apk.Class) (err error) {
 func (s *Scanner) visitClass(mc *methodCtx, c *apk.Class) {
 	mc.class = c
 	mc.method = nil
-	mc.platform = platformLibrary(c.Name)
+	mc.library = mc.scan.attr.library(c.Name)
 	for _, r := range s.codeRules {
 		if r.onClass != nil && mc.wants(r) {
 			mc.rule = r
@@ -355,10 +359,10 @@ func (s *Scanner) dispatch(mc *methodCtx, call *apk.Call, class string) {
 }
 
 // wants reports whether rule r looks at the current class.
-func (mc *methodCtx) wants(r *rule) bool { return !r.appOnly || !mc.platform }
+func (mc *methodCtx) wants(r *rule) bool { return !r.appOnly || mc.library == "" }
 
 // collect turns hits into findings and control statuses.
-func (s *Scanner) collect(res *Result, hits []hit, hasCode bool) {
+func (s *Scanner) collect(sc *scanCtx, res *Result, hits []hit, hasCode bool) {
 	byRule := map[*rule][]hit{}
 	for _, h := range hits {
 		byRule[h.rule] = append(byRule[h.rule], h)
@@ -374,7 +378,10 @@ func (s *Scanner) collect(res *Result, hits []hit, hasCode bool) {
 			res.Controls = append(res.Controls, cs)
 			// Without code, absence proves nothing: the DEX may be unreadable.
 			if !cs.Present && hasCode && r.absent != "" && r.Severity >= s.opts.MinSeverity {
-				f := Finding{RuleID: r.ID, Title: r.Title, Severity: r.Severity, Confidence: r.Confidence, Message: r.absent}
+				// A missing control is a property of the whole app; the
+				// application element is where a reader (and SARIF) can
+				// anchor it.
+				f := newFinding(r, r.absent, manLoc("application"), "")
 				f.ComputeFingerprint()
 				res.Findings = append(res.Findings, f)
 			}
@@ -386,10 +393,9 @@ func (s *Scanner) collect(res *Result, hits []hit, hasCode bool) {
 		seen := map[string]bool{}
 		var fs []Finding
 		for _, h := range hs {
-			f := Finding{RuleID: r.ID, Title: r.Title, Severity: r.Severity, Confidence: r.Confidence,
-				Message: h.msg, Location: h.loc, Evidence: h.evidence}
-			if f.Message == "" {
-				f.Message = r.Title
+			f := newFinding(r, h.msg, h.loc, h.evidence)
+			if lib := sc.libraryOf(h.loc); lib != "" {
+				f.InLibrary, f.Library = true, lib
 			}
 			f.ComputeFingerprint()
 			if seen[f.Fingerprint] {
@@ -398,6 +404,8 @@ func (s *Scanner) collect(res *Result, hits []hit, hasCode bool) {
 			seen[f.Fingerprint] = true
 			fs = append(fs, f)
 		}
+		// The app's own findings rank first, so that the cap never drops
+		// one of them in favour of a library's.
 		sortFindings(fs)
 		if len(fs) > s.opts.MaxFindingsPerRule {
 			res.Warnings = append(res.Warnings, fmt.Sprintf("%s: %d findings, only the first %d reported", r.ID, len(fs), s.opts.MaxFindingsPerRule))
@@ -409,6 +417,13 @@ func (s *Scanner) collect(res *Result, hits []hit, hasCode bool) {
 		res.Findings = []Finding{}
 	}
 	sortFindings(res.Findings)
+}
+
+// newFinding builds a finding of rule r with the rule's references.
+func newFinding(r *rule, msg string, loc Location, evidence string) Finding {
+	return Finding{RuleID: r.ID, Title: r.Title, Severity: r.Severity, Confidence: r.Confidence,
+		Message: cmpOr(msg, r.Title), Location: loc, Evidence: evidence,
+		CWE: r.Mappings.CWE, MASVS: r.Mappings.MASVS, Remediation: r.Remediation}
 }
 
 // sortFindings orders findings most severe first, then by rule, location,
@@ -424,12 +439,23 @@ func sortFindings(fs []Finding) {
 		ks[i] = keyed{f, f.Location.String()}
 	}
 	slices.SortFunc(ks, func(a, b keyed) int {
-		return cmp.Or(cmp.Compare(b.f.Severity, a.f.Severity), cmp.Compare(a.f.RuleID, b.f.RuleID), cmp.Compare(a.loc, b.loc),
+		return cmp.Or(cmp.Compare(b.f.Severity, a.f.Severity), compareBool(a.f.InLibrary, b.f.InLibrary), cmp.Compare(a.f.RuleID, b.f.RuleID), cmp.Compare(a.loc, b.loc),
 			cmp.Compare(a.f.Evidence, b.f.Evidence), cmp.Compare(a.f.Message, b.f.Message))
 	})
 	for i := range ks {
 		fs[i] = ks[i].f
 	}
+}
+
+// compareBool orders false before true.
+func compareBool(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case !a:
+		return -1
+	}
+	return 1
 }
 
 func compareHits(a, b hit) int {

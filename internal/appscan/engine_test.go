@@ -193,20 +193,28 @@ func TestOptions(t *testing.T) {
 			}
 		})
 	}
-	// The per-rule cap keeps one noisy rule from flooding the report.
+	// The per-rule cap keeps one noisy rule from flooding the report, and
+	// drops library findings before the app's own: 30 library methods sort
+	// before the app's 5 by name, yet all 5 app findings stay.
 	noisy := &apktest.App{Dex: func(b *dexbuild.Builder) {
-		m := b.Class(worker).Method("run", "()V")
 		for k := range 30 {
-			b.Class(worker).Method("log"+itoa(int64(k)), "()V").CallStatic("Landroid/util/Log;->d(Ljava/lang/String;Ljava/lang/String;)I", s("t"), s("m"))
+			b.Class("Landroidx/security/Digest;").Method("md5"+itoa(int64(k)), "()V").CallStatic(digestGet, s("MD5"))
 		}
-		m.ReturnVoid()
+		for k := range 5 {
+			b.Class(worker).Method("md5"+itoa(int64(k)), "()V").CallStatic(digestGet, s("MD5"))
+		}
+		b.Class("Lorg/apache/commons/Hash;").Method("md5", "()V").CallStatic(digestGet, s("MD5"))
 	}}
-	res, err := NewScanner(Options{Rules: []string{"DFS-CODE-012"}, MaxFindingsPerRule: 10}).ScanApp(ctx, openBytes(t, noisy))
+	res, err := NewScanner(Options{Rules: []string{"DFS-CRYPTO-007"}, MaxFindingsPerRule: 10}).ScanApp(ctx, openBytes(t, noisy))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := len(findingsOf(res, "DFS-CODE-012")); n != 10 || len(res.Warnings) != 1 {
-		t.Errorf("%d findings, warnings %q; want 10 and a warning", n, res.Warnings)
+	fs := findingsOf(res, "DFS-CRYPTO-007")
+	if len(fs) != 10 || len(res.Warnings) != 1 {
+		t.Errorf("%d findings, warnings %q; want 10 and a warning", len(fs), res.Warnings)
+	}
+	if n := len(slices.DeleteFunc(slices.Clone(fs), func(f Finding) bool { return f.Location.Class != "com.example.app.Worker" })); n != 5 {
+		t.Errorf("%d of the app's 5 findings kept under the cap", n)
 	}
 	cctx, cancel := context.WithCancel(ctx)
 	cancel()
@@ -354,7 +362,7 @@ func TestRuleBugIsWarning(t *testing.T) {
 func TestPlatformLibraries(t *testing.T) {
 	logCall := func(cls string) *apktest.App {
 		return classBody(cls, "", nil, "run", "()V", func(m *dexbuild.Method) {
-			m.CallStatic("Landroid/util/Log;->d(Ljava/lang/String;Ljava/lang/String;)I", s("t"), s("m"))
+			m.CallStatic("Landroid/util/Log;->d(Ljava/lang/String;Ljava/lang/String;)I", s("t"), o("Ljava/lang/String;"))
 		})
 	}
 	for _, tc := range []struct {

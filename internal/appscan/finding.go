@@ -166,6 +166,17 @@ type Finding struct {
 	Message    string     `json:"message"` // specific to this match
 	Location   Location   `json:"location"`
 	Evidence   string     `json:"evidence,omitempty"` // the string, call or attribute that matched (secrets redacted)
+	// InLibrary is set when the finding lies in the code (or a manifest
+	// entry, or a native library) of a known third-party library, named
+	// by Library. Such findings are reported apart and, by default, do
+	// not count in the score or for --fail-on.
+	InLibrary bool   `json:"in_library"`
+	Library   string `json:"library,omitempty"`
+	// CWE, MASVS and Remediation repeat the rule's references, so that a
+	// reader of the JSON report needs no rule list.
+	CWE         []int    `json:"cwe,omitempty"`
+	MASVS       []string `json:"masvs,omitempty"`
+	Remediation string   `json:"remediation,omitempty"`
 	// Fingerprint identifies the same finding across versions of an app, so
 	// that baselines, suppressions and triage decisions carry over. It must
 	// not depend on things that change between builds (dex file index, offsets).

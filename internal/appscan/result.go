@@ -4,7 +4,7 @@ import "time"
 
 // SchemaVersion is the version of the JSON report schema (docs/report-schema.md).
 // Bump the minor part for additions, the major part for changes that break readers.
-const SchemaVersion = "1.0"
+const SchemaVersion = "1.1"
 
 // Result is everything one scan of one app produced. The scan engine fills
 // it; the report writers only render it. It is also the JSON report body, so

@@ -20,7 +20,8 @@ type rule struct {
 	onMethod func(mc *methodCtx, emit emitFunc)
 	onString func(mc *methodCtx, s string, emit emitFunc)
 	onClass  func(mc *methodCtx, emit emitFunc)
-	// appOnly skips code in platform support libraries (platformLibrary).
+	// appOnly skips code of known libraries: the rule is about what the
+	// app's own code does (what it logs, where it stores files).
 	appOnly bool
 	// controlName names the control in Result.Controls; absent is the
 	// message of the finding reported when the control is missing ("" for
@@ -44,6 +45,8 @@ type scanCtx struct {
 	// by their supertypes, precomputed so the code pass allocates nothing
 	// to resolve a call.
 	chains map[string][]string
+	// attr attributes classes to the app or to known libraries.
+	attr *attribution
 }
 
 func newScanCtx(app *apk.App, now time.Time) *scanCtx {
@@ -71,6 +74,7 @@ func newScanCtx(app *apk.App, now time.Time) *scanCtx {
 	for name, a := range sc.ancestor {
 		sc.chains[name] = append([]string{name}, a...)
 	}
+	sc.attr = attribute(app, sc.man)
 	sc.textSigs = make([]uint64, len(app.Texts))
 	for i, t := range app.Texts {
 		sc.textSigs[i] = byteSig(t.Text)
@@ -210,8 +214,9 @@ type methodCtx struct {
 	emit emitFunc
 	// sig is byteSig of the string an onString hook is looking at.
 	sig uint64
-	// platform is set when the class is in a platform support library.
-	platform bool
+	// library names the known library the class belongs to, "" for the
+	// app's own or unknown code.
+	library string
 }
 
 // byteSig folds the bytes of s, ASCII letters lower-cased, into a 64-bit

@@ -17,6 +17,9 @@ func allRules() []*rule {
 	recs := recommendationIndex()
 	for _, r := range rs {
 		r.Control = r.controlName != ""
+		// A control is the app's: root checks inside an SDK, or an SDK
+		// pinning its own server, protect nothing of the app's.
+		r.appOnly = r.appOnly || r.Control
 		r.Mappings.DFSRecs = recs[r.ID]
 	}
 	return rs

@@ -26,18 +26,13 @@ func onlyBookkeeping(calls []apk.Call) bool {
 	return true
 }
 
-// appCodeOnly limits a rule to code outside the platform's own support
-// libraries (androidx, the support library, Kotlin): their logging and
-// storage helpers act for the app, and the app's call to the helper is
-// what the finding should point at.
+// appCodeOnly limits a rule to the app's own code: what a library logs or
+// where its helpers store files is not the app's decision, and for helpers
+// that act for the app (ContextCompat) the app's call is what the finding
+// should point at.
 func appCodeOnly(r *rule) *rule {
 	r.appOnly = true
 	return r
-}
-
-// platformLibrary reports whether a class belongs to those libraries.
-func platformLibrary(class string) bool {
-	return hasAnyPrefix(class, "androidx.", "android.support.", "kotlin.", "kotlinx.", "com.google.android.material.")
 }
 
 // argIs returns a filter matching calls whose argument i is the constant true (1).
@@ -130,7 +125,10 @@ func codeRules() []*rule {
 				"net.sqlcipher.database.SQLiteDatabase.rawQuery", "net.sqlcipher.database.SQLiteDatabase.execSQL"},
 			onCall: func(mc *methodCtx, c *apk.Call, emit emitFunc) {
 				a := arg(c, 0)
-				if a.Kind == apk.ValueConcat || (a.Kind == apk.ValueUnknown && (mc.calls("java.lang.StringBuilder.append") || mc.calls("java.lang.String.concat") || mc.calls("java.lang.String.format"))) {
+				built := a.Kind == apk.ValueConcat || (a.Kind == apk.ValueUnknown && (mc.calls("java.lang.StringBuilder.append") || mc.calls("java.lang.String.concat") || mc.calls("java.lang.String.format")))
+				// Constant pieces and numbers ("SELECT … FROM " + TABLE +
+				// " LIMIT " + n) cannot change the statement's structure.
+				if built && !mc.constantBuild(c) {
 					emit(mc.hit("SQL statement built from strings", callText(c)))
 				}
 			}},
@@ -149,9 +147,11 @@ func codeRules() []*rule {
 			"androidx.core.content.ContextCompat.getExternalFilesDirs", "androidx.core.content.ContextCompat.getExternalCacheDirs",
 			"android.support.v4.content.ContextCompat.getExternalFilesDirs", "android.support.v4.content.ContextCompat.getExternalCacheDirs")),
 		appCodeOnly(callRule(meta("DFS-CODE-012", Low, low, "Logging calls",
-			"The app writes to the system log; on older devices and through adb, logs are readable and often leak tokens, phone numbers or transaction data.",
+			"The app's own code writes values to the system log (messages built at run time, not constant text); on older devices and through adb, logs are readable and often leak tokens, phone numbers or transaction data.",
 			"Strip verbose, debug and info logging from release builds (R8 rules) and never log sensitive values.",
-			mp("MASVS-STORAGE-2", 532, "M2", "M9")), "writes to logcat", nil,
+			mp("MASVS-STORAGE-2", 532, "M2", "M9")), "writes run-time values to logcat",
+			// A constant message ("request started") carries no data.
+			func(_ *methodCtx, c *apk.Call) bool { return arg(c, 1).Kind != apk.ValueString },
 			"android.util.Log.d", "android.util.Log.v", "android.util.Log.i", "android.util.Log.w", "android.util.Log.e", "android.util.Log.wtf")),
 		appCodeOnly(callRule(meta("DFS-CODE-013", Low, med, "Copies data to the clipboard",
 			"Text placed on the clipboard is readable by other apps (and by keyboards), a leak for account numbers, OTPs and PINs.",
@@ -199,7 +199,12 @@ func codeRules() []*rule {
 			"sendBroadcast is called without a receiverPermission, so any app registered for the action receives the intent and its extras.",
 			"Pass a signature permission to sendBroadcast, set an explicit package, or use in-process mechanisms.",
 			mp("MASVS-PLATFORM-1", 927, "M1", "M8")), "broadcast without permission",
-			func(_ *methodCtx, c *apk.Call) bool {
+			func(mc *methodCtx, c *apk.Call) bool {
+				// An intent given a package or component before it is sent
+				// reaches that app only.
+				if mc.explicitIntent() {
+					return false
+				}
 				return len(c.Args) < 2 || (arg(c, 1).Kind == apk.ValueInt && arg(c, 1).Int == 0) // absent or null
 			},
 			"android.content.Context.sendBroadcast", "android.content.Context.sendOrderedBroadcast", "android.content.Context.sendStickyBroadcast")),
@@ -263,6 +268,81 @@ func codeRules() []*rule {
 			"Create temporary files under getCacheDir() and delete them after use.",
 			mp("MASVS-STORAGE-2", 377, "M2", "M9")), "temporary file", nil, "java.io.File.createTempFile")),
 	}
+}
+
+// explicitIntent reports whether the current method makes an intent
+// explicit: setPackage, setComponent, setClass or setClassName, or the
+// Intent(Context, Class) constructor.
+func (mc *methodCtx) explicitIntent() bool {
+	for _, k := range mc.method.Calls {
+		if k.Class != "android.content.Intent" {
+			continue
+		}
+		switch k.Name {
+		case "setPackage", "setComponent", "setClass", "setClassName", "setSelector":
+			return true
+		case "<init>":
+			if strings.Contains(k.Descriptor, "Ljava/lang/Class;") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// constantBuild reports whether the string passed to call c is built only
+// from constants and numbers: every StringBuilder append (and the
+// builder's initial string) between the builder's creation and c takes a
+// constant string or a primitive. The look-back ignores branches, as the
+// value analysis does.
+func (mc *methodCtx) constantBuild(c *apk.Call) bool {
+	calls := mc.method.Calls
+	at := -1
+	for i := range calls {
+		if &calls[i] == c {
+			at = i
+			break
+		}
+	}
+	if at < 0 {
+		return false
+	}
+	pieces := 0
+	for i := at - 1; i >= 0; i-- {
+		k := &calls[i]
+		if k.Class != "java.lang.StringBuilder" && k.Class != "java.lang.StringBuffer" {
+			if k.Class == "java.lang.String" && (k.Name == "concat" || k.Name == "format" || k.Name == "valueOf") {
+				return false
+			}
+			continue
+		}
+		switch k.Name {
+		case "append", "<init>":
+			if len(k.Args) == 1 && !constantPiece(k.Args[0], k.Descriptor) {
+				return false
+			}
+			pieces++
+			if k.Name == "<init>" {
+				return pieces > 0
+			}
+		}
+	}
+	return false
+}
+
+// constantPiece reports whether an appended value cannot carry text from
+// outside: a string constant, or any primitive (an int, a boolean).
+func constantPiece(v apk.Value, desc string) bool {
+	if v.Kind == apk.ValueString {
+		return true
+	}
+	if len(desc) >= 3 && desc[0] == '(' && desc[2] == ')' {
+		switch desc[1] {
+		case 'I', 'J', 'Z', 'S', 'B', 'C', 'F', 'D':
+			return true
+		}
+	}
+	return false
 }
 
 // isPlainHTTP matches http:// URLs to real hosts, not XML namespaces or

@@ -48,6 +48,47 @@ func secretContext(mc *methodCtx) bool {
 	return containsFold(mc.method.Name+" "+mc.class.Name, "token", "otp", "password", "passwd", "secret", "nonce", "salt", "session", "crypt", "key")
 }
 
+// ivDiscarded reports whether the IV built in the current method cannot be
+// used: the method's cipher is ECB (which takes no IV), or every
+// Cipher.init it makes passes no parameters. A helper that builds an IV
+// "just in case" and then runs ECB has an ECB problem, reported as such,
+// not an IV one.
+func (mc *methodCtx) ivDiscarded() bool {
+	inits, withParams, ecb := 0, 0, false
+	for i := range mc.method.Calls {
+		k := &mc.method.Calls[i]
+		if k.Class != "javax.crypto.Cipher" {
+			continue
+		}
+		switch k.Name {
+		case "getInstance":
+			if t := transformation(k); t != "" && (strings.Contains(t, "/ECB/") || t == "AES" || t == "DES" || t == "DESEDE") {
+				ecb = true
+			}
+		case "init":
+			inits++
+			if strings.Contains(k.Descriptor, "Spec;") || strings.Contains(k.Descriptor, "AlgorithmParameters;") {
+				withParams++
+			}
+		}
+	}
+	return ecb && withParams == 0 || inits > 0 && withParams == 0
+}
+
+// verifiesPlatformSignature reports whether the current method only
+// verifies a signature in a billing or purchase context: Google Play signs
+// purchase data with SHA1withRSA, and the app can only verify it that way.
+func (mc *methodCtx) verifiesPlatformSignature() bool {
+	verify, sign := false, false
+	for _, k := range mc.method.Calls {
+		if k.Class == "java.security.Signature" {
+			verify = verify || k.Name == "initVerify" || k.Name == "verify"
+			sign = sign || k.Name == "initSign" || k.Name == "sign"
+		}
+	}
+	return verify && !sign && containsFold(mc.class.Name+" "+mc.method.Name, "billing", "purchase", "iab", "inapp", "receipt")
+}
+
 func cryptoRules() []*rule {
 	return []*rule{
 		cipherRule(meta("DFS-CRYPTO-001", High, high, "DES or Triple DES cipher",
@@ -83,7 +124,7 @@ func cryptoRules() []*rule {
 				if c.Class == "javax.crypto.spec.GCMParameterSpec" {
 					i = 1
 				}
-				if constBytes(mc, arg(c, i)) {
+				if constBytes(mc, arg(c, i)) && !mc.ivDiscarded() {
 					emit(mc.hit("constant IV", c.Class+".<init>(constant bytes)"))
 				}
 			}},
@@ -176,9 +217,10 @@ func cryptoRules() []*rule {
 			"Signatures are made or checked with MD5 or SHA-1 digests, which allow forgeries through collisions.",
 			"Use SHA256withRSA/ECDSA or stronger.",
 			mp("MASVS-CRYPTO-1", 327, "M5", "M10", "T5.1")), "weak signature algorithm",
-			func(_ *methodCtx, c *apk.Call) bool {
+			func(mc *methodCtx, c *apk.Call) bool {
 				a := arg(c, 0)
-				return a.Kind == apk.ValueString && (strings.HasPrefix(strings.ToUpper(a.Str), "MD5WITH") || strings.HasPrefix(strings.ToUpper(a.Str), "SHA1WITH"))
+				weak := a.Kind == apk.ValueString && (strings.HasPrefix(strings.ToUpper(a.Str), "MD5WITH") || strings.HasPrefix(strings.ToUpper(a.Str), "SHA1WITH"))
+				return weak && !mc.verifiesPlatformSignature()
 			}, "java.security.Signature.getInstance"),
 	}
 }

@@ -30,21 +30,32 @@ func exportedUnprotected(kind string) func(*scanCtx, emitFunc) {
 	return func(sc *scanCtx, emit emitFunc) {
 		for i := range sc.man.Application.Components {
 			c := &sc.man.Application.Components[i]
-			if c.Kind != kind && !(kind == "activity" && c.Kind == "activity-alias") {
+			if c.Kind != kind && !(kind == "activity" && c.Kind == "activity-alias") || !sc.unprotectedExport(c) {
 				continue
 			}
-			if !sc.exported(c) || effectivePermission(sc.man, c) != "" || isFalse(c.Enabled) {
-				continue
+			msg, ev := kind+" "+c.Name+" is exported without a permission", "exported=true"
+			if c.Exported == nil {
+				// One finding for one weakness: DFS-MAN-010 leaves this
+				// component to this rule, which says how it got exported.
+				msg += ", implicitly through its intent filter (target SDK below 31)"
+				ev = "intent-filter without android:exported"
 			}
-			if kind == "activity" && isLauncher(c) {
-				continue // the launcher entry point must be exported
-			}
-			if kind == "provider" && c.ReadPermission != "" && c.WritePermission != "" {
-				continue
-			}
-			emit(hit{msg: kind + " " + c.Name + " is exported without a permission", loc: compLoc(c), evidence: "exported=true"})
+			emit(hit{msg: msg, loc: compLoc(c), evidence: ev})
 		}
 	}
+}
+
+// unprotectedExport reports whether any app can start, bind or query
+// component c: exported, enabled, guarded by no permission, and not the
+// launcher entry point (which must be exported).
+func (sc *scanCtx) unprotectedExport(c *apk.Component) bool {
+	if !sc.exported(c) || effectivePermission(sc.man, c) != "" || isFalse(c.Enabled) {
+		return false
+	}
+	if (c.Kind == "activity" || c.Kind == "activity-alias") && isLauncher(c) {
+		return false
+	}
+	return !(c.Kind == "provider" && c.ReadPermission != "" && c.WritePermission != "")
 }
 
 func isLauncher(c *apk.Component) bool {
@@ -139,7 +150,7 @@ func manifestRules() []*rule {
 			mp("MASVS-PLATFORM-1", 926, "M1", "M8")),
 			check: exportedUnprotected("provider")},
 		{RuleMeta: meta("DFS-MAN-010", Medium, med, "Component exported implicitly by an intent filter",
-			"The component has an intent filter but no android:exported attribute; on the target SDK the app uses (below 31) that makes it exported without the developer saying so.",
+			"The component has an intent filter but no android:exported attribute; on the target SDK the app uses (below 31) that makes it exported without the developer saying so. Components that no permission guards are reported once, by the exported-component rules (DFS-MAN-006 to 009), which then say so.",
 			"Declare android:exported explicitly on every component with an intent filter and target SDK 31 or later.",
 			mp("MASVS-PLATFORM-1", 926, "M1", "M8")),
 			check: func(sc *scanCtx, emit emitFunc) {
@@ -148,7 +159,7 @@ func manifestRules() []*rule {
 				}
 				for i := range sc.man.Application.Components {
 					c := &sc.man.Application.Components[i]
-					if c.Exported == nil && len(c.Filters) > 0 && !isLauncher(c) {
+					if c.Exported == nil && len(c.Filters) > 0 && !isLauncher(c) && !sc.unprotectedExport(c) {
 						emit(hit{loc: compLoc(c), evidence: "intent-filter without android:exported"})
 					}
 				}

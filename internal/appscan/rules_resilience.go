@@ -32,16 +32,21 @@ func stringHit(exact bool, needles ...string) func(*methodCtx, string, emitFunc)
 
 func anyCall(mc *methodCtx, c *apk.Call, emit emitFunc) { emit(mc.hit("", callText(c))) }
 
-// obfuscationShare is the share of app classes whose simple name is one or
-// two characters, the signature of R8/ProGuard renaming.
-func obfuscationShare(classes []apk.Class) (short, total int) {
+// obfuscationShare is the share of the app's own classes whose simple name
+// is one or two characters, the signature of R8/ProGuard renaming. Library
+// classes, generated resource classes (R, R$id) and BuildConfig do not
+// count, and a nested or anonymous class ($1) counts by its outer name.
+func obfuscationShare(classes []apk.Class, at *attribution) (short, total int) {
 	for _, c := range classes {
-		if hasAnyPrefix(c.Name, "android.", "androidx.", "kotlin.", "kotlinx.", "java.", "javax.", "com.google.", "dalvik.") {
+		if hasAnyPrefix(c.Name, "android.", "java.", "javax.", "dalvik.") || at.library(c.Name) != "" {
 			continue
 		}
 		simple := c.Name[strings.LastIndexByte(c.Name, '.')+1:]
 		if i := strings.IndexByte(simple, '$'); i >= 0 {
 			simple = simple[:i]
+		}
+		if simple == "R" || simple == "BuildConfig" || simple == "Manifest" || simple == "" {
+			continue
 		}
 		total++
 		if len(simple) <= 2 {
@@ -49,6 +54,29 @@ func obfuscationShare(classes []apk.Class) (short, total int) {
 		}
 	}
 	return short, total
+}
+
+// nativeStrings reports the first string of the app's own native
+// libraries (not those of known libraries) that contains one of needles,
+// ASCII case ignored; needles are lower case.
+func nativeStrings(sc *scanCtx, emit emitFunc, needles ...string) {
+	sigs := make([]uint64, len(needles))
+	for i, n := range needles {
+		sigs[i] = byteSig(n)
+	}
+	for i, l := range sc.app.Native {
+		if nativeLibrary(l.Path) != "" {
+			continue
+		}
+		for j, s := range l.Strings {
+			for k, n := range needles {
+				if mayContain(sc.nativeSigs[i][j], sigs[k]) && containsLowerASCII(s, n) {
+					emit(hit{loc: Location{File: l.Path}, evidence: quote(s, 60)})
+					return
+				}
+			}
+		}
+	}
 }
 
 func resilienceRules() []*rule {
@@ -144,7 +172,7 @@ func resilienceRules() []*rule {
 			resMap("MASVS-RESILIENCE-3", 656, "M9", "M7", "T9.1")),
 			controlName: "Obfuscation", absent: "Class names are not obfuscated.",
 			check: func(sc *scanCtx, emit emitFunc) {
-				short, total := obfuscationShare(sc.app.Classes)
+				short, total := obfuscationShare(sc.app.Classes, sc.attr)
 				if total > 0 && short*100 >= total*30 {
 					emit(hit{evidence: itoa(int64(short*100/total)) + "% of " + itoa(int64(total)) + " app classes have short names"})
 				}
@@ -156,6 +184,12 @@ func resilienceRules() []*rule {
 			controlName: "Signature check", absent: "The app never reads its own signing certificate.",
 			calls: []string{"android.content.pm.PackageManager.getPackageInfo"},
 			onCall: func(mc *methodCtx, c *apk.Call, emit emitFunc) {
+				// A constant package name other than the app's is a check
+				// of another app (Play services verifying Google's), not
+				// of this one.
+				if p := arg(c, 0); p.Kind == apk.ValueString && p.Str != mc.scan.man.Package {
+					return
+				}
 				if a := arg(c, 1); a.Kind == apk.ValueInt && a.Int&(0x40|0x08000000) != 0 {
 					emit(mc.hit("", callText(c)))
 				}
@@ -165,7 +199,10 @@ func resilienceRules() []*rule {
 			"Detect common hooking frameworks and report them to the back end.",
 			resMap("MASVS-RESILIENCE-4", 693, "M8", "M7")),
 			controlName: "Hooking detection", absent: "No detection of Frida, Xposed or similar frameworks found.",
-			onString: stringHit(false, "frida-server", "frida-agent", "re.frida", "de.robv.android.xposed", "XposedBridge", "com.saurik.substrate", "libsubstrate")},
+			onString: stringHit(false, "frida-server", "frida-agent", "re.frida", "de.robv.android.xposed", "XposedBridge", "com.saurik.substrate", "libsubstrate"),
+			// Detection often lives in native code, out of reach of hooks
+			// on Java methods.
+			check: func(sc *scanCtx, emit emitFunc) { nativeStrings(sc, emit, "frida", "xposed", "substrate") }},
 	}
 }
 

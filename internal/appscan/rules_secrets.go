@@ -162,10 +162,17 @@ func secretRule(m RuleMeta, spec secretSpec) *rule {
 				emit(hit{loc: loc, evidence: redact(sec)})
 			}
 		}
+		// The same library built for several ABIs holds the same secret:
+		// one finding, at the first ABI's file.
+		seen := map[string]bool{}
 		for i, l := range sc.app.Native {
 			for j, s := range l.Strings {
 				if sec, _, ok := spec.find(s, sc.nativeSigs[i][j]); ok {
-					emit(hit{loc: Location{File: l.Path}, evidence: redact(sec)})
+					key := nativeKey(l.Path) + "\x00" + sec
+					if !seen[key] {
+						seen[key] = true
+						emit(hit{loc: Location{File: l.Path}, evidence: redact(sec)})
+					}
 					break
 				}
 			}
@@ -185,7 +192,10 @@ func secretRules() []*rule {
 	return []*rule{
 		secretRule(meta("DFS-SECRET-001", Critical, high, "Private key embedded",
 			"A PEM private key is embedded in the app; whoever extracts it can impersonate the app's owner or decrypt its traffic.",
-			secretFix, secretMap()), secretSpec{minLen: 27, hints: []string{"PRIVATE KEY-----"}, re: re(`-----BEGIN (?:RSA |EC |DSA |OPENSSH |ENCRYPTED )?PRIVATE KEY-----`)}),
+			secretFix, secretMap()), secretSpec{minLen: 27 + 64, hints: []string{"PRIVATE KEY-----"},
+			// The header alone is a constant of every TLS library (Netty,
+			// Bouncy Castle): an embedded key needs its base64 body.
+			re: re(`-----BEGIN (?:RSA |EC |DSA |OPENSSH |ENCRYPTED )?PRIVATE KEY-----(?:\\[rn]|\s)*[A-Za-z0-9+/=]{16,}(?:(?:\\[rn]|\s)*[A-Za-z0-9+/=]{16,}){3,}`)}),
 		secretRule(meta("DFS-SECRET-002", Critical, high, "AWS access key",
 			"An AWS access key ID is embedded; combined with its secret it grants access to the cloud account.",
 			secretFix, secretMap()), secretSpec{minLen: 20, hints: []string{"AKIA", "ASIA"}, re: re(`\b(?:AKIA|ASIA)[0-9A-Z]{16}\b`), minEntropy: 3}),

@@ -139,15 +139,66 @@ func signingRules() []*rule {
 	}
 }
 
+// nativeRule reports each native library for which f holds, once for all
+// the ABIs that ship it (lib/arm64-v8a/libpay.so and lib/x86_64/libpay.so
+// are one library built twice): the finding points at the first ABI's file
+// in sorted order and lists the ABIs.
 func nativeRule(m RuleMeta, f func(l *apk.NativeLib) (string, bool)) *rule {
 	return &rule{RuleMeta: m, check: func(sc *scanCtx, emit emitFunc) {
+		type group struct {
+			path, evidence string
+			abis           []string
+		}
+		var order []string
+		groups := map[string]*group{}
 		for i := range sc.app.Native {
 			l := &sc.app.Native[i]
-			if ev, ok := f(l); ok {
-				emit(hit{loc: Location{File: l.Path}, evidence: ev})
+			ev, ok := f(l)
+			if !ok {
+				continue
 			}
+			key := nativeKey(l.Path)
+			g := groups[key]
+			if g == nil {
+				g = &group{path: l.Path, evidence: ev}
+				groups[key] = g
+				order = append(order, key)
+			} else if l.Path < g.path {
+				g.path, g.evidence = l.Path, ev
+			}
+			g.abis = append(g.abis, nativeABI(l.Path))
+		}
+		for _, k := range order {
+			g := groups[k]
+			slices.Sort(g.abis)
+			g.abis = slices.Compact(g.abis)
+			emit(hit{msg: m.Title + " (" + strings.Join(g.abis, ", ") + ")", loc: Location{File: g.path}, evidence: g.evidence})
 		}
 	}}
+}
+
+// nativeKey identifies a native library across ABIs: the split or
+// container prefix and the file name, without the lib/<abi>/ folder.
+func nativeKey(p string) string {
+	i := strings.Index(p, "lib/")
+	if i < 0 {
+		return p
+	}
+	rest := p[i+len("lib/"):]
+	if j := strings.IndexByte(rest, '/'); j >= 0 {
+		rest = rest[j+1:]
+	}
+	return p[:i] + rest
+}
+
+// nativeABI is the ABI folder of lib/<abi>/<name>.so.
+func nativeABI(p string) string {
+	i := strings.Index(p, "lib/")
+	if i < 0 {
+		return ""
+	}
+	abi, _, _ := strings.Cut(p[i+len("lib/"):], "/")
+	return abi
 }
 
 func nativeMap(masvs string, cwe int) Mappings {

@@ -59,6 +59,11 @@ func finding(rule string, sev appscan.Severity, title, msg string, loc appscan.L
 	return f
 }
 
+func libraryFinding(f appscan.Finding, lib string) appscan.Finding {
+	f.InLibrary, f.Library = true, lib
+	return f
+}
+
 func fixtureResults() []*appscan.Result {
 	day := func(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 0, 0, 0, 0, time.UTC) }
 	wallet := &appscan.Result{
@@ -75,7 +80,10 @@ func fixtureResults() []*appscan.Result {
 			// Hostile strings: markup, table pipes, backticks and terminal escapes must stay inert in every format.
 			finding("DFS-SEC-004", appscan.High, "Hard-coded API key", "A string constant looks like a payment API key.",
 				appscan.Location{File: "assets/config.json", Line: 12}, "sk_live_****<script>alert(1)</script> | `x` \x1b[2J"),
-			finding("DFS-RES-001", appscan.Low, "No root detection", "", appscan.Location{}, ""),
+			finding("DFS-RES-001", appscan.Low, "No root detection", "", appscan.Location{File: "AndroidManifest.xml", Element: "application"}, ""),
+			// In a library's code: reported apart, not counted.
+			libraryFinding(finding("DFS-NET-002", appscan.Critical, "Trust-all TrustManager", "checkServerTrusted returns without checking the chain.",
+				appscan.Location{File: "classes2.dex", Class: "io.netty.handler.ssl.util.InsecureTrustManagerFactory$1", Method: "checkServerTrusted([Ljava/security/cert/X509Certificate;Ljava/lang/String;)V"}, ""), "Netty"),
 		},
 		Permissions: []appscan.Permission{
 			{Name: "android.permission.RECEIVE_SMS", Dangerous: true, Reason: "can read one-time passwords"},

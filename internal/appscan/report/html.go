@@ -1,10 +1,12 @@
 package report
 
 import (
+	"cmp"
 	"embed"
 	"fmt"
 	"html/template"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -44,7 +46,16 @@ func htmlTemplates() (*template.Template, error) {
 				return "score-poor"
 			}
 		},
-		"anchor":   func(prefix string, i int) string { return fmt.Sprintf("%s-%d", prefix, i) },
+		"anchor": func(prefix string, i int) string { return fmt.Sprintf("%s-%d", prefix, i) },
+		"ruleview": func(app string, r htmlRule) struct {
+			App string
+			R   htmlRule
+		} {
+			return struct {
+				App string
+				R   htmlRule
+			}{app, r}
+		},
 		"join":     strings.Join,
 		"where":    where,
 		"visible":  visible,
@@ -93,7 +104,16 @@ type htmlApp struct {
 	Index  int
 	R      *appscan.Result
 	Counts []sevCount
+	// Top are the critical and high findings of the app's own code, one
+	// line per rule: what to read first.
+	Top    []htmlRule
 	Groups []htmlGroup
+	// Libraries holds the findings in known libraries' code, per library;
+	// they are folded apart and, by default, do not count in the score.
+	Libraries []htmlLibrary
+	InLibrary int
+	// Counted is set when library findings count (--include-libraries).
+	Counted bool
 }
 
 type sevCount struct {
@@ -103,13 +123,41 @@ type sevCount struct {
 
 type htmlGroup struct {
 	ID, Name string
-	Findings []htmlFinding
+	Rules    []htmlRule
+	N        int // findings in the group
 }
 
-type htmlFinding struct {
-	F    appscan.Finding
-	Meta appscan.RuleMeta
-	Tags []string
+// htmlRule is the findings of one rule, shown once with a count: twenty
+// cleartext URLs are one problem in twenty places.
+type htmlRule struct {
+	Meta     appscan.RuleMeta
+	Tags     []string
+	Severity appscan.Severity
+	Findings []appscan.Finding
+}
+
+type htmlLibrary struct {
+	Name  string
+	Rules []htmlRule
+	N     int
+}
+
+// byRule groups sorted findings by rule, keeping the order of first
+// appearance (most severe first).
+func byRule(rules ruleIndex, fs []appscan.Finding) []htmlRule {
+	var out []htmlRule
+	at := map[string]int{}
+	for _, f := range fs {
+		i, ok := at[f.RuleID]
+		if !ok {
+			m := rules.meta(f)
+			out = append(out, htmlRule{Meta: m, Tags: mappingTags(m.Mappings), Severity: f.Severity})
+			i = len(out) - 1
+			at[f.RuleID] = i
+		}
+		out[i].Findings = append(out[i].Findings, f)
+	}
+	return out
 }
 
 func newHTMLView(d *Document) htmlView {
@@ -119,25 +167,43 @@ func newHTMLView(d *Document) htmlView {
 		if r == nil {
 			continue
 		}
-		a := htmlApp{Index: i, R: r}
+		a := htmlApp{Index: i, R: r, Counted: d.Summary.LibrariesCounted}
 		counts := map[appscan.Severity]int{}
-		groups := map[string][]htmlFinding{}
+		areas := map[string][]appscan.Finding{}
+		libs := map[string][]appscan.Finding{}
+		var libOrder []string
+		var top []appscan.Finding
 		for _, f := range sortedFindings(r.Findings) {
+			if f.InLibrary {
+				a.InLibrary++
+				if libs[f.Library] == nil {
+					libOrder = append(libOrder, f.Library)
+				}
+				libs[f.Library] = append(libs[f.Library], f)
+				if !d.Summary.LibrariesCounted {
+					continue
+				}
+			} else if f.Severity >= appscan.High {
+				top = append(top, f)
+			}
 			counts[f.Severity]++
-			m := rules.meta(f)
-			area := masvsArea(m)
-			groups[area] = append(groups[area], htmlFinding{F: f, Meta: m, Tags: mappingTags(m.Mappings)})
+			if !f.InLibrary {
+				area := masvsArea(rules.meta(f))
+				areas[area] = append(areas[area], f)
+			}
 		}
 		for _, s := range severitiesDesc {
 			a.Counts = append(a.Counts, sevCount{s, counts[s]})
 		}
-		for _, ar := range masvsAreas {
-			if fs := groups[ar.ID]; len(fs) > 0 {
-				a.Groups = append(a.Groups, htmlGroup{ID: ar.ID, Name: ar.Name, Findings: fs})
+		a.Top = byRule(rules, top)
+		for _, ar := range append(masvsAreas, struct{ ID, Name string }{"", "Not mapped to MASVS"}) {
+			if fs := areas[ar.ID]; len(fs) > 0 {
+				a.Groups = append(a.Groups, htmlGroup{ID: cmp.Or(ar.ID, "OTHER"), Name: ar.Name, Rules: byRule(rules, fs), N: len(fs)})
 			}
 		}
-		if fs := groups[""]; len(fs) > 0 {
-			a.Groups = append(a.Groups, htmlGroup{ID: "OTHER", Name: "Not mapped to MASVS", Findings: fs})
+		slices.Sort(libOrder)
+		for _, l := range libOrder {
+			a.Libraries = append(a.Libraries, htmlLibrary{Name: l, Rules: byRule(rules, libs[l]), N: len(libs[l])})
 		}
 		v.Apps = append(v.Apps, a)
 	}

@@ -18,16 +18,18 @@ const topFindings = 10
 // mdPerRule is how many locations of one rule a Markdown row lists.
 const mdPerRule = 3
 
-// groupByRule splits findings into one group per rule, the group of the
-// most severe finding first; findings keep the sortedFindings order.
+// groupByRule splits findings into one group per rule (the app's own and a
+// library's findings of a rule apart), the group of the most severe finding
+// first; findings keep the sortedFindings order.
 func groupByRule(fs []appscan.Finding) [][]appscan.Finding {
 	var groups [][]appscan.Finding
 	idx := map[string]int{}
 	for _, f := range sortedFindings(fs) {
-		i, ok := idx[f.RuleID]
+		key := f.RuleID + "\x00" + f.Library
+		i, ok := idx[key]
 		if !ok {
 			i = len(groups)
-			idx[f.RuleID] = i
+			idx[key] = i
 			groups = append(groups, nil)
 		}
 		groups[i] = append(groups[i], f)
@@ -104,6 +106,9 @@ func WriteMarkdown(w io.Writer, d *Document) error {
 		p("| %s %s | %d |\n", severityIcon(sev), sev, s.Count(sev))
 	}
 	p("\n")
+	if s.InLibrary > 0 {
+		p("%d more finding(s) in library code are not counted (`--include-libraries` counts them).\n\n", s.InLibrary)
+	}
 	if b := d.Baseline; b != nil {
 		p("Compared with the baseline: **%d new**, %d unchanged, **%d fixed**.\n\n", b.New, b.Unchanged, len(b.Fixed))
 	}
@@ -120,6 +125,9 @@ func WriteMarkdown(w io.Writer, d *Document) error {
 			continue
 		}
 		for _, g := range groupByRule(r.Findings) {
+			if g[0].InLibrary && !d.IncludeLibraries {
+				continue
+			}
 			all = append(all, row{r, g})
 		}
 	}
@@ -169,6 +177,9 @@ func WriteMarkdown(w io.Writer, d *Document) error {
 				msg := f.Title
 				if f.Message != "" && f.Message != f.Title {
 					msg += ": " + f.Message
+				}
+				if f.InLibrary {
+					msg += " (in library code: " + f.Library + ")"
 				}
 				var locs []string
 				for _, x := range g[:min(len(g), mdPerRule)] {

@@ -66,6 +66,8 @@ type FileError struct {
 }
 
 // Summary counts the reported findings (after baseline and suppressions).
+// Findings in library code are counted apart, in InLibrary, unless
+// LibrariesCounted (--include-libraries) puts them with the others.
 type Summary struct {
 	Apps     int `json:"apps"`
 	Findings int `json:"findings"`
@@ -74,6 +76,10 @@ type Summary struct {
 	Medium   int `json:"medium"`
 	Low      int `json:"low"`
 	Info     int `json:"info"`
+	// InLibrary counts the findings in library code left out of the
+	// counts above.
+	InLibrary        int  `json:"in_library"`
+	LibrariesCounted bool `json:"libraries_counted"`
 }
 
 // Count returns the number of findings of severity s.
@@ -112,6 +118,10 @@ type Document struct {
 	// Baseline is null unless the scan was compared with a previous report.
 	Baseline *baseline.Summary `json:"baseline"`
 
+	// IncludeLibraries counts findings in library code like the app's own
+	// (in the summary, AtOrAbove and so for --fail-on).
+	IncludeLibraries bool `json:"-"`
+
 	// Rules is the rule metadata used for help texts and remediation in
 	// SARIF, HTML and Markdown. It is not part of the JSON report: the
 	// rules are documented in docs/rules.md and by --list-rules.
@@ -135,7 +145,7 @@ func (d *Document) Finalize() {
 	if d.ExpiredSuppressions == nil {
 		d.ExpiredSuppressions = []suppress.Rule{}
 	}
-	s := Summary{}
+	s := Summary{LibrariesCounted: d.IncludeLibraries}
 	for _, r := range d.Results {
 		if r == nil {
 			continue
@@ -145,6 +155,10 @@ func (d *Document) Finalize() {
 		}
 		s.Apps++
 		for _, f := range r.Findings {
+			if f.InLibrary && !d.IncludeLibraries {
+				s.InLibrary++
+				continue
+			}
 			s.Findings++
 			switch f.Severity {
 			case appscan.Critical:
@@ -163,7 +177,8 @@ func (d *Document) Finalize() {
 	d.Summary = s
 }
 
-// AtOrAbove reports how many reported findings have severity >= min.
+// AtOrAbove reports how many reported findings have severity >= min;
+// findings in library code count only with IncludeLibraries.
 func (d *Document) AtOrAbove(min appscan.Severity) int {
 	n := 0
 	for _, r := range d.Results {
@@ -171,7 +186,7 @@ func (d *Document) AtOrAbove(min appscan.Severity) int {
 			continue
 		}
 		for _, f := range r.Findings {
-			if f.Severity >= min {
+			if f.Severity >= min && (!f.InLibrary || d.IncludeLibraries) {
 				n++
 			}
 		}
@@ -231,6 +246,7 @@ func sortedFindings(fs []appscan.Finding) []appscan.Finding {
 	slices.SortStableFunc(out, func(a, b appscan.Finding) int {
 		return cmp.Or(
 			cmp.Compare(b.Severity, a.Severity),
+			cmp.Compare(a.Library, b.Library),
 			cmp.Compare(a.RuleID, b.RuleID),
 			cmp.Compare(a.Location.String(), b.Location.String()),
 		)

@@ -204,9 +204,9 @@ func TestSARIFContent(t *testing.T) {
 			t.Errorf("rule %s lacks security-severity, help or name: %+v", r.ID, r)
 		}
 	}
-	// 6 findings in the wallet (5 + 1 suppressed) and 6 in the agent.
-	if len(run.Results) != 12 {
-		t.Fatalf("%d results, want 12", len(run.Results))
+	// 7 findings in the wallet (6 + 1 suppressed) and 6 in the agent.
+	if len(run.Results) != 13 {
+		t.Fatalf("%d results, want 13", len(run.Results))
 	}
 	fps := map[string]bool{}
 	var debuggable, suppressed int
@@ -243,8 +243,9 @@ func TestSARIFContent(t *testing.T) {
 				t.Errorf("secret in assets: region %+v, want line 12", reg)
 			}
 		case "DFS-RES-001":
-			if a.ParentIndex != nil || loc.URI != "build/wallet-release.apk" {
-				t.Errorf("app-wide finding should point at the app file, got %q", loc.URI)
+			// A missing control points at the application element.
+			if a.ParentIndex == nil || loc.URI != "AndroidManifest.xml" {
+				t.Errorf("missing control should point at the manifest, got %q", loc.URI)
 			}
 		case "DFS-NET-002":
 			if len(r.Suppressions) == 1 {
@@ -294,7 +295,7 @@ func TestJSONRoundTrip(t *testing.T) {
 		t.Fatalf("baseline cannot read our own JSON report: %v", err)
 	}
 	s := b.Apply(fixtureResults())
-	if s.New != 0 || s.Unchanged != 11 || len(s.Fixed) != 0 {
+	if s.New != 0 || s.Unchanged != 12 || len(s.Fixed) != 0 {
 		t.Errorf("same results against their own report: %+v, want all unchanged", s)
 	}
 }
@@ -302,7 +303,7 @@ func TestJSONRoundTrip(t *testing.T) {
 func TestSummary(t *testing.T) {
 	d := fixtureDoc()
 	d.Finalize()
-	want := Summary{Apps: 2, Findings: 11, Critical: 1, High: 3, Medium: 1, Low: 5, Info: 1}
+	want := Summary{Apps: 2, Findings: 11, Critical: 1, High: 3, Medium: 1, Low: 5, Info: 1, InLibrary: 1}
 	if d.Summary != want {
 		t.Errorf("summary %+v, want %+v", d.Summary, want)
 	}

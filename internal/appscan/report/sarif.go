@@ -326,6 +326,8 @@ type sarifBuilder struct {
 	nested map[string]int
 	// multiApp is set when the run covers more than one app.
 	multiApp bool
+	// includeLibraries keeps the level of findings in library code.
+	includeLibraries bool
 }
 
 func (sb *sarifBuilder) rule(f appscan.Finding) int {
@@ -419,6 +421,17 @@ func (sb *sarifBuilder) result(app int, r *appscan.Result, f appscan.Finding, su
 	if f.Confidence != "" {
 		res.Properties["confidence"] = string(f.Confidence)
 	}
+	if f.InLibrary {
+		// Code scanning has no notion of third-party code in a binary:
+		// the library's name goes into the message, and the level drops
+		// to note unless library findings count (--include-libraries).
+		res.Properties["in_library"] = true
+		res.Properties["library"] = f.Library
+		res.Message.Text = "In library code (" + f.Library + "): " + res.Message.Text
+		if !sb.includeLibraries {
+			res.Level = "note"
+		}
+	}
 	if supp != nil {
 		res.Suppressions = []sarifSupp{*supp}
 	}
@@ -443,7 +456,7 @@ func sarifFingerprint(pkg string, f appscan.Finding) string {
 // losing them.
 func WriteSARIF(w io.Writer, d *Document) error {
 	d.Finalize()
-	sb := &sarifBuilder{tool: d.Tool, meta: indexRules(d.Rules), ruleIdx: map[string]int{}, nested: map[string]int{}, multiApp: d.Summary.Apps > 1}
+	sb := &sarifBuilder{tool: d.Tool, meta: indexRules(d.Rules), ruleIdx: map[string]int{}, nested: map[string]int{}, multiApp: d.Summary.Apps > 1, includeLibraries: d.IncludeLibraries}
 	results := []sarifResult{}
 	appIdx := map[string]int{} // target path → artifact index
 	for _, r := range d.Results {

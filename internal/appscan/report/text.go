@@ -70,7 +70,7 @@ func WriteText(w io.Writer, d *Document, opts Options) error {
 		if i > 0 {
 			t.printf("\n")
 		}
-		t.result(r)
+		t.result(r, d.IncludeLibraries)
 	}
 
 	if len(d.Suppressed) > 0 {
@@ -98,8 +98,12 @@ func WriteText(w io.Writer, d *Document, opts Options) error {
 		}
 	}
 	s := d.Summary
-	t.printf("\n%d app(s), %d finding(s): %d critical, %d high, %d medium, %d low, %d info\n",
+	t.printf("\n%d app(s), %d finding(s): %d critical, %d high, %d medium, %d low, %d info",
 		s.Apps, s.Findings, s.Critical, s.High, s.Medium, s.Low, s.Info)
+	if s.InLibrary > 0 {
+		t.printf("; %d more in library code, not counted (--include-libraries counts them)", s.InLibrary)
+	}
+	t.printf("\n")
 	return t.w.Flush()
 }
 
@@ -113,7 +117,7 @@ func suppressionLabel(rule, loc string) string {
 // result prints one app. Remediation is left to the html and markdown
 // formats and docs/rules.md so that the terminal output stays scannable.
 // Every string that comes from the app goes through oneLine.
-func (t *textWriter) result(r *appscan.Result) {
+func (t *textWriter) result(r *appscan.Result, includeLibraries bool) {
 	a := r.App
 	title := appName(r)
 	if a.VersionName != "" {
@@ -131,15 +135,23 @@ func (t *textWriter) result(r *appscan.Result) {
 		t.printf("  minSdk %d targetSdk %d", a.MinSDK, a.TargetSDK)
 	}
 	t.printf("\n")
-	if len(r.Findings) == 0 {
-		t.printf("  %s\n", t.style(ansiGreen, "no findings"))
+	var own, lib []appscan.Finding
+	for _, f := range sortedFindings(r.Findings) {
+		if f.InLibrary {
+			lib = append(lib, f)
+		} else {
+			own = append(own, f)
+		}
+	}
+	if len(own) == 0 {
+		t.printf("  %s\n", t.style(ansiGreen, "no findings in the app's own code"))
 	}
 	total := map[string]int{}
-	for _, f := range r.Findings {
+	for _, f := range own {
 		total[f.RuleID]++
 	}
 	shown := map[string]int{}
-	for _, f := range sortedFindings(r.Findings) {
+	for _, f := range own {
 		// A rule like "logging calls" can match hundreds of methods; the
 		// terminal shows a few of each and counts the rest.
 		shown[f.RuleID]++
@@ -158,6 +170,30 @@ func (t *textWriter) result(r *appscan.Result) {
 		}
 		if more := total[f.RuleID] - textPerRule; shown[f.RuleID] == textPerRule && more > 0 {
 			t.printf("           %s\n", t.style(ansiDim, fmt.Sprintf("… and %d more %s finding(s); all are in --format json, html and sarif", more, f.RuleID)))
+		}
+	}
+	if len(lib) > 0 {
+		note := "not counted"
+		if includeLibraries {
+			note = "counted"
+		}
+		t.printf("  %s\n", t.style(ansiBold, fmt.Sprintf("In library code (%d finding(s), %s):", len(lib), note)))
+		// One line per library and rule: the details are in the other formats.
+		type key struct{ lib, rule string }
+		var order []key
+		n := map[key]int{}
+		first := map[key]appscan.Finding{}
+		for _, f := range lib {
+			k := key{f.Library, f.RuleID}
+			if n[k] == 0 {
+				order = append(order, k)
+				first[k] = f
+			}
+			n[k]++
+		}
+		for _, k := range order {
+			f := first[k]
+			t.printf("  %s %s  %s  %s × %d\n", t.sev(f.Severity), oneLine(f.Title), t.style(ansiDim, f.RuleID), oneLine(k.lib), n[k])
 		}
 	}
 	if len(r.Controls) > 0 {
