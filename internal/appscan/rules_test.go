@@ -279,8 +279,10 @@ func ruleCases() []ruleCase {
 		{"DFS-MAN-007", exported("service", false), exported("service", true)},
 		{"DFS-MAN-008", exported("receiver", false), exported("receiver", true)},
 		{"DFS-MAN-009", exported("provider", false), exported("provider", true)},
+		// An implicitly exported component that no permission guards is
+		// DFS-MAN-006's (see TestDuplicatesMerged); this one is guarded.
 		{"DFS-MAN-010",
-			with(comps(apktest.Component("activity", ".Share", nil, apktest.Filter(nil, "action:android.intent.action.SEND"))), func(a *app) { a.TargetSDK = 30 }),
+			with(comps(apktest.Component("activity", ".Share", []any{"permission", "com.example.app.SHARE"}, apktest.Filter(nil, "action:android.intent.action.SEND"))), func(a *app) { a.TargetSDK = 30 }),
 			with(comps(apktest.Component("activity", ".Share", []any{"exported", false}, apktest.Filter(nil, "action:android.intent.action.SEND"))), func(a *app) { a.TargetSDK = 30 })},
 		{"DFS-MAN-011", comps(comp("provider", ".Files", "authorities", "x", "grantUriPermissions", true)), comps(comp("provider", ".Files", "authorities", "x", "grantUriPermissions", false))},
 		{"DFS-MAN-012", &app{Elements: []*axml.Element{apktest.El("permission", "name", "com.example.app.PAY", "protectionLevel", axml.Hex(0))}},
@@ -337,7 +339,9 @@ func ruleCases() []ruleCase {
 		{"DFS-CODE-010", virtual("Lcom/example/app/Main;->openFileOutput(Ljava/lang/String;I)Ljava/io/FileOutputStream;", s("pin.txt"), i(1)),
 			virtual("Lcom/example/app/Main;->openFileOutput(Ljava/lang/String;I)Ljava/io/FileOutputStream;", s("pin.txt"), i(0))},
 		{"DFS-CODE-011", static("Landroid/os/Environment;->getExternalStorageDirectory()Ljava/io/File;"), virtual("Landroid/content/Context;->getFilesDir()Ljava/io/File;")},
-		{"DFS-CODE-012", static("Landroid/util/Log;->d(Ljava/lang/String;Ljava/lang/String;)I", s("Pay"), s("pin entered")), static("Ljava/lang/System;->currentTimeMillis()J")},
+		// A message built at run time may carry data; a constant one cannot.
+		{"DFS-CODE-012", static("Landroid/util/Log;->d(Ljava/lang/String;Ljava/lang/String;)I", s("Pay"), o("Ljava/lang/String;")),
+			static("Landroid/util/Log;->d(Ljava/lang/String;Ljava/lang/String;)I", s("Pay"), s("pin entered"))},
 		{"DFS-CODE-013", virtual("Landroid/content/ClipboardManager;->setPrimaryClip(Landroid/content/ClipData;)V", i(0)), virtual("Landroid/content/ClipboardManager;->hasPrimaryClip()Z")},
 		{"DFS-CODE-014", ctor("Ldalvik/system/DexClassLoader;-><init>(Ljava/lang/String;Ljava/lang/String;Ljava/lang/String;Ljava/lang/ClassLoader;)V", s("/sdcard/p.dex"), s("/data"), i(0), i(0)),
 			static("Ljava/lang/Class;->forName(Ljava/lang/String;)Ljava/lang/Class;", s("com.example.app.Main"))},
