@@ -112,6 +112,13 @@ func BenchmarkScan(b *testing.B) {
 			scan(b, filepath.Join(testenv.AndroguardDir(b), "tests", name))
 		})
 	}
+	// The npm real-app corpus (.ci/run): the 18 MB uiautomator2 server is
+	// the memory reference (under 150 MB peak RSS).
+	for _, ra := range realApps() {
+		b.Run(filepath.Base(ra.path), func(b *testing.B) {
+			scan(b, filepath.Join(testenv.Dir(b, "DFSLAB_REALAPPS_DIR"), filepath.FromSlash(ra.path)))
+		})
+	}
 	b.Run("generated-4MB", func(b *testing.B) {
 		data, err := syntheticApp(21000).Build()
 		if err != nil {
