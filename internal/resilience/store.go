@@ -792,3 +792,30 @@ func (s *Store) answersOf(ctx context.Context, orgID int64, a Assessment) (map[s
 	}
 	return plain(as), nil
 }
+
+// OrgOf reads an organisation as the toolkit needs it.
+func (s *Store) OrgOf(ctx context.Context, id int64) (Org, error) {
+	var o Org
+	var typ string
+	err := s.db.QueryRow(ctx, "SELECT id, name, type, country FROM orgs WHERE id = ?", id).Scan(&o.ID, &o.Name, &typ, &o.Country)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Org{}, fmt.Errorf("organisation %d: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return Org{}, fmt.Errorf("resilience: organisation: %w", err)
+	}
+	o.Regulator = typ == "telecom_regulator" || typ == "central_bank"
+	return o, nil
+}
+
+// AssessmentOrg returns the organisation an assessment belongs to, for
+// the API, which names assessments without their organisation (the caller
+// then checks the principal's role in it).
+func (s *Store) AssessmentOrg(ctx context.Context, id int64) (int64, error) {
+	var org int64
+	err := s.db.QueryRow(ctx, "SELECT org_id FROM resilience_assessments WHERE id = ?", id).Scan(&org)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, fmt.Errorf("assessment %d: %w", id, ErrNotFound)
+	}
+	return org, err
+}

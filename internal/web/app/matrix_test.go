@@ -246,6 +246,10 @@ func (w *world) request(pattern string, own bool) (method, target string) {
 		"{token}", "bm8tc3VjaC1saW5rLXRva2VuLWF0LWFsbC0wMDAwMDAwMDAw",
 		"{id}", "999999",
 		"{inv}", "999999",
+		"{eid}", "999999",
+		"{entity}", "999999",
+		"{key}", "dfs-cyber-resilience@2026.1",
+		"{question}", "RM-01",
 		"{path...}", "css/app.css",
 		"{$}", "",
 	)
@@ -276,6 +280,7 @@ func checkMatrix(t *testing.T, newWorld func() *world) {
 	maps.Copy(matrix, catalogueMatrix)
 	maps.Copy(matrix, frameworksMatrix)
 	maps.Copy(matrix, applabMatrix)
+	maps.Copy(matrix, resilienceMatrix)
 	shared := newWorld()
 	routes := shared.app.Server.Routes()
 	seen := map[string]bool{}

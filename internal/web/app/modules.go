@@ -8,13 +8,14 @@ import (
 	"github.com/dfslab/dfslab/internal/authn"
 	"github.com/dfslab/dfslab/internal/db"
 	"github.com/dfslab/dfslab/internal/identity"
+	"github.com/dfslab/dfslab/internal/resilience"
 	"github.com/dfslab/dfslab/internal/web"
 )
 
 // staticTrees are the static files of the modules, served under /static/.
 func staticTrees() []web.StaticTree {
 	return []web.StaticTree{{Prefix: "authn", FS: authn.StaticFS()}, {Prefix: "adoption", FS: adoption.StaticFS()},
-		{Prefix: "applab", FS: applab.StaticFS()}}
+		{Prefix: "applab", FS: applab.StaticFS()}, {Prefix: "resilience", FS: resilience.StaticFS()}}
 }
 
 // extraModules builds the modules beyond organisations and audit.
