@@ -19,7 +19,7 @@ import (
 )
 
 type fixture struct {
-	t   *testing.T
+	t   testing.TB
 	ctx context.Context
 	d   *db.DB
 	s   *resilience.Store
@@ -27,7 +27,7 @@ type fixture struct {
 	now time.Time
 }
 
-func newFixture(t *testing.T, d *db.DB) *fixture {
+func newFixture(t testing.TB, d *db.DB) *fixture {
 	f := &fixture{t: t, ctx: audit.WithActor(context.Background(), audit.Actor{UserID: 0, IP: "192.0.2.1", RequestID: "test"}), d: d,
 		now: time.Date(2027, 3, 1, 9, 0, 0, 0, time.UTC)}
 	var err error
