@@ -16,6 +16,9 @@ type NewOrg struct {
 	Name    string
 	Type    OrgType
 	Country string // ISO 3166-1 alpha-2, any case
+	// Licensee is what the organisation is licensed as; empty means the
+	// default of its type (DefaultLicensee).
+	Licensee LicenseeType
 }
 
 func validateOrg(n NewOrg) (NewOrg, error) {
@@ -30,7 +33,10 @@ func validateOrg(n NewOrg) (NewOrg, error) {
 	if !ok {
 		return n, fmt.Errorf("%w: %q is not an ISO 3166-1 alpha-2 country code", ErrInvalid, n.Country)
 	}
-	return NewOrg{Name: name, Type: n.Type, Country: c}, nil
+	if !n.Licensee.Valid() {
+		return n, fmt.Errorf("%w: unknown licensee type %q", ErrInvalid, n.Licensee)
+	}
+	return NewOrg{Name: name, Type: n.Type, Country: c, Licensee: n.Licensee}, nil
 }
 
 // CreateOrg creates an organisation. Names are unique regardless of case.
@@ -39,11 +45,14 @@ func (s *Store) CreateOrg(ctx context.Context, n NewOrg) (Org, error) {
 	if err != nil {
 		return Org{}, err
 	}
-	o := Org{Name: n.Name, Type: n.Type, Country: n.Country, Created: s.Now()}
+	if n.Licensee == LicenseeNone {
+		n.Licensee = DefaultLicensee(n.Type)
+	}
+	o := Org{Name: n.Name, Type: n.Type, Country: n.Country, Licensee: n.Licensee, Created: s.Now()}
 	err = s.db.InTx(ctx, func(tx *db.Tx) error {
-		err := tx.QueryRow(ctx, `INSERT INTO orgs (name, name_key, type, country, require_totp, created_at)
-			VALUES (?, ?, ?, ?, ?, ?) RETURNING id`,
-			o.Name, strings.ToLower(o.Name), string(o.Type), o.Country, false, micros(o.Created)).Scan(&o.ID)
+		err := tx.QueryRow(ctx, `INSERT INTO orgs (name, name_key, type, country, require_totp, licensee_type, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			o.Name, strings.ToLower(o.Name), string(o.Type), o.Country, false, string(o.Licensee), micros(o.Created)).Scan(&o.ID)
 		if db.IsUniqueViolation(err) {
 			return fmt.Errorf("organisation %q: %w", o.Name, ErrConflict)
 		}
@@ -51,21 +60,21 @@ func (s *Store) CreateOrg(ctx context.Context, n NewOrg) (Org, error) {
 			return fmt.Errorf("identity: create org: %w", err)
 		}
 		return s.audit(ctx, tx, audit.Entry{Action: "org.create", ObjectType: "org", ObjectID: idStr(o.ID), OrgID: o.ID,
-			Details: map[string]any{"name": o.Name, "type": string(o.Type), "country": o.Country}})
+			Details: map[string]any{"name": o.Name, "type": string(o.Type), "country": o.Country, "licensee_type": string(o.Licensee)}})
 	})
 	return o, err
 }
 
-const orgCols = "id, name, type, country, require_totp, created_at"
+const orgCols = "id, name, type, country, require_totp, created_at, licensee_type"
 
 func scanOrg(r interface{ Scan(...any) error }) (Org, error) {
 	var o Org
-	var typ string
+	var typ, lic string
 	var created int64
-	if err := r.Scan(&o.ID, &o.Name, &typ, &o.Country, &o.RequireTOTP, &created); err != nil {
+	if err := r.Scan(&o.ID, &o.Name, &typ, &o.Country, &o.RequireTOTP, &created, &lic); err != nil {
 		return Org{}, err
 	}
-	o.Type, o.Created = OrgType(typ), fromMicros(created)
+	o.Type, o.Created, o.Licensee = OrgType(typ), fromMicros(created), LicenseeType(lic)
 	return o, nil
 }
 
@@ -125,10 +134,38 @@ func (s *Store) UpdateOrg(ctx context.Context, o Org) (Org, error) {
 		if err != nil {
 			return fmt.Errorf("identity: update org: %w", err)
 		}
-		o = Org{ID: o.ID, Name: n.Name, Type: n.Type, Country: n.Country, RequireTOTP: o.RequireTOTP, Created: old.Created}
+		o = Org{ID: o.ID, Name: n.Name, Type: n.Type, Country: n.Country, RequireTOTP: o.RequireTOTP, Licensee: old.Licensee, Created: old.Created}
 		return s.audit(ctx, tx, audit.Entry{Action: "org.update", ObjectType: "org", ObjectID: idStr(o.ID), OrgID: o.ID,
 			Details: map[string]any{"name": o.Name, "type": string(o.Type), "country": o.Country, "require_totp": o.RequireTOTP,
 				"old_name": old.Name, "old_type": string(old.Type), "old_country": old.Country, "old_require_totp": old.RequireTOTP}})
+	})
+	return o, err
+}
+
+// SetLicensee changes what an organisation is licensed as, which decides
+// the baseline items that apply to it. Only platform administrators may
+// (the caller checks): an organisation choosing its own licensee type
+// would choose its own obligations.
+func (s *Store) SetLicensee(ctx context.Context, orgID int64, t LicenseeType) (Org, error) {
+	if !t.Valid() {
+		return Org{}, fmt.Errorf("%w: unknown licensee type %q", ErrInvalid, t)
+	}
+	var o Org
+	err := s.db.InTx(ctx, func(tx *db.Tx) error {
+		old, err := scanOrg(tx.QueryRow(ctx, "SELECT "+orgCols+" FROM orgs WHERE id = ?", orgID))
+		if err != nil {
+			return notFound(err, "org")
+		}
+		o = old
+		if old.Licensee == t {
+			return nil // unchanged: nothing to audit
+		}
+		if _, err := tx.Exec(ctx, "UPDATE orgs SET licensee_type = ? WHERE id = ?", string(t), orgID); err != nil {
+			return fmt.Errorf("identity: set licensee type: %w", err)
+		}
+		o.Licensee = t
+		return s.audit(ctx, tx, audit.Entry{Action: "org.licensee.set", ObjectType: "org", ObjectID: idStr(orgID), OrgID: orgID,
+			Details: map[string]any{"licensee_type": string(t), "old_licensee_type": string(old.Licensee)}})
 	})
 	return o, err
 }
@@ -572,7 +609,7 @@ func (s *Store) EnrolledOrg(ctx context.Context, userID int64) (int64, error) {
 // SuspendedMemberships returns the organisations where userID's membership
 // is suspended, by name.
 func (s *Store) SuspendedMemberships(ctx context.Context, userID int64) ([]Membership, error) {
-	rows, err := s.db.Query(ctx, "SELECT o.id, o.name, o.type, o.country, o.require_totp, o.created_at, m.role, m.created_at FROM membership_suspensions m JOIN orgs o ON o.id = m.org_id WHERE m.user_id = ? ORDER BY o.name_key", userID)
+	rows, err := s.db.Query(ctx, "SELECT o.id, o.name, o.type, o.country, o.require_totp, o.created_at, o.licensee_type, m.role, m.created_at FROM membership_suspensions m JOIN orgs o ON o.id = m.org_id WHERE m.user_id = ? ORDER BY o.name_key", userID)
 	if err != nil {
 		return nil, fmt.Errorf("identity: suspended memberships: %w", err)
 	}
@@ -580,12 +617,12 @@ func (s *Store) SuspendedMemberships(ctx context.Context, userID int64) ([]Membe
 	var out []Membership
 	for rows.Next() {
 		var m Membership
-		var typ, role string
+		var typ, lic, role string
 		var created, mcreated int64
-		if err := rows.Scan(&m.Org.ID, &m.Org.Name, &typ, &m.Org.Country, &m.Org.RequireTOTP, &created, &role, &mcreated); err != nil {
+		if err := rows.Scan(&m.Org.ID, &m.Org.Name, &typ, &m.Org.Country, &m.Org.RequireTOTP, &created, &lic, &role, &mcreated); err != nil {
 			return nil, err
 		}
-		m.Org.Type, m.Org.Created = OrgType(typ), fromMicros(created)
+		m.Org.Type, m.Org.Created, m.Org.Licensee = OrgType(typ), fromMicros(created), LicenseeType(lic)
 		m.UserID, m.Role, m.Created = userID, Role(role), fromMicros(mcreated)
 		out = append(out, m)
 	}
@@ -594,7 +631,7 @@ func (s *Store) SuspendedMemberships(ctx context.Context, userID int64) ([]Membe
 
 // Memberships returns the organisations of a user by name.
 func (s *Store) Memberships(ctx context.Context, userID int64) ([]Membership, error) {
-	rows, err := s.hotRows(ctx, "SELECT o.id, o.name, o.type, o.country, o.require_totp, o.created_at, m.role, m.created_at FROM memberships m JOIN orgs o ON o.id = m.org_id WHERE m.user_id = ? ORDER BY o.name_key", userID)
+	rows, err := s.hotRows(ctx, "SELECT o.id, o.name, o.type, o.country, o.require_totp, o.created_at, o.licensee_type, m.role, m.created_at FROM memberships m JOIN orgs o ON o.id = m.org_id WHERE m.user_id = ? ORDER BY o.name_key", userID)
 	if err != nil {
 		return nil, fmt.Errorf("identity: memberships: %w", err)
 	}
@@ -602,12 +639,12 @@ func (s *Store) Memberships(ctx context.Context, userID int64) ([]Membership, er
 	var out []Membership
 	for rows.Next() {
 		var m Membership
-		var typ, role string
+		var typ, lic, role string
 		var created, mcreated int64
-		if err := rows.Scan(&m.Org.ID, &m.Org.Name, &typ, &m.Org.Country, &m.Org.RequireTOTP, &created, &role, &mcreated); err != nil {
+		if err := rows.Scan(&m.Org.ID, &m.Org.Name, &typ, &m.Org.Country, &m.Org.RequireTOTP, &created, &lic, &role, &mcreated); err != nil {
 			return nil, err
 		}
-		m.Org.Type, m.Org.Created = OrgType(typ), fromMicros(created)
+		m.Org.Type, m.Org.Created, m.Org.Licensee = OrgType(typ), fromMicros(created), LicenseeType(lic)
 		m.UserID, m.Role, m.Created = userID, Role(role), fromMicros(mcreated)
 		out = append(out, m)
 	}

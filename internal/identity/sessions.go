@@ -102,7 +102,7 @@ func (s *Store) touch(ctx context.Context, sess *Session) error {
 // memberships: one row per membership (by organisation name, as
 // [Store.Memberships]), or a single row with NULL organisation columns for
 // a user without any.
-const sessionMembersSQL = "SELECT " + sessionCols + ", " + userCols + ", o.id, o.name, o.type, o.country, o.require_totp, o.created_at, m.role, m.created_at" +
+const sessionMembersSQL = "SELECT " + sessionCols + ", " + userCols + ", o.id, o.name, o.type, o.country, o.require_totp, o.created_at, o.licensee_type, m.role, m.created_at" +
 	" FROM sessions s JOIN users u ON u.id = s.user_id LEFT JOIN memberships m ON m.user_id = u.id LEFT JOIN orgs o ON o.id = m.org_id" +
 	" WHERE s.token_hash = ? ORDER BY o.name_key, o.id"
 
@@ -133,12 +133,13 @@ func (s *Store) AuthenticateMember(ctx context.Context, token string) (Session, 
 		ocountry sql.NullString
 		ototp    sql.NullBool
 		ocreated sql.NullInt64
+		olic     sql.NullString
 		role     sql.NullString
 		mcreated sql.NullInt64
 		found    bool
 	)
 	vals := scanSessionInto(&sess, &u.ID, &email, &u.DisplayName, &u.WebAuthnID, &u.Active, &u.PlatformAdmin, &ucreated, &enrolled,
-		&orgID, &oname, &otype, &ocountry, &ototp, &ocreated, &role, &mcreated)
+		&orgID, &oname, &otype, &ocountry, &ototp, &ocreated, &olic, &role, &mcreated)
 	for rows.Next() {
 		if err := rows.Scan(vals...); err != nil {
 			return Session{}, User{}, nil, fmt.Errorf("identity: session: %w", err)
@@ -147,7 +148,7 @@ func (s *Store) AuthenticateMember(ctx context.Context, token string) (Session, 
 		if orgID.Valid {
 			ms = append(ms, Membership{
 				Org: Org{ID: orgID.Int64, Name: oname.String, Type: OrgType(otype.String), Country: ocountry.String,
-					RequireTOTP: ototp.Bool, Created: fromMicros(ocreated.Int64)},
+					RequireTOTP: ototp.Bool, Licensee: LicenseeType(olic.String), Created: fromMicros(ocreated.Int64)},
 				UserID: u.ID, Role: Role(role.String), Created: fromMicros(mcreated.Int64),
 			})
 		}

@@ -75,6 +75,79 @@ func (t OrgType) Label() string {
 	return string(t)
 }
 
+// LicenseeType is what an organisation is licensed (or mandated) as,
+// which decides the baseline items that apply to it. It is separate from
+// OrgType: a bank or a payment switch has no organisation type of its
+// own, and an MNO running mobile money may hold an e-money licence.
+type LicenseeType string
+
+// The licensee types. LicenseeNone is an organisation outside the
+// licensing regime (a CERT, a researcher): no baseline item applies to it.
+const (
+	LicenseeNone          LicenseeType = ""
+	LicenseeMNO           LicenseeType = "mno"
+	LicenseeDFSProvider   LicenseeType = "dfs_provider"
+	LicenseeBank          LicenseeType = "bank"
+	LicenseePaymentSwitch LicenseeType = "payment_switch"
+	LicenseeThirdParty    LicenseeType = "third_party"
+	LicenseeRegulator     LicenseeType = "regulator"
+)
+
+// LicenseeTypes lists the licensee types in display order (without
+// LicenseeNone).
+func LicenseeTypes() []LicenseeType {
+	return []LicenseeType{LicenseeMNO, LicenseeDFSProvider, LicenseeBank, LicenseePaymentSwitch, LicenseeThirdParty, LicenseeRegulator}
+}
+
+// Valid reports whether t is a known licensee type or LicenseeNone.
+func (t LicenseeType) Valid() bool {
+	if t == LicenseeNone {
+		return true
+	}
+	for _, k := range LicenseeTypes() {
+		if t == k {
+			return true
+		}
+	}
+	return false
+}
+
+// Label is the English name shown in the UI.
+func (t LicenseeType) Label() string {
+	switch t {
+	case LicenseeNone:
+		return "Not a licensee"
+	case LicenseeMNO:
+		return "Mobile network operator"
+	case LicenseeDFSProvider:
+		return "DFS provider / e-money issuer"
+	case LicenseeBank:
+		return "Bank"
+	case LicenseePaymentSwitch:
+		return "Payment switch"
+	case LicenseeThirdParty:
+		return "Third party / cloud provider"
+	case LicenseeRegulator:
+		return "Regulator"
+	}
+	return string(t)
+}
+
+// DefaultLicensee is the licensee type an organisation of type t gets
+// unless a platform administrator says otherwise (migration 0004 applies
+// the same rule to existing organisations).
+func DefaultLicensee(t OrgType) LicenseeType {
+	switch t {
+	case OrgTelecomRegulator, OrgCentralBank:
+		return LicenseeRegulator
+	case OrgDFSProvider:
+		return LicenseeDFSProvider
+	case OrgMNO:
+		return LicenseeMNO
+	}
+	return LicenseeNone
+}
+
 // Org is an organisation (tenant).
 type Org struct {
 	ID          int64
@@ -82,6 +155,7 @@ type Org struct {
 	Type        OrgType
 	Country     string // ISO 3166-1 alpha-2, upper case
 	RequireTOTP bool   // every member must have TOTP enabled
+	Licensee    LicenseeType
 	Created     time.Time
 }
 

@@ -12,6 +12,11 @@ var adoptionMatrix = func() map[string]entry {
 	analystOnly := func(ok int) entry { return entry{access: member, minRank: 2, ok: ok} }
 	adminOnly := func(ok int) entry { return entry{access: member, minRank: 3, ok: ok} }
 	return map[string]entry{
+		// The licensee type decides which baseline items apply to an
+		// organisation; only platform administrators set it (orgpages).
+		// The matrix's {id} names no organisation: 404.
+		"POST /admin/orgs/{id}/licensee": {access: platformOnly, ok: 404},
+
 		"GET /orgs/{org}/baseline":                      viewerOnly(200),
 		"GET /orgs/{org}/baseline/draft/{id}":           analystOnly(404),
 		"POST /orgs/{org}/baseline/draft/{id}":          analystOnly(404),

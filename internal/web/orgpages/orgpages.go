@@ -30,6 +30,7 @@ type Store interface {
 	CreateOrg(ctx context.Context, n identity.NewOrg) (identity.Org, error)
 	Org(ctx context.Context, id int64) (identity.Org, error)
 	UpdateOrg(ctx context.Context, o identity.Org) (identity.Org, error)
+	SetLicensee(ctx context.Context, orgID int64, t identity.LicenseeType) (identity.Org, error)
 	ListMembers(ctx context.Context, orgID int64) ([]identity.Member, error)
 	People(ctx context.Context, orgID int64) ([]identity.Person, error)
 	Memberships(ctx context.Context, userID int64) ([]identity.Membership, error)
@@ -81,6 +82,12 @@ func (p *Pages) Routes() []web.Route {
 		{Pattern: "POST /orgs", Policy: web.PlatformAdmin(), Handler: http.HandlerFunc(p.create)},
 		{Pattern: "GET /orgs/{org}", Policy: web.Policy{Access: web.AccessOrgRole, MinRole: web.RoleViewer, PlatformAdminOverride: true}, Handler: http.HandlerFunc(p.overview)},
 		{Pattern: "POST /orgs/{org}/settings", Policy: sensitive, Handler: http.HandlerFunc(p.settings)},
+		// The licensee type decides an organisation's obligations under its
+		// national baseline: an organisation choosing its own would choose
+		// its own obligations, so only platform administrators set it.
+		// It lives in the platform administrators' area, not under the
+		// organisation's pages, which its members reach.
+		{Pattern: "POST /admin/orgs/{id}/licensee", Policy: web.PlatformAdmin().WithStepUp(), Handler: http.HandlerFunc(p.setLicensee)},
 		{Pattern: "GET /orgs/{org}/members", Policy: admin, Handler: http.HandlerFunc(p.members)},
 		{Pattern: "POST /orgs/{org}/invitations", Policy: sensitive, Handler: http.HandlerFunc(p.invite)},
 		{Pattern: "POST /orgs/{org}/invitations/{inv}/revoke", Policy: sensitive, Handler: http.HandlerFunc(p.revokeInvitation)},
@@ -107,14 +114,22 @@ func (p *Pages) Nav() []web.NavItem {
 }
 
 type listData struct {
-	Orgs    []identity.Org
-	Types   []identity.OrgType
-	Form    identity.NewOrg
-	Problem string
+	Orgs      []identity.Org
+	Types     []identity.OrgType
+	Licensees []identity.LicenseeType
+	Form      identity.NewOrg
+	Problem   string
 }
 
 func (p *Pages) list(w http.ResponseWriter, r *http.Request) {
 	p.renderList(w, r, http.StatusOK, identity.NewOrg{}, "")
+}
+
+func (p *Pages) listFlash(r *http.Request) string {
+	if r.URL.Query().Get("done") == "licensee" {
+		return "Licensee type saved."
+	}
+	return ""
 }
 
 func (p *Pages) renderList(w http.ResponseWriter, r *http.Request, status int, form identity.NewOrg, problem string) {
@@ -124,8 +139,8 @@ func (p *Pages) renderList(w http.ResponseWriter, r *http.Request, status int, f
 		return
 	}
 	noStore(w)
-	p.pages.Render(w, r, status, "orgs.html", web.View{Title: "Organisations",
-		Data: listData{Orgs: orgs, Types: identity.OrgTypes(), Form: form, Problem: problem}})
+	p.pages.Render(w, r, status, "orgs.html", web.View{Title: "Organisations", Flash: p.listFlash(r),
+		Data: listData{Orgs: orgs, Types: identity.OrgTypes(), Licensees: identity.LicenseeTypes(), Form: form, Problem: problem}})
 }
 
 func (p *Pages) create(w http.ResponseWriter, r *http.Request) {
@@ -136,11 +151,13 @@ func (p *Pages) create(w http.ResponseWriter, r *http.Request) {
 		Name:    strings.TrimSpace(r.PostFormValue("name")),
 		Type:    identity.OrgType(r.PostFormValue("type")),
 		Country: strings.TrimSpace(r.PostFormValue("country")),
+		// Empty: the default of the type (identity.DefaultLicensee).
+		Licensee: identity.LicenseeType(r.PostFormValue("licensee_type")),
 	}
 	o, err := p.store.CreateOrg(r.Context(), n)
 	switch {
 	case errors.Is(err, identity.ErrInvalid):
-		p.renderList(w, r, http.StatusBadRequest, n, "Give a name, a type and a two-letter ISO 3166 country code (for example MW).")
+		p.renderList(w, r, http.StatusBadRequest, n, "Give a name, a type, a licensee type from the list and a two-letter ISO 3166 country code (for example MW).")
 		return
 	case errors.Is(err, identity.ErrConflict):
 		p.renderList(w, r, http.StatusConflict, n, "An organisation with this name exists already.")
@@ -218,6 +235,42 @@ func (p *Pages) settings(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, orgPath(org.ID)+"?done=settings", http.StatusSeeOther)
+}
+
+// setLicensee sets what the organisation is licensed as, from the
+// platform administrators' list of organisations.
+func (p *Pages) setLicensee(w http.ResponseWriter, r *http.Request) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		web.Error(w, r, http.StatusNotFound)
+		return
+	}
+	if _, err := p.store.Org(r.Context(), id); errors.Is(err, identity.ErrNotFound) {
+		web.Error(w, r, http.StatusNotFound)
+		return
+	} else if err != nil {
+		web.ServerError(w, r, "load org", err)
+		return
+	}
+	if !web.ParseForm(w, r) {
+		return
+	}
+	vals, sent := r.PostForm["licensee_type"]
+	lt := identity.LicenseeType(r.PostFormValue("licensee_type"))
+	if !sent || len(vals) != 1 || !lt.Valid() {
+		p.renderList(w, r, http.StatusBadRequest, identity.NewOrg{}, "Choose a licensee type from the list.")
+		return
+	}
+	o, err := p.store.SetLicensee(r.Context(), id, lt)
+	if errors.Is(err, identity.ErrNotFound) {
+		web.Error(w, r, http.StatusNotFound)
+		return
+	}
+	if err != nil {
+		web.ServerError(w, r, "set licensee type", err)
+		return
+	}
+	http.Redirect(w, r, "/orgs?done=licensee#org-"+strconv.FormatInt(o.ID, 10), http.StatusSeeOther)
 }
 
 type membersData struct {
