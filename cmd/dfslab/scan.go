@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -113,7 +114,10 @@ type scanFlags struct {
 	// includeLibraries counts findings in library code in the score and
 	// for --fail-on.
 	includeLibraries bool
-	paths            []string
+	// sourceRoot and manifest anchor SARIF results in the repository.
+	sourceRoot string
+	manifest   string
+	paths      []string
 }
 
 const scanUsage = `usage: dfslab scan [flags] PATH...
@@ -146,6 +150,8 @@ func parseScanFlags(args []string, stderr io.Writer) (*scanFlags, error) {
 	exclude := fset.String("exclude-rules", "", "skip the rules in `LIST` (same syntax as --rules)")
 	fset.IntVar(&sf.jobs, "j", runtime.GOMAXPROCS(0), "scan `N` files in parallel")
 	fset.BoolVar(&sf.noProgress, "no-progress", false, "never show the progress bar")
+	fset.StringVar(&sf.sourceRoot, "source-root", "", "SARIF: map findings to source files and lines of the repository checked out in `DIR` (needs DEX debug info)")
+	fset.StringVar(&sf.manifest, "manifest", "", "SARIF: map manifest findings to the lines of the repository's AndroidManifest.xml in `FILE`")
 	fset.BoolVar(&sf.includeLibraries, "include-libraries", false, "count findings in the code of known libraries in the score and for --fail-on (they are reported apart either way)")
 
 	// Everything after "--" is a path, even if it starts with "-".
@@ -201,7 +207,44 @@ func parseScanFlags(args []string, stderr io.Writer) (*scanFlags, error) {
 	if !sf.listRules && len(sf.paths) == 0 {
 		return nil, errors.New("no PATH to scan")
 	}
+	if (sf.sourceRoot != "" || sf.manifest != "") && sf.format != report.SARIF {
+		return nil, errors.New("--source-root and --manifest apply to --format sarif only")
+	}
 	return sf, nil
+}
+
+// sarifAnchors prepares the mapping of SARIF results into the repository:
+// the checkout at --source-root (the current directory when only
+// --manifest is given) and the manifest, which must lie inside it.
+func sarifAnchors(sf *scanFlags) (*report.Anchors, error) {
+	if sf.sourceRoot == "" && sf.manifest == "" {
+		return nil, nil
+	}
+	root, err := filepath.Abs(cmp.Or(sf.sourceRoot, "."))
+	if err != nil {
+		return nil, fmt.Errorf("--source-root: %w", err)
+	}
+	if fi, err := os.Stat(root); err != nil || !fi.IsDir() {
+		return nil, fmt.Errorf("--source-root %s: not a directory", sf.sourceRoot)
+	}
+	manifest := ""
+	if sf.manifest != "" {
+		abs, err := filepath.Abs(sf.manifest)
+		if err != nil {
+			return nil, fmt.Errorf("--manifest: %w", err)
+		}
+		rel, err := filepath.Rel(root, abs)
+		if err != nil || !filepath.IsLocal(rel) {
+			return nil, fmt.Errorf("--manifest %s: not inside the source root %s", sf.manifest, cmp.Or(sf.sourceRoot, "."))
+		}
+		manifest = filepath.ToSlash(rel)
+	}
+	a, err := report.NewAnchors(os.DirFS(root), manifest)
+	if err != nil {
+		return nil, fmt.Errorf("--manifest: %w", err)
+	}
+	a.Root = root
+	return a, nil
 }
 
 func ruleList(s string) ([]string, error) {
@@ -280,8 +323,14 @@ func scanMain(ctx context.Context, args []string, stdout, stderr io.Writer, deps
 		return exitOK
 	}
 
-	// Read the baseline and the suppressions before scanning: a typo there
-	// should fail in a second, not after minutes of scanning.
+	// Read the baseline, the suppressions and the repository anchors
+	// before scanning: a typo there should fail in a second, not after
+	// minutes of scanning.
+	anchors, err := sarifAnchors(sf)
+	if err != nil {
+		fmt.Fprintf(stderr, "dfslab scan: %v\n", err)
+		return exitUsage
+	}
 	var base *baseline.Baseline
 	if sf.baseline != "" {
 		if base, err = baseline.Load(sf.baseline); err != nil {
@@ -372,7 +421,7 @@ func scanMain(ctx context.Context, args []string, stdout, stderr io.Writer, deps
 
 	color := sf.output == "" && sf.format == report.Text && deps.isTerminal(stdout) && deps.getenv("NO_COLOR") == ""
 	err = writeOutput(sf.output, stdout, func(w io.Writer) error {
-		return report.Write(w, sf.format, doc, report.Options{Color: color})
+		return report.Write(w, sf.format, doc, report.Options{Color: color, Anchors: anchors})
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "dfslab scan: %v\n", err)

@@ -572,3 +572,40 @@ func TestScanProgressBar(t *testing.T) {
 		}
 	}
 }
+
+// TestScanSourceRoot: --source-root and --manifest anchor SARIF results in
+// the repository, relative to it and without the machine's paths.
+func TestScanSourceRoot(t *testing.T) {
+	repo := t.TempDir()
+	t.Chdir(repo)
+	writeFile(t, filepath.Join(repo, "app/src/main/AndroidManifest.xml"), "<manifest>\n<application\n android:debuggable=\"true\"/>\n</manifest>\n")
+	writeFile(t, filepath.Join(repo, "app/src/main/java/com/example/Vault.kt"), "package com.example\n")
+	vault := ecb
+	vault.Location = appscan.Location{File: "classes.dex", Class: "com.example.Vault", Method: "seal()V", SourceFile: "Vault.kt", Line: 12}
+	apk := writeApp(t, filepath.Join(repo, "app/build/app.apk"), "com.example", debuggable, vault)
+
+	code, out, stderr := runCmd(t, testDeps(), "--format", "sarif", "--source-root", repo, "--manifest", "app/src/main/AndroidManifest.xml", apk)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{`"uri": "app/src/main/java/com/example/Vault.kt"`, `"uri": "app/src/main/AndroidManifest.xml"`, `"uriBaseId": "%SRCROOT%"`, `"startLine": 12`, `"startLine": 2`, `"uri": "app/build/app.apk"`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("SARIF lacks %s", want)
+		}
+	}
+	if strings.Contains(out, repo) {
+		t.Errorf("SARIF holds the absolute path %s", repo)
+	}
+	for _, tt := range []struct {
+		args   []string
+		stderr string
+	}{
+		{[]string{"--format", "sarif", "--manifest", filepath.Join(t.TempDir(), "AndroidManifest.xml"), apk}, "not inside the source root"},
+		{[]string{"--format", "json", "--source-root", repo, apk}, "--format sarif only"},
+		{[]string{"--format", "sarif", "--source-root", filepath.Join(repo, "nope"), apk}, "not a directory"},
+	} {
+		if code, _, stderr := runCmd(t, testDeps(), tt.args...); code != exitUsage || !strings.Contains(stderr, tt.stderr) {
+			t.Errorf("%v: exit %d, stderr %q; want 2 and %q", tt.args, code, stderr, tt.stderr)
+		}
+	}
+}

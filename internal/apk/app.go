@@ -161,7 +161,10 @@ type Class struct {
 	Interfaces  []string
 	AccessFlags uint32
 	Source      string // dex file inside the container, e.g. classes2.dex
-	Methods     []Method
+	// SourceFile is the source file the class was compiled from
+	// ("Api.kt"), as the DEX records it; "" when stripped.
+	SourceFile string
+	Methods    []Method
 }
 
 // Method is one method with a summary of its code.
@@ -179,6 +182,8 @@ type Method struct {
 	// integer constant (ConstReturn): "return true" in a HostnameVerifier.
 	ReturnsConst bool
 	ConstReturn  int64
+	// Line is the first source line of the method, 0 without debug info.
+	Line int
 }
 
 // Call is one invoke instruction.
@@ -189,6 +194,8 @@ type Call struct {
 	// Args are the explicit arguments (without the receiver), with what is
 	// known about each value at the call site.
 	Args []Value
+	// Line is the source line of the call, 0 without debug info.
+	Line int32
 }
 
 // ValueKind says what is statically known about an argument.

@@ -54,11 +54,12 @@ func (l *loader) loadCode() error {
 		wg.Go(func() {
 			var an dex.Analyzer
 			var facts dex.Facts
+			var lines []dex.Position
 			names := javaNames{}
 			for j := range next {
 				cs := j.f.Classes()
 				for i := j.lo; i < j.hi && l.ctx.Err() == nil; i++ {
-					if err := safeConvert(j.f, &cs[i], j.name, &an, &facts, names, &classes[j.dst+i-j.lo]); err != nil {
+					if err := safeConvert(j.f, &cs[i], j.name, &an, &facts, &lines, names, &classes[j.dst+i-j.lo]); err != nil {
 						mu.Lock()
 						warn = append(warn, j.name+": "+err.Error())
 						mu.Unlock()
@@ -143,14 +144,14 @@ func javaName(desc string) string {
 
 // safeConvert is convertClass with a panic turned into an error: it runs
 // in a worker goroutine, where a panic would end the whole process.
-func safeConvert(f *dex.File, c *dex.Class, source string, an *dex.Analyzer, facts *dex.Facts, names javaNames, out *Class) (err error) {
+func safeConvert(f *dex.File, c *dex.Class, source string, an *dex.Analyzer, facts *dex.Facts, lines *[]dex.Position, names javaNames, out *Class) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			*an = dex.Analyzer{}
 			err = fmt.Errorf("class %s: internal error: %v", c.Desc, r)
 		}
 	}()
-	return convertClass(f, c, source, an, facts, names, out)
+	return convertClass(f, c, source, an, facts, lines, names, out)
 }
 
 // javaNames caches descriptor-to-name conversions: an app names the same
@@ -168,8 +169,10 @@ func (n javaNames) get(desc string) string {
 	return s
 }
 
-func convertClass(f *dex.File, c *dex.Class, source string, an *dex.Analyzer, facts *dex.Facts, names javaNames, out *Class) error {
-	*out = Class{Name: javaName(c.Desc), AccessFlags: c.Access, Source: source}
+// convertClass summarises one class. lines is scratch space for line
+// tables, reused across methods.
+func convertClass(f *dex.File, c *dex.Class, source string, an *dex.Analyzer, facts *dex.Facts, lines *[]dex.Position, names javaNames, out *Class) error {
+	*out = Class{Name: javaName(c.Desc), AccessFlags: c.Access, Source: source, SourceFile: c.SourceFile}
 	if c.Super != "" {
 		out.Super = javaName(c.Super)
 	}
@@ -193,7 +196,9 @@ func convertClass(f *dex.File, c *dex.Class, source string, an *dex.Analyzer, fa
 				}
 				facts.Reset()
 				_ = an.AnalyzeMethod(f, em.Method, &code, facts)
-				summarise(f, &code, facts, names, &m)
+				// A malformed line table only costs the lines.
+				*lines, _ = f.Lines(&code, *lines)
+				summarise(f, &code, facts, *lines, names, &m)
 			}
 			ms = append(ms, m)
 		}
@@ -204,7 +209,10 @@ func convertClass(f *dex.File, c *dex.Class, source string, an *dex.Analyzer, fa
 
 // summarise copies the analysis facts into the model and scans the code
 // once for throw and constant returns.
-func summarise(f *dex.File, code *dex.Code, facts *dex.Facts, names javaNames, m *Method) {
+func summarise(f *dex.File, code *dex.Code, facts *dex.Facts, lines []dex.Position, names javaNames, m *Method) {
+	if len(lines) > 0 {
+		m.Line = int(lines[0].Line)
+	}
 	if len(facts.Calls) > 0 {
 		m.Calls = make([]Call, 0, len(facts.Calls))
 		// One backing array for the arguments of all calls of the method.
@@ -221,7 +229,8 @@ func summarise(f *dex.File, code *dex.Code, facts *dex.Facts, names javaNames, m
 			ref := f.Method(cs.Method)
 			start := len(vals)
 			vals = appendArgs(vals, f, facts.Args(cs), cs.Op, ref.Proto)
-			m.Calls = append(m.Calls, Call{Class: names.get(ref.Class), Name: ref.Name, Descriptor: ref.Proto, Args: vals[start:len(vals):len(vals)]})
+			m.Calls = append(m.Calls, Call{Class: names.get(ref.Class), Name: ref.Name, Descriptor: ref.Proto, Args: vals[start:len(vals):len(vals)],
+				Line: int32(dex.LineAt(lines, cs.PC))})
 		}
 	}
 	if len(facts.Strings) > 0 {

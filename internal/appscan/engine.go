@@ -304,6 +304,7 @@ func (s *Scanner) safeVisit(mc *methodCtx, c *apk.Class) (err error) {
 func (s *Scanner) visitClass(mc *methodCtx, c *apk.Class) {
 	mc.class = c
 	mc.method = nil
+	mc.line = 0
 	mc.library = mc.scan.attr.library(c.Name)
 	for _, r := range s.codeRules {
 		if r.onClass != nil && mc.wants(r) {
@@ -314,6 +315,7 @@ func (s *Scanner) visitClass(mc *methodCtx, c *apk.Class) {
 	for mi := range c.Methods {
 		m := &c.Methods[mi]
 		mc.method = m
+		mc.line = m.Line
 		for _, r := range s.codeRules {
 			if r.onMethod != nil && mc.wants(r) {
 				mc.rule = r
@@ -336,6 +338,10 @@ func (s *Scanner) visitClass(mc *methodCtx, c *apk.Class) {
 			call := &m.Calls[ci]
 			if !s.watched[call.Name] {
 				continue
+			}
+			mc.line = m.Line
+			if call.Line > 0 {
+				mc.line = int(call.Line)
 			}
 			chain := mc.scan.chain(call.Class)
 			if chain == nil || call.Name == "<init>" {

@@ -136,7 +136,12 @@ type Location struct {
 	Element string `json:"element,omitempty"` // manifest element, e.g. "activity[com.example.Main]"
 	Class   string `json:"class,omitempty"`   // Java class name, e.g. "com.example.net.Api"
 	Method  string `json:"method,omitempty"`  // method name with descriptor, e.g. "connect(Ljava/lang/String;)V"
-	Line    int    `json:"line,omitempty"`    // line in a text file (assets, XML resources) when known
+	// Line is the line in a text file (assets, XML resources), or for code
+	// the line in SourceFile when the DEX carries debug information.
+	Line int `json:"line,omitempty"`
+	// SourceFile is the source file of the class ("Api.kt") as the DEX
+	// records it, "" when stripped.
+	SourceFile string `json:"source_file,omitempty"`
 }
 
 func (l Location) String() string {

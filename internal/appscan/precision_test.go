@@ -259,3 +259,18 @@ func TestDuplicatesMerged(t *testing.T) {
 		t.Errorf("one library in three ABIs: %+v", fs)
 	}
 }
+
+// TestSourceLines: with debug information, code findings carry the source
+// file and the line of the call.
+func TestSourceLines(t *testing.T) {
+	a := &app{Dex: func(b *dexbuild.Builder) {
+		m := b.Class("Lcom/example/app/Vault;").Source("Vault.kt").Method("seal", "()V")
+		m.Line(30).CallStatic("Ljava/lang/System;->gc()V")
+		m.Line(42).CallStatic(cipherGet, s("AES/ECB/PKCS5Padding"))
+	}}
+	res := scanSpec(t, a, "DFS-CRYPTO-004", false)
+	fs := findingsOf(res, "DFS-CRYPTO-004")
+	if len(fs) != 1 || fs[0].Location.SourceFile != "Vault.kt" || fs[0].Location.Line != 42 {
+		t.Errorf("findings %+v, want one at Vault.kt:42", fs)
+	}
+}

@@ -214,6 +214,9 @@ type methodCtx struct {
 	emit emitFunc
 	// sig is byteSig of the string an onString hook is looking at.
 	sig uint64
+	// line is the source line of what the hook looks at: the call's, or
+	// the method's first line; 0 without debug information.
+	line int
 	// library names the known library the class belongs to, "" for the
 	// app's own or unknown code.
 	library string
@@ -241,11 +244,14 @@ func lowerASCII(c byte) byte {
 // needle with signature need.
 func mayContain(sig, need uint64) bool { return sig&need == need }
 
-// loc is the location of the current method.
+// loc is the location of the current method, at the current line.
 func (mc *methodCtx) loc() Location {
-	l := Location{File: mc.class.Source, Class: mc.class.Name}
+	l := Location{File: mc.class.Source, Class: mc.class.Name, SourceFile: mc.class.SourceFile, Line: mc.line}
 	if mc.method != nil {
 		l.Method = mc.method.Name + mc.method.Descriptor
+	}
+	if l.SourceFile == "" {
+		l.Line = 0
 	}
 	return l
 }

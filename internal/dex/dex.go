@@ -714,6 +714,9 @@ type Code struct {
 	Ins       uint16
 	Outs      uint16
 	Tries     uint16
+	// DebugInfo is the offset of the debug_info_item (line table), 0 when
+	// the method has none.
+	DebugInfo uint32
 	insns     string // the instructions, 2 bytes per code unit
 }
 
@@ -728,7 +731,7 @@ func (f *File) Code(off uint32) (Code, error) {
 	if off < headerSize || off%4 != 0 || int64(off)+16 > int64(f.end()) {
 		return Code{}, formatErr("code", int64(off), ErrOutOfRange, "code_item")
 	}
-	c := Code{Off: off, Registers: f.u16(off), Ins: f.u16(off + 2), Outs: f.u16(off + 4), Tries: f.u16(off + 6)}
+	c := Code{Off: off, Registers: f.u16(off), Ins: f.u16(off + 2), Outs: f.u16(off + 4), Tries: f.u16(off + 6), DebugInfo: f.u32(off + 8)}
 	n := f.u32(off + 12)
 	if int64(n) > int64(f.lim.MaxCodeUnits) {
 		return Code{}, formatErr("code", int64(off), ErrLimit, "%d code units", n)

@@ -64,9 +64,27 @@ func FuzzParse(f *testing.F) {
 		for range x.Fields() {
 		}
 		_ = p.Implementers("Ljava/lang/Runnable;")
+		var lines []Position
 		for i := range file.Classes() {
 			if _, err := file.StaticValues(&file.Classes()[i]); err != nil && !errors.Is(err, ErrFormat) {
 				t.Fatalf("static values error %v does not match ErrFormat", err)
+			}
+			cd, err := file.ClassData(&file.Classes()[i])
+			if err != nil || cd == nil {
+				continue
+			}
+			for _, m := range append(cd.DirectMethods, cd.VirtualMethods...) {
+				code, err := file.Code(m.CodeOff)
+				if m.CodeOff == 0 || err != nil {
+					continue
+				}
+				lines, err = file.Lines(&code, lines)
+				if err != nil && !errors.Is(err, ErrFormat) {
+					t.Fatalf("line table error %v does not match ErrFormat", err)
+				}
+				if len(lines) > code.Len()+1 {
+					t.Fatalf("%d positions for %d code units", len(lines), code.Len())
+				}
 			}
 		}
 		_ = file.VerifyChecksum()

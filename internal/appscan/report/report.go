@@ -199,6 +199,9 @@ type Options struct {
 	// Color enables ANSI colours in the text format. The caller decides
 	// (terminal, NO_COLOR); writers never look at the environment.
 	Color bool
+	// Anchors map SARIF results to files of the repository (nil: results
+	// point at the files inside the scanned apps).
+	Anchors *Anchors
 }
 
 // Write renders d in format f.
@@ -210,7 +213,7 @@ func Write(w io.Writer, f Format, d *Document, opts Options) error {
 	case JSON:
 		return WriteJSON(w, d)
 	case SARIF:
-		return WriteSARIF(w, d)
+		return WriteSARIFAnchored(w, d, opts.Anchors)
 	case HTML:
 		return WriteHTML(w, d)
 	case Markdown:
@@ -316,8 +319,16 @@ func mappingTags(m appscan.Mappings) []string {
 }
 
 // where is a location as shown to people: Location.String with the line
-// number of text files ("assets/config.json:12").
+// number of text files ("assets/config.json:12"), and for code the source
+// file and line when the DEX has them ("… com.x.Api.login()V (Api.kt:42)").
 func where(l appscan.Location) string {
+	if l.SourceFile != "" {
+		src := l.SourceFile
+		if l.Line > 0 {
+			src = fmt.Sprintf("%s:%d", src, l.Line)
+		}
+		return l.String() + " (" + src + ")"
+	}
 	if l.Line > 0 && l.File != "" {
 		l.File = fmt.Sprintf("%s:%d", l.File, l.Line)
 	}

@@ -109,8 +109,9 @@ type sarifArtifact struct {
 }
 
 type sarifArtifactLocation struct {
-	URI   string `json:"uri"`
-	Index *int   `json:"index,omitempty"`
+	URI       string `json:"uri"`
+	URIBaseID string `json:"uriBaseId,omitempty"`
+	Index     *int   `json:"index,omitempty"`
 }
 
 type sarifResult struct {
@@ -328,6 +329,7 @@ type sarifBuilder struct {
 	multiApp bool
 	// includeLibraries keeps the level of findings in library code.
 	includeLibraries bool
+	anchors          *Anchors
 }
 
 func (sb *sarifBuilder) rule(f appscan.Finding) int {
@@ -341,7 +343,7 @@ func (sb *sarifBuilder) rule(f appscan.Finding) int {
 
 func (sb *sarifBuilder) app(r *appscan.Result) int {
 	a := sarifArtifact{
-		Location: sarifArtifactLocation{URI: uriPath(r.Target.Path)},
+		Location: sarifArtifactLocation{URI: sb.fileURI(r.Target.Path)},
 		Roles:    []string{"analysisTarget"},
 		Length:   r.Target.Size,
 	}
@@ -350,6 +352,22 @@ func (sb *sarifBuilder) app(r *appscan.Result) int {
 	}
 	sb.artifacts = append(sb.artifacts, a)
 	return len(sb.artifacts) - 1
+}
+
+// fileURI is the URI of a scanned file: its path as given, made relative to
+// the repository when it is absolute, or its base name; never an absolute
+// path of the scanning machine.
+func (sb *sarifBuilder) fileURI(p string) string {
+	if filepath.IsAbs(p) || filepath.VolumeName(p) != "" {
+		rel := ""
+		if sb.anchors != nil && sb.anchors.Root != "" {
+			if r, err := filepath.Rel(sb.anchors.Root, p); err == nil && filepath.IsLocal(r) {
+				rel = r
+			}
+		}
+		p = cmp.Or(rel, filepath.Base(p))
+	}
+	return uriPath(p)
 }
 
 func (sb *sarifBuilder) inner(app int, file string) int {
@@ -369,12 +387,17 @@ func (sb *sarifBuilder) inner(app int, file string) int {
 
 func (sb *sarifBuilder) result(app int, r *appscan.Result, f appscan.Finding, supp *sarifSupp) sarifResult {
 	ri := sb.rule(f)
-	var phys sarifPhysical
-	if f.Location.File != "" {
+	// Every result gets a region: GitHub code scanning requires one. Inside
+	// a binary file (a DEX, a native library) it is the first line.
+	phys := sarifPhysical{Region: &sarifRegion{StartLine: 1}}
+	if uri, line, ok := sb.anchors.anchor(f, r.App.Package); ok {
+		phys.ArtifactLocation = sarifArtifactLocation{URI: uriPath(uri), URIBaseID: SourceRootID}
+		phys.Region.StartLine = line
+	} else if f.Location.File != "" {
 		idx := sb.inner(app, f.Location.File)
 		phys.ArtifactLocation = sarifArtifactLocation{URI: sb.artifacts[idx].Location.URI, Index: &idx}
-		if f.Location.Line > 0 {
-			phys.Region = &sarifRegion{StartLine: f.Location.Line}
+		if f.Location.Line > 0 && f.Location.SourceFile == "" {
+			phys.Region.StartLine = f.Location.Line
 		}
 	} else {
 		// App-wide findings (an absent control, the signing scheme) point
@@ -454,9 +477,15 @@ func sarifFingerprint(pkg string, f appscan.Finding) string {
 // findings are included with a SARIF "external" suppression carrying the
 // reason, so that code-scanning services show them as dismissed rather than
 // losing them.
-func WriteSARIF(w io.Writer, d *Document) error {
+func WriteSARIF(w io.Writer, d *Document) error { return WriteSARIFAnchored(w, d, nil) }
+
+// WriteSARIFAnchored is WriteSARIF with results mapped into the repository
+// by a (nil: results point at files inside the scanned apps). Mapped
+// results use the uriBaseId %SRCROOT% and paths relative to the checkout.
+func WriteSARIFAnchored(w io.Writer, d *Document, a *Anchors) error {
 	d.Finalize()
-	sb := &sarifBuilder{tool: d.Tool, meta: indexRules(d.Rules), ruleIdx: map[string]int{}, nested: map[string]int{}, multiApp: d.Summary.Apps > 1, includeLibraries: d.IncludeLibraries}
+	sb := &sarifBuilder{tool: d.Tool, meta: indexRules(d.Rules), ruleIdx: map[string]int{}, nested: map[string]int{}, multiApp: d.Summary.Apps > 1,
+		includeLibraries: d.IncludeLibraries, anchors: a}
 	results := []sarifResult{}
 	appIdx := map[string]int{} // target path → artifact index
 	for _, r := range d.Results {
@@ -488,7 +517,7 @@ func WriteSARIF(w io.Writer, d *Document) error {
 			Level:   "error",
 			Message: sarifMessage{Text: e.Path + ": " + e.Error},
 			Locations: []sarifLocation{{PhysicalLocation: &sarifPhysical{
-				ArtifactLocation: sarifArtifactLocation{URI: uriPath(e.Path)},
+				ArtifactLocation: sarifArtifactLocation{URI: sb.fileURI(e.Path)},
 			}}},
 		})
 	}

@@ -235,6 +235,7 @@ const (
 	kInvoke
 	kField22c
 	kField21c
+	kLine // no code: the instructions that follow are on source line lit
 )
 
 // Raw appends code units verbatim (for tests of unusual bytecode, such as
@@ -242,6 +243,10 @@ const (
 func (m *Method) Raw(units ...uint16) *Method {
 	return m.add(insn{kind: kRaw, raw: append([]uint16(nil), units...)})
 }
+
+// Line says that the instructions that follow come from source line n;
+// the method then gets a debug_info_item with its line table.
+func (m *Method) Line(n int) *Method { return m.add(insn{kind: kLine, lit: int64(n)}) }
 
 // Nop appends a nop.
 func (m *Method) Nop() *Method { return m.add(insn{op: 0x00, kind: k10x}) }

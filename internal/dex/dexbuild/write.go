@@ -29,6 +29,7 @@ const (
 	typeCodeItem   = 0x2001
 	typeStringData = 0x2002
 	typeEncArray   = 0x2005
+	typeDebugInfo  = 0x2003
 )
 
 type protoKey struct{ ret, params string } // params: descriptors joined by ","
@@ -249,6 +250,18 @@ func (w *buf) uleb(v uint32) {
 	}
 	w.b = append(w.b, byte(v))
 }
+func (w *buf) sleb(v int32) {
+	for {
+		b := byte(v & 0x7f)
+		v >>= 7
+		if v == 0 && b&0x40 == 0 || v == -1 && b&0x40 != 0 {
+			w.b = append(w.b, b)
+			return
+		}
+		w.b = append(w.b, b|0x80)
+	}
+}
+
 func (w *buf) align(n int) {
 	for len(w.b)%n != 0 {
 		w.b = append(w.b, 0)
@@ -310,6 +323,12 @@ func (b *Builder) write() ([]byte, error) {
 
 	// code_items, 4-byte aligned.
 	codeOff := map[*Method]uint32{}
+	type debugFix struct {
+		at    int // offset of the code_item's debug_info_off
+		m     *Method
+		lines []position
+	}
+	var debug []debugFix
 	nCode := 0
 	w.align(4)
 	firstCode := uint32(len(w.b))
@@ -320,7 +339,7 @@ func (b *Builder) write() ([]byte, error) {
 			}
 			// Encoded one method at a time so that building a very large
 			// file needs little more memory than the file itself.
-			u, locals, err := m.encode(t)
+			u, lines, locals, err := m.encode(t)
 			if err != nil {
 				return nil, err
 			}
@@ -343,7 +362,10 @@ func (b *Builder) write() ([]byte, error) {
 			w.u16(uint16(ins))
 			w.u16(uint16(m.outs))
 			w.u16(0) // tries
-			w.u32(0) // debug info
+			if len(lines) > 0 {
+				debug = append(debug, debugFix{len(w.b), m, lines})
+			}
+			w.u32(0) // debug info, patched below
 			w.u32(uint32(len(u)))
 			for _, x := range u {
 				w.u16(x)
@@ -352,6 +374,37 @@ func (b *Builder) write() ([]byte, error) {
 	}
 	if nCode > 0 {
 		items = append(items, mapItem{typeCodeItem, uint32(nCode), firstCode})
+	}
+
+	// debug_info_items: the line table of methods that set lines.
+	if len(debug) > 0 {
+		firstDebug := uint32(len(w.b))
+		for _, d := range debug {
+			w.put32(d.at, uint32(len(w.b)))
+			params, _, _ := parseProto(d.m.Proto)
+			line := d.lines[0].line
+			w.uleb(line)
+			w.uleb(uint32(len(params)))
+			for range params {
+				w.uleb(0) // uleb128p1 of NO_INDEX: no parameter name
+			}
+			pc := uint32(0)
+			for _, p := range d.lines {
+				if p.pc != pc {
+					w.u8(0x01) // DBG_ADVANCE_PC
+					w.uleb(p.pc - pc)
+					pc = p.pc
+				}
+				if p.line != line {
+					w.u8(0x02) // DBG_ADVANCE_LINE
+					w.sleb(int32(p.line) - int32(line))
+					line = p.line
+				}
+				w.u8(0x0e) // special opcode: line += 0, pc += 0, emit a position
+			}
+			w.u8(0x00) // DBG_END_SEQUENCE
+		}
+		items = append(items, mapItem{typeDebugInfo, uint32(len(debug)), firstDebug})
 	}
 
 	// type_lists (proto parameters and class interfaces), deduplicated.
@@ -589,7 +642,10 @@ func (b *Builder) classOrder() ([]*Class, error) {
 // encode turns the method's instructions into code units, adding a final
 // return when the code does not end with one and placing fill-array-data
 // payloads after the code.
-func (m *Method) encode(t *tables) ([]uint16, int, error) {
+// position is a line of the method's line table: the code unit it starts at.
+type position struct{ pc, line uint32 }
+
+func (m *Method) encode(t *tables) ([]uint16, []position, int, error) {
 	locals := m.nregs
 	ins := m.insns
 	if m.repeat > 1 {
@@ -627,8 +683,11 @@ func (m *Method) encode(t *tables) ([]uint16, int, error) {
 		w    int
 	}
 	var fix []fixup
+	var lines []position
 	for _, in := range ins {
 		switch in.kind {
+		case kLine:
+			lines = append(lines, position{uint32(len(u)), uint32(in.lit)})
 		case kRaw:
 			u = append(u, in.raw...)
 		case k10x:
@@ -681,7 +740,7 @@ func (m *Method) encode(t *tables) ([]uint16, int, error) {
 				u = append(u, uint16(in.op)|uint16(in.a)<<8, uint16(ix))
 			}
 		default:
-			return nil, 0, fmt.Errorf("dexbuild: unknown instruction kind %d", in.kind)
+			return nil, nil, 0, fmt.Errorf("dexbuild: unknown instruction kind %d", in.kind)
 		}
 	}
 	for _, f := range fix {
@@ -700,7 +759,7 @@ func (m *Method) encode(t *tables) ([]uint16, int, error) {
 			u = append(u, uint16(d[i])|uint16(d[i+1])<<8)
 		}
 	}
-	return u, locals, nil
+	return u, lines, locals, nil
 }
 
 func isReturn(in insn) bool {
