@@ -89,6 +89,7 @@ func NewRadar(sc Scorecard) RadarChart {
 // GapChart is a horizontal bar chart of score against target per domain.
 type GapChart struct {
 	Width, Height int
+	LabelX, BarX  int // right edge of the labels, left edge of the bars
 	Bars          []gapBar
 	Ticks         []gapTick
 	Summary       string
@@ -105,13 +106,13 @@ type gapTick struct {
 	Label string
 }
 
-const gapW, gapLabel, gapRow = 560, 150, 30
+const gapW, gapLabel, gapRow = 640, 230, 30
 
 // NewGapChart draws the scored domains of sc.
 func NewGapChart(sc Scorecard) GapChart {
 	plot := gapW - gapLabel - 60
 	x := func(v float64) int { return gapLabel + int(v*float64(plot)/MaxLevel+0.5) }
-	c := GapChart{Width: gapW}
+	c := GapChart{Width: gapW, LabelX: gapLabel - 6, BarX: gapLabel}
 	for v := MinLevel; v <= MaxLevel; v++ {
 		c.Ticks = append(c.Ticks, gapTick{X: x(float64(v)), Label: fmt.Sprint(v)})
 	}
