@@ -107,6 +107,8 @@ func TestFalsePositives(t *testing.T) {
 				m.CallVirtual("Ljava/security/Signature;->initSign(Ljava/security/PrivateKey;)V", o("Ljava/security/Signature;"), i(0))
 			}), true},
 
+		{"reading a sticky broadcast with a null receiver", "DFS-CODE-019",
+			virtual("Landroid/content/Context;->registerReceiver(Landroid/content/BroadcastReceiver;Landroid/content/IntentFilter;)Landroid/content/Intent;", i(0), i(0)), false},
 		{"logging a constant message", "DFS-CODE-012",
 			static("Landroid/util/Log;->i(Ljava/lang/String;Ljava/lang/String;)I", s("Pay"), s("request started")), false},
 		{"logging in library code", "DFS-CODE-012",

@@ -56,6 +56,8 @@ func realApps() []realApp {
 				"DFS-CODE-020",
 				// androidx.test's bootstrap activities come from its manifest.
 				"DFS-MAN-006", "DFS-CODE-014", "DFS-CODE-017", "DFS-CODE-028",
+				// registerReceiver(null, …) reads the battery state.
+				"DFS-CODE-019@BatteryHelper",
 			},
 			inLibrary: []string{"DFS-SECRET-001@io.netty.handler.ssl.OpenSsl=Netty",
 				"DFS-MAN-006@InstrumentationActivityInvoker$EmptyActivity=AndroidX Test",

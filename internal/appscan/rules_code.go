@@ -212,7 +212,12 @@ func codeRules() []*rule {
 			"registerReceiver is called without a broadcastPermission, so any app can send this receiver intents.",
 			"Pass a permission, use RECEIVER_NOT_EXPORTED (Android 13+), or ContextCompat.registerReceiver with the right flag.",
 			mp("MASVS-PLATFORM-1", 925, "M1", "M8")), "dynamic receiver without permission",
-			func(_ *methodCtx, c *apk.Call) bool { return len(c.Args) == 2 },
+			func(_ *methodCtx, c *apk.Call) bool {
+				// registerReceiver(null, filter) reads a sticky broadcast
+				// (the battery state) and registers nothing.
+				r := arg(c, 0)
+				return len(c.Args) == 2 && !(r.Kind == apk.ValueInt && r.Int == 0)
+			},
 			"android.content.Context.registerReceiver")),
 		appCodeOnly(&rule{RuleMeta: meta("DFS-CODE-020", Medium, med, "Plain HTTP endpoint in code",
 			"The code contains an http:// URL; requests to it are unencrypted and can be read or changed in transit.",

@@ -350,7 +350,7 @@ func ruleCases() []ruleCase {
 		{"DFS-CODE-017", implicitPending(false), implicitPending(true)},
 		{"DFS-CODE-018", virtual("Lcom/example/app/Main;->sendBroadcast(Landroid/content/Intent;)V", i(0)),
 			virtual("Lcom/example/app/Main;->sendBroadcast(Landroid/content/Intent;Ljava/lang/String;)V", i(0), s("com.example.app.PRIVATE"))},
-		{"DFS-CODE-019", virtual("Landroid/content/Context;->registerReceiver(Landroid/content/BroadcastReceiver;Landroid/content/IntentFilter;)Landroid/content/Intent;", i(0), i(0)),
+		{"DFS-CODE-019", virtual("Landroid/content/Context;->registerReceiver(Landroid/content/BroadcastReceiver;Landroid/content/IntentFilter;)Landroid/content/Intent;", o("Lcom/example/app/Receiver;"), i(0)),
 			virtual("Landroid/content/Context;->registerReceiver(Landroid/content/BroadcastReceiver;Landroid/content/IntentFilter;Ljava/lang/String;Landroid/os/Handler;)Landroid/content/Intent;", i(0), i(0), s("com.example.app.PRIVATE"), i(0))},
 		{"DFS-CODE-020", str("http://api.pay-example.net/v1/transfer"), str("https://api.pay-example.net/v1/transfer")},
 		{"DFS-CODE-021", static(webView+"setWebContentsDebuggingEnabled(Z)V", i(1)), static(webView+"setWebContentsDebuggingEnabled(Z)V", i(0))},
