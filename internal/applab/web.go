@@ -761,6 +761,7 @@ func (m *Module) record(w http.ResponseWriter, r *http.Request) {
 			defer form.evidence.Close()
 		}
 		var mb *http.MaxBytesError
+		var bad *web.InputError
 		switch {
 		case errors.As(err, &mb), errors.Is(err, blob.ErrTooLarge):
 			problem(http.StatusRequestEntityTooLarge, fmt.Sprintf("The evidence file is larger than %d MB; nothing was stored.", maxEvidence>>20))
@@ -770,6 +771,9 @@ func (m *Module) record(w http.ResponseWriter, r *http.Request) {
 			return
 		case errors.Is(err, ErrInvalid):
 			problem(http.StatusBadRequest, "Not recorded: the "+err.(*InvalidError).Field+" field is too long.")
+			return
+		case errors.As(err, &bad):
+			problem(http.StatusBadRequest, "Not recorded: "+bad.Error()+".")
 			return
 		case err != nil:
 			problem(http.StatusBadRequest, "The form did not arrive completely; nothing was stored.")
@@ -850,6 +854,12 @@ func (m *Module) receiveEvidence(r *http.Request) (evidenceForm, error) {
 			if len(b) > maxField {
 				part.Close()
 				return form, invalid(name, "too long")
+			}
+			// Multipart text fields escape the shell's form check (it
+			// never reads multipart bodies): apply the same rule here.
+			if err := web.CheckField(name, string(b)); err != nil {
+				part.Close()
+				return form, err
 			}
 			form.fields[name] = string(b)
 		}

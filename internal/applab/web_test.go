@@ -219,6 +219,10 @@ func TestFlow(t *testing.T) {
 		s.expect(s.do("p1-analyst", http.MethodPost, v2+"/audit", b, ct), 400, "unknown test")
 		b, ct = multipartBody(map[string]string{"test": "T4.1", "result": "pass"}, "evidence", "x.html", []byte("<html><script>alert(1)</script>"))
 		s.expect(s.do("p1-analyst", http.MethodPost, v2+"/audit", b, ct), 415)
+		// Control characters in a multipart text field: 400 naming the
+		// field, nothing recorded (issue 9, finding 7).
+		b, ct = multipartBody(map[string]string{"test": "T4.1", "result": "pass", "notes": "ok\x00\x1b[2J"}, "", "", nil)
+		s.expect(s.do("p1-analyst", http.MethodPost, v2+"/audit", b, ct), 400, "notes")
 		w = s.get("p1-viewer", v2+"/audit")
 		if r := row(w.Body.String(), "T3.3"); !strings.Contains(r, "Accepted a mitmproxy CA") || !strings.Contains(r, "tester") || !strings.Contains(r, "proxy.txt") {
 			t.Errorf("T3.3 row after the tester: %s", r)
