@@ -48,8 +48,11 @@ func testByID(id string) (Test, bool) {
 // TestRow is one line of a version's audit matrix.
 type TestRow struct {
 	Test
-	Rules    []string                // scanner rules mapped to the test
-	Findings []appscan.Finding       // open or accepted findings of those rules
+	Rules    []string          // scanner rules mapped to the test
+	Findings []appscan.Finding // open or accepted findings of those rules in the app's own code
+	// Library holds the open or accepted findings of those rules in the
+	// code of known libraries: shown, but they do not fail the test.
+	Library  []appscan.Finding
 	Controls []appscan.ControlStatus // the protective controls mapped to the test, as the scan saw them
 	Static   ITUResult               // from the scan; NotTested when no rule covers it
 	Recorded *Recorded               // the tester's result, if any
@@ -60,7 +63,9 @@ type TestRow struct {
 // Matrix derives the audit matrix of one version: static results from the
 // findings of the rules mapped to each test (findings triaged as false
 // positive do not count; accepted risks still fail the test, with the
-// acceptance on record) and from the protective controls mapped to it (an
+// acceptance on record; findings in library code are listed apart and do
+// not fail a test, as they do not count in the scanner's summary) and from
+// the protective controls mapped to it (an
 // absent control fails a static test), overridden by what a tester
 // recorded. A dynamic
 // test is never passed by the static scan alone: absence of a finding
@@ -81,6 +86,10 @@ func Matrix(rules []appscan.RuleMeta, res *appscan.Result, tri map[string]Triage
 					continue
 				}
 				if d := tri[f.Fingerprint].Effective(today); d == FalsePositive || d == Fixed {
+					continue
+				}
+				if f.InLibrary {
+					row.Library = append(row.Library, f)
 					continue
 				}
 				row.Findings = append(row.Findings, f)

@@ -47,6 +47,8 @@ func TestMatrix(t *testing.T) {
 		{RuleID: "R-DEBUG", Fingerprint: "d"},
 		{RuleID: "R-CLEAR", Fingerprint: "c"},
 		{RuleID: "R-ROOT", Fingerprint: "r"},
+		// A library's finding is listed apart and fails nothing.
+		{RuleID: "R-PERM", Fingerprint: "lib", InLibrary: true, Library: "OkHttp"},
 	}, Controls: []appscan.ControlStatus{{RuleID: "R-OBF", Name: "Obfuscation", Present: false}, {RuleID: "R-ROOTCTL", Name: "Root detection", Present: true}}}
 	tests := []struct {
 		name   string
@@ -91,6 +93,9 @@ func TestMatrix(t *testing.T) {
 				if got[id].Result != want {
 					t.Errorf("%s = %q, want %q", id, got[id].Result, want)
 				}
+			}
+			if r := got["T1.4"]; len(r.Findings) != 0 || len(r.Library) != 1 {
+				t.Errorf("T1.4: findings %v, library %v; want the library's finding apart", r.Findings, r.Library)
 			}
 			for id, want := range tc.source {
 				if got[id].Source != want {

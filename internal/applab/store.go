@@ -83,9 +83,16 @@ type Counts struct{ Critical, High, Medium, Low, Info int }
 // Total is the number of findings.
 func (c Counts) Total() int { return c.Critical + c.High + c.Medium + c.Low + c.Info }
 
+// countsOf counts the app's own findings. Findings in library code are
+// left out, as the scanner's own summary leaves them out: the provider
+// cannot fix a library's code in place, and a trend that moves with a
+// library upgrade says nothing about the app.
 func countsOf(fs []appscan.Finding) Counts {
 	var c Counts
 	for _, f := range fs {
+		if f.InLibrary {
+			continue
+		}
 		switch f.Severity {
 		case appscan.Critical:
 			c.Critical++

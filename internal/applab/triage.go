@@ -300,7 +300,7 @@ func (s *Store) SharedWith(ctx context.Context, versionID int64) ([]int64, error
 type MarketRow struct {
 	Provider     Org
 	Version      Version
-	OpenCritical int // critical findings without an effective triage decision
+	OpenCritical int // critical findings of the app's own code without an effective triage decision
 	OpenHigh     int
 	Shared       bool // shared by the provider (else the regulator's lab test)
 }
@@ -346,7 +346,7 @@ func (s *Store) Market(ctx context.Context, reg Org) ([]MarketRow, error) {
 			return nil, err
 		}
 		for _, f := range res.Findings {
-			if tri[f.Fingerprint].Effective(today) != Open {
+			if f.InLibrary || tri[f.Fingerprint].Effective(today) != Open {
 				continue
 			}
 			switch f.Severity {

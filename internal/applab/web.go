@@ -492,7 +492,8 @@ type versionData struct {
 	Owner      Org
 	Result     *appscan.Result
 	Report     template.HTML
-	Findings   []findingRow
+	Findings   []findingRow // the app's own code
+	Library    []findingRow // the code of known libraries, listed apart
 	CanTriage  bool
 	CanShare   bool
 	Regulators []Org
@@ -500,6 +501,26 @@ type versionData struct {
 	Decisions  []Decision
 	Problem    string
 	Today      string
+}
+
+// pageRow is a triage row with the page it sits on, for the row template
+// shared by the app's findings and the library's.
+type pageRow struct {
+	findingRow
+	Page *versionData
+}
+
+// Rows returns the app's own rows, or with lib those of library code.
+func (d *versionData) Rows(lib bool) []pageRow {
+	rows := d.Findings
+	if lib {
+		rows = d.Library
+	}
+	out := make([]pageRow, len(rows))
+	for i, r := range rows {
+		out[i] = pageRow{r, d}
+	}
+	return out
 }
 
 func (m *Module) loadVersion(w http.ResponseWriter, r *http.Request) (Org, Version, Access, bool) {
@@ -524,17 +545,26 @@ func (m *Module) loadVersion(w http.ResponseWriter, r *http.Request) (Org, Versi
 	return o, v, acc, true
 }
 
-func (m *Module) findingRows(res *appscan.Result, tri map[string]Triage) []findingRow {
+// findingRows returns the triage rows of the app's own findings and, apart,
+// those of library code, each most severe first. Library findings can be
+// triaged too, but they are not the provider's to fix in place, so they do
+// not sit among the app's.
+func (m *Module) findingRows(res *appscan.Result, tri map[string]Triage) (own, lib []findingRow) {
 	today := m.today()
-	rows := make([]findingRow, 0, len(res.Findings))
 	for _, f := range res.Findings {
 		t := tri[f.Fingerprint]
 		row := findingRow{Finding: f, Triage: t, Effective: t.Effective(today), Recs: m.cfg.Catalog.ForScanRule(f.RuleID)}
 		row.Expired = t.Decision == AcceptedRisk && row.Effective == Open
-		rows = append(rows, row)
+		if f.InLibrary {
+			lib = append(lib, row)
+		} else {
+			own = append(own, row)
+		}
 	}
-	slices.SortStableFunc(rows, func(a, b findingRow) int { return int(b.Severity) - int(a.Severity) })
-	return rows
+	bySeverity := func(a, b findingRow) int { return int(b.Severity) - int(a.Severity) }
+	slices.SortStableFunc(own, bySeverity)
+	slices.SortStableFunc(lib, bySeverity)
+	return own, lib
 }
 
 func (m *Module) document(res *appscan.Result) *report.Document {
@@ -569,7 +599,8 @@ func (m *Module) renderVersion(w http.ResponseWriter, r *http.Request, o Org, v 
 		return
 	}
 	d := versionData{Org: o, Version: v, Own: acc == Owner, Lab: acc == LabTest, Result: res, Report: template.HTML(body.String()), // the report's own templates escape
-		Findings: m.findingRows(res, tri), Decisions: []Decision{Open, FalsePositive, AcceptedRisk, Fixed}, Problem: problem, Today: m.today()}
+		Decisions: []Decision{Open, FalsePositive, AcceptedRisk, Fixed}, Problem: problem, Today: m.today()}
+	d.Findings, d.Library = m.findingRows(res, tri)
 	if d.Owner, err = m.store.Org(ctx, v.OrgID); err != nil {
 		m.fail(w, r, "owner", err)
 		return
@@ -586,7 +617,7 @@ func (m *Module) renderVersion(w http.ResponseWriter, r *http.Request, o Org, v 
 			return
 		}
 	}
-	m.render(w, r, status, "version.html", v.Package+" "+v.Label(), d, flash)
+	m.render(w, r, status, "version.html", v.Package+" "+v.Label(), &d, flash)
 }
 
 type diffData struct {
@@ -911,13 +942,15 @@ func (m *Module) exportHTML(r *http.Request, o Org, v Version, acc Access) ([]by
 	if err := report.WriteHTMLBody(&body, m.document(res)); err != nil {
 		return nil, err
 	}
+	own, lib := m.findingRows(res, tri)
 	var out bytes.Buffer
 	err = m.export.Execute(&out, struct {
 		auditData
 		Style    template.CSS
 		Report   template.HTML
 		Findings []findingRow
-	}{d, template.CSS(report.HTMLStyle() + exportStyle), template.HTML(body.String()), m.findingRows(res, tri)})
+		Library  []findingRow
+	}{d, template.CSS(report.HTMLStyle() + exportStyle), template.HTML(body.String()), own, lib})
 	return out.Bytes(), err
 }
 
