@@ -17,6 +17,7 @@ import (
 	"github.com/dfslab/dfslab/internal/db/dbtest"
 	"github.com/dfslab/dfslab/internal/identity"
 	"github.com/dfslab/dfslab/internal/identity/identitytest"
+	"github.com/dfslab/dfslab/internal/pdf"
 	"github.com/dfslab/dfslab/internal/resilience"
 	"github.com/dfslab/dfslab/internal/web"
 	"github.com/dfslab/dfslab/internal/web/webtest"
@@ -57,7 +58,11 @@ func newServer(t *testing.T) *server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mod, err := resilience.New(f.s, rd, nil, nil, nil)
+	var render pdf.Renderer
+	if p := pdf.ChromiumPath(); p != "" {
+		render = pdf.Chromium(p)
+	}
+	mod, err := resilience.New(f.s, rd, render, nil, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/dfslab/dfslab/internal/blob"
+	"github.com/dfslab/dfslab/internal/pdf"
 	"github.com/dfslab/dfslab/internal/web"
 )
 
@@ -48,21 +49,28 @@ type Baseline interface {
 type Module struct {
 	store    *Store
 	pages    *web.Pages
+	reports  *reports
+	pdf      pdf.Renderer // nil: no PDF exports
 	log      *slog.Logger
 	notify   Notifier
 	baseline Baseline
 }
 
-// New returns the module. notify and baseline may be nil.
-func New(store *Store, rd *web.Renderer, notify Notifier, baseline Baseline, log *slog.Logger) (*Module, error) {
+// New returns the module. notify, baseline and render (the PDF printer)
+// may be nil.
+func New(store *Store, rd *web.Renderer, render pdf.Renderer, notify Notifier, baseline Baseline, log *slog.Logger) (*Module, error) {
 	ps, err := rd.Pages(templateFS, "templates/*.html")
+	if err != nil {
+		return nil, err
+	}
+	rp, err := parseReports()
 	if err != nil {
 		return nil, err
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Module{store: store, pages: ps, log: log, notify: notify, baseline: baseline}, nil
+	return &Module{store: store, pages: ps, reports: rp, pdf: render, log: log, notify: notify, baseline: baseline}, nil
 }
 
 // maxEvidenceBody bounds an evidence upload request: the file limit plus
@@ -92,6 +100,9 @@ func (m *Module) Routes() []web.Route {
 		{Pattern: "GET " + a + "/scores.json", Policy: viewer, Handler: h(m.scoresJSON)},
 		{Pattern: "GET " + a + "/scores.csv", Policy: viewer, Handler: h(m.scoresCSV)},
 		{Pattern: "GET " + a + "/compare", Policy: viewer, Handler: h(m.compare)},
+		{Pattern: "GET " + a + "/scorecard.html", Policy: viewer, Handler: h(m.scorecardHTML)},
+		{Pattern: "GET " + a + "/scorecard.pdf", Policy: viewer, Handler: h(m.scorecardPDF), Long: true},
+		{Pattern: "GET " + a + "/oscal.json", Policy: viewer, Handler: h(m.oscalJSON)},
 		{Pattern: "POST " + a + "/submit", Policy: signoff, Handler: h(m.submit)},
 
 		{Pattern: "POST /orgs/{org}/resilience/campaigns", Policy: signoff, Handler: h(m.launch)},
@@ -100,6 +111,8 @@ func (m *Module) Routes() []web.Route {
 		{Pattern: "GET " + c + "/benchmark", Policy: viewer, Handler: h(m.benchmark)},
 		{Pattern: "GET " + c + "/benchmark.json", Policy: viewer, Handler: h(m.benchmarkJSON)},
 		{Pattern: "GET " + c + "/benchmark.csv", Policy: viewer, Handler: h(m.benchmarkCSV)},
+		{Pattern: "GET " + c + "/report.html", Policy: viewer, Handler: h(m.sectorHTML)},
+		{Pattern: "GET " + c + "/report.pdf", Policy: viewer, Handler: h(m.sectorPDF), Long: true},
 		{Pattern: "GET " + c + "/entities/{entity}", Policy: viewer, Handler: h(m.entity)},
 
 		{Pattern: "GET /resilience/models", Policy: web.SignedIn(), Handler: h(m.models)},
@@ -709,6 +722,7 @@ type scorecardData struct {
 	Priorities []priorityView
 	Regulator  bool // shown to the campaign's regulator
 	CampaignID int64
+	PDF        bool // the PDF printer is installed
 }
 
 type priorityView struct {
@@ -755,7 +769,9 @@ func (m *Module) scorecard(w http.ResponseWriter, r *http.Request) {
 		m.fail(w, r, "scorecard", err)
 		return
 	}
-	m.render(w, r, http.StatusOK, "scorecard.html", "Scorecard · "+a.Title, m.scorecardData(r.Context(), o, a, mod, sc), "")
+	d := m.scorecardData(r.Context(), o, a, mod, sc)
+	d.PDF = m.pdf != nil
+	m.render(w, r, http.StatusOK, "scorecard.html", "Scorecard · "+a.Title, d, "")
 }
 
 func (m *Module) scoresJSON(w http.ResponseWriter, r *http.Request) {
@@ -958,6 +974,7 @@ type benchmarkData struct {
 	Domains []DomainBench
 	Heat    []heatRowView
 	MinN    int
+	PDF     bool
 }
 
 type heatRowView struct {
@@ -989,6 +1006,13 @@ func (m *Module) benchmark(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	d := benchmarkView(o, b)
+	d.PDF = m.pdf != nil
+	m.render(w, r, http.StatusOK, "benchmark.html", "Sector benchmark · "+b.Campaign.Title, d, "")
+}
+
+// benchmarkView prepares a benchmark for the page and the printable report.
+func benchmarkView(o Org, b Benchmark) benchmarkData {
 	d := benchmarkData{Org: o, B: b, Domains: b.Domains, MinN: MinGroup}
 	for _, row := range b.Heat {
 		hv := heatRowView{HeatRow: row, Label: row.EntityType.Label()}
@@ -997,7 +1021,7 @@ func (m *Module) benchmark(w http.ResponseWriter, r *http.Request) {
 		}
 		d.Heat = append(d.Heat, hv)
 	}
-	m.render(w, r, http.StatusOK, "benchmark.html", "Sector benchmark · "+b.Campaign.Title, d, "")
+	return d
 }
 
 func (m *Module) benchmarkJSON(w http.ResponseWriter, r *http.Request) {

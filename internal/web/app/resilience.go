@@ -9,6 +9,7 @@ import (
 	"github.com/dfslab/dfslab/internal/catalog"
 	"github.com/dfslab/dfslab/internal/collab"
 	"github.com/dfslab/dfslab/internal/db"
+	"github.com/dfslab/dfslab/internal/pdf"
 	"github.com/dfslab/dfslab/internal/resilience"
 	"github.com/dfslab/dfslab/internal/web"
 )
@@ -23,7 +24,11 @@ func resilienceModule(d *db.DB, cat *catalog.Catalog, notify *collab.Store, cfg 
 	if err != nil {
 		return nil, err
 	}
-	return resilience.New(s, rd, notify, baselineStatus{adoption.NewStore(d, cat, cfg.Now)}, cfg.Logger)
+	var render pdf.Renderer
+	if p := pdf.ChromiumPath(); p != "" {
+		render = pdf.Chromium(p)
+	}
+	return resilience.New(s, rd, render, notify, baselineStatus{adoption.NewStore(d, cat, cfg.Now)}, cfg.Logger)
 }
 
 // baselineStatus tells the toolkit how far an organisation has implemented

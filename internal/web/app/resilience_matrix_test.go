@@ -24,6 +24,9 @@ var resilienceMatrix = func() map[string]entry {
 		"GET " + a + "/scores.json":    viewerOnly(404),
 		"GET " + a + "/scores.csv":     viewerOnly(404),
 		"GET " + a + "/compare":        viewerOnly(404),
+		"GET " + a + "/scorecard.html": viewerOnly(404),
+		"GET " + a + "/scorecard.pdf":  viewerOnly(404),
+		"GET " + a + "/oscal.json":     viewerOnly(404),
 		"POST " + a + "/submit":        adminOnly(404),
 
 		"POST /orgs/{org}/resilience/campaigns": adminOnly(400), // no deadline
@@ -32,6 +35,8 @@ var resilienceMatrix = func() map[string]entry {
 		"GET " + c + "/benchmark":               viewerOnly(404),
 		"GET " + c + "/benchmark.json":          viewerOnly(404),
 		"GET " + c + "/benchmark.csv":           viewerOnly(404),
+		"GET " + c + "/report.html":             viewerOnly(404),
+		"GET " + c + "/report.pdf":              viewerOnly(404),
 		"GET " + c + "/entities/{entity}":       viewerOnly(404),
 
 		"GET /resilience/models":                  signed(200),

@@ -17,7 +17,9 @@ import (
 	"time"
 
 	"github.com/dfslab/dfslab/internal/identity"
+	"github.com/dfslab/dfslab/internal/pdf"
 	"github.com/dfslab/dfslab/internal/resilience"
+	"github.com/dfslab/dfslab/internal/testenv"
 )
 
 // TestResilienceCampaignFlow plays the toolkit's journey through the real
@@ -209,6 +211,28 @@ func testResilienceCampaignFlow(t *testing.T, w *world) {
 	if !strings.Contains(csv, "mno,RM,1,too few to show,,,,,") {
 		t.Fatalf("CSV shows a group of one:\n%s", csv)
 	}
+	// Printable report, PDF (with Chromium) and OSCAL of the exports.
+	if rec := w.do("GET", orgURL(w.orgA, "/resilience/campaigns/"+campaign+"/report.html"), "", reg, ""); rec.Code != 200 ||
+		!strings.Contains(rec.Body.String(), "Sector cyber resilience report") || !strings.Contains(rec.Body.String(), "too few to show") {
+		t.Fatalf("sector report: %d", rec.Code)
+	}
+	if rec := w.do("GET", orgURL(orgs["p2"], fmt.Sprintf("/resilience/assessments/%d/scorecard.html", p2)), "", w.cookie("admin-p2"), ""); rec.Code != 200 ||
+		!strings.Contains(rec.Body.String(), "Cyber resilience scorecard: Entity p2") {
+		t.Fatalf("printable scorecard: %d", rec.Code)
+	}
+	if rec := w.do("GET", orgURL(orgs["p2"], fmt.Sprintf("/resilience/assessments/%d/oscal.json", p2)), "", w.cookie("admin-p2"), ""); rec.Code != 200 ||
+		!strings.Contains(rec.Body.String(), `"assessment-results"`) {
+		t.Fatalf("OSCAL export: %d", rec.Code)
+	}
+	pdfRec := w.do("GET", orgURL(w.orgA, "/resilience/campaigns/"+campaign+"/report.pdf"), "", reg, "")
+	if pdf.ChromiumPath() != "" {
+		if pdfRec.Code != 200 || !strings.HasPrefix(pdfRec.Body.String(), "%PDF-") {
+			t.Fatalf("sector PDF: %d", pdfRec.Code)
+		}
+	} else if testenv.InCI() {
+		t.Fatal("CI without Chromium: the PDF export is untested")
+	}
+
 	// The regulator sees an entity's scorecard; a provider sees no benchmark.
 	if rec := w.do("GET", orgURL(w.orgA, fmt.Sprintf("/resilience/campaigns/%s/entities/%d", campaign, orgs["p2"])), "", reg, ""); rec.Code != 200 ||
 		!strings.Contains(rec.Body.String(), "Entity p2") {
