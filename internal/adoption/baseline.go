@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/dfslab/dfslab/internal/db"
@@ -66,13 +67,24 @@ type BaselineItem struct {
 	Decision  Decision
 	LocalText string // adapted: the jurisdiction's wording
 	Reason    string // not adopted / not applicable: why
+	// AppliesTo lists the licensee types that must implement an adopted
+	// or adapted item (in display order). In a draft, nil when set means
+	// the catalogue's default (DefaultAppliesTo), which Draft fills in
+	// and marks Defaulted; a published version always holds it.
+	AppliesTo Licensees
+	Defaulted bool   // draft only: AppliesTo is the catalogue default
 	UpdatedBy string // draft only
 	UpdatedAt time.Time
 }
 
 func (it BaselineItem) validate() (BaselineItem, error) {
-	it.LocalText = cleanText(it.LocalText, maxLocalText)
-	it.Reason = cleanText(it.Reason, maxReason)
+	var err error
+	if it.LocalText, err = checkText("local_text", "The local text", it.LocalText, maxLocalText); err != nil {
+		return it, err
+	}
+	if it.Reason, err = checkText("reason", "The reason", it.Reason, maxReason); err != nil {
+		return it, err
+	}
 	switch it.Decision {
 	case Adopted:
 		it.LocalText, it.Reason = "", ""
@@ -88,6 +100,13 @@ func (it BaselineItem) validate() (BaselineItem, error) {
 		it.LocalText = ""
 	default:
 		return it, invalid("decision", "Choose adopted, adapted, not adopted or not applicable.")
+	}
+	if !it.Decision.Applies() {
+		it.AppliesTo = nil
+	} else if it.AppliesTo != nil {
+		if it.AppliesTo, err = normalizeAppliesTo(it.AppliesTo); err != nil {
+			return it, err
+		}
 	}
 	return it, nil
 }
@@ -108,11 +127,23 @@ type Version struct {
 // Label is "v3".
 func (v Version) Label() string { return fmt.Sprintf("v%d", v.Number) }
 
-// Applicable counts the items providers must implement.
+// Applicable counts the items some licensee must implement.
 func (v Version) Applicable() int {
 	n := 0
 	for _, it := range v.Items {
 		if it.Decision.Applies() {
+			n++
+		}
+	}
+	return n
+}
+
+// ApplicableTo counts the items an organisation licensed as l must
+// implement.
+func (v Version) ApplicableTo(l Licensee) int {
+	n := 0
+	for _, it := range v.Items {
+		if it.AppliesToLicensee(l) {
 			n++
 		}
 	}
@@ -172,7 +203,13 @@ func (s *Store) Draft(ctx context.Context, reg Org) (map[string]BaselineItem, er
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.db.Query(ctx, `SELECT d.rec_id, d.decision, d.local_text, d.reason, d.updated_at, COALESCE(u.display_name, ''), COALESCE(u.email, '')
+	return s.draftItems(ctx, s.db, bid)
+}
+
+// draftItems reads the draft of baseline bid, defaults resolved.
+func (s *Store) draftItems(ctx context.Context, q db.Querier, bid int64) (map[string]BaselineItem, error) {
+	out := map[string]BaselineItem{}
+	rows, err := q.Query(ctx, `SELECT d.rec_id, d.decision, d.local_text, d.reason, d.applies_to, d.updated_at, COALESCE(u.display_name, ''), COALESCE(u.email, '')
 		FROM baseline_drafts d LEFT JOIN users u ON u.id = d.updated_by WHERE d.baseline_id = ?`, bid)
 	if err != nil {
 		return nil, fmt.Errorf("adoption: draft: %w", err)
@@ -181,11 +218,19 @@ func (s *Store) Draft(ctx context.Context, reg Org) (map[string]BaselineItem, er
 	for rows.Next() {
 		var it BaselineItem
 		var at int64
-		var dn, em string
-		if err := rows.Scan(&it.RecID, &it.Decision, &it.LocalText, &it.Reason, &at, &dn, &em); err != nil {
+		var dn, em, applies string
+		if err := rows.Scan(&it.RecID, &it.Decision, &it.LocalText, &it.Reason, &applies, &at, &dn, &em); err != nil {
 			return nil, err
 		}
 		it.UpdatedAt, it.UpdatedBy = time.UnixMicro(at).UTC(), personName(dn, em)
+		if it.Decision.Applies() {
+			it.AppliesTo = parseAppliesTo(applies)
+			if it.AppliesTo == nil {
+				if rec, err := s.cat.Get(it.RecID); err == nil {
+					it.AppliesTo, it.Defaulted = DefaultAppliesTo(rec), true
+				}
+			}
+		}
 		out[it.RecID] = it
 	}
 	return out, rows.Err()
@@ -241,16 +286,20 @@ func (s *Store) setDraft(ctx context.Context, reg Org, it BaselineItem, check bo
 				return &StaleError{By: userName(ctx, tx, by), At: time.UnixMicro(at).UTC()}
 			}
 		}
-		_, err = tx.Exec(ctx, `INSERT INTO baseline_drafts (baseline_id, rec_id, decision, local_text, reason, updated_by, updated_org, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+		_, err = tx.Exec(ctx, `INSERT INTO baseline_drafts (baseline_id, rec_id, decision, local_text, reason, applies_to, updated_by, updated_org, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (baseline_id, rec_id) DO UPDATE SET decision = excluded.decision, local_text = excluded.local_text,
-			reason = excluded.reason, updated_by = excluded.updated_by, updated_org = excluded.updated_org, updated_at = excluded.updated_at`,
-			bid, it.RecID, string(it.Decision), it.LocalText, it.Reason, nullID(actor), reg.ID, now.UnixMicro())
+			reason = excluded.reason, applies_to = excluded.applies_to, updated_by = excluded.updated_by, updated_org = excluded.updated_org,
+			updated_at = excluded.updated_at`,
+			bid, it.RecID, string(it.Decision), it.LocalText, it.Reason, joinAppliesTo(it.AppliesTo), nullID(actor), reg.ID, now.UnixMicro())
 		if err != nil {
 			return fmt.Errorf("adoption: set draft: %w", err)
 		}
-		return appendAudit(ctx, tx, reg.ID, "baseline.draft.set", "baseline", reg.Country+"/"+it.RecID,
-			map[string]any{"decision": string(it.Decision), "country": reg.Country})
+		det := map[string]any{"decision": string(it.Decision), "country": reg.Country}
+		if it.AppliesTo != nil {
+			det["applies_to"] = joinAppliesTo(it.AppliesTo)
+		}
+		return appendAudit(ctx, tx, reg.ID, "baseline.draft.set", "baseline", reg.Country+"/"+it.RecID, det)
 	})
 }
 
@@ -312,9 +361,13 @@ func (s *Store) Publish(ctx context.Context, reg Org, notes string) (Version, er
 	if undecided > 0 {
 		return Version{}, fmt.Errorf("%w: %d recommendations have no decision yet", ErrIncomplete, undecided)
 	}
+	notes, err = checkText("notes", "The notes", notes, maxNotes)
+	if err != nil {
+		return Version{}, err
+	}
 	now := s.nowUTC()
 	actor := actorID(ctx)
-	v := Version{Country: reg.Country, Notes: cleanText(notes, maxNotes), CatalogVer: s.cat.Version, PublishedAt: now, PublishedOrg: reg.Name}
+	v := Version{Country: reg.Country, Notes: notes, CatalogVer: s.cat.Version, PublishedAt: now, PublishedOrg: reg.Name}
 	err = s.db.InTx(ctx, func(tx *db.Tx) error {
 		bid, err := baselineID(ctx, tx, reg.Country, true, now)
 		if err != nil {
@@ -336,11 +389,23 @@ func (s *Store) Publish(ctx context.Context, reg Org, notes string) (Version, er
 		if err != nil {
 			return fmt.Errorf("adoption: publish: %w", err)
 		}
-		// Copy the draft as it is inside this transaction, not as read above.
-		_, err = tx.Exec(ctx, `INSERT INTO baseline_version_items (version_id, rec_id, decision, local_text, reason)
-			SELECT ?, rec_id, decision, local_text, reason FROM baseline_drafts WHERE baseline_id = ?`, v.ID, bid)
+		// Copy the draft as it is inside this transaction, not as read
+		// above, with the catalogue's defaults written out: a published
+		// version says to whom each item applies whatever later catalogue
+		// releases default to.
+		items, err := s.draftItems(ctx, tx, bid)
 		if err != nil {
-			return fmt.Errorf("adoption: publish items: %w", err)
+			return err
+		}
+		for _, r := range s.cat.Recommendations {
+			it, ok := items[r.ID]
+			if !ok {
+				return fmt.Errorf("%w: %s has no decision", ErrIncomplete, r.ID)
+			}
+			if _, err := tx.Exec(ctx, `INSERT INTO baseline_version_items (version_id, rec_id, decision, local_text, reason, applies_to) VALUES (?, ?, ?, ?, ?, ?)`,
+				v.ID, it.RecID, string(it.Decision), it.LocalText, it.Reason, joinAppliesTo(it.AppliesTo)); err != nil {
+				return fmt.Errorf("adoption: publish items: %w", err)
+			}
 		}
 		return appendAudit(ctx, tx, reg.ID, "baseline.publish", "baseline_version", reg.Country+"/"+v.Label(),
 			map[string]any{"country": reg.Country, "number": v.Number})
@@ -403,7 +468,7 @@ func (s *Store) Latest(ctx context.Context, country string) (Version, error) {
 }
 
 func (s *Store) withItems(ctx context.Context, v Version) (Version, error) {
-	rows, err := s.db.Query(ctx, "SELECT rec_id, decision, local_text, reason FROM baseline_version_items WHERE version_id = ?", v.ID)
+	rows, err := s.db.Query(ctx, "SELECT rec_id, decision, local_text, reason, applies_to FROM baseline_version_items WHERE version_id = ?", v.ID)
 	if err != nil {
 		return Version{}, fmt.Errorf("adoption: version items: %w", err)
 	}
@@ -411,8 +476,12 @@ func (s *Store) withItems(ctx context.Context, v Version) (Version, error) {
 	byID := map[string]BaselineItem{}
 	for rows.Next() {
 		var it BaselineItem
-		if err := rows.Scan(&it.RecID, &it.Decision, &it.LocalText, &it.Reason); err != nil {
+		var applies string
+		if err := rows.Scan(&it.RecID, &it.Decision, &it.LocalText, &it.Reason, &applies); err != nil {
 			return Version{}, err
+		}
+		if it.Decision.Applies() {
+			it.AppliesTo = parseAppliesTo(applies)
 		}
 		byID[it.RecID] = it
 	}
@@ -450,7 +519,7 @@ func Diff(a, b Version) []Change {
 		switch {
 		case !ok:
 			out = append(out, Change{RecID: ib.RecID, Kind: "added", To: ib})
-		case ia.Decision != ib.Decision || ia.LocalText != ib.LocalText || ia.Reason != ib.Reason:
+		case ia.Decision != ib.Decision || ia.LocalText != ib.LocalText || ia.Reason != ib.Reason || !slices.Equal(ia.AppliesTo, ib.AppliesTo):
 			out = append(out, Change{RecID: ib.RecID, Kind: "changed", From: ia, To: ib})
 		}
 	}

@@ -48,8 +48,10 @@ func Markdown(v Version, cat *catalog.Catalog) []byte {
 		switch it.Decision {
 		case Adapted:
 			fmt.Fprintf(&b, "**Local text:** %s\n\n*Catalogue statement:* %s\n\n", mdEscape(it.LocalText), mdEscape(rec.Statement))
+			fmt.Fprintf(&b, "**Applies to:** %s\n\n", it.AppliesTo.Label())
 		case Adopted:
 			fmt.Fprintf(&b, "%s\n\n", mdEscape(rec.Statement))
+			fmt.Fprintf(&b, "**Applies to:** %s\n\n", it.AppliesTo.Label())
 		default:
 			fmt.Fprintf(&b, "*Catalogue statement:* %s\n\n**Reason:** %s\n\n", mdEscape(rec.Statement), mdEscape(it.Reason))
 		}
@@ -99,7 +101,9 @@ td, th { border: 1px solid #999; padding: 0.2em 0.6em; text-align: left; }
 {{range .Rows}}<article id="{{.RecID}}">
 <h3>{{.RecID}} {{.Title}} <span class="decision {{.Item.Decision}}">{{.Item.Decision.Label}}</span></h3>
 {{if eq .Item.Decision "adapted"}}<p><strong>Local text:</strong> {{.Item.LocalText}}</p><p class="quote">Catalogue statement: {{.Statement}}</p>
+<p class="applies"><strong>Applies to:</strong> {{.Item.AppliesTo.Label}}</p>
 {{else if eq .Item.Decision "adopted"}}<p>{{.Statement}}</p>
+<p class="applies"><strong>Applies to:</strong> {{.Item.AppliesTo.Label}}</p>
 {{else}}<p class="quote">Catalogue statement: {{.Statement}}</p><p><strong>Reason:</strong> {{.Item.Reason}}</p>{{end}}
 </article>
 {{end}}{{end}}

@@ -69,7 +69,14 @@ const maxStatement = 2000
 // the regulators of its jurisdiction. The caller (the handler) has checked
 // that the signer is an org admin with a fresh verification.
 func (s *Store) Submit(ctx context.Context, p Org, statement string) (Submission, error) {
-	statement = cleanText(statement, maxStatement)
+	if !p.IsProvider() {
+		// A regulator tracks its commitments but reports to no one here.
+		return Submission{}, ErrWrongOrg
+	}
+	statement, err := checkText("statement", "The sign-off statement", statement, maxStatement)
+	if err != nil {
+		return Submission{}, err
+	}
 	if statement == "" {
 		return Submission{}, invalid("statement", "Write the sign-off statement.")
 	}
@@ -94,10 +101,8 @@ func (s *Store) Submit(ctx context.Context, p Org, statement string) (Submission
 		}
 		today := now.Format(time.DateOnly)
 		var items []SubmittedItem
-		for _, bi := range t.Baseline.Items {
-			if !bi.Decision.Applies() {
-				continue
-			}
+		for _, ti := range t.Items {
+			bi := ti.Baseline
 			st, ok := states[bi.RecID]
 			if !ok {
 				st = Item{Status: NotStarted}
@@ -248,7 +253,7 @@ func (s *Store) RegulatorSubmission(ctx context.Context, reg Org, id int64) (Sub
 	if !reg.IsRegulator() {
 		return Submission{}, ErrWrongOrg
 	}
-	return s.submission(ctx, "s.id = ? AND s.country = ? AND o.country = ? AND o.type IN ('dfs_provider', 'mno')", id, reg.Country, reg.Country)
+	return s.submission(ctx, "s.id = ? AND s.country = ? AND o.country = ? AND o.licensee_type IN "+providerLicensees, id, reg.Country, reg.Country)
 }
 
 func (s *Store) submission(ctx context.Context, where string, args ...any) (Submission, error) {
@@ -341,7 +346,7 @@ func (s *Store) Sector(ctx context.Context, reg Org) (SectorView, error) {
 	}
 	v := SectorView{Country: reg.Country, Threats: s.cat.Threats, Layers: s.cat.Layers}
 	rows, err := s.db.Query(ctx, "SELECT "+submissionCols+submissionFrom+`
-		WHERE s.country = ? AND o.country = ? AND o.type IN ('dfs_provider', 'mno') ORDER BY s.submitted_at, s.id`, reg.Country, reg.Country)
+		WHERE s.country = ? AND o.country = ? AND o.licensee_type IN `+providerLicensees+` ORDER BY s.submitted_at, s.id`, reg.Country, reg.Country)
 	if err != nil {
 		return v, fmt.Errorf("adoption: sector: %w", err)
 	}

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/dfslab/dfslab/internal/audit"
 	"github.com/dfslab/dfslab/internal/blob"
@@ -63,10 +64,11 @@ func (e *StaleError) Is(t error) bool { return t == ErrStale }
 
 // Org is an organisation as this package sees it.
 type Org struct {
-	ID      int64
-	Name    string
-	Type    identity.OrgType
-	Country string
+	ID       int64
+	Name     string
+	Type     identity.OrgType
+	Country  string
+	Licensee Licensee // decides the baseline items that apply to it
 }
 
 // IsRegulator reports whether the organisation builds baselines.
@@ -74,10 +76,20 @@ func (o Org) IsRegulator() bool {
 	return o.Type == identity.OrgTelecomRegulator || o.Type == identity.OrgCentralBank
 }
 
-// IsProvider reports whether the organisation implements baselines.
+// IsProvider reports whether the organisation implements baselines and
+// reports on them to its regulators: any licensee but a regulator.
 func (o Org) IsProvider() bool {
-	return o.Type == identity.OrgDFSProvider || o.Type == identity.OrgMNO
+	return o.Licensee != identity.LicenseeNone && o.Licensee != identity.LicenseeRegulator
 }
+
+// Tracks reports whether the organisation tracks baseline items: the
+// providers, and the regulators for the items they must act on
+// themselves (their commitments, which providers see).
+func (o Org) Tracks() bool { return o.Licensee != identity.LicenseeNone }
+
+// providerLicensees is the SQL list of the licensee types that report
+// (IsProvider).
+const providerLicensees = "('mno', 'dfs_provider', 'bank', 'payment_switch', 'third_party')"
 
 // Store keeps baselines, tracking and submissions. Every write runs in one
 // transaction with its audit entry (actor from audit.WithActor).
@@ -108,7 +120,7 @@ func (s *Store) today() string { return s.now().UTC().Format(time.DateOnly) }
 // Org loads an organisation.
 func (s *Store) Org(ctx context.Context, id int64) (Org, error) {
 	var o Org
-	err := s.db.QueryRow(ctx, "SELECT id, name, type, country FROM orgs WHERE id = ?", id).Scan(&o.ID, &o.Name, &o.Type, &o.Country)
+	err := s.db.QueryRow(ctx, "SELECT id, name, type, country, licensee_type FROM orgs WHERE id = ?", id).Scan(&o.ID, &o.Name, &o.Type, &o.Country, &o.Licensee)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Org{}, ErrNotFound
 	}
@@ -176,7 +188,19 @@ func nullID(id int64) any {
 
 func idStr(id int64) string { return fmt.Sprint(id) }
 
-// cleanText trims s and bounds its length (in bytes, at a rune boundary).
+// checkText trims s and refuses it, naming the limit, when it is longer
+// than max characters: text someone wrote is never cut short unseen.
+// what names the field in the message ("The reason").
+func checkText(field, what, s string, max int) (string, error) {
+	s = strings.TrimSpace(strings.ReplaceAll(s, "\r\n", "\n"))
+	if n := utf8.RuneCountInString(s); n > max {
+		return s, invalid(field, fmt.Sprintf("%s is %d characters long; the limit is %d. Shorten it and save again; nothing was saved.", what, n, max))
+	}
+	return s, nil
+}
+
+// cleanText trims s and bounds its length (in bytes, at a rune boundary);
+// for names the platform derives (file names), never for text people write.
 func cleanText(s string, max int) string {
 	s = strings.TrimSpace(strings.ReplaceAll(s, "\r\n", "\n"))
 	if len(s) <= max {

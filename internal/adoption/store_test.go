@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -50,7 +51,7 @@ func newFixtureWith(t testing.TB, d *db.DB, cat *catalog.Catalog) *fixture {
 	f.store = adoption.NewStore(d, cat, clock)
 	w := identitytest.Seed(t, f.ids)
 	for key, org := range w.Orgs {
-		f.orgs[key] = adoption.Org{ID: org.ID, Name: org.Name, Type: org.Type, Country: org.Country}
+		f.orgs[key] = adoption.Org{ID: org.ID, Name: org.Name, Type: org.Type, Country: org.Country, Licensee: org.Licensee}
 	}
 	f.users = w.Users
 	return f
@@ -205,16 +206,36 @@ func TestTrackingConcurrencyAndIsolation(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(tr.Items) != v.Applicable() {
-			t.Fatalf("%d items, want the %d applicable ones", len(tr.Items), v.Applicable())
+		if len(tr.Items) != v.ApplicableTo(p1.Licensee) || len(tr.Items) == 0 {
+			t.Fatalf("%d items, want the %d applicable ones", len(tr.Items), v.ApplicableTo(p1.Licensee))
 		}
-		rec := tr.Items[0].RecID
+		// An item both p1 (a DFS provider) and p2 (an operator) track.
+		rec := ""
+		for _, it := range tr.Items {
+			if it.Baseline.AppliesToLicensee(p2.Licensee) {
+				rec = it.RecID
+				break
+			}
+		}
+		if rec == "" {
+			t.Fatal("no item applies to both a DFS provider and an operator")
+		}
 		notAdopted := f.cat.Recommendations[1].ID
 		if _, err := f.store.Item(context.Background(), p1, notAdopted); !errors.Is(err, adoption.ErrNotFound) {
 			t.Fatalf("a not adopted recommendation is tracked: %v", err)
 		}
-		if _, err := f.store.Items(context.Background(), f.orgs["macra"]); !errors.Is(err, adoption.ErrWrongOrg) {
-			t.Fatalf("regulator tracking: %v", err)
+		// A regulator tracks only what it must act on itself.
+		rt, err := f.store.Items(context.Background(), f.orgs["macra"])
+		if err != nil || len(rt.Items) == 0 {
+			t.Fatalf("regulator tracking: %d items, %v", len(rt.Items), err)
+		}
+		for _, it := range rt.Items {
+			if !slices.Contains(it.Baseline.AppliesTo, identity.LicenseeRegulator) || it.Rec.Layer == "app" {
+				t.Errorf("regulator tracks %s (applies to %v)", it.RecID, it.Baseline.AppliesTo)
+			}
+		}
+		if _, err := f.store.Submit(f.as("macra-admin"), f.orgs["macra"], "We report to no one."); !errors.Is(err, adoption.ErrWrongOrg) {
+			t.Fatalf("regulator submits: %v", err)
 		}
 
 		alice, bob := f.as("p1-analyst"), f.as("p1-admin")

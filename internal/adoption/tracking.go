@@ -100,10 +100,12 @@ type Tracking struct {
 	NA       int
 }
 
-// Items lists every applicable item of the latest published baseline of
-// the provider's jurisdiction with the provider's state.
+// Items lists every item of the latest published baseline of the
+// organisation's jurisdiction that applies to its licensee type, with its
+// state: a bank gets the items for banks only, a regulator the items it
+// must act on itself.
 func (s *Store) Items(ctx context.Context, p Org) (Tracking, error) {
-	if !p.IsProvider() {
+	if !p.Tracks() {
 		return Tracking{}, ErrWrongOrg
 	}
 	v, err := s.Latest(ctx, p.Country)
@@ -117,7 +119,7 @@ func (s *Store) Items(ctx context.Context, p Org) (Tracking, error) {
 	t := Tracking{Baseline: v}
 	today := s.today()
 	for _, bi := range v.Items {
-		if !bi.Decision.Applies() {
+		if !bi.AppliesToLicensee(p.Licensee) {
 			continue
 		}
 		it, ok := state[bi.RecID]
@@ -215,7 +217,9 @@ func (s *Store) Update(ctx context.Context, p Org, recID string, u Update) (Item
 	if err != nil {
 		return Item{}, err
 	}
-	u.Justification = cleanText(u.Justification, maxJustification)
+	if u.Justification, err = checkText("justification", "The justification", u.Justification, maxJustification); err != nil {
+		return Item{}, err
+	}
 	u.TargetDate = strings.TrimSpace(u.TargetDate)
 	if !u.Status.Valid() {
 		return Item{}, invalid("status", "Choose a status from the list.")
@@ -356,7 +360,10 @@ func (s *Store) AddComment(ctx context.Context, p Org, recID, body string) error
 	if _, err := s.Item(ctx, p, recID); err != nil {
 		return err
 	}
-	body = cleanText(body, maxComment)
+	body, err := checkText("body", "The comment", body, maxComment)
+	if err != nil {
+		return err
+	}
 	if body == "" {
 		return invalid("body", "Write a comment first.")
 	}

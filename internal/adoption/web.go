@@ -10,12 +10,14 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/dfslab/dfslab/internal/blob"
 	"github.com/dfslab/dfslab/internal/catalog"
+	"github.com/dfslab/dfslab/internal/identity"
 	"github.com/dfslab/dfslab/internal/pdf"
 	"github.com/dfslab/dfslab/internal/web"
 )
@@ -168,11 +170,27 @@ func (m *Module) render(w http.ResponseWriter, r *http.Request, status int, page
 // ---- baseline ---------------------------------------------------------------
 
 type draftRow struct {
-	RecID string
-	Title string
-	Layer string
-	Item  BaselineItem
-	Set   bool
+	RecID     string
+	Title     string
+	Layer     string
+	AppliesTo string // labels, worked out here for the 170-row table
+	Item      BaselineItem
+	Set       bool
+}
+
+// licenseeOption is a licensee type in a form: a checkbox or an option.
+type licenseeOption struct {
+	Key     Licensee
+	Label   string
+	Checked bool
+}
+
+func licenseeOptions(checked func(Licensee) bool) []licenseeOption {
+	var out []licenseeOption
+	for _, l := range identity.LicenseeTypes() {
+		out = append(out, licenseeOption{Key: l, Label: l.Label(), Checked: checked(l)})
+	}
+	return out
 }
 
 type baselineData struct {
@@ -186,6 +204,10 @@ type baselineData struct {
 	Undecided  int
 	Next       int
 	Problem    string
+	// Commitments: the items the regulators act on themselves, with
+	// their status, for everyone in the jurisdiction to see.
+	Commitments []Commitment
+	Tracks      bool // the organisation tracks items (Org.Tracks)
 }
 
 func (m *Module) baseline(w http.ResponseWriter, r *http.Request) {
@@ -205,9 +227,13 @@ func (m *Module) renderBaseline(w http.ResponseWriter, r *http.Request, o Org, s
 		m.fail(w, r, "versions", err)
 		return
 	}
-	d := baselineData{Org: o, Regulator: o.IsRegulator(), Provider: o.IsProvider(), Versions: vs, Problem: problem, Next: 1}
+	d := baselineData{Org: o, Regulator: o.IsRegulator(), Provider: o.IsProvider(), Tracks: o.Tracks(), Versions: vs, Problem: problem, Next: 1}
 	if len(vs) > 0 {
 		d.Next = vs[0].Number + 1
+		if d.Commitments, err = m.store.Commitments(ctx, o.Country); err != nil {
+			m.fail(w, r, "commitments", err)
+			return
+		}
 	}
 	if o.IsRegulator() {
 		ro := web.PathRole(r)
@@ -222,23 +248,26 @@ func (m *Module) renderBaseline(w http.ResponseWriter, r *http.Request, o Org, s
 			if !set {
 				d.Undecided++
 			}
-			d.Draft = append(d.Draft, draftRow{RecID: rec.ID, Title: rec.Title, Layer: catalog.TermName(m.store.cat.Layers, rec.Layer), Item: it, Set: set})
+			d.Draft = append(d.Draft, draftRow{RecID: rec.ID, Title: rec.Title, Layer: catalog.TermName(m.store.cat.Layers, rec.Layer),
+				AppliesTo: it.AppliesTo.Label(), Item: it, Set: set})
 		}
 	}
 	m.render(w, r, status, "baseline.html", "Baseline · "+o.Country, d, flash)
 }
 
 type draftFormData struct {
-	Org       Org
-	RecID     string
-	Title     string
-	Statement string
-	Item      BaselineItem
-	Seen      int64 // updated_at (µs) of the draft item as shown; 0 undecided
-	Current   *BaselineItem
-	Decisions []Decision
-	Problem   string
-	Field     string
+	Org          Org
+	RecID        string
+	Title        string
+	Statement    string
+	Item         BaselineItem
+	Licensees    []licenseeOption
+	DefaultLabel string
+	Seen         int64 // updated_at (µs) of the draft item as shown; 0 undecided
+	Current      *BaselineItem
+	Decisions    []Decision
+	Problem      string
+	Field        string
 }
 
 func (m *Module) draftForm(w http.ResponseWriter, r *http.Request) {
@@ -267,8 +296,16 @@ func (m *Module) draftForm(w http.ResponseWriter, r *http.Request) {
 	} else {
 		it.Decision = Adopted
 	}
-	m.render(w, r, http.StatusOK, "draft.html", rec.ID+" · Baseline", draftFormData{Org: o, RecID: rec.ID, Title: rec.Title,
-		Statement: rec.Statement, Item: it, Seen: seen, Decisions: Decisions()}, "")
+	if it.AppliesTo == nil {
+		it.AppliesTo, it.Defaulted = DefaultAppliesTo(rec), true
+	}
+	m.render(w, r, http.StatusOK, "draft.html", rec.ID+" · Baseline", m.draftFormData(o, rec, it, seen, nil, "", ""), "")
+}
+
+func (m *Module) draftFormData(o Org, rec *catalog.Recommendation, it BaselineItem, seen int64, cur *BaselineItem, problem, field string) draftFormData {
+	return draftFormData{Org: o, RecID: rec.ID, Title: rec.Title, Statement: rec.Statement, Item: it, Seen: seen, Current: cur,
+		Decisions: Decisions(), Problem: problem, Field: field, DefaultLabel: DefaultAppliesTo(rec).Label(),
+		Licensees: licenseeOptions(func(l Licensee) bool { return slices.Contains(it.AppliesTo, l) })}
 }
 
 func (m *Module) draftSave(w http.ResponseWriter, r *http.Request) {
@@ -294,14 +331,24 @@ func (m *Module) draftSave(w http.ResponseWriter, r *http.Request) {
 	if seen > 0 {
 		seenAt = time.UnixMicro(seen)
 	}
-	it := BaselineItem{RecID: rec.ID, Decision: Decision(r.PostFormValue("decision")), LocalText: r.PostFormValue("local_text"), Reason: r.PostFormValue("reason")}
+	// With the form's marker the boxes are the whole set, so none checked
+	// is an explicit empty set (refused for an item that applies), never
+	// "the default"; a post without it (a script) keeps the default.
+	var applies Licensees
+	if r.PostFormValue("applies_to_set") == "1" {
+		applies = Licensees{}
+		for _, v := range r.PostForm["applies_to"] {
+			applies = append(applies, Licensee(v))
+		}
+	}
+	it := BaselineItem{RecID: rec.ID, Decision: Decision(r.PostFormValue("decision")), LocalText: r.PostFormValue("local_text"), Reason: r.PostFormValue("reason"),
+		AppliesTo: applies}
 	err = m.store.SetDraftIf(r.Context(), o, it, seenAt)
 	var ie *InvalidError
 	var se *StaleError
 	switch {
 	case errors.As(err, &ie):
-		m.render(w, r, http.StatusBadRequest, "draft.html", rec.ID+" · Baseline", draftFormData{Org: o, RecID: rec.ID, Title: rec.Title,
-			Statement: rec.Statement, Item: it, Seen: seen, Decisions: Decisions(), Problem: ie.Problem, Field: ie.Field}, "")
+		m.render(w, r, http.StatusBadRequest, "draft.html", rec.ID+" · Baseline", m.draftFormData(o, rec, it, seen, nil, ie.Problem, ie.Field), "")
 		return
 	case errors.As(err, &se):
 		// Keep the editor's text, show what the other regulator decided,
@@ -313,8 +360,7 @@ func (m *Module) draftSave(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		cur := draft[rec.ID]
-		m.render(w, r, http.StatusConflict, "draft.html", rec.ID+" · Baseline", draftFormData{Org: o, RecID: rec.ID, Title: rec.Title,
-			Statement: rec.Statement, Item: it, Seen: cur.UpdatedAt.UnixMicro(), Current: &cur, Decisions: Decisions(), Problem: se.Error()}, "")
+		m.render(w, r, http.StatusConflict, "draft.html", rec.ID+" · Baseline", m.draftFormData(o, rec, it, cur.UpdatedAt.UnixMicro(), &cur, se.Error(), ""), "")
 		return
 	}
 	if err != nil {
@@ -346,6 +392,11 @@ func (m *Module) publish(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v, err := m.store.Publish(r.Context(), o, r.PostFormValue("notes"))
+	var ie *InvalidError
+	if errors.As(err, &ie) {
+		m.renderBaseline(w, r, o, http.StatusBadRequest, ie.Problem, "")
+		return
+	}
 	if errors.Is(err, ErrIncomplete) {
 		m.renderBaseline(w, r, o, http.StatusBadRequest, "The draft cannot be published yet: "+strings.TrimPrefix(err.Error(), ErrIncomplete.Error()+": ")+
 			". Decide each of them, or adopt the remaining ones at once.", "")
@@ -375,11 +426,13 @@ type versionRow struct {
 }
 
 type versionData struct {
-	Org      Org
-	Version  Version
-	Versions []Version
-	Rows     []versionRow
-	PDF      bool
+	Org       Org
+	Version   Version
+	Versions  []Version
+	Rows      []versionRow
+	PDF       bool
+	For       Licensee // filter: only the items for this licensee type
+	Licensees []licenseeOption
 }
 
 // loadVersion reads version {id} of the organisation's jurisdiction.
@@ -427,8 +480,17 @@ func (m *Module) version(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Query().Get("done") == "published" {
 		flash = "Baseline " + v.Label() + " published. It can no longer change; later edits go into the next version."
 	}
-	m.render(w, r, http.StatusOK, "version.html", "Baseline "+o.Country+" "+v.Label(),
-		versionData{Org: o, Version: v, Versions: vs, Rows: m.versionRows(v), PDF: m.pdf != nil}, flash)
+	d := versionData{Org: o, Version: v, Versions: vs, PDF: m.pdf != nil}
+	if f := Licensee(r.URL.Query().Get("for")); f != identity.LicenseeNone && f.Valid() {
+		d.For = f
+	}
+	d.Licensees = licenseeOptions(func(l Licensee) bool { return l == d.For })
+	for _, row := range m.versionRows(v) {
+		if d.For == identity.LicenseeNone || row.Item.AppliesToLicensee(d.For) {
+			d.Rows = append(d.Rows, row)
+		}
+	}
+	m.render(w, r, http.StatusOK, "version.html", "Baseline "+o.Country+" "+v.Label(), d, flash)
 }
 
 type diffRow struct {
@@ -493,7 +555,7 @@ func (m *Module) tracking(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if !o.IsProvider() {
+	if !o.Tracks() {
 		web.Error(w, r, http.StatusNotFound)
 		return
 	}

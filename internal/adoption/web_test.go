@@ -195,7 +195,9 @@ func TestFlow(t *testing.T) {
 		item := s.org("p1", "/tracking/"+rec0)
 		s.expect(s.get("p1-viewer", s.org("p1", "/tracking")), 200, rec0)
 		s.expect(s.get("p1-viewer", s.org("p1", "/tracking/"+rec1)), 404) // not adopted: not tracked
-		s.expect(s.get("macra-viewer", s.org("macra", "/tracking")), 404)
+		// The regulator tracks its own commitments; providers see them.
+		s.expect(s.get("macra-viewer", s.org("macra", "/tracking")), 200, "GOV-")
+		s.expect(s.get("p1-viewer", s.org("p1", "/baseline")), 200, `id="commitments-table"`, "MACRA", "Reserve Bank of Malawi")
 		s.expect(s.post("p1-viewer", item, url.Values{"status": {"planned"}, "version": {"0"}}), 403)
 		s.expect(s.post("p1-analyst", item, url.Values{"status": {"planned"}, "version": {"zero"}}), 400)
 		s.expect(s.post("p1-analyst", item, url.Values{"status": {"not_applicable"}, "version": {"0"}}), 400, "Explain why")
@@ -243,7 +245,10 @@ func TestFlow(t *testing.T) {
 		// Provider B never sees provider A's evidence, not even by ID.
 		s.expect(s.get("p2-admin", s.org("p2", "/evidence/"+evID)), 404)
 		s.expect(s.get("p2-admin", s.org("p1", "/evidence/"+evID)), 404)
-		s.expect(s.get("p2-viewer", s.org("p2", "/tracking/"+rec0)), 200, "Not started")
+		// The operator tracks no app items (they are the app publisher's),
+		// but it tracks the telecom ones.
+		s.expect(s.get("p2-viewer", s.org("p2", "/tracking/"+rec0)), 404)
+		s.expect(s.get("p2-viewer", s.org("p2", "/tracking/TEL-001")), 200, "Not started")
 		s.expect(s.post("p1-analyst", item+"/comments", url.Values{"body": {"  "}}), 400, "Write a comment")
 		s.expect(s.post("p1-analyst", item+"/comments", url.Values{"body": {"Verified by internal audit."}}), 303)
 

@@ -5,8 +5,9 @@ package app
 // platform administrators get no override, because a provider's statuses
 // are its own and its regulator's business. Organisation A of the world
 // is a telecom regulator without a baseline, so the provider pages answer
-// 404 there (a regulator has no tracking of its own), the draft and
-// sector pages 200; the {id} of the matrix names nothing, hence 404.
+// 404 there (a regulator reports to no one), its own tracking (the
+// regulators' commitments), the draft and sector pages 200; the {id} of
+// the matrix names nothing, hence 404.
 var adoptionMatrix = func() map[string]entry {
 	viewerOnly := func(ok int) entry { return entry{access: member, minRank: 1, ok: ok} }
 	analystOnly := func(ok int) entry { return entry{access: member, minRank: 2, ok: ok} }
@@ -28,7 +29,7 @@ var adoptionMatrix = func() map[string]entry {
 		"GET /orgs/{org}/baseline/v/{id}/baseline.pdf":  viewerOnly(404),
 		"GET /orgs/{org}/baseline/diff":                 viewerOnly(400), // no versions named
 
-		"GET /orgs/{org}/tracking":                    viewerOnly(404),
+		"GET /orgs/{org}/tracking":                    viewerOnly(200),
 		"GET /orgs/{org}/tracking/{id}":               viewerOnly(404),
 		"POST /orgs/{org}/tracking/{id}":              analystOnly(404),
 		"POST /orgs/{org}/tracking/{id}/comments":     analystOnly(404),
