@@ -35,6 +35,7 @@ type DomainScore struct {
 	Score      float64 `json:"score"`
 	Level      string  `json:"level"`
 	Target     float64 `json:"target"`
+	Overridden bool    `json:"target_set_by_regulator,omitempty"`
 	Gap        float64 `json:"gap"`
 	Applicable int     `json:"applicable"` // questions that apply to the entity type
 	Answered   int     `json:"answered"`   // of which answered (level or not applicable)
@@ -83,10 +84,23 @@ type Scorecard struct {
 //
 // Scores are rounded to two decimals.
 func Score(m *Model, variant string, t EntityType, r RiskLevel, answers map[string]Answer) Scorecard {
+	return ScoreWith(m, variant, t, r, answers, nil)
+}
+
+// Overrides are the targets, by domain ID, that a regulator set for one
+// entity type of its country; they replace the model's risk-based target
+// of those domains.
+type Overrides map[string]float64
+
+// ScoreWith is Score with a regulator's target overrides.
+func ScoreWith(m *Model, variant string, t EntityType, r RiskLevel, answers map[string]Answer, ov Overrides) Scorecard {
 	sc := Scorecard{Model: m.Key(), Variant: variant, RiskLevel: r}
 	var sumW, sumWS float64
 	for _, d := range m.DomainsOf(variant) {
 		ds := DomainScore{Domain: d, ID: d.ID, Name: d.Name, Target: m.Target(d, r)}
+		if v, ok := ov[d.ID]; ok {
+			ds.Target, ds.Overridden = v, true
+		}
 		var w, ws float64
 		for _, q := range d.Questions {
 			if !q.Applies(t) {

@@ -622,7 +622,15 @@ func (s *Store) Submit(ctx context.Context, orgID, assessmentID int64) (Snapshot
 		if err != nil {
 			return err
 		}
-		sc := Score(m, a.Variant, a.Profile.EntityType, a.Risk, plain(as))
+		var country string
+		if err := tx.QueryRow(ctx, "SELECT country FROM orgs WHERE id = ?", orgID).Scan(&country); err != nil {
+			return fmt.Errorf("resilience: submit: %w", err)
+		}
+		ov, err := targets(ctx, tx, country, a.ModelKey, a.Profile.EntityType)
+		if err != nil {
+			return err
+		}
+		sc := ScoreWith(m, a.Variant, a.Profile.EntityType, a.Risk, plain(as), ov)
 		if !sc.Complete {
 			return fmt.Errorf("%w: %d of %d answered", ErrIncomplete, sc.Answered, sc.Applicable)
 		}
@@ -698,14 +706,29 @@ func (s *Store) Scorecard(ctx context.Context, orgID, assessmentID int64) (Asses
 		if err != nil {
 			return Assessment{}, nil, Scorecard{}, err
 		}
-		// Rebuild the question pointers the JSON does not carry.
-		return a, m, Score(m, a.Variant, a.Profile.EntityType, a.Risk, plain(snap.Answers)), nil
+		// Rescore to rebuild the question pointers the JSON does not
+		// carry, with the targets the snapshot was signed off with.
+		ov := Overrides{}
+		for _, d := range snap.Scorecard.Domains {
+			if d.Overridden {
+				ov[d.ID] = d.Target
+			}
+		}
+		return a, m, ScoreWith(m, a.Variant, a.Profile.EntityType, a.Risk, plain(snap.Answers), ov), nil
 	}
 	as, err := s.Answers(ctx, assessmentID)
 	if err != nil {
 		return Assessment{}, nil, Scorecard{}, err
 	}
-	return a, m, Score(m, a.Variant, a.Profile.EntityType, a.Risk, plain(as)), nil
+	o, err := s.OrgOf(ctx, orgID)
+	if err != nil {
+		return Assessment{}, nil, Scorecard{}, err
+	}
+	ov, err := s.Targets(ctx, o.Country, a.ModelKey, a.Profile.EntityType)
+	if err != nil {
+		return Assessment{}, nil, Scorecard{}, err
+	}
+	return a, m, ScoreWith(m, a.Variant, a.Profile.EntityType, a.Risk, plain(as), ov), nil
 }
 
 // Change is how one domain or question moved between two assessments.

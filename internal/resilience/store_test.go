@@ -378,3 +378,68 @@ func TestStatsWithholdsSmallGroups(t *testing.T) {
 		t.Errorf("stats %+v", st)
 	}
 }
+
+// TestRegulatorTargets: a regulator's targets replace the risk-based ones
+// for its country's entities of one type; signed-off assessments keep the
+// targets they were signed off with.
+func TestRegulatorTargets(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := newFixture(t, d)
+		reg := f.org("MACRA", identity.OrgTelecomRegulator, "MW")
+		p := f.org("Mpamba", identity.OrgDFSProvider, "MW")
+		ke := f.org("Kenya Wallet", identity.OrgDFSProvider, "KE")
+		four5 := 4.5
+		for _, bad := range []map[string]*float64{{"GOV": ptr(5.5)}, {"GOV": ptr(3.3)}, {"XX": ptr(3)}} {
+			if err := f.s.SetTargets(f.ctx, reg, builtinKey, resilience.EntityDFSProvider, bad); !errors.Is(err, resilience.ErrInvalid) {
+				t.Errorf("%v accepted: %v", bad, err)
+			}
+		}
+		if err := f.s.SetTargets(f.ctx, p, builtinKey, resilience.EntityDFSProvider, map[string]*float64{"GOV": &four5}); !errors.Is(err, resilience.ErrInvalid) {
+			t.Fatalf("a provider set targets: %v", err)
+		}
+		if err := f.s.SetTargets(f.ctx, reg, builtinKey, resilience.EntityDFSProvider, map[string]*float64{"GOV": &four5}); err != nil {
+			t.Fatal(err)
+		}
+		target := func(o resilience.Org, a resilience.Assessment, dom string) (float64, bool) {
+			t.Helper()
+			_, _, sc, err := f.s.Scorecard(f.ctx, o.ID, a.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, ds := range sc.Domains {
+				if ds.ID == dom {
+					return ds.Target, ds.Overridden
+				}
+			}
+			t.Fatalf("no domain %s", dom)
+			return 0, false
+		}
+		a, _ := f.s.CreateAssessment(f.ctx, p, resilience.NewAssessment{Title: "x", ModelKey: builtinKey, Profile: provider()})
+		k, _ := f.s.CreateAssessment(f.ctx, ke, resilience.NewAssessment{Title: "x", ModelKey: builtinKey, Profile: provider()})
+		if v, ov := target(p, a, "GOV"); v != 4.5 || !ov {
+			t.Fatalf("MW provider's GOV target %v (%v)", v, ov)
+		}
+		if v, ov := target(p, a, "RM"); v != 3.5 || ov {
+			t.Fatalf("MW provider's RM target %v (%v)", v, ov)
+		}
+		if v, ov := target(ke, k, "GOV"); v != 3.5 || ov {
+			t.Fatalf("Kenyan provider's GOV target %v (%v)", v, ov)
+		}
+		f.answerAll(p.ID, a, 4)
+		if _, err := f.s.Submit(f.ctx, p.ID, a.ID); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.s.SetTargets(f.ctx, reg, builtinKey, resilience.EntityDFSProvider, map[string]*float64{"GOV": nil}); err != nil {
+			t.Fatal(err)
+		}
+		if v, ov := target(p, a, "GOV"); v != 4.5 || !ov {
+			t.Fatalf("signed-off assessment's GOV target changed to %v (%v)", v, ov)
+		}
+		b, _ := f.s.CreateAssessment(f.ctx, p, resilience.NewAssessment{Title: "y", ModelKey: builtinKey, Profile: provider()})
+		if v, ov := target(p, b, "GOV"); v != 3.5 || ov {
+			t.Fatalf("cleared target still applies: %v (%v)", v, ov)
+		}
+	})
+}
+
+func ptr(v float64) *float64 { return &v }

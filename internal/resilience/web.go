@@ -106,6 +106,7 @@ func (m *Module) Routes() []web.Route {
 		{Pattern: "POST " + a + "/submit", Policy: signoff, Handler: h(m.submit)},
 
 		{Pattern: "POST /orgs/{org}/resilience/campaigns", Policy: signoff, Handler: h(m.launch)},
+		{Pattern: "POST /orgs/{org}/resilience/targets", Policy: signoff, Handler: h(m.setTargets)},
 		{Pattern: "GET " + c, Policy: viewer, Handler: h(m.campaign)},
 		{Pattern: "POST " + c + "/close", Policy: signoff, Handler: h(m.closeCampaign)},
 		{Pattern: "GET " + c + "/benchmark", Policy: viewer, Handler: h(m.benchmark)},
@@ -230,7 +231,22 @@ type overviewData struct {
 	CanSign     bool
 	Form        createForm
 	Launch      launchForm
+	Targets     *targetsForm // regulators: their country's targets
 	Problem     string
+}
+
+// targetsForm is a regulator's table of targets for one model and entity
+// type.
+type targetsForm struct {
+	ModelKey   string
+	EntityType EntityType
+	Rows       []targetRow
+}
+
+type targetRow struct {
+	ID, Name string
+	Defaults string // the model's targets by risk level
+	Value    string // the override, "" for the model's
 }
 
 // factor is a banded profile factor of the start form.
@@ -277,6 +293,7 @@ type launchForm struct {
 
 func (m *Module) overview(w http.ResponseWriter, r *http.Request) {
 	flash := map[string]string{"launched": "Campaign launched; the organisations in scope have been notified.",
+		"targets":   "Targets saved. They apply to the scores of your country's entities of this type from now on; signed-off assessments keep theirs.",
 		"submitted": "Assessment signed off. The snapshot cannot change any more."}[r.URL.Query().Get("done")]
 	m.renderOverview(w, r, http.StatusOK, createForm{}, launchForm{}, "", flash)
 }
@@ -339,6 +356,40 @@ func (m *Module) renderOverview(w http.ResponseWriter, r *http.Request, status i
 			d.Campaigns = append(d.Campaigns, campaignRow{Campaign: c, Started: started[c.ID]})
 		}
 	}
+	if o.Regulator && len(d.Models) > 0 {
+		tf := &targetsForm{ModelKey: r.URL.Query().Get("tmodel"), EntityType: EntityType(r.URL.Query().Get("tentity"))}
+		var mod *Model
+		for _, x := range d.Models {
+			if x.Key() == tf.ModelKey {
+				mod = x
+			}
+		}
+		if mod == nil {
+			mod = d.Models[0]
+			tf.ModelKey = mod.Key()
+		}
+		if !tf.EntityType.Valid() {
+			tf.EntityType = EntityDFSProvider
+		}
+		ov, err := m.store.Targets(ctx, o.Country, tf.ModelKey, tf.EntityType)
+		if err != nil {
+			m.fail(w, r, "targets", err)
+			return
+		}
+		for _, dm := range mod.Domains {
+			row := targetRow{ID: dm.ID, Name: dm.Name}
+			var parts []string
+			for _, rl := range RiskLevels() {
+				parts = append(parts, fmt.Sprintf("%s %g", rl.Label(), mod.Target(dm, rl)))
+			}
+			row.Defaults = strings.Join(parts, " · ")
+			if v, ok := ov[dm.ID]; ok {
+				row.Value = strconv.FormatFloat(v, 'f', -1, 64)
+			}
+			tf.Rows = append(tf.Rows, row)
+		}
+		d.Targets = tf
+	}
 	if d.Form.ModelKey == "" && len(d.Models) > 0 {
 		d.Form.ModelKey = d.Models[0].Key()
 	}
@@ -391,6 +442,49 @@ func (m *Module) create(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, orgPath(o, fmt.Sprintf("/assessments/%d?created=1", a.ID)), http.StatusSeeOther)
+}
+
+// setTargets stores a regulator's targets for one model and entity type.
+func (m *Module) setTargets(w http.ResponseWriter, r *http.Request) {
+	o, ok := m.org(w, r)
+	if !ok || !web.ParseForm(w, r) {
+		return
+	}
+	if !o.Regulator {
+		web.Error(w, r, http.StatusNotFound)
+		return
+	}
+	key, et := r.PostFormValue("model"), EntityType(r.PostFormValue("entity_type"))
+	mod, err := m.store.Model(r.Context(), key)
+	if err != nil {
+		m.renderOverview(w, r, http.StatusBadRequest, createForm{}, launchForm{}, "Unknown model.", "")
+		return
+	}
+	set := map[string]*float64{}
+	for _, d := range mod.Domains {
+		v := strings.TrimSpace(r.PostFormValue("target_" + d.ID))
+		if v == "" {
+			set[d.ID] = nil
+			continue
+		}
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			m.renderOverview(w, r, http.StatusBadRequest, createForm{}, launchForm{}, fmt.Sprintf("The target of %s must be a number between 0 and 5.", d.Name), "")
+			return
+		}
+		set[d.ID] = &f
+	}
+	err = m.store.SetTargets(r.Context(), o, key, et, set)
+	if errors.Is(err, ErrInvalid) {
+		m.renderOverview(w, r, http.StatusBadRequest, createForm{}, launchForm{}, problemOf(err), "")
+		return
+	}
+	if err != nil {
+		m.fail(w, r, "set targets", err)
+		return
+	}
+	q := url.Values{"tmodel": {key}, "tentity": {string(et)}, "done": {"targets"}}
+	http.Redirect(w, r, orgPath(o, "?"+q.Encode()+"#targets-title"), http.StatusSeeOther)
 }
 
 // ---- answering ----------------------------------------------------------------
@@ -473,7 +567,10 @@ func (m *Module) renderAssessment(w http.ResponseWriter, r *http.Request, status
 	}
 	d := assessmentData{Org: o, A: a, Model: mod, CanEdit: canEdit(r) && !a.IsSubmitted(), CanSign: canSign(r) && !a.IsSubmitted(),
 		Problem: problem, ProblemQ: problemQ, Evidence: ev, MaxMB: MaxEvidence >> 20, Previous: a.PreviousID != 0, RiskPoints: a.Profile.RiskPoints()}
-	d.Scorecard = Score(mod, a.Variant, a.Profile.EntityType, a.Risk, plain(answers))
+	if _, _, d.Scorecard, err = m.store.Scorecard(ctx, o.ID, a.ID); err != nil {
+		m.fail(w, r, "scorecard", err)
+		return
+	}
 	if a.CampaignID != 0 {
 		if c, err := m.store.Campaign(ctx, o, a.CampaignID); err == nil {
 			d.Campaign = c.Title

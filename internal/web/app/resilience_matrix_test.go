@@ -30,6 +30,7 @@ var resilienceMatrix = func() map[string]entry {
 		"POST " + a + "/submit":        adminOnly(404),
 
 		"POST /orgs/{org}/resilience/campaigns": adminOnly(400), // no deadline
+		"POST /orgs/{org}/resilience/targets":   adminOnly(400), // no model
 		"GET " + c:                              viewerOnly(404),
 		"POST " + c + "/close":                  adminOnly(404),
 		"GET " + c + "/benchmark":               viewerOnly(404),
