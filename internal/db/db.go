@@ -19,6 +19,7 @@ import (
 	"slices"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
 	_ "modernc.org/sqlite"             // registers the "sqlite" driver
@@ -159,10 +160,14 @@ func openSQLite(ctx context.Context, dsn string) (*DB, error) {
 	// against power loss (kill -9 alone would be survived with NORMAL too).
 	// _txlock=immediate takes the write lock at BEGIN, so two writers queue
 	// on busy_timeout instead of deadlocking when both upgrade a read lock.
+	// busy_timeout comes first: the pragmas run in order on every new
+	// connection, and switching to WAL needs the database lock, which a
+	// node starting at the same moment may hold (without the timeout yet,
+	// that open failed at once with SQLITE_BUSY).
 	q := url.Values{}
+	q.Add("_pragma", "busy_timeout(10000)")
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "foreign_keys(1)")
-	q.Add("_pragma", "busy_timeout(10000)")
 	q.Add("_pragma", "synchronous(FULL)")
 	q.Set("_txlock", "immediate")
 	s, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
@@ -174,11 +179,36 @@ func openSQLite(ctx context.Context, dsn string) (*DB, error) {
 	n := 4 * runtime.GOMAXPROCS(0)
 	s.SetMaxOpenConns(n)
 	s.SetMaxIdleConns(n)
-	if err := s.PingContext(ctx); err != nil {
+	if err := pingSQLite(ctx, s); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("db: open sqlite %s: %w", path, err)
 	}
 	return &DB{sql: s, dialect: SQLite, path: path, stmts: new(stmtCache)}, nil
+}
+
+// pingSQLite opens the first connection. Several processes starting on a
+// new database at once race to turn it into WAL mode, and SQLite answers
+// the losers SQLITE_BUSY at once, without its busy handler: they wait a
+// moment and try again, for up to about ten seconds.
+func pingSQLite(ctx context.Context, s *sql.DB) error {
+	var err error
+	for attempt := 1; attempt <= 50; attempt++ {
+		if err = s.PingContext(ctx); err == nil || !isBusy(err) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return errors.Join(err, ctx.Err())
+		case <-time.After(time.Duration(attempt) * 8 * time.Millisecond):
+		}
+	}
+	return err
+}
+
+// isBusy reports whether err is SQLite's SQLITE_BUSY (any extended code).
+func isBusy(err error) bool {
+	var coded interface{ Code() int }
+	return errors.As(err, &coded) && coded.Code()&0xff == 5
 }
 
 // Close closes the cached statements and the database.
