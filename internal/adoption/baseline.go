@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/dfslab/dfslab/internal/db"
@@ -72,7 +73,12 @@ type BaselineItem struct {
 	// the catalogue's default (DefaultAppliesTo), which Draft fills in
 	// and marks Defaulted; a published version always holds it.
 	AppliesTo Licensees
-	Defaulted bool   // draft only: AppliesTo is the catalogue default
+	Defaulted bool // draft only: AppliesTo is the catalogue default
+	// Phase is the roadmap phase (0: none). Deadline is the compliance
+	// deadline: in a draft the explicit one (which wins over the phase's),
+	// in a published version the one that applies, written out.
+	Phase     int
+	Deadline  string
 	UpdatedBy string // draft only
 	UpdatedAt time.Time
 }
@@ -101,8 +107,15 @@ func (it BaselineItem) validate() (BaselineItem, error) {
 	default:
 		return it, invalid("decision", "Choose adopted, adapted, not adopted or not applicable.")
 	}
+	it.Deadline = strings.TrimSpace(it.Deadline)
+	if it.Deadline != "" && !validDate(it.Deadline) {
+		return it, invalid("deadline", "Give the compliance deadline as YYYY-MM-DD, or leave it empty to use the phase's.")
+	}
+	if it.Phase < 0 || it.Phase > maxPhases {
+		return it, invalid("phase", "Choose a phase from the list.")
+	}
 	if !it.Decision.Applies() {
-		it.AppliesTo = nil
+		it.AppliesTo, it.Phase, it.Deadline = nil, 0, ""
 	} else if it.AppliesTo != nil {
 		if it.AppliesTo, err = normalizeAppliesTo(it.AppliesTo); err != nil {
 			return it, err
@@ -121,7 +134,10 @@ type Version struct {
 	PublishedBy  string
 	PublishedOrg string
 	PublishedAt  time.Time
-	Items        []BaselineItem // in catalogue order; filled by Version, not by Versions
+	// EffectiveDate and Phases are the roadmap as published.
+	EffectiveDate string
+	Phases        []Phase
+	Items         []BaselineItem // in catalogue order; filled by Version, not by Versions
 }
 
 // Label is "v3".
@@ -209,7 +225,7 @@ func (s *Store) Draft(ctx context.Context, reg Org) (map[string]BaselineItem, er
 // draftItems reads the draft of baseline bid, defaults resolved.
 func (s *Store) draftItems(ctx context.Context, q db.Querier, bid int64) (map[string]BaselineItem, error) {
 	out := map[string]BaselineItem{}
-	rows, err := q.Query(ctx, `SELECT d.rec_id, d.decision, d.local_text, d.reason, d.applies_to, d.updated_at, COALESCE(u.display_name, ''), COALESCE(u.email, '')
+	rows, err := q.Query(ctx, `SELECT d.rec_id, d.decision, d.local_text, d.reason, d.applies_to, d.phase, d.deadline, d.updated_at, COALESCE(u.display_name, ''), COALESCE(u.email, '')
 		FROM baseline_drafts d LEFT JOIN users u ON u.id = d.updated_by WHERE d.baseline_id = ?`, bid)
 	if err != nil {
 		return nil, fmt.Errorf("adoption: draft: %w", err)
@@ -219,7 +235,7 @@ func (s *Store) draftItems(ctx context.Context, q db.Querier, bid int64) (map[st
 		var it BaselineItem
 		var at int64
 		var dn, em, applies string
-		if err := rows.Scan(&it.RecID, &it.Decision, &it.LocalText, &it.Reason, &applies, &at, &dn, &em); err != nil {
+		if err := rows.Scan(&it.RecID, &it.Decision, &it.LocalText, &it.Reason, &applies, &it.Phase, &it.Deadline, &at, &dn, &em); err != nil {
 			return nil, err
 		}
 		it.UpdatedAt, it.UpdatedBy = time.UnixMicro(at).UTC(), personName(dn, em)
@@ -286,18 +302,33 @@ func (s *Store) setDraft(ctx context.Context, reg Org, it BaselineItem, check bo
 				return &StaleError{By: userName(ctx, tx, by), At: time.UnixMicro(at).UTC()}
 			}
 		}
-		_, err = tx.Exec(ctx, `INSERT INTO baseline_drafts (baseline_id, rec_id, decision, local_text, reason, applies_to, updated_by, updated_org, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+		if it.Phase != 0 {
+			var n int
+			if err := tx.QueryRow(ctx, "SELECT COUNT(*) FROM baseline_draft_phases WHERE baseline_id = ? AND number = ?", bid, it.Phase).Scan(&n); err != nil {
+				return fmt.Errorf("adoption: phase: %w", err)
+			}
+			if n == 0 {
+				return invalid("phase", fmt.Sprintf("Phase %d is not in the schedule; define it on the baseline page first.", it.Phase))
+			}
+		}
+		_, err = tx.Exec(ctx, `INSERT INTO baseline_drafts (baseline_id, rec_id, decision, local_text, reason, applies_to, phase, deadline, updated_by, updated_org, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (baseline_id, rec_id) DO UPDATE SET decision = excluded.decision, local_text = excluded.local_text,
-			reason = excluded.reason, applies_to = excluded.applies_to, updated_by = excluded.updated_by, updated_org = excluded.updated_org,
-			updated_at = excluded.updated_at`,
-			bid, it.RecID, string(it.Decision), it.LocalText, it.Reason, joinAppliesTo(it.AppliesTo), nullID(actor), reg.ID, now.UnixMicro())
+			reason = excluded.reason, applies_to = excluded.applies_to, phase = excluded.phase, deadline = excluded.deadline,
+			updated_by = excluded.updated_by, updated_org = excluded.updated_org, updated_at = excluded.updated_at`,
+			bid, it.RecID, string(it.Decision), it.LocalText, it.Reason, joinAppliesTo(it.AppliesTo), it.Phase, it.Deadline, nullID(actor), reg.ID, now.UnixMicro())
 		if err != nil {
 			return fmt.Errorf("adoption: set draft: %w", err)
 		}
 		det := map[string]any{"decision": string(it.Decision), "country": reg.Country}
 		if it.AppliesTo != nil {
 			det["applies_to"] = joinAppliesTo(it.AppliesTo)
+		}
+		if it.Phase != 0 {
+			det["phase"] = it.Phase
+		}
+		if it.Deadline != "" {
+			det["deadline"] = it.Deadline
 		}
 		return appendAudit(ctx, tx, reg.ID, "baseline.draft.set", "baseline", reg.Country+"/"+it.RecID, det)
 	})
@@ -384,8 +415,16 @@ func (s *Store) Publish(ctx context.Context, reg Org, notes string) (Version, er
 		if err := tx.QueryRow(ctx, "SELECT COALESCE(MAX(number), 0) + 1 FROM baseline_versions WHERE baseline_id = ?", bid).Scan(&v.Number); err != nil {
 			return fmt.Errorf("adoption: next version: %w", err)
 		}
-		err = tx.QueryRow(ctx, `INSERT INTO baseline_versions (baseline_id, number, notes, catalog_ver, published_by, published_org, published_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`, bid, v.Number, v.Notes, v.CatalogVer, nullID(actor), reg.ID, now.UnixMicro()).Scan(&v.ID)
+		sc, err := draftSchedule(ctx, tx, bid)
+		if err != nil {
+			return err
+		}
+		if len(sc.Phases) > 0 && sc.EffectiveDate == "" {
+			return invalid("effective_date", "Set the effective date of the baseline: the phases' deadlines count from it.")
+		}
+		v.EffectiveDate = sc.EffectiveDate
+		err = tx.QueryRow(ctx, `INSERT INTO baseline_versions (baseline_id, number, notes, catalog_ver, published_by, published_org, published_at, effective_date)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, bid, v.Number, v.Notes, v.CatalogVer, nullID(actor), reg.ID, now.UnixMicro(), v.EffectiveDate).Scan(&v.ID)
 		if err != nil {
 			return fmt.Errorf("adoption: publish: %w", err)
 		}
@@ -397,13 +436,24 @@ func (s *Store) Publish(ctx context.Context, reg Org, notes string) (Version, er
 		if err != nil {
 			return err
 		}
+		for _, p := range sc.Phases {
+			if _, err := tx.Exec(ctx, "INSERT INTO baseline_version_phases (version_id, number, label, months, deadline) VALUES (?, ?, ?, ?, ?)",
+				v.ID, p.Number, p.Label, p.Months, p.Deadline); err != nil {
+				return fmt.Errorf("adoption: publish phases: %w", err)
+			}
+		}
 		for _, r := range s.cat.Recommendations {
 			it, ok := items[r.ID]
 			if !ok {
 				return fmt.Errorf("%w: %s has no decision", ErrIncomplete, r.ID)
 			}
-			if _, err := tx.Exec(ctx, `INSERT INTO baseline_version_items (version_id, rec_id, decision, local_text, reason, applies_to) VALUES (?, ?, ?, ?, ?, ?)`,
-				v.ID, it.RecID, string(it.Decision), it.LocalText, it.Reason, joinAppliesTo(it.AppliesTo)); err != nil {
+			if it.Deadline == "" && it.Phase != 0 {
+				p, _ := sc.Phase(it.Phase)
+				it.Deadline = p.Deadline
+			}
+			if _, err := tx.Exec(ctx, `INSERT INTO baseline_version_items (version_id, rec_id, decision, local_text, reason, applies_to, phase, deadline)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+				v.ID, it.RecID, string(it.Decision), it.LocalText, it.Reason, joinAppliesTo(it.AppliesTo), it.Phase, it.Deadline); err != nil {
 				return fmt.Errorf("adoption: publish items: %w", err)
 			}
 		}
@@ -418,8 +468,8 @@ func (s *Store) Publish(ctx context.Context, reg Org, notes string) (Version, er
 
 // Versions lists the published versions of country, newest first, without items.
 func (s *Store) Versions(ctx context.Context, country string) ([]Version, error) {
-	rows, err := s.db.Query(ctx, `SELECT v.id, v.number, v.notes, v.catalog_ver, v.published_at, COALESCE(u.display_name, ''), COALESCE(u.email, ''), COALESCE(o.name, '')
-		FROM baseline_versions v JOIN baselines b ON b.id = v.baseline_id
+	rows, err := s.db.Query(ctx, `SELECT v.id, v.number, v.notes, v.catalog_ver, v.published_at, COALESCE(u.display_name, ''), COALESCE(u.email, ''), COALESCE(o.name, ''),
+		v.effective_date FROM baseline_versions v JOIN baselines b ON b.id = v.baseline_id
 		LEFT JOIN users u ON u.id = v.published_by LEFT JOIN orgs o ON o.id = v.published_org
 		WHERE b.country = ? ORDER BY v.number DESC`, country)
 	if err != nil {
@@ -431,7 +481,7 @@ func (s *Store) Versions(ctx context.Context, country string) ([]Version, error)
 		v := Version{Country: country}
 		var at int64
 		var dn, em string
-		if err := rows.Scan(&v.ID, &v.Number, &v.Notes, &v.CatalogVer, &at, &dn, &em, &v.PublishedOrg); err != nil {
+		if err := rows.Scan(&v.ID, &v.Number, &v.Notes, &v.CatalogVer, &at, &dn, &em, &v.PublishedOrg, &v.EffectiveDate); err != nil {
 			return nil, err
 		}
 		v.PublishedAt, v.PublishedBy = time.UnixMicro(at).UTC(), personName(dn, em)
@@ -468,7 +518,7 @@ func (s *Store) Latest(ctx context.Context, country string) (Version, error) {
 }
 
 func (s *Store) withItems(ctx context.Context, v Version) (Version, error) {
-	rows, err := s.db.Query(ctx, "SELECT rec_id, decision, local_text, reason, applies_to FROM baseline_version_items WHERE version_id = ?", v.ID)
+	rows, err := s.db.Query(ctx, "SELECT rec_id, decision, local_text, reason, applies_to, phase, deadline FROM baseline_version_items WHERE version_id = ?", v.ID)
 	if err != nil {
 		return Version{}, fmt.Errorf("adoption: version items: %w", err)
 	}
@@ -477,7 +527,7 @@ func (s *Store) withItems(ctx context.Context, v Version) (Version, error) {
 	for rows.Next() {
 		var it BaselineItem
 		var applies string
-		if err := rows.Scan(&it.RecID, &it.Decision, &it.LocalText, &it.Reason, &applies); err != nil {
+		if err := rows.Scan(&it.RecID, &it.Decision, &it.LocalText, &it.Reason, &applies, &it.Phase, &it.Deadline); err != nil {
 			return Version{}, err
 		}
 		if it.Decision.Applies() {
@@ -486,6 +536,9 @@ func (s *Store) withItems(ctx context.Context, v Version) (Version, error) {
 		byID[it.RecID] = it
 	}
 	if err := rows.Err(); err != nil {
+		return Version{}, err
+	}
+	if v.Phases, err = versionPhases(ctx, s.db, v.ID); err != nil {
 		return Version{}, err
 	}
 	v.Items = make([]BaselineItem, 0, len(byID))
@@ -519,7 +572,8 @@ func Diff(a, b Version) []Change {
 		switch {
 		case !ok:
 			out = append(out, Change{RecID: ib.RecID, Kind: "added", To: ib})
-		case ia.Decision != ib.Decision || ia.LocalText != ib.LocalText || ia.Reason != ib.Reason || !slices.Equal(ia.AppliesTo, ib.AppliesTo):
+		case ia.Decision != ib.Decision || ia.LocalText != ib.LocalText || ia.Reason != ib.Reason || !slices.Equal(ia.AppliesTo, ib.AppliesTo) ||
+			ia.Phase != ib.Phase || ia.Deadline != ib.Deadline:
 			out = append(out, Change{RecID: ib.RecID, Kind: "changed", From: ia, To: ib})
 		}
 	}
@@ -529,4 +583,21 @@ func Diff(a, b Version) []Change {
 		}
 	}
 	return out
+}
+
+func versionPhases(ctx context.Context, q db.Querier, versionID int64) ([]Phase, error) {
+	rows, err := q.Query(ctx, "SELECT number, label, months, deadline FROM baseline_version_phases WHERE version_id = ? ORDER BY number", versionID)
+	if err != nil {
+		return nil, fmt.Errorf("adoption: version phases: %w", err)
+	}
+	defer rows.Close()
+	var out []Phase
+	for rows.Next() {
+		var p Phase
+		if err := rows.Scan(&p.Number, &p.Label, &p.Months, &p.Deadline); err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
 }

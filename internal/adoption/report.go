@@ -108,7 +108,7 @@ func (s *Store) Submit(ctx context.Context, p Org, statement string) (Submission
 				st = Item{Status: NotStarted}
 			}
 			si := SubmittedItem{RecID: bi.RecID, Status: st.Status, Justification: st.Justification, Owner: st.OwnerName,
-				TargetDate: st.TargetDate, Overdue: overdue(st.Status, st.TargetDate, today)}
+				TargetDate: st.TargetDate, Overdue: overdue(st.Status, bi.Deadline, st.TargetDate, today)}
 			if st.ID != 0 && st.Evidence > 0 {
 				ev, err := s.evidenceOf(ctx, tx, p.ID, st.ID)
 				if err != nil {

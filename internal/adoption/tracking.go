@@ -68,11 +68,6 @@ func (st Status) Done() bool { return st == Implemented || st == Verified }
 // Open reports whether work is still due (an open item can be overdue).
 func (st Status) Open() bool { return !st.Done() && st != StatusNA }
 
-// overdue is the one overdue rule: an open item whose target date passed.
-func overdue(st Status, target, today string) bool {
-	return st.Open() && target != "" && target < today
-}
-
 // Item is a provider's tracking state of one applicable baseline item.
 type Item struct {
 	ID            int64 // 0 until the first write
@@ -128,7 +123,7 @@ func (s *Store) Items(ctx context.Context, p Org) (Tracking, error) {
 		}
 		it.Baseline = bi
 		it.Rec, _ = s.cat.Get(bi.RecID)
-		it.Overdue = overdue(it.Status, it.TargetDate, today)
+		it.Overdue = overdue(it.Status, bi.Deadline, it.TargetDate, today)
 		switch {
 		case it.Overdue:
 			t.Overdue++
@@ -213,7 +208,7 @@ const maxJustification = 2000
 // Update changes an item. Nothing is written unless the whole change is
 // valid and Version is current.
 func (s *Store) Update(ctx context.Context, p Org, recID string, u Update) (Item, error) {
-	_, err := s.Item(ctx, p, recID)
+	cur, err := s.Item(ctx, p, recID)
 	if err != nil {
 		return Item{}, err
 	}
@@ -230,6 +225,10 @@ func (s *Store) Update(ctx context.Context, p Org, recID string, u Update) (Item
 	if u.TargetDate != "" {
 		if _, err := time.Parse(time.DateOnly, u.TargetDate); err != nil {
 			return Item{}, invalid("target_date", "Give the target date as YYYY-MM-DD.")
+		}
+		// The regulator's deadline binds; an own target may only be earlier.
+		if dl := cur.Baseline.Deadline; dl != "" && u.TargetDate > dl {
+			return Item{}, invalid("target_date", "The regulator's deadline for this item is "+dl+"; your target date may be that day or earlier, not later.")
 		}
 	}
 	if u.OwnerID != 0 {

@@ -94,6 +94,8 @@ func (m *Module) Routes() []web.Route {
 		{Pattern: "GET /orgs/{org}/baseline/v/{id}/baseline.html", Policy: viewer, Handler: h(m.exportHTML)},
 		{Pattern: "GET /orgs/{org}/baseline/v/{id}/baseline.pdf", Policy: viewer, Handler: h(m.exportPDF), Long: true},
 		{Pattern: "GET /orgs/{org}/baseline/diff", Policy: viewer, Handler: h(m.diff)},
+		{Pattern: "POST /orgs/{org}/baseline/schedule", Policy: analyst, Handler: h(m.scheduleSave)},
+		{Pattern: "GET /orgs/{org}/baseline/v/{id}/roadmap", Policy: viewer, Handler: h(m.roadmap)},
 
 		{Pattern: "GET /orgs/{org}/tracking", Policy: viewer, Handler: h(m.tracking)},
 		{Pattern: "GET /orgs/{org}/tracking/{id}", Policy: viewer, Handler: h(m.item)},
@@ -208,6 +210,10 @@ type baselineData struct {
 	// their status, for everyone in the jurisdiction to see.
 	Commitments []Commitment
 	Tracks      bool // the organisation tracks items (Org.Tracks)
+	// Schedule of the draft, with empty rows to add phases up to the limit.
+	Schedule  Schedule
+	PhaseRows []Phase
+	Field     string
 }
 
 func (m *Module) baseline(w http.ResponseWriter, r *http.Request) {
@@ -216,11 +222,30 @@ func (m *Module) baseline(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	flash := map[string]string{"saved": "Decision saved in the draft.", "adopted": "Every undecided recommendation is now adopted in the draft.",
-		"published": "Baseline published."}[r.URL.Query().Get("done")]
+		"published": "Baseline published.", "schedule": "Effective date and phases saved in the draft."}[r.URL.Query().Get("done")]
 	m.renderBaseline(w, r, o, http.StatusOK, "", flash)
 }
 
 func (m *Module) renderBaseline(w http.ResponseWriter, r *http.Request, o Org, status int, problem, flash string) {
+	m.renderBaselineWith(w, r, o, status, problem, flash, nil, "")
+}
+
+// phaseRows is the schedule's phases padded with empty rows up to the
+// limit, so that the form adds a phase without JavaScript.
+func phaseRows(sc Schedule) []Phase {
+	rows := make([]Phase, maxPhases)
+	for i := range rows {
+		rows[i].Number = i + 1
+		if p, ok := sc.Phase(i + 1); ok {
+			rows[i] = p
+		}
+	}
+	return rows
+}
+
+// renderBaselineWith shows the baseline page; sched, when set, is a
+// refused schedule form to show again as the regulator typed it.
+func (m *Module) renderBaselineWith(w http.ResponseWriter, r *http.Request, o Org, status int, problem, flash string, sched *Schedule, field string) {
 	ctx := r.Context()
 	vs, err := m.store.Versions(ctx, o.Country)
 	if err != nil {
@@ -243,6 +268,16 @@ func (m *Module) renderBaseline(w http.ResponseWriter, r *http.Request, o Org, s
 			m.fail(w, r, "draft", err)
 			return
 		}
+		if sched == nil {
+			sc, err := m.store.DraftSchedule(ctx, o)
+			if err != nil {
+				m.fail(w, r, "schedule", err)
+				return
+			}
+			sched = &sc
+		}
+		d.Schedule, d.Field = *sched, field
+		d.PhaseRows = phaseRows(*sched)
 		for _, rec := range m.store.cat.Recommendations {
 			it, set := draft[rec.ID]
 			if !set {
@@ -263,6 +298,7 @@ type draftFormData struct {
 	Item         BaselineItem
 	Licensees    []licenseeOption
 	DefaultLabel string
+	Schedule     Schedule
 	Seen         int64 // updated_at (µs) of the draft item as shown; 0 undecided
 	Current      *BaselineItem
 	Decisions    []Decision
@@ -299,7 +335,18 @@ func (m *Module) draftForm(w http.ResponseWriter, r *http.Request) {
 	if it.AppliesTo == nil {
 		it.AppliesTo, it.Defaulted = DefaultAppliesTo(rec), true
 	}
-	m.render(w, r, http.StatusOK, "draft.html", rec.ID+" · Baseline", m.draftFormData(o, rec, it, seen, nil, "", ""), "")
+	m.renderDraft(w, r, http.StatusOK, o, rec, it, seen, nil, "", "")
+}
+
+func (m *Module) renderDraft(w http.ResponseWriter, r *http.Request, status int, o Org, rec *catalog.Recommendation, it BaselineItem, seen int64, cur *BaselineItem, problem, field string) {
+	d := m.draftFormData(o, rec, it, seen, cur, problem, field)
+	sc, err := m.store.DraftSchedule(r.Context(), o)
+	if err != nil {
+		m.fail(w, r, "schedule", err)
+		return
+	}
+	d.Schedule = sc
+	m.render(w, r, status, "draft.html", rec.ID+" · Baseline", d, "")
 }
 
 func (m *Module) draftFormData(o Org, rec *catalog.Recommendation, it BaselineItem, seen int64, cur *BaselineItem, problem, field string) draftFormData {
@@ -341,14 +388,22 @@ func (m *Module) draftSave(w http.ResponseWriter, r *http.Request) {
 			applies = append(applies, Licensee(v))
 		}
 	}
+	phase, perr := strconv.Atoi(r.PostFormValue("phase"))
+	if r.PostFormValue("phase") == "" {
+		phase, perr = 0, nil
+	}
+	if perr != nil {
+		web.Error(w, r, http.StatusBadRequest)
+		return
+	}
 	it := BaselineItem{RecID: rec.ID, Decision: Decision(r.PostFormValue("decision")), LocalText: r.PostFormValue("local_text"), Reason: r.PostFormValue("reason"),
-		AppliesTo: applies}
+		AppliesTo: applies, Phase: phase, Deadline: r.PostFormValue("deadline")}
 	err = m.store.SetDraftIf(r.Context(), o, it, seenAt)
 	var ie *InvalidError
 	var se *StaleError
 	switch {
 	case errors.As(err, &ie):
-		m.render(w, r, http.StatusBadRequest, "draft.html", rec.ID+" · Baseline", m.draftFormData(o, rec, it, seen, nil, ie.Problem, ie.Field), "")
+		m.renderDraft(w, r, http.StatusBadRequest, o, rec, it, seen, nil, ie.Problem, ie.Field)
 		return
 	case errors.As(err, &se):
 		// Keep the editor's text, show what the other regulator decided,
@@ -360,7 +415,7 @@ func (m *Module) draftSave(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		cur := draft[rec.ID]
-		m.render(w, r, http.StatusConflict, "draft.html", rec.ID+" · Baseline", m.draftFormData(o, rec, it, cur.UpdatedAt.UnixMicro(), &cur, se.Error(), ""), "")
+		m.renderDraft(w, r, http.StatusConflict, o, rec, it, cur.UpdatedAt.UnixMicro(), &cur, se.Error(), "")
 		return
 	}
 	if err != nil {
@@ -394,7 +449,7 @@ func (m *Module) publish(w http.ResponseWriter, r *http.Request) {
 	v, err := m.store.Publish(r.Context(), o, r.PostFormValue("notes"))
 	var ie *InvalidError
 	if errors.As(err, &ie) {
-		m.renderBaseline(w, r, o, http.StatusBadRequest, ie.Problem, "")
+		m.renderBaselineWith(w, r, o, http.StatusBadRequest, ie.Problem, "", nil, ie.Field)
 		return
 	}
 	if errors.Is(err, ErrIncomplete) {
