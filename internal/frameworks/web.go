@@ -176,6 +176,12 @@ func (m *Module) receive(r *http.Request) (*framework.Framework, []byte, string,
 			format = strings.TrimSpace(string(b))
 		case "file":
 			data, name = b, part.FileName()
+			// Multipart fields escape the shell's form check: the file
+			// name is kept and shown, so it gets the same rule.
+			if err := web.CheckField("file name", name); err != nil {
+				part.Close()
+				return nil, nil, "", refused(http.StatusBadRequest, "the file name contains characters that are not accepted; rename the file")
+			}
 		case "mappings":
 			maps = b
 		}

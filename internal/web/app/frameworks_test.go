@@ -154,3 +154,27 @@ func TestFrameworkFlow(t *testing.T) {
 }
 
 func body0(_ int, body string) string { return body }
+
+// TestFrameworkFileNameControlCharacters: the import form's file name is
+// kept and shown, so a control character in it is refused with 400 and
+// nothing is stored (security issue, finding 7).
+func TestFrameworkFileNameControlCharacters(t *testing.T) {
+	w := newWorld(t)
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	fw, _ := mw.CreateFormFile("file", "guide\u009b2J.yaml")
+	fw.Write(exampleFramework(t, "cbe-cyber-guideline.yaml"))
+	mw.Close()
+	r := httptest.NewRequest(http.MethodPost, "/frameworks", &body)
+	r.Header.Set("Content-Type", mw.FormDataContentType())
+	r.RemoteAddr = "10.9.9.8:40000"
+	r.AddCookie(w.session("padmin"))
+	rec := httptest.NewRecorder()
+	w.app.Server.ServeHTTP(rec, r)
+	if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), "file name") {
+		t.Fatalf("control character in the file name: %d %s", rec.Code, rec.Body.String())
+	}
+	if n := countRows(t, w.app.DB, "frameworks"); n != 0 {
+		t.Fatalf("%d frameworks stored", n)
+	}
+}
