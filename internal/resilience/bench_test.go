@@ -3,12 +3,16 @@ package resilience_test
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/dfslab/dfslab/internal/db"
 	"github.com/dfslab/dfslab/internal/db/dbtest"
 	"github.com/dfslab/dfslab/internal/identity"
 	"github.com/dfslab/dfslab/internal/resilience"
+	"github.com/dfslab/dfslab/internal/web/webtest"
 )
 
 // seedSector writes, directly in SQL for speed, a sector of n entities
@@ -16,9 +20,12 @@ import (
 // of three campaigns of one regulator, and returns the regulator and the
 // newest campaign.
 func seedSector(b *testing.B, f *fixture, n int) (resilience.Org, int64) {
+	return seedSectorOf(b, f, f.org("Regulator", identity.OrgTelecomRegulator, "MW"), n)
+}
+
+func seedSectorOf(b *testing.B, f *fixture, reg resilience.Org, n int) (resilience.Org, int64) {
 	b.Helper()
 	ctx := context.Background()
-	reg := f.org("Regulator", identity.OrgTelecomRegulator, "MW")
 	ms, _ := resilience.BuiltinModels(nil)
 	m := ms[0]
 	var orgs []int64
@@ -98,6 +105,37 @@ func BenchmarkSectorBenchmark(b *testing.B) {
 				if _, err := f.s.Benchmark(ctx, reg, camp); err != nil {
 					b.Fatal(err)
 				}
+			}
+		})
+	}
+}
+
+// BenchmarkBenchmarkPage: the regulator's benchmark page through the
+// platform's shell (store, rendering, headers), 300 entities × 54
+// questions × 3 campaigns.
+func BenchmarkBenchmarkPage(b *testing.B) {
+	for _, dialect := range []struct {
+		name string
+		open func(testing.TB) *db.DB
+	}{{"sqlite", dbtest.SQLite}, {"postgres", dbtest.Postgres}} {
+		b.Run(dialect.name, func(b *testing.B) {
+			s := newServerOn(b, dialect.open(b))
+			reg := s.orgs["macra"]
+			_, camp := seedSectorOf(b, s.fixture, reg, 300)
+			target := fmt.Sprintf("/orgs/%d/resilience/campaigns/%d/benchmark", reg.ID, camp)
+			cookie := &http.Cookie{Name: s.cookie, Value: webtest.Cookie(s.users["macra-viewer"])}
+			get := func() *httptest.ResponseRecorder {
+				r := httptest.NewRequest(http.MethodGet, target, nil)
+				r.AddCookie(cookie)
+				rec := httptest.NewRecorder()
+				s.srv.ServeHTTP(rec, r)
+				return rec
+			}
+			if rec := get(); rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `id="submitted">300<`) {
+				b.Fatalf("benchmark page: %d", rec.Code)
+			}
+			for b.Loop() {
+				get()
 			}
 		})
 	}

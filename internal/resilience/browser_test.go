@@ -14,6 +14,7 @@ import (
 
 	"github.com/dfslab/dfslab/internal/audit"
 	"github.com/dfslab/dfslab/internal/browsertest"
+	"github.com/dfslab/dfslab/internal/db"
 	"github.com/dfslab/dfslab/internal/db/dbtest"
 	"github.com/dfslab/dfslab/internal/identity"
 	"github.com/dfslab/dfslab/internal/identity/identitytest"
@@ -33,8 +34,12 @@ type server struct {
 	orgs   map[string]resilience.Org
 }
 
-func newServer(t *testing.T) *server {
-	f := newFixture(t, dbtest.SQLite(t))
+func newServer(t testing.TB) *server {
+	return newServerOn(t, dbtest.SQLite(t))
+}
+
+func newServerOn(t testing.TB, d *db.DB) *server {
+	f := newFixture(t, d)
 	w := identitytest.Seed(t, f.ids)
 	s := &server{fixture: f, users: w.Users, orgs: map[string]resilience.Org{}}
 	for k, o := range w.Orgs {
