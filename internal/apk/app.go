@@ -184,7 +184,34 @@ type Method struct {
 	ConstReturn  int64
 	// Line is the first source line of the method, 0 without debug info.
 	Line int
+	// FieldWrites are the stores into String, byte[] and char[] fields
+	// whose value the analysis knows (a constant, a parameter, another
+	// field, a string built from parts), so that a key kept in a field by
+	// one method can be followed from its use in another.
+	FieldWrites []FieldWrite
+	// Ops flags instructions of interest (OpXor, …).
+	Ops Ops
+	// Static is set for static methods (whose parameter 0 is the first
+	// declared one; an instance method's receiver is not a parameter).
+	Static bool
 }
+
+// FieldWrite is a store into a field: "pkg.Class.field" and the value.
+type FieldWrite struct {
+	Field string
+	Value Value
+}
+
+// Ops is a set of instruction kinds found in a method body.
+type Ops uint8
+
+// Instruction kinds.
+const (
+	OpXor        Ops = 1 << iota // xor-int with two registers
+	OpXorLit                     // xor-int with a literal
+	OpArrayRead                  // aget-byte or aget-char
+	OpArrayWrite                 // aput-byte or aput-char
+)
 
 // Call is one invoke instruction.
 type Call struct {
@@ -207,13 +234,38 @@ const (
 	ValueString            // a string constant
 	ValueInt               // an integer constant
 	ValueBytes             // a byte array filled from constant data
-	ValueConcat            // the result of string concatenation (StringBuilder or invoke-custom)
+	// ValueConcat is a string built by concatenation (StringBuilder,
+	// String.concat): Str is its text with each part that is not a
+	// constant written as ConcatHole, Int the number of such parts (never
+	// 0: a concatenation of constants is a ValueString). Str is empty when
+	// the parts were not followed (invoke-custom, String.format).
+	ValueConcat
+	// ValueField is a value read from field Str ("pkg.Class.field").
+	ValueField
+	// ValueParam is parameter Int (0 is the first declared one) of the
+	// method the value is used in.
+	ValueParam
+)
+
+// ConcatHole stands for a part of a ValueConcat that is not a constant.
+const ConcatHole = "\x00"
+
+// Conv is what the code made of a ValueField or ValueParam before using
+// it: its bytes (getBytes, toCharArray) or their Base64 decoding.
+type Conv uint8
+
+// Conversions.
+const (
+	ConvNone   Conv = iota
+	ConvBytes       // String.getBytes or toCharArray
+	ConvBase64      // Base64 decoding
 )
 
 // Value is an argument value. For ValueBytes, Str holds the bytes (a
 // string keeps the model small and immutable).
 type Value struct {
 	Kind ValueKind
+	Conv Conv
 	Int  int64
 	Str  string
 }

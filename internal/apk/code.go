@@ -187,7 +187,7 @@ func convertClass(f *dex.File, c *dex.Class, source string, an *dex.Analyzer, fa
 	for _, list := range [][]dex.EncodedMethod{cd.DirectMethods, cd.VirtualMethods} {
 		for _, em := range list {
 			ref := f.Method(em.Method)
-			m := Method{Name: ref.Name, Descriptor: ref.Proto}
+			m := Method{Name: ref.Name, Descriptor: ref.Proto, Static: em.Access&accStatic != 0}
 			if em.CodeOff != 0 {
 				code, err := f.Code(em.CodeOff)
 				if err != nil {
@@ -207,12 +207,15 @@ func convertClass(f *dex.File, c *dex.Class, source string, an *dex.Analyzer, fa
 	return nil
 }
 
+const accStatic = 0x0008
+
 // summarise copies the analysis facts into the model and scans the code
 // once for throw and constant returns.
 func summarise(f *dex.File, code *dex.Code, facts *dex.Facts, lines []dex.Position, names javaNames, m *Method) {
 	if len(lines) > 0 {
 		m.Line = int(lines[0].Line)
 	}
+	cv := converter{f: f, names: names, proto: m.Descriptor, static: m.Static}
 	if len(facts.Calls) > 0 {
 		m.Calls = make([]Call, 0, len(facts.Calls))
 		// One backing array for the arguments of all calls of the method.
@@ -228,9 +231,20 @@ func summarise(f *dex.File, code *dex.Code, facts *dex.Facts, lines []dex.Positi
 			}
 			ref := f.Method(cs.Method)
 			start := len(vals)
-			vals = appendArgs(vals, f, facts.Args(cs), cs.Op, ref.Proto)
-			m.Calls = append(m.Calls, Call{Class: names.get(ref.Class), Name: ref.Name, Descriptor: ref.Proto, Args: vals[start:len(vals):len(vals)],
-				Line: int32(dex.LineAt(lines, cs.PC))})
+			regs := facts.Args(cs)
+			vals = cv.appendArgs(vals, regs, cs.Op, ref.Proto)
+			call := Call{Class: names.get(ref.Class), Name: ref.Name, Descriptor: ref.Proto, Args: vals[start:len(vals):len(vals)],
+				Line: int32(dex.LineAt(lines, cs.PC))}
+			// equals is symmetric: "admin".equals(user) is recorded as
+			// user.equals("admin"), so that rules find the constant in
+			// the argument whichever side the source put it on.
+			if call.Class == "java.lang.String" && len(call.Args) == 1 && len(regs) == 2 && call.Args[0].Kind != ValueString &&
+				(call.Name == "equals" || call.Name == "equalsIgnoreCase" || call.Name == "contentEquals") {
+				if r := cv.value(regs[0]); r.Kind == ValueString {
+					call.Args[0] = r
+				}
+			}
+			m.Calls = append(m.Calls, call)
 		}
 	}
 	if len(facts.Strings) > 0 {
@@ -239,18 +253,36 @@ func summarise(f *dex.File, code *dex.Code, facts *dex.Facts, lines []dex.Positi
 			m.Strings = append(m.Strings, f.String(s.Index))
 		}
 	}
-	for _, fa := range facts.Fields {
-		if !fa.Write && fa.Op >= 0x60 && fa.Op <= 0x66 { // sget family
+	for i := range facts.Fields {
+		fa := &facts.Fields[i]
+		switch {
+		case !fa.Write && fa.Op >= 0x60 && fa.Op <= 0x66: // sget family
 			r := f.Field(fa.Field)
 			m.StaticGets = append(m.StaticGets, names.get(r.Class)+"."+r.Name)
+		case fa.Write && (fa.Op == 0x5b || fa.Op == 0x69): // iput-object, sput-object
+			r := f.Field(fa.Field)
+			if r.Type != "Ljava/lang/String;" && r.Type != "[B" && r.Type != "[C" {
+				continue
+			}
+			if v := cv.value(facts.Stored(fa)); v.Kind != ValueUnknown {
+				m.FieldWrites = append(m.FieldWrites, FieldWrite{Field: names.get(r.Class) + "." + r.Name, Value: v})
+			}
 		}
 	}
 	scanCode(code, m)
 }
 
+// converter turns analysis values of one method into model values.
+type converter struct {
+	f      *dex.File
+	names  javaNames
+	proto  string // the method's own descriptor, to number its parameters
+	static bool
+}
+
 // appendArgs drops the receiver and folds wide arguments so that the
 // values appended are the declared parameters, in order.
-func appendArgs(dst []Value, f *dex.File, regs []dex.Value, op dex.Opcode, proto string) []Value {
+func (cv *converter) appendArgs(dst []Value, regs []dex.Value, op dex.Opcode, proto string) []Value {
 	static := op == dex.OpInvokeStatic || op == dex.OpInvokeStaticRange
 	if !static && len(regs) > 0 {
 		regs = regs[1:]
@@ -260,11 +292,37 @@ func appendArgs(dst []Value, f *dex.File, regs []dex.Value, op dex.Opcode, proto
 		if k >= len(regs) {
 			return false
 		}
-		dst = append(dst, convertValue(f, regs[k]))
+		dst = append(dst, cv.value(regs[k]))
 		k += w
 		return true
 	})
 	return dst
+}
+
+// param numbers the in-register slot of the method's own parameters: the
+// declared parameter it holds, or -1 for the receiver or the second half
+// of a long or double.
+func (cv *converter) param(slot int) int {
+	if !cv.static {
+		if slot == 0 {
+			return -1
+		}
+		slot--
+	}
+	idx, at, found := 0, 0, -1
+	forEachParam(cv.proto, func(w int) bool {
+		if at == slot {
+			found = idx
+			return false
+		}
+		if at > slot {
+			return false
+		}
+		at += w
+		idx++
+		return true
+	})
+	return found
 }
 
 // forEachParam calls fn with the register width (1 or 2) of each
@@ -302,7 +360,7 @@ func forEachParam(proto string, fn func(width int) bool) {
 	}
 }
 
-func convertValue(f *dex.File, v dex.Value) Value {
+func (cv *converter) value(v dex.Value) Value {
 	switch v.Kind {
 	case dex.ConstString:
 		return Value{Kind: ValueString, Str: v.Str}
@@ -312,11 +370,26 @@ func convertValue(f *dex.File, v dex.Value) Value {
 		if v.Kind == dex.StringBytes || v.Int == 1 { // byte arrays only
 			return Value{Kind: ValueBytes, Str: v.Str}
 		}
+	case dex.Concat:
+		if v.Int == 0 {
+			return Value{Kind: ValueString, Str: v.Str}
+		}
+		return Value{Kind: ValueConcat, Str: v.Str, Int: v.Int}
+	case dex.FieldValue:
+		r := cv.f.Field(v.Ref)
+		if r.Name == "" {
+			return Value{}
+		}
+		return Value{Kind: ValueField, Str: cv.names.get(r.Class) + "." + r.Name, Conv: Conv(v.Conv)}
+	case dex.Param:
+		if p := cv.param(int(v.Int)); p >= 0 {
+			return Value{Kind: ValueParam, Int: int64(p), Conv: Conv(v.Conv)}
+		}
 	case dex.Result:
-		r := f.Method(v.Ref)
+		r := cv.f.Method(v.Ref)
 		if r.Name == "toString" && (r.Class == "Ljava/lang/StringBuilder;" || r.Class == "Ljava/lang/StringBuffer;") ||
 			r.Class == "Ljava/lang/String;" && (r.Name == "concat" || r.Name == "format") {
-			return Value{Kind: ValueConcat}
+			return Value{Kind: ValueConcat, Int: 1}
 		}
 	}
 	return Value{}
@@ -349,6 +422,14 @@ func scanCode(code *dex.Code, m *Method) {
 		switch op {
 		case 0x27: // throw
 			m.Throws = true
+		case 0x97, 0xb7: // xor-int, xor-int/2addr
+			m.Ops |= OpXor
+		case 0xd7, 0xdf: // xor-int/lit16, xor-int/lit8
+			m.Ops |= OpXorLit
+		case 0x48, 0x49: // aget-byte, aget-char
+			m.Ops |= OpArrayRead
+		case 0x4f, 0x50: // aput-byte, aput-char
+			m.Ops |= OpArrayWrite
 		case 0x0f: // return vAA
 			returns++
 			// const/4 vA, #B immediately before, into the returned register

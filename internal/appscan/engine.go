@@ -196,11 +196,12 @@ func (s *Scanner) ScanApp(ctx context.Context, app *apk.App) (*Result, error) {
 			res.Warnings = append(res.Warnings, err.Error())
 		}
 	}
-	codeHits, warns, err := s.codePass(ctx, sc)
+	codeHits, pend, warns, err := s.codePass(ctx, sc)
 	if err != nil {
 		return nil, err
 	}
 	hits = append(hits, codeHits...)
+	hits = append(hits, sc.resolvePending(pend)...)
 	res.Warnings = append(res.Warnings, warns...)
 
 	s.collect(sc, res, hits, len(app.Classes) > 0)
@@ -221,15 +222,16 @@ type emitFunc func(hit)
 
 // codePass visits every method of every class once, in parallel over
 // classes, and asks only the rules that registered for what it meets.
-func (s *Scanner) codePass(ctx context.Context, sc *scanCtx) ([]hit, []string, error) {
+func (s *Scanner) codePass(ctx context.Context, sc *scanCtx) ([]hit, []pending, []string, error) {
 	classes := sc.app.Classes
 	if len(classes) == 0 || len(s.codeRules) == 0 {
-		return nil, nil, nil
+		return nil, nil, nil, nil
 	}
 	workers := min(s.opts.Workers, max(1, len(classes)/64))
 	var (
 		mu   sync.Mutex
 		all  []hit
+		pend []pending
 		warn []string
 		next = make(chan int, workers)
 		wg   sync.WaitGroup
@@ -240,7 +242,8 @@ func (s *Scanner) codePass(ctx context.Context, sc *scanCtx) ([]hit, []string, e
 		wg.Go(func() {
 			var local []hit
 			var localWarn []string
-			mc := &methodCtx{scan: sc}
+			var localPend []pending
+			mc := &methodCtx{scan: sc, pending: &localPend}
 			mc.emit = func(h hit) { h.rule = mc.rule; local = append(local, h) }
 			for lo := range next {
 				if ctx.Err() != nil {
@@ -254,6 +257,7 @@ func (s *Scanner) codePass(ctx context.Context, sc *scanCtx) ([]hit, []string, e
 			}
 			mu.Lock()
 			all = append(all, local...)
+			pend = append(pend, localPend...)
 			warn = append(warn, localWarn...)
 			mu.Unlock()
 		})
@@ -268,9 +272,9 @@ func (s *Scanner) codePass(ctx context.Context, sc *scanCtx) ([]hit, []string, e
 	close(next)
 	wg.Wait()
 	if cerr != nil {
-		return nil, nil, cerr
+		return nil, nil, nil, cerr
 	}
-	return all, warn, ctx.Err()
+	return all, pend, warn, ctx.Err()
 }
 
 // runCheck runs an app-level check. A panic (a rule bug met on an odd

@@ -350,7 +350,7 @@ func TestRuleBugIsWarning(t *testing.T) {
 		t.Errorf("runCheck: err = %v", err)
 	}
 	s := &Scanner{codeRules: []*rule{boom}, opts: Options{Workers: 1}}
-	hits, warns, err := s.codePass(context.Background(), sc)
+	hits, _, warns, err := s.codePass(context.Background(), sc)
 	if err != nil || len(hits) != 0 || len(warns) == 0 || !strings.Contains(warns[0], "DFS-TEST-001") {
 		t.Errorf("codePass: hits %v warnings %q err %v", hits, warns, err)
 	}

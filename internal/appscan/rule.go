@@ -47,6 +47,9 @@ type scanCtx struct {
 	chains map[string][]string
 	// attr attributes classes to the app or to known libraries.
 	attr *attribution
+	// fields indexes the known stores into String and byte[] fields, for
+	// following keys and URLs kept in fields.
+	fields map[string][]fieldWrite
 }
 
 func newScanCtx(app *apk.App, now time.Time) *scanCtx {
@@ -75,6 +78,7 @@ func newScanCtx(app *apk.App, now time.Time) *scanCtx {
 		sc.chains[name] = append([]string{name}, a...)
 	}
 	sc.attr = attribute(app, sc.man)
+	sc.fields = fieldIndex(app.Classes)
 	sc.textSigs = make([]uint64, len(app.Texts))
 	for i, t := range app.Texts {
 		sc.textSigs[i] = byteSig(t.Text)
@@ -220,6 +224,9 @@ type methodCtx struct {
 	// library names the known library the class belongs to, "" for the
 	// app's own or unknown code.
 	library string
+	// pending collects the values that lead to parameters, resolved at
+	// their call sites after the pass (followArg).
+	pending *[]pending
 }
 
 // byteSig folds the bytes of s, ASCII letters lower-cased, into a 64-bit

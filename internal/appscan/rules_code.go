@@ -220,12 +220,32 @@ func codeRules() []*rule {
 			},
 			"android.content.Context.registerReceiver")),
 		appCodeOnly(&rule{RuleMeta: meta("DFS-CODE-020", Medium, med, "Plain HTTP endpoint in code",
-			"The code contains an http:// URL; requests to it are unencrypted and can be read or changed in transit.",
+			"The code contains an http:// URL, written out or built at run time (\"http://\" + host + …); requests to it are unencrypted and can be read or changed in transit.",
 			"Use https:// for every endpoint and forbid cleartext in the network security configuration.",
 			mp("MASVS-NETWORK-1", 319, "M3", "M5", "T3.1")),
 			onString: func(mc *methodCtx, s string, emit emitFunc) {
 				if isPlainHTTP(s) {
 					emit(mc.hit("cleartext URL", quote(s, 120)))
+				}
+			},
+			onMethod: func(mc *methodCtx, emit emitFunc) {
+				// A URL whose host is added at run time: the literal
+				// "http://" alone is no URL for onString, but the string
+				// built from it is one.
+				seen := ""
+				report := func(v apk.Value) {
+					if v.Kind == apk.ValueConcat && strings.HasPrefix(v.Str, "http://"+apk.ConcatHole) && v.Str != seen {
+						seen = v.Str
+						emit(mc.hit("cleartext URL built at run time", concatText(v.Str)))
+					}
+				}
+				for i := range mc.method.Calls {
+					for _, a := range mc.method.Calls[i].Args {
+						report(a)
+					}
+				}
+				for _, w := range mc.method.FieldWrites {
+					report(w.Value)
 				}
 			}}),
 		callRule(meta("DFS-CODE-021", Medium, high, "WebView debugging enabled",
@@ -370,4 +390,19 @@ func isPlainHTTP(s string) bool {
 		}
 	}
 	return true
+}
+
+// concatText renders a string built at run time for evidence:
+// "http://" + … + "/api".
+func concatText(tpl string) string {
+	var parts []string
+	for i, p := range strings.Split(tpl, apk.ConcatHole) {
+		if i > 0 {
+			parts = append(parts, "…")
+		}
+		if p != "" {
+			parts = append(parts, quote(p, 60))
+		}
+	}
+	return strings.Join(parts, " + ")
 }

@@ -20,12 +20,47 @@ func algorithm(t string) string {
 	return a
 }
 
-// cipherRule matches Cipher.getInstance constants.
+// cipherRule matches Cipher.getInstance constants, at the call or passed
+// to it through a field or a parameter.
 func cipherRule(m RuleMeta, msg string, match func(t string) bool) *rule {
-	return callRule(m, msg, func(_ *methodCtx, c *apk.Call) bool {
-		t := transformation(c)
-		return t != "" && match(t)
-	}, "javax.crypto.Cipher.getInstance")
+	return algorithmRule(m, msg, func(t string) bool { return match(strings.ToUpper(strings.TrimSpace(t))) }, "javax.crypto.Cipher.getInstance")
+}
+
+// algorithmRule reports calls whose first argument names an algorithm
+// that match accepts: a constant at the call, or one that reaches it
+// through a field or a parameter (a helper hash(data, "MD5")).
+func algorithmRule(m RuleMeta, msg string, match func(name string) bool, targets ...string) *rule {
+	return &rule{RuleMeta: m, calls: targets, onCall: func(mc *methodCtx, c *apk.Call, emit emitFunc) {
+		a := arg(c, 0)
+		if a.Kind == apk.ValueString {
+			if match(a.Str) {
+				emit(mc.hit(msg, callText(c)))
+			}
+			return
+		}
+		mc.followArg(a, mc.hit(msg, callText(c)), func(k constant) (string, bool) {
+			if k.Bytes || !match(k.Str) {
+				return "", false
+			}
+			return msg + ": " + quote(k.Str, 40) + viaText(k), true
+		})
+	}}
+}
+
+// constantMaterial reports hits for key or IV material that is a constant
+// at the call (immediate) or reaches it through fields and parameters.
+func (mc *methodCtx) constantMaterial(c *apk.Call, a apk.Value, msg string) {
+	ev := c.Class + ".<init>(constant bytes)"
+	if constBytes(mc, a) {
+		mc.emit(mc.hit(msg, ev))
+		return
+	}
+	mc.followArg(a, mc.hit(msg, ev), func(k constant) (string, bool) {
+		if k.Str == "" {
+			return "", false
+		}
+		return msg + viaText(k), true
+	})
 }
 
 // constBytes reports whether a is a constant key/IV: a filled byte array or
@@ -124,36 +159,39 @@ func cryptoRules() []*rule {
 				if c.Class == "javax.crypto.spec.GCMParameterSpec" {
 					i = 1
 				}
-				if constBytes(mc, arg(c, i)) && !mc.ivDiscarded() {
-					emit(mc.hit("constant IV", c.Class+".<init>(constant bytes)"))
+				if !mc.ivDiscarded() {
+					mc.constantMaterial(c, arg(c, i), "constant IV")
 				}
 			}},
 		{RuleMeta: meta("DFS-CRYPTO-006", Critical, med, "Hard-coded encryption key",
-			"SecretKeySpec is built from constant bytes; the key ships inside the app, so anyone can extract it and decrypt or forge the protected data.",
+			"A key (SecretKeySpec, DESKeySpec, DESedeKeySpec) or a password-based key's password (PBEKeySpec) is built from constant bytes, at the call or through a field or a parameter of another method, Base64 decoding included; the key ships inside the app, so anyone can extract it and decrypt or forge the protected data (Cipher.init and Mac.init with such a key).",
 			"Generate keys in the Android Keystore, or derive them from user secrets with a slow KDF; never embed them.",
 			mp("MASVS-CRYPTO-2", 321, "M5", "M10", "T5.1")),
-			calls: []string{"javax.crypto.spec.SecretKeySpec.<init>", "javax.crypto.spec.DESKeySpec.<init>", "javax.crypto.spec.DESedeKeySpec.<init>"},
+			calls: []string{"javax.crypto.spec.SecretKeySpec.<init>", "javax.crypto.spec.DESKeySpec.<init>", "javax.crypto.spec.DESedeKeySpec.<init>",
+				"javax.crypto.spec.PBEKeySpec.<init>"},
 			onCall: func(mc *methodCtx, c *apk.Call, emit emitFunc) {
-				if constBytes(mc, arg(c, 0)) {
-					emit(mc.hit("constant key material", c.Class+".<init>(constant bytes)"))
+				a := arg(c, 0)
+				if c.Class == "javax.crypto.spec.PBEKeySpec" {
+					// The password: "pw".toCharArray() or a field holding it.
+					if a.Kind == apk.ValueBytes || a.Kind == apk.ValueField || a.Kind == apk.ValueParam {
+						mc.constantMaterial(c, a, "constant password of a password-based key")
+					}
+					return
 				}
+				mc.constantMaterial(c, a, "constant key material")
 			}},
-		callRule(meta("DFS-CRYPTO-007", Medium, med, "MD5 hash in use",
-			"MD5 is broken for collision resistance and must not protect integrity, passwords or signatures.",
+		algorithmRule(meta("DFS-CRYPTO-007", Medium, med, "MD5 hash in use",
+			"MD5 is broken for collision resistance and must not protect integrity, passwords or signatures. The name is followed from the callers of a helper that takes it as a parameter.",
 			"Use SHA-256 or better; for passwords, a slow KDF (PBKDF2, scrypt, Argon2).",
 			mp("MASVS-CRYPTO-1", 328, "M5", "M10", "T5.1")), "MD5 digest",
-			func(_ *methodCtx, c *apk.Call) bool {
-				a := arg(c, 0)
-				return a.Kind == apk.ValueString && strings.EqualFold(a.Str, "MD5")
-			},
+			func(name string) bool { return strings.EqualFold(name, "MD5") },
 			"java.security.MessageDigest.getInstance"),
-		callRule(meta("DFS-CRYPTO-008", Medium, med, "SHA-1 hash in use",
-			"SHA-1 has practical collisions and must not protect integrity or signatures.",
+		algorithmRule(meta("DFS-CRYPTO-008", Medium, med, "SHA-1 hash in use",
+			"SHA-1 has practical collisions and must not protect integrity or signatures. The name is followed from the callers of a helper that takes it as a parameter.",
 			"Use SHA-256 or better.",
 			mp("MASVS-CRYPTO-1", 328, "M5", "M10", "T5.1")), "SHA-1 digest",
-			func(_ *methodCtx, c *apk.Call) bool {
-				a := arg(c, 0)
-				return a.Kind == apk.ValueString && (strings.EqualFold(a.Str, "SHA-1") || strings.EqualFold(a.Str, "SHA1") || strings.EqualFold(a.Str, "SHA"))
+			func(name string) bool {
+				return strings.EqualFold(name, "SHA-1") || strings.EqualFold(name, "SHA1") || strings.EqualFold(name, "SHA")
 			}, "java.security.MessageDigest.getInstance"),
 		callRule(meta("DFS-CRYPTO-009", Medium, low, "Non-cryptographic random for secrets",
 			"java.util.Random or Math.random is used in code that makes tokens, OTPs, keys or salts; its output is predictable from a few samples.",
@@ -213,6 +251,24 @@ func cryptoRules() []*rule {
 				}
 				return a.Int < 2048 && a.Int > 521 || a.Int < 224
 			}, "java.security.KeyPairGenerator.initialize", "javax.crypto.KeyGenerator.init"),
+		appCodeOnly(&rule{RuleMeta: meta("DFS-CRYPTO-017", High, med, "XOR \"encryption\" with a constant key",
+			"A method reads a byte or char array, XORs it and writes it back with a key that is a constant (a literal, or a constant string or field); anyone can recover the key from the app and undo the \"encryption\" of the data it protects.",
+			"Encrypt with AES-GCM and a key held in the Android Keystore; XOR with a fixed key is obfuscation, not encryption.",
+			mp("MASVS-CRYPTO-1", 327, "M5", "M10", "T5.1")),
+			onMethod: func(mc *methodCtx, emit emitFunc) {
+				m := mc.method
+				if m.Ops&(apk.OpArrayRead|apk.OpArrayWrite) != apk.OpArrayRead|apk.OpArrayWrite || m.Ops&(apk.OpXor|apk.OpXorLit) == 0 {
+					return
+				}
+				// Checksums and hashes XOR too, with constants of their
+				// own; they are not encryption.
+				if m.Name == "hashCode" || containsFold(mc.class.Name+"."+m.Name, "crc", "hash", "checksum", "digest", "murmur", "base64", "uuid", "random") {
+					return
+				}
+				if key, ok := mc.xorKey(); ok {
+					emit(mc.hit("XOR with a constant key", key))
+				}
+			}}),
 		callRule(meta("DFS-CRYPTO-016", Medium, med, "Weak signature algorithm",
 			"Signatures are made or checked with MD5 or SHA-1 digests, which allow forgeries through collisions.",
 			"Use SHA256withRSA/ECDSA or stronger.",
@@ -223,4 +279,28 @@ func cryptoRules() []*rule {
 				return weak && !mc.verifiesPlatformSignature()
 			}, "java.security.Signature.getInstance"),
 	}
+}
+
+// xorKey finds the constant key of an XOR loop in the current method: a
+// constant string turned into bytes or chars, a field holding a constant,
+// or, failing those, the literal of xor-int/lit.
+func (mc *methodCtx) xorKey() (string, bool) {
+	m := mc.method
+	if m.Ops&apk.OpXor != 0 {
+		for i := range m.Calls {
+			c := &m.Calls[i]
+			if c.Class == "java.lang.String" && (c.Name == "getBytes" || c.Name == "toCharArray" || c.Name == "charAt") && len(m.Strings) > 0 {
+				return "key " + quote(m.Strings[0], 40), true
+			}
+		}
+		for _, f := range m.StaticGets {
+			if c, ok := mc.scan.resolve(follow{v: apk.Value{Kind: apk.ValueField, Str: f}}, nil); ok && c.Str != "" {
+				return "key from field " + f, true
+			}
+		}
+	}
+	if m.Ops&apk.OpXorLit != 0 {
+		return "XOR with a literal", true
+	}
+	return "", false
 }

@@ -266,6 +266,24 @@ func ruleCases() []ruleCase {
 			}
 		}}
 	}
+	// xorLoop: data[i] ^= key[i], the key a constant string's bytes, or
+	// bytes that came in as a parameter.
+	xorLoop := func(constKey bool) *app {
+		return classBody("Lcom/example/app/Payload;", "", nil, "scramble", "([B[B)V", func(m *dexbuild.Method) {
+			m.Locals(5)
+			key := m.ParamReg(2)
+			if constKey {
+				m.ConstString(4, "s3cr3t").Invoke(dexbuild.InvokeVirtual, "Ljava/lang/String;->getBytes()[B", 4).MoveResultObject(4)
+				key = 4
+			}
+			data := m.ParamReg(1)
+			m.Const(0, 0).
+				Raw(0x0148, uint16(data)|0<<8). // aget-byte v1, data, v0
+				Raw(0x0248, uint16(key)|0<<8).  // aget-byte v2, key, v0
+				Raw(0x0397, 0x0201).            // xor-int v3, v1, v2
+				Raw(0x034f, uint16(data)|0<<8)  // aput-byte v3, data, v0
+		})
+	}
 	rsa1024 := func(k *apktest.Signature) { k.Key.Algorithm = "rsa"; k.Key.Bits = 1024 }
 	now := time.Now()
 
@@ -390,6 +408,7 @@ func ruleCases() []ruleCase {
 		{"DFS-CRYPTO-015", virtual("Ljava/security/KeyPairGenerator;->initialize(I)V", i(1024)), virtual("Ljava/security/KeyPairGenerator;->initialize(I)V", i(3072))},
 		{"DFS-CRYPTO-016", static("Ljava/security/Signature;->getInstance(Ljava/lang/String;)Ljava/security/Signature;", s("SHA1withRSA")),
 			static("Ljava/security/Signature;->getInstance(Ljava/lang/String;)Ljava/security/Signature;", s("SHA256withRSA"))},
+		{"DFS-CRYPTO-017", xorLoop(true), xorLoop(false)},
 
 		{"DFS-SECRET-001", asset("assets/server.pem", "-----BEGIN RSA PRIVATE KEY-----\n"+mixed(64)+"\n-----END RSA PRIVATE KEY-----\n"),
 			asset("assets/server.pem", "-----BEGIN PUBLIC KEY-----\n"+mixed(64)+"\n-----END PUBLIC KEY-----\n")},

@@ -1,6 +1,7 @@
 package dex
 
 import (
+	"encoding/base64"
 	"iter"
 	"sync/atomic"
 )
@@ -20,10 +21,40 @@ const (
 	StringBytes           // Str is the constant string whose getBytes()/toCharArray() this is
 	Result                // the result of calling method Ref; Str is its first constant string argument, if any
 	FieldValue            // read from field Ref (iget/sget)
+	// Param is the value a parameter register holds on entry, as long as
+	// the method has not written it: Int is the register's index among
+	// the method's in-registers (the receiver, when there is one, is 0;
+	// a long or double takes two).
+	Param
+	// Concat is a string being built (StringBuilder, StringBuffer,
+	// String.concat) or its toString: Str is the text with each part that
+	// is not a constant written as the byte 0 (ConcatHole), Int the number
+	// of such parts; Int 0 means the whole string is a constant.
+	Concat
+)
+
+// ConcatHole stands for a part of a Concat value that is not a constant.
+const ConcatHole = "\x00"
+
+// maxConcat bounds the text a Concat value keeps, so that a method of a
+// million appends costs linear time; a longer string loses its tail and
+// counts as not constant.
+const maxConcat = 256
+
+// Conv is a conversion applied to a FieldValue or Param value, so that a
+// key taken from a field and turned into bytes can be followed back to the
+// field's constant.
+type Conv uint8
+
+// Conversions.
+const (
+	ConvNone   Conv = iota
+	ConvBytes       // String.getBytes or toCharArray
+	ConvBase64      // android.util.Base64.decode or java.util.Base64.Decoder.decode
 )
 
 var valueKindNames = [...]string{"unknown", "const-string", "const-int", "const-class", "new-object",
-	"new-array", "array-data", "string-bytes", "result", "field-value"}
+	"new-array", "array-data", "string-bytes", "result", "field-value", "param", "concat"}
 
 func (k ValueKind) String() string {
 	if int(k) < len(valueKindNames) {
@@ -42,6 +73,7 @@ type Value struct {
 	Int  int64
 	Ref  uint32 // method index (Result) or field index (FieldValue) in the same File
 	Kind ValueKind
+	Conv Conv // for FieldValue and Param: what the code made of the value
 }
 
 // Bytes returns the bytes a value is known to hold: the payload of a
@@ -205,9 +237,16 @@ func (a *Analyzer) AnalyzeMethod(f *File, method uint32, code *Code, out *Facts)
 		a.gen = 1
 	}
 	regs, gens, gen := a.regs[:nregs+1], a.gens[:nregs+1], a.gen // +1: a wide write to the last register
+	// The in-registers are the last ones; a register not yet written in
+	// this generation still holds its parameter. Deciding that on read
+	// keeps the entry O(1), as forgetting the registers is.
+	firstIn := uint32(nregs) - min(uint32(code.Ins), uint32(nregs))
 	get := func(r uint32) Value {
 		if r < uint32(nregs) && gens[r] == gen {
 			return regs[r]
+		}
+		if r >= firstIn && r < uint32(nregs) && !a.NoValues {
+			return Value{Kind: Param, Int: int64(r - firstIn)}
 		}
 		return Value{}
 	}
@@ -331,12 +370,19 @@ func (a *Analyzer) AnalyzeMethod(f *File, method uint32, code *Code, out *Facts)
 		default:
 			switch {
 			case info.flags&isInv != 0:
-				cs, err := a.invoke(op, info, pc, unit, get, method, out)
+				cs, recv, err := a.invoke(op, info, pc, unit, get, method, out)
 				if err != "" {
 					return bad(pc, ErrFormat, "%s", err)
 				}
 				if !isCustom(op) && cs.Method >= nMethods {
 					return bad(pc, ErrOutOfRange, "method index %d", cs.Method)
+				}
+				// A builder appended to as a statement (sb.append(x);)
+				// keeps its register: the register follows the text.
+				if args := out.Args(&cs); !a.NoValues && len(args) > 0 && !isCustom(op) && isBuilder(args[0]) {
+					if v, ok := builderStep(f, &cs, args); ok {
+						set(recv, v, false)
+					}
 				}
 				out.Calls = append(out.Calls, cs)
 				lastCall, lastCallEnd = len(out.Calls)-1, pc+uint32(info.units)
@@ -376,27 +422,32 @@ func (a *Analyzer) AnalyzeMethod(f *File, method uint32, code *Code, out *Facts)
 
 // invoke decodes the registers of an invoke instruction and records
 // their values unless NoValues is set.
-func (a *Analyzer) invoke(op Opcode, info *opInfo, pc uint32, unit func(uint32) uint32, get func(uint32) Value, caller uint32, out *Facts) (CallSite, string) {
+// invoke decodes the registers of an invoke instruction and records
+// their values unless NoValues is set. recv is the first register (the
+// receiver of an instance call).
+func (a *Analyzer) invoke(op Opcode, info *opInfo, pc uint32, unit func(uint32) uint32, get func(uint32) Value, caller uint32, out *Facts) (cs CallSite, recv uint32, problem string) {
 	u0 := unit(pc)
-	cs := CallSite{Caller: caller, PC: pc, Op: op, Method: unit(pc + 1), argsAt: uint32(len(out.Values))}
+	cs = CallSite{Caller: caller, PC: pc, Op: op, Method: unit(pc + 1), argsAt: uint32(len(out.Values))}
 	switch info.fmt {
 	case f35c, f45cc:
 		cnt := u0 >> 12
 		if cnt > 5 {
-			return cs, "invoke with more than 5 registers"
+			return cs, 0, "invoke with more than 5 registers"
 		}
 		cs.NArgs = uint16(cnt)
+		u2 := unit(pc + 2)
+		r := [5]uint32{u2 & 0xf, u2 >> 4 & 0xf, u2 >> 8 & 0xf, u2 >> 12, u0 >> 8 & 0xf}
+		recv = r[0]
 		if a.NoValues {
 			break
 		}
-		u2 := unit(pc + 2)
-		r := [5]uint32{u2 & 0xf, u2 >> 4 & 0xf, u2 >> 8 & 0xf, u2 >> 12, u0 >> 8 & 0xf}
 		for i := range cnt {
 			out.Values = append(out.Values, get(r[i]))
 		}
 	default: // 3rc, 4rcc
 		cnt, first := u0>>8, unit(pc+2)
 		cs.NArgs = uint16(cnt)
+		recv = first
 		if a.NoValues {
 			break
 		}
@@ -404,10 +455,84 @@ func (a *Analyzer) invoke(op Opcode, info *opInfo, pc uint32, unit func(uint32) 
 			out.Values = append(out.Values, get(first+i))
 		}
 	}
-	return cs, ""
+	return cs, recv, ""
 }
 
-// resultValue is what move-result stores after the call cs.
+const (
+	stringBuilder = "Ljava/lang/StringBuilder;"
+	stringBuffer  = "Ljava/lang/StringBuffer;"
+)
+
+// isBuilder reports whether v may be a string builder whose text the
+// analysis follows: a new StringBuilder or StringBuffer, or one already
+// followed. Most receivers are neither, and are ruled out without looking
+// at the method called.
+func isBuilder(v Value) bool {
+	return v.Kind == Concat || v.Kind == NewObject && (v.Str == stringBuilder || v.Str == stringBuffer)
+}
+
+// builderStep is the builder's value after the call cs on it (args[0]):
+// a constructor sets its first text, append adds a part.
+func builderStep(f *File, cs *CallSite, args []Value) (Value, bool) {
+	m := f.Method(cs.Method)
+	if m.Class != stringBuilder && m.Class != stringBuffer {
+		return Value{}, false
+	}
+	switch m.Name {
+	case "<init>":
+		if args[0].Kind != NewObject {
+			return Value{}, false
+		}
+		v := Value{Kind: Concat}
+		// <init>(String) and <init>(CharSequence) start with text;
+		// <init>() and <init>(int capacity) with none.
+		if len(args) == 2 && len(m.Proto) > 3 && m.Proto[1] == 'L' {
+			v = joinConcat(v, args[1])
+		}
+		return v, true
+	case "append":
+		if len(args) != 2 {
+			return Value{}, false
+		}
+		a := args[0]
+		if a.Kind == NewObject { // <init> not seen (a hostile or odd method)
+			a = Value{Kind: Concat, Int: 1, Str: ConcatHole}
+		}
+		// Only strings are followed as text: a char or number appended
+		// is a part the analysis does not render.
+		if m.Proto != "(Ljava/lang/String;)"+stringBuilder && m.Proto != "(Ljava/lang/String;)"+stringBuffer &&
+			m.Proto != "(Ljava/lang/CharSequence;)"+stringBuilder && m.Proto != "(Ljava/lang/Object;)"+stringBuilder {
+			return joinConcat(a, Value{}), true
+		}
+		return joinConcat(a, args[1]), true
+	}
+	return Value{}, false
+}
+
+// joinConcat appends part b to the Concat value a.
+func joinConcat(a, b Value) Value {
+	s, holes := a.Str, a.Int
+	switch b.Kind {
+	case ConstString:
+		s += b.Str
+	case Concat:
+		s += b.Str
+		holes += b.Int
+	default:
+		s += ConcatHole
+		holes++
+	}
+	if len(s) > maxConcat {
+		s = s[:maxConcat]
+		holes++
+	}
+	return Value{Kind: Concat, Str: s, Int: holes}
+}
+
+// resultValue is what move-result stores after the call cs. Beyond the
+// plain Result, it follows the few library calls through which constant
+// keys and URLs travel: string builders and String.concat, getBytes and
+// toCharArray, and Base64 decoding.
 func resultValue(f *File, cs *CallSite, args []Value) Value {
 	v := Value{Kind: Result, Ref: cs.Method}
 	for _, arg := range args {
@@ -416,12 +541,75 @@ func resultValue(f *File, cs *CallSite, args []Value) Value {
 			break
 		}
 	}
-	if len(args) >= 1 && args[0].Kind == ConstString {
-		if m := f.Method(cs.Method); m.Class == "Ljava/lang/String;" && (m.Name == "getBytes" || m.Name == "toCharArray") {
-			return Value{Kind: StringBytes, Str: args[0].Str}
+	if len(args) == 0 {
+		return v
+	}
+	a0 := args[0]
+	switch a0.Kind {
+	case ConstString, Concat, FieldValue, Param, NewObject:
+	default:
+		return v
+	}
+	m := f.Method(cs.Method)
+	switch m.Class {
+	case "Ljava/lang/String;":
+		switch m.Name {
+		case "getBytes", "toCharArray":
+			switch {
+			case a0.Kind == ConstString:
+				return Value{Kind: StringBytes, Str: a0.Str}
+			case a0.Kind == Concat && a0.Int == 0:
+				return Value{Kind: StringBytes, Str: a0.Str}
+			case (a0.Kind == FieldValue || a0.Kind == Param) && a0.Conv == ConvNone:
+				a0.Conv = ConvBytes
+				return a0
+			}
+		case "concat":
+			if len(args) == 2 && (a0.Kind == ConstString || a0.Kind == Concat) {
+				return joinConcat(joinConcat(Value{Kind: Concat}, a0), args[1])
+			}
+		}
+	case stringBuilder, stringBuffer:
+		if m.Name == "toString" && a0.Kind == Concat {
+			return a0
+		}
+		if m.Name == "append" && isBuilder(a0) {
+			if nv, ok := builderStep(f, cs, args); ok {
+				return nv
+			}
+		}
+	case "Landroid/util/Base64;":
+		// decode(String, int) and decode([B, int)
+		if m.Name == "decode" && len(args) >= 2 {
+			return decoded(a0, v)
+		}
+	case "Ljava/util/Base64$Decoder;":
+		if m.Name == "decode" && len(args) == 2 {
+			return decoded(args[1], v)
 		}
 	}
 	return v
+}
+
+// decoded is the value of a Base64 decoding of a: the bytes of a constant,
+// or the field or parameter marked as decoded. otherwise is returned when
+// neither applies.
+func decoded(a, otherwise Value) Value {
+	switch a.Kind {
+	case ConstString, StringBytes:
+		if b, err := base64.StdEncoding.DecodeString(a.Str); err == nil {
+			return Value{Kind: ArrayData, Int: 1, Str: string(b)}
+		}
+		if b, err := base64.URLEncoding.DecodeString(a.Str); err == nil {
+			return Value{Kind: ArrayData, Int: 1, Str: string(b)}
+		}
+	case FieldValue, Param:
+		if a.Conv == ConvNone || a.Conv == ConvBytes {
+			a.Conv = ConvBase64
+			return a
+		}
+	}
+	return otherwise
 }
 
 // Ops yields the offset and opcode of each instruction of c, skipping the

@@ -159,6 +159,29 @@ type Method struct {
 	nregs   int // locals used so far
 	outs    int
 	repeat  int
+	locals  int  // fixed number of locals (Locals)
+	fixed   bool // locals is set; else they grow with use
+}
+
+// Locals fixes the number of local registers at n, so that the
+// parameters sit in v(n) and up and code can read them (ParamReg). Every
+// register the code writes must then be below n.
+func (m *Method) Locals(n int) *Method {
+	if m.nregs > n {
+		return m.fail("Locals(%d) after using %d registers", n, m.nregs)
+	}
+	m.locals, m.fixed = n, true
+	return m
+}
+
+// ParamReg is the register holding in-register slot i of a method with
+// fixed Locals: for an instance method slot 0 is the receiver and the
+// declared parameters follow; a long or double takes two slots.
+func (m *Method) ParamReg(i int) int {
+	if !m.fixed {
+		m.fail("ParamReg without Locals")
+	}
+	return m.locals + i
 }
 
 // Repeat makes the code written so far appear n times in a row in the
@@ -188,6 +211,9 @@ func (m *Method) direct() bool {
 
 func (m *Method) use(regs ...int) {
 	for _, r := range regs {
+		if m.fixed && r >= m.locals {
+			continue // a parameter
+		}
 		if r+1 > m.nregs {
 			m.nregs = r + 1
 		}
@@ -578,6 +604,9 @@ func (m *Method) Call(kind int, methodRef string, args ...Arg) *Method {
 func (m *Method) fresh(n int) int {
 	r := m.nregs
 	m.nregs += n
+	if m.fixed && m.nregs > m.locals {
+		m.fail("more than the %d locals fixed", m.locals)
+	}
 	return r
 }
 

@@ -647,6 +647,9 @@ type position struct{ pc, line uint32 }
 
 func (m *Method) encode(t *tables) ([]uint16, []position, int, error) {
 	locals := m.nregs
+	if m.fixed {
+		locals = m.locals
+	}
 	ins := m.insns
 	if m.repeat > 1 {
 		ins = make([]insn, 0, len(m.insns)*m.repeat+2)
@@ -661,7 +664,11 @@ func (m *Method) encode(t *tables) ([]uint16, []position, int, error) {
 			ins = append(ins, insn{op: 0x0e, kind: k10x})
 		default:
 			r := m.nregs // a register of its own, without changing the method
-			locals += typeWords(ret)
+			if m.fixed {
+				r = 0 // the locals are fixed: the parameters follow them
+			} else {
+				locals += typeWords(ret)
+			}
 			op := byte(0x0f)
 			if ret[0] == 'L' || ret[0] == '[' {
 				op = 0x11
