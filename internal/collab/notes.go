@@ -16,14 +16,24 @@ type NewNote struct {
 	RecID     string
 	OrgID     int64
 	Audience  Audience
-	Anonymous bool // shown as "a DFS provider in MW" instead of the organisation
+	Anonymous bool // shown as "a DFS provider in MW" (or "a member") instead of the organisation
 	Body      string
 }
 
+// MinCrowd is the fewest organisations of one type in one country for an
+// anonymous note to say which type and country it comes from: with fewer,
+// "a DFS provider in MW" could name the only one.
+const MinCrowd = 3
+
 // Byline is who wrote the note, as readers see it. An anonymous note names
-// only the kind of organisation and its country.
+// only the kind of organisation and its country, and only when at least
+// MinCrowd organisations of that kind are in that country; otherwise "a
+// member".
 func (n Note) Byline() string {
 	if n.Anonymous {
+		if n.crowd < MinCrowd {
+			return "a member"
+		}
 		return "a " + orgTypeWords(n.OrgType) + " in " + n.Country
 	}
 	if n.AuthorName == "" {
@@ -91,7 +101,8 @@ func (s *Store) Notes(ctx context.Context, v Viewer, recID string) ([]Note, erro
 	rows, err := s.db.Query(ctx, `SELECT n.id, n.rec_id, n.audience, n.org_id, n.org_type, n.country, n.author_id, n.anonymous,
 		n.body, n.created_at,
 		CASE WHEN n.anonymous AND n.author_id <> ? AND NOT (`+boolLiteral(v.Admin)+`) THEN '' ELSE COALESCE(o.name, '') END,
-		CASE WHEN n.anonymous AND n.author_id <> ? AND NOT (`+boolLiteral(v.Admin)+`) THEN '' ELSE COALESCE(NULLIF(u.display_name, ''), u.email, '') END
+		CASE WHEN n.anonymous AND n.author_id <> ? AND NOT (`+boolLiteral(v.Admin)+`) THEN '' ELSE COALESCE(NULLIF(u.display_name, ''), u.email, '') END,
+		CASE WHEN n.anonymous THEN (SELECT COUNT(*) FROM orgs c WHERE c.country = n.country AND c.type = n.org_type) ELSE 0 END
 		FROM collab_notes n LEFT JOIN orgs o ON o.id = n.org_id LEFT JOIN users u ON u.id = n.author_id
 		WHERE n.rec_id = ? AND n.deleted_at IS NULL AND `+visible("n", v)+`
 		ORDER BY n.created_at DESC, n.id DESC LIMIT `+fmt.Sprint(listLimit), v.UserID, v.UserID, strings.ToUpper(recID))
@@ -105,7 +116,7 @@ func (s *Store) Notes(ctx context.Context, v Viewer, recID string) ([]Note, erro
 		var aud string
 		var created int64
 		if err := rows.Scan(&n.ID, &n.RecID, &aud, &n.OrgID, &n.OrgType, &n.Country, &n.AuthorID, &n.Anonymous, &n.Body,
-			&created, &n.OrgName, &n.AuthorName); err != nil {
+			&created, &n.OrgName, &n.AuthorName, &n.crowd); err != nil {
 			return nil, err
 		}
 		n.Audience, n.Created = Audience(aud), time.UnixMicro(created).UTC()

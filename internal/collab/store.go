@@ -155,6 +155,8 @@ type Note struct {
 	Anonymous  bool
 	Body       string
 	Created    time.Time
+
+	crowd int // organisations of the author's type in its country (anonymous notes)
 }
 
 // Proposal is a member's proposal to amend a recommendation.

@@ -45,6 +45,7 @@ type fixture struct {
 	b     Viewer // provider B in LS
 	admin Viewer // platform administrator
 	rec   string
+	ids   *identity.Store
 }
 
 var testCatalog = sync.OnceValues(catalog.Load)
@@ -60,6 +61,7 @@ func newFixture(t *testing.T, d *db.DB) *fixture {
 	f.s = NewStore(d, cat, f.clock.Now)
 	f.rec = cat.Recommendations[0].ID
 	ids := identity.NewStore(d, identity.Options{Now: f.clock.Now})
+	f.ids = ids
 	org := func(name string, typ identity.OrgType, country string) int64 {
 		o, err := ids.CreateOrg(f.ctx, identity.NewOrg{Name: name, Type: typ, Country: country})
 		if err != nil {
@@ -333,8 +335,18 @@ func TestNotesAnonymised(t *testing.T) {
 			t.Fatalf("notes: %v %d", err, len(ns))
 		}
 		n := ns[0]
-		if n.Byline() != "a DFS provider in MW" {
-			t.Errorf("byline %q", n.Byline())
+		// Provider A is the only DFS provider of MW: its kind and country
+		// would name it.
+		if n.Byline() != "a member" {
+			t.Errorf("byline %q names the only provider of its country", n.Byline())
+		}
+		for _, name := range []string{"Provider C", "Provider D"} {
+			if _, err := f.ids.CreateOrg(f.ctx, identity.NewOrg{Name: name, Type: identity.OrgDFSProvider, Country: "MW"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if ns, _ = f.s.Notes(f.ctx, f.b, f.rec); ns[0].Byline() != "a DFS provider in MW" {
+			t.Errorf("byline among three providers %q", ns[0].Byline())
 		}
 		if n.OrgName != "" || n.AuthorName != "" || n.AuthorID != 0 || n.OrgID != 0 {
 			t.Errorf("anonymous note leaks its author to others: %+v", n)

@@ -231,6 +231,12 @@ func TestProposalFlowPages(t *testing.T) {
 func TestAnonymousNotePage(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		s := newSite(t, d)
+		// Three DFS providers in MW: "a DFS provider in MW" names none.
+		for _, name := range []string{"Provider C", "Provider D"} {
+			if _, err := s.ids.CreateOrg(s.ctx, identity.NewOrg{Name: name, Type: identity.OrgDFSProvider, Country: "MW"}); err != nil {
+				t.Fatal(err)
+			}
+		}
 		s.post(s.a1, "/notes", url.Values{"rec": {s.rec}, "org": {fmt.Sprint(s.orgA)}, "audience": {"all"}, "anonymous": {"1"},
 			"body": {"We ran a pilot first."}}, http.StatusSeeOther)
 		page := s.body(s.b, "/catalogue/"+s.rec)
