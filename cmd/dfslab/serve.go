@@ -243,6 +243,9 @@ func serve(ctx context.Context, c serveConfig, base string, log *slog.Logger, st
 	}
 	log.Info("dfslab serving", "addr", ln.Addr().String(), "base_url", base, "db", d.Dialect().String(), "tls", c.tlsCert != "",
 		"runtime", rt.Settings, "max_active", a.Server.MaxActive())
+	// The address to open, not the one listened on: passkeys are bound to
+	// the base URL's host name (127.0.0.1 is redirected to it).
+	fmt.Fprintf(stdout, "dfslab is running: open %s/ in your browser (passkeys work at this address).\n", base)
 
 	go serveHousekeeping(ctx, a, log)
 	go tempHousekeeping(ctx, 30*time.Minute, log)

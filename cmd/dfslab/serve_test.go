@@ -136,6 +136,17 @@ func TestServeStartsPrintsEnrolmentLinkAndShutsDown(t *testing.T) {
 	if strings.Contains(errb.String(), "/enrol/") {
 		t.Fatal("the enrolment link leaked into the log")
 	}
+	if want := "open http://localhost:" + port + "/ in your browser"; !strings.Contains(out.String(), want) {
+		t.Fatalf("stdout does not name the address to open (%s):\n%s", want, out.String())
+	}
+	// The address serve listens on leads to that one (passkeys are bound to it).
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	if resp, err := noFollow.Get("http://" + addr + "/signin"); err != nil || resp.StatusCode != http.StatusTemporaryRedirect ||
+		resp.Header.Get("Location") != "http://localhost:"+port+"/signin" {
+		t.Fatalf("GET at the listening address: %v %v", resp, err)
+	} else {
+		resp.Body.Close()
+	}
 	cancel()
 	select {
 	case code := <-done:

@@ -234,6 +234,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	sw.Header().Set("X-Request-Id", ri.id)
 	defer s.finish(sw, r, ri)
 
+	if s.canonicalHost(sw, r) {
+		return
+	}
 	if err := s.cop.Check(r); err != nil {
 		s.refuseCrossOrigin(sw, r)
 		return
