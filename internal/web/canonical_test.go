@@ -18,7 +18,7 @@ func TestLoopbackAlias(t *testing.T) {
 		{"LOCALHOST:8080", "localhost:8080", "http", false}, // the same name
 		{"localhost:8080", "localhost:8080", "http", false},
 		{"127.0.0.1:9090", "localhost:8080", "http", false}, // another port: another server
-		{"127.0.0.1", "localhost", "https", true},          // default ports
+		{"127.0.0.1", "localhost", "https", true},           // default ports
 		{"127.0.0.1:443", "localhost", "https", true},
 		{"127.0.0.1:80", "localhost", "https", false},
 		{"lab.example.org", "localhost:8080", "http", false},
