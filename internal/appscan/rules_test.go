@@ -284,6 +284,16 @@ func ruleCases() []ruleCase {
 				Raw(0x034f, uint16(data)|0<<8)  // aput-byte v3, data, v0
 		})
 	}
+	// compareIn: method(String input) of cls compares "constant".equals(input)
+	// (the constant as the receiver) and, with url, names a server.
+	compareIn := func(cls, method, constant, url string) *app {
+		return classBody(cls, "", nil, method, "(Ljava/lang/String;)Z", func(m *dexbuild.Method) {
+			m.Locals(2).ConstString(0, constant).Invoke(dexbuild.InvokeVirtual, "Ljava/lang/String;->equals(Ljava/lang/Object;)Z", 0, m.ParamReg(1))
+			if url != "" {
+				m.ConstString(1, url)
+			}
+		})
+	}
 	rsa1024 := func(k *apktest.Signature) { k.Key.Algorithm = "rsa"; k.Key.Bits = 1024 }
 	now := time.Now()
 
@@ -433,6 +443,13 @@ func ruleCases() []ruleCase {
 		{"DFS-SECRET-017", str("FLWSECK-" + hexs(32) + "-X"), str("FLWPUBK-" + hexs(32) + "-X")},
 		{"DFS-SECRET-018", str("Basic dXNlcjpwYXNzd29yZDEyMw=="), str("Basic realm")},
 		{"DFS-SECRET-019", str("whsec_" + mixed(32)), str("whsec_")},
+		{"DFS-SECRET-020", resString("payment_api_secret", "pK7"+mixed(21)), resString("password_hint", "Enter your password")},
+		{"DFS-SECRET-021", resString("firebase_database_url", "https://mpesa-wallet-prod.firebaseio.com"), resString("website_url", "https://www.pay.example.org")},
+		{"DFS-SECRET-022", str("aws_secret_access_key=" + mixed(40)), str("aws_secret_access_key=${AWS_SECRET}")},
+		{"DFS-SECRET-023", compareIn("Lcom/example/app/LoginActivity;", "checkPassword", "Adm1n@2024", ""),
+			compareIn("Lcom/example/app/LoginActivity;", "checkPassword", "login", "")},
+		{"DFS-SECRET-024", compareIn("Lcom/example/app/LoginActivity;", "signIn", "debug", "https://staging.pay.example.org/api/"),
+			compareIn("Lcom/example/app/LoginActivity;", "signIn", "premium", "https://staging.pay.example.org/api/")},
 
 		{"DFS-SIGN-001", signed(apktest.Signature{None: true}), &app{}},
 		{"DFS-SIGN-002", key(func(k *apktest.Signature) {
