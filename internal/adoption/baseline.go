@@ -423,6 +423,13 @@ func (s *Store) Publish(ctx context.Context, reg Org, notes string) (Version, er
 			return invalid("effective_date", "Set the effective date of the baseline: the phases' deadlines count from it.")
 		}
 		v.EffectiveDate = sc.EffectiveDate
+		same, err := s.sameAsLatest(ctx, tx, reg.Country, bid, sc)
+		if err != nil {
+			return err
+		}
+		if same {
+			return fmt.Errorf("%w: v%d", ErrUnchanged, v.Number-1)
+		}
 		err = tx.QueryRow(ctx, `INSERT INTO baseline_versions (baseline_id, number, notes, catalog_ver, published_by, published_org, published_at, effective_date)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, bid, v.Number, v.Notes, v.CatalogVer, nullID(actor), reg.ID, now.UnixMicro(), v.EffectiveDate).Scan(&v.ID)
 		if err != nil {
@@ -464,6 +471,72 @@ func (s *Store) Publish(ctx context.Context, reg Org, notes string) (Version, er
 		return Version{}, err
 	}
 	return s.Version(ctx, reg.Country, v.Number)
+}
+
+// sameAsLatest reports whether the draft of baseline bid (with schedule
+// sc) would publish exactly the latest version of country: the same
+// catalogue release, effective date, phases and items.
+func (s *Store) sameAsLatest(ctx context.Context, q db.Querier, country string, bid int64, sc Schedule) (bool, error) {
+	// The latest version is read outside q: published versions never
+	// change, and a concurrent publication waits for q's lock.
+	latest, err := s.Latest(ctx, country)
+	if errors.Is(err, ErrNoBaseline) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if latest.CatalogVer != s.cat.Version || latest.EffectiveDate != sc.EffectiveDate || len(latest.Phases) != len(sc.Phases) {
+		return false, nil
+	}
+	for i, p := range latest.Phases {
+		if q := sc.Phases[i]; p.Number != q.Number || p.Label != q.Label || p.Months != q.Months || p.Deadline != q.Deadline {
+			return false, nil
+		}
+	}
+	items, err := s.draftItems(ctx, q, bid)
+	if err != nil {
+		return false, err
+	}
+	if len(items) != len(latest.Items) {
+		return false, nil
+	}
+	for _, pub := range latest.Items {
+		it, ok := items[pub.RecID]
+		if !ok {
+			return false, nil
+		}
+		if it.Deadline == "" && it.Phase != 0 {
+			p, _ := sc.Phase(it.Phase)
+			it.Deadline = p.Deadline
+		}
+		if it.Decision != pub.Decision || it.LocalText != pub.LocalText || it.Reason != pub.Reason || it.Phase != pub.Phase ||
+			it.Deadline != pub.Deadline || joinAppliesTo(it.AppliesTo) != joinAppliesTo(pub.AppliesTo) {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+// DraftUnchanged reports whether the regulator's draft says exactly what
+// the latest published version says (then Publish refuses it, and the page
+// does not offer it).
+func (s *Store) DraftUnchanged(ctx context.Context, reg Org) (bool, error) {
+	if err := s.requireRegulator(reg); err != nil {
+		return false, err
+	}
+	bid, err := baselineID(ctx, s.db, reg.Country, false, time.Time{})
+	if errors.Is(err, ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	sc, err := draftSchedule(ctx, s.db, bid)
+	if err != nil {
+		return false, err
+	}
+	return s.sameAsLatest(ctx, s.db, reg.Country, bid, sc)
 }
 
 // Versions lists the published versions of country, newest first, without items.

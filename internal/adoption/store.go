@@ -32,6 +32,9 @@ var (
 	ErrStale = errors.New("adoption: changed by someone else")
 	// ErrIncomplete: the draft cannot be published yet.
 	ErrIncomplete = errors.New("adoption: draft incomplete")
+	// ErrUnchanged: the draft says exactly what the latest published
+	// version says; publishing it would only add a number.
+	ErrUnchanged = errors.New("adoption: nothing changed since the latest version")
 	// ErrNoBaseline: the jurisdiction has no published baseline.
 	ErrNoBaseline = errors.New("adoption: no published baseline")
 	// ErrWrongOrg: the organisation's type has no part in this (a

@@ -161,6 +161,17 @@ func TestBaselineLifecycle(t *testing.T) {
 		if err != nil || v2.Number != 2 {
 			t.Fatalf("v2 = %+v, %v", v2, err)
 		}
+		// A draft that says what v2 says is not published again (issue 14,
+		// integrity bug 2), and the page knows it.
+		if same, err := f.store.DraftUnchanged(ctx, macra); err != nil || !same {
+			t.Fatalf("DraftUnchanged after publishing = %v, %v", same, err)
+		}
+		if _, err := f.store.Publish(f.as("macra-admin"), macra, "again"); !errors.Is(err, adoption.ErrUnchanged) {
+			t.Fatalf("publishing an unchanged draft: %v", err)
+		}
+		if vs, _ := f.store.Versions(ctx, "MW"); len(vs) != 2 {
+			t.Fatalf("%d versions after a refused publication", len(vs))
+		}
 		again, err := f.store.Version(context.Background(), "MW", 1)
 		if err != nil {
 			t.Fatal(err)

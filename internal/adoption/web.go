@@ -204,6 +204,7 @@ type baselineData struct {
 	Versions   []Version
 	Draft      []draftRow
 	Undecided  int
+	Unchanged  bool // the draft says what the latest version says: nothing to publish
 	Next       int
 	Problem    string
 	// Commitments: the items the regulators act on themselves, with
@@ -275,6 +276,10 @@ func (m *Module) renderBaselineWith(w http.ResponseWriter, r *http.Request, o Or
 				return
 			}
 			sched = &sc
+		}
+		if d.Unchanged, err = m.store.DraftUnchanged(ctx, o); err != nil {
+			m.fail(w, r, "draft unchanged", err)
+			return
 		}
 		d.Schedule, d.Field = *sched, field
 		d.PhaseRows = phaseRows(*sched)
@@ -455,6 +460,11 @@ func (m *Module) publish(w http.ResponseWriter, r *http.Request) {
 	if errors.Is(err, ErrIncomplete) {
 		m.renderBaseline(w, r, o, http.StatusBadRequest, "The draft cannot be published yet: "+strings.TrimPrefix(err.Error(), ErrIncomplete.Error()+": ")+
 			". Decide each of them, or adopt the remaining ones at once.", "")
+		return
+	}
+	if errors.Is(err, ErrUnchanged) {
+		m.renderBaseline(w, r, o, http.StatusConflict, "Nothing changed since the latest version ("+strings.TrimPrefix(err.Error(), ErrUnchanged.Error()+": ")+
+			"): change a decision, a text, a deadline or the schedule first.", "")
 		return
 	}
 	if err != nil {
