@@ -303,14 +303,9 @@ func readBegin(w http.ResponseWriter, r *http.Request) (beginForm, error) {
 	return f, err
 }
 
-// safeNext keeps redirects on this site: a path, not a URL.
+// safeNext keeps redirects on this site: a path, not a URL (web.LocalPath).
 func safeNext(next, fallback string) string {
-	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") || strings.ContainsAny(next, "\r\n") {
-		return fallback
-	}
-	// Browsers are lenient with what follows; refuse anything that does
-	// not parse as a plain path so no parser disagreement can leave the site.
-	if u, err := url.Parse(next); err != nil || u.Scheme != "" || u.Host != "" || u.User != nil {
+	if !web.LocalPath(next) {
 		return fallback
 	}
 	return next

@@ -10,6 +10,7 @@ import (
 
 	"github.com/dfslab/dfslab/internal/audit"
 	"github.com/dfslab/dfslab/internal/db"
+	"github.com/dfslab/dfslab/internal/web"
 )
 
 // Notification kinds used by this package; other modules may use their own
@@ -33,9 +34,9 @@ type Notification struct {
 // safeLink accepts only a path on this site, so a notification can never
 // send its reader elsewhere ("//evil", "javascript:", "https://…").
 func safeLink(link string) bool {
-	return link == "" || (strings.HasPrefix(link, "/") && !strings.HasPrefix(link, "//") &&
-		!strings.ContainsAny(link, "\\\r\n\t ") && len(link) <= maxLink)
+	return link == "" || (web.LocalPath(link) && !strings.Contains(link, " ") && len(link) <= maxLink)
 }
+
 
 func checkNotice(kind, text, link string) (string, error) {
 	if kind == "" || len(kind) > 40 || strings.ContainsFunc(kind, func(r rune) bool {

@@ -69,3 +69,57 @@ func FuzzBearer(f *testing.F) {
 		}
 	})
 }
+
+// browserResolve reads p as a browser reads an href or a Location header
+// on https://lab.example/ (the WHATWG URL parser's preprocessing): leading
+// and trailing C0 controls and spaces are trimmed, tabs and newlines
+// removed, and "\" taken as "/" in an http(s) URL. It is written apart
+// from LocalPath so that the fuzz target checks one against the other.
+func browserResolve(p string) (*url.URL, error) {
+	p = strings.TrimFunc(p, func(r rune) bool { return r <= 0x20 })
+	p = strings.NewReplacer("\t", "", "\n", "", "\r", "").Replace(p)
+	p = strings.ReplaceAll(p, "\\", "/")
+	base, _ := url.Parse("https://lab.example/")
+	return base.Parse(p)
+}
+
+// FuzzLocalPath: whatever LocalPath accepts, a browser resolves to this
+// site (independent oracle: browserResolve), so no "back", "next" or link
+// taken from input can send a person elsewhere (issue 15, bug 3).
+func FuzzLocalPath(f *testing.F) {
+	for _, s := range []string{"/orgs/1", "//evil.example", "/\\evil.example", "/\t/evil.example", "/\n/evil.example",
+		" //evil.example", "/%2F%2Fevil", "https://evil.example", "/ok?next=//evil", "/\x00/evil", "/a/../..//evil", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, p string) {
+		if !LocalPath(p) {
+			return
+		}
+		u, err := browserResolve(p)
+		if err != nil {
+			t.Fatalf("LocalPath(%q) but a browser cannot parse it: %v", p, err)
+		}
+		if u.Host != "lab.example" || u.Scheme != "https" {
+			t.Fatalf("LocalPath(%q) but a browser goes to %s", p, u)
+		}
+	})
+}
+
+func TestLocalPath(t *testing.T) {
+	for p, want := range map[string]bool{
+		"/orgs/1/members": true, "/": true, "/a?b=c#d": true,
+		"": false, "orgs": false, "//evil.example": false, "/\\evil.example": false, "/\t/evil.example": false,
+		"/\n/evil.example": false, "https://evil.example/": false, "javascript:alert(1)": false, "/\x7f": false,
+	} {
+		if got := LocalPath(p); got != want {
+			t.Errorf("LocalPath(%q) = %v, want %v", p, got, want)
+		}
+	}
+	// refererPath used to return "/\t/evil.example", which browsers read
+	// as //evil.example.
+	r := httptest.NewRequest("POST", "/x", strings.NewReader(url.Values{"back": {"/\t/evil.example"}}.Encode()))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if got := refererPath(r); got != "/" {
+		t.Errorf("refererPath with back=/\\t/evil.example = %q", got)
+	}
+}

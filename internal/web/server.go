@@ -571,18 +571,15 @@ func (s *Server) authorise(w http.ResponseWriter, r *http.Request, ri *requestIn
 // refererPath is where to return after a step-up that interrupted a form
 // post: the form's "back" field, else the same-origin Referer, else "/".
 func refererPath(r *http.Request) string {
-	if b := r.PostFormValue("back"); localPath(b) {
+	if b := r.PostFormValue("back"); LocalPath(b) {
 		return b
 	}
-	if u, err := url.Parse(r.Referer()); err == nil && u.Host == r.Host && localPath(u.Path) {
-		return u.RequestURI()
+	if u, err := url.Parse(r.Referer()); err == nil && u.Host == r.Host {
+		if p := u.RequestURI(); LocalPath(p) {
+			return p
+		}
 	}
 	return "/"
-}
-
-// localPath reports whether p is a path on this site (not "//host").
-func localPath(p string) bool {
-	return strings.HasPrefix(p, "/") && !strings.HasPrefix(p, "//") && !strings.HasPrefix(p, "/\\")
 }
 
 // refuseToken audits a refused API token (bounded per address, like every
