@@ -37,7 +37,6 @@ func safeLink(link string) bool {
 	return link == "" || (web.LocalPath(link) && !strings.Contains(link, " ") && len(link) <= maxLink)
 }
 
-
 func checkNotice(kind, text, link string) (string, error) {
 	if kind == "" || len(kind) > 40 || strings.ContainsFunc(kind, func(r rune) bool {
 		return !(r >= 'a' && r <= 'z' || r == '_' || r == '.')
