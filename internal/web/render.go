@@ -242,6 +242,7 @@ const maxPooledBuf = 1 << 20
 type errorView struct {
 	Status  int
 	Message string
+	Back    string // a page of this site to return to, or ""
 }
 
 func (rd *Renderer) renderError(w http.ResponseWriter, r *http.Request, status int) {
@@ -255,7 +256,13 @@ func (rd *Renderer) renderError(w http.ResponseWriter, r *http.Request, status i
 // renderErrorMessage is the error page with a message of the shell's own
 // (never the text of an internal error).
 func (rd *Renderer) renderErrorMessage(w http.ResponseWriter, r *http.Request, status int, msg string) {
-	rd.execute(w, r, status, rd.errPage, View{Title: http.StatusText(status), Data: errorView{status, msg}})
+	rd.execute(w, r, status, rd.errPage, View{Title: http.StatusText(status), Data: errorView{Status: status, Message: msg}})
+}
+
+// renderErrorBack is renderErrorMessage with a link back to the page the
+// request came from.
+func (rd *Renderer) renderErrorBack(w http.ResponseWriter, r *http.Request, status int, msg, back string) {
+	rd.execute(w, r, status, rd.errPage, View{Title: http.StatusText(status), Data: errorView{Status: status, Message: msg, Back: back}})
 }
 
 var errorMessages = map[int]string{

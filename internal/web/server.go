@@ -391,11 +391,11 @@ func (s *Server) wrap(rt Route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ri := info(r.Context())
 		ri.route = &route
-		if r.ContentLength > limit {
-			Error(w, r, http.StatusRequestEntityTooLarge)
-			return
-		}
-		if r.Body != nil && r.Body != http.NoBody {
+		// A body announced over the limit is refused without reading it,
+		// but only after the session is known: the answer is a page of
+		// the signed-in person's site, with the limit and a way back.
+		tooLarge := r.ContentLength > limit
+		if r.Body != nil && r.Body != http.NoBody && !tooLarge {
 			r.Body = http.MaxBytesReader(w, r.Body, limit)
 		}
 		if route.Static {
@@ -430,6 +430,10 @@ func (s *Server) wrap(rt Route) http.Handler {
 			return
 		}
 		if !s.authorise(w, r, ri, route.Policy) {
+			return
+		}
+		if tooLarge {
+			s.tooLarge(w, r, limit)
 			return
 		}
 		if s.actor != nil {
@@ -566,6 +570,38 @@ func (s *Server) authorise(w http.ResponseWriter, r *http.Request, ri *requestIn
 		return false
 	}
 	return true
+}
+
+// tooLarge answers a request whose body is over the route's limit (413):
+// the limit in words and, for pages, a link back to the form.
+func (s *Server) tooLarge(w http.ResponseWriter, r *http.Request, limit int64) {
+	msg := "The upload is larger than the limit of " + sizeWords(limit) + " for this form; nothing was stored."
+	if strings.HasPrefix(r.URL.Path, "/api/") {
+		apiError(w, http.StatusRequestEntityTooLarge, msg)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	// Only the Referer: the body, and its "back" field, stay unread.
+	back := ""
+	if u, err := url.Parse(r.Referer()); err == nil && u.Host == r.Host && LocalPath(u.RequestURI()) {
+		back = u.RequestURI()
+	}
+	s.rd.renderErrorBack(w, r, http.StatusRequestEntityTooLarge, msg, back)
+}
+
+// sizeWords says a byte count as people read it (10 MB, 500 KB).
+func sizeWords(n int64) string {
+	switch {
+	case n >= 1<<20:
+		v := float64(n) / (1 << 20)
+		if v >= 10 {
+			return strconv.FormatFloat(v, 'f', 0, 64) + " MB"
+		}
+		return strings.TrimSuffix(strconv.FormatFloat(v, 'f', 1, 64), ".0") + " MB"
+	case n >= 1<<10:
+		return strconv.FormatInt(n>>10, 10) + " KB"
+	}
+	return strconv.FormatInt(n, 10) + " bytes"
 }
 
 // refererPath is where to return after a step-up that interrupted a form

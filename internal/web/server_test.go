@@ -555,3 +555,32 @@ func TestMetricsOnlyForLoopbackUnlessPublic(t *testing.T) {
 		}
 	}
 }
+
+// TestTooLargeInThePage: an upload announced over the route's limit gets
+// a 413 page of the signed-in person's site (header, not "signed out"),
+// naming the limit, with a way back to the form (issue 14, bug 5).
+func TestTooLargeInThePage(t *testing.T) {
+	h := seeded(newHarness(t, Config{},
+		Route{Pattern: "POST /orgs/{org}/upload", Policy: OrgRole(RoleViewer), MaxBody: 10<<20 + 64<<10, Handler: http.HandlerFunc(ok)}))
+	c := h.signIn(orgA.User.ID)
+	r := newRequest("POST", "/orgs/10/upload", strings.NewReader("x"))
+	r.ContentLength = 11 << 20
+	r.Header.Set("Referer", "http://example.com/orgs/1/tracking/APP-001")
+	r.AddCookie(c)
+	rec := serve(h, r)
+	body := rec.Body.String()
+	if rec.Code != http.StatusRequestEntityTooLarge {
+		t.Fatalf("status %d", rec.Code)
+	}
+	for _, want := range []string{"limit of 10 MB", `href="/orgs/1/tracking/APP-001"`, orgA.User.Email} {
+		if !strings.Contains(body, want) {
+			t.Errorf("413 page lacks %q:\n%s", want, body)
+		}
+	}
+	// Anonymous callers learn nothing about the route's limit.
+	r = newRequest("POST", "/orgs/10/upload", strings.NewReader("x"))
+	r.ContentLength = 11 << 20
+	if rec := serve(h, r); rec.Code == http.StatusRequestEntityTooLarge {
+		t.Errorf("anonymous oversized upload: 413 before authentication")
+	}
+}
