@@ -54,6 +54,7 @@ var knownLibraries = map[string]string{
 	"com.squareup":                      "Square libraries",
 	"io.netty":                          "Netty",
 	"org.bouncycastle":                  "Bouncy Castle",
+	"com.ibm.icu":                       "ICU4J",
 	"org.spongycastle":                  "Spongy Castle",
 	"org.conscrypt":                     "Conscrypt",
 	"com.facebook":                      "Facebook SDK",

@@ -11,7 +11,7 @@ import (
 func allRules() []*rule {
 	var rs []*rule
 	for _, group := range [][]*rule{manifestRules(), networkRules(), codeRules(), cryptoRules(),
-		secretRules(), moreSecretRules(), signingRules(), nativeRules(), resilienceRules(), zipRules()} {
+		secretRules(), moreSecretRules(), signingRules(), nativeRules(), resilienceRules(), zipRules(), platformRules()} {
 		rs = append(rs, group...)
 	}
 	recs := recommendationIndex()

@@ -294,6 +294,23 @@ func ruleCases() []ruleCase {
 			}
 		})
 	}
+	// redirect: an activity (exported or not) starting the intent it got
+	// in an extra.
+	redirect := func(exported bool) *app {
+		a := classBody("Lcom/example/app/Proxy;", "Landroid/app/Activity;", nil, "onCreate", "(Landroid/os/Bundle;)V", func(m *dexbuild.Method) {
+			m.CallVirtual("Landroid/content/Intent;->getParcelableExtra(Ljava/lang/String;)Landroid/os/Parcelable;", o("Landroid/content/Intent;"), s("next"))
+			m.CallVirtual("Lcom/example/app/Proxy;->startActivity(Landroid/content/Intent;)V", o("Lcom/example/app/Proxy;"), i(0))
+		})
+		a.Components = []*axml.Element{comp("activity", ".Proxy", "exported", exported)}
+		return a
+	}
+	// implicitExtra: an implicit intent carrying an extra named key.
+	implicitExtra := func(key string) *app {
+		return body(func(m *dexbuild.Method) {
+			m.CallDirect("Landroid/content/Intent;-><init>(Ljava/lang/String;)V", o("Landroid/content/Intent;"), s("com.example.app.PAID"))
+			m.CallVirtual("Landroid/content/Intent;->putExtra(Ljava/lang/String;Ljava/lang/String;)Landroid/content/Intent;", o("Landroid/content/Intent;"), s(key), s("x"))
+		})
+	}
 	rsa1024 := func(k *apktest.Signature) { k.Key.Algorithm = "rsa"; k.Key.Bits = 1024 }
 	now := time.Now()
 
@@ -340,6 +357,12 @@ func ruleCases() []ruleCase {
 			comps(apktest.Component("receiver", ".Sms", []any{"exported", true, "permission", perm + "BROADCAST_SMS"}, apktest.Filter([]any{"priority", 999}, "action:android.provider.Telephony.SMS_RECEIVED"))),
 			comps(apktest.Component("receiver", ".Sms", []any{"exported", true, "permission", perm + "BROADCAST_SMS"}, apktest.Filter(nil, "action:android.provider.Telephony.SMS_RECEIVED")))},
 
+		{"DFS-MAN-034", comps(apktest.Component("receiver", ".Secret", []any{"exported", true}, apktest.Filter(nil, "action:android.provider.Telephony.SECRET_CODE", "scheme:android_secret_code"))),
+			comps(apktest.Component("receiver", ".Boot", []any{"exported", true}, apktest.Filter(nil, "action:android.intent.action.BOOT_COMPLETED")))},
+		{"DFS-MAN-035", comps(apktest.Component("receiver", ".Cmd", []any{"exported", true}, apktest.Filter(nil, "action:android.intent.action.DATA_SMS_RECEIVED", "scheme:sms"))),
+			comps(apktest.Component("receiver", ".Boot", []any{"exported", true}, apktest.Filter(nil, "action:android.intent.action.BOOT_COMPLETED")))},
+		{"DFS-MAN-036", comps(apktest.Component("receiver", ".Out", []any{"exported", true}, apktest.Filter([]any{"priority", 1000}, "action:android.intent.action.NEW_OUTGOING_CALL"))),
+			comps(apktest.Component("receiver", ".Out", []any{"exported", true}, apktest.Filter([]any{"priority", 10}, "action:android.intent.action.NEW_OUTGOING_CALL")))},
 		{"DFS-NET-001", nsc(apktest.Plain("base-config", "cleartextTrafficPermitted", true)), nsc(apktest.Plain("base-config", "cleartextTrafficPermitted", false))},
 		{"DFS-NET-002", nsc(domainCfg(true, false)), nsc(domainCfg(false, false))},
 		{"DFS-NET-003", nsc(apktest.Plain("base-config").Append(anchors("user", false))), nsc(apktest.Plain("base-config").Append(anchors("system", false)))},
@@ -394,6 +417,17 @@ func ruleCases() []ruleCase {
 		{"DFS-CODE-027", virtual("Landroid/telephony/TelephonyManager;->getDeviceId()Ljava/lang/String;"), virtual("Landroid/telephony/TelephonyManager;->getNetworkOperator()Ljava/lang/String;")},
 		{"DFS-CODE-028", static("Ljava/io/File;->createTempFile(Ljava/lang/String;Ljava/lang/String;)Ljava/io/File;", s("tx"), s(".tmp")), virtual("Landroid/content/Context;->getCacheDir()Ljava/io/File;")},
 
+		{"DFS-CODE-029", virtual("Ljava/io/ObjectInputStream;->readObject()Ljava/lang/Object;"), virtual("Ljava/io/DataInputStream;->readUTF()Ljava/lang/String;")},
+		{"DFS-CODE-030", redirect(true), redirect(false)},
+		{"DFS-CODE-031", implicitExtra("pin"), implicitExtra("theme")},
+		{"DFS-CODE-032", virtual("Landroid/content/Context;->createPackageContext(Ljava/lang/String;I)Landroid/content/Context;", s("com.example.plugin"), i(3)),
+			virtual("Landroid/content/Context;->createPackageContext(Ljava/lang/String;I)Landroid/content/Context;", s("com.example.plugin"), i(0))},
+		{"DFS-CODE-033", virtual("Lcom/fasterxml/jackson/databind/ObjectMapper;->enableDefaultTyping()Lcom/fasterxml/jackson/databind/ObjectMapper;"),
+			virtual("Lcom/fasterxml/jackson/databind/ObjectMapper;->readTree(Ljava/lang/String;)Lcom/fasterxml/jackson/databind/JsonNode;", s("{}"))},
+		{"DFS-CODE-034", virtual("Landroid/content/ClipboardManager;->addPrimaryClipChangedListener(Landroid/content/ClipboardManager$OnPrimaryClipChangedListener;)V", i(0)),
+			virtual("Landroid/content/ClipboardManager;->hasPrimaryClip()Z")},
+		{"DFS-CODE-035", str("http://196.201.214.20:8080/api"), str("1.2.3.4")},
+		{"DFS-CODE-036", virtual(webView+"loadUrl(Ljava/lang/String;)V", s("file:///sdcard/promo/index.html")), virtual(webView+"loadUrl(Ljava/lang/String;)V", s("file:///android_asset/index.html"))},
 		{"DFS-CRYPTO-001", static(cipherGet, s("DESede/CBC/PKCS5Padding")), static(cipherGet, s("AES/GCM/NoPadding"))},
 		{"DFS-CRYPTO-002", static(cipherGet, s("RC4")), static(cipherGet, s("AES/GCM/NoPadding"))},
 		{"DFS-CRYPTO-003", static(cipherGet, s("Blowfish/CBC/PKCS5Padding")), static(cipherGet, s("AES/GCM/NoPadding"))},
@@ -500,6 +534,10 @@ func ruleCases() []ruleCase {
 			virtual("Landroid/content/pm/PackageManager;->getPackageInfo(Ljava/lang/String;I)Landroid/content/pm/PackageInfo;", s("com.example.app"), i(0))},
 		{"DFS-RES-011", str("de.robv.android.xposed.XposedBridge"), str("de.example.bridge")},
 
+		{"DFS-RES-012", static("Lnet/sqlcipher/database/SQLiteDatabase;->loadLibs(Landroid/content/Context;)V", i(0)),
+			static("Landroid/database/sqlite/SQLiteDatabase;->openOrCreateDatabase(Ljava/lang/String;Landroid/database/sqlite/SQLiteDatabase$CursorFactory;)Landroid/database/sqlite/SQLiteDatabase;", s("pay.db"), i(0))},
+		{"DFS-RES-013", &app{Files: map[string][]byte{"lib/arm64-v8a/libjiagu.so": hardened.Bytes()}}, lib(func(*apktest.ELF) {})},
+		{"DFS-RES-014", virtual("Landroid/view/View;->setFilterTouchesWhenObscured(Z)V", i(1)), virtual("Landroid/view/View;->setFilterTouchesWhenObscured(Z)V", i(0))},
 		{"DFS-ZIP-001", &app{Sign: &apktest.Signature{None: true}, Extra: []apktest.Entry{{Name: "classes.dex", Data: []byte("x")}, {Name: "assets/a.txt", Data: []byte("1")}, {Name: "assets/a.txt", Data: []byte("2")}}},
 			&app{Sign: &apktest.Signature{None: true}, Extra: []apktest.Entry{{Name: "assets/a.txt", Data: []byte("1")}}}},
 		{"DFS-ZIP-002", &app{Sign: &apktest.Signature{None: true}, Extra: []apktest.Entry{{Name: "../../evil.sh", Data: []byte("1")}}},
