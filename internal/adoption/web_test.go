@@ -222,7 +222,7 @@ func TestFlow(t *testing.T) {
 		s.expect(s.upload("p1-analyst", ev, "empty.txt", nil), 400, "empty")
 		// Beyond the route's body limit (not only the file limit), and
 		// malformed multipart bodies.
-		s.expect(s.upload("p1-analyst", ev, "huge.pdf", append([]byte("%PDF-1.7\n"), make([]byte, 11<<20)...)), 413, "too large")
+		s.expect(s.upload("p1-analyst", ev, "huge.pdf", append([]byte("%PDF-1.7\n"), make([]byte, 11<<20)...)), 413, "larger than the limit of 10 MB")
 		s.expect(s.do("p1-analyst", http.MethodPost, ev, strings.NewReader("--x\r\nnot a part"), "multipart/form-data; boundary=x"), 400)
 		s.expect(s.do("p1-analyst", http.MethodPost, ev, strings.NewReader("file=abc"), "application/x-www-form-urlencoded"), 400, "Choose a file")
 		if n := s.blobCount(); n != 0 {
