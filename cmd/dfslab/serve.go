@@ -13,7 +13,6 @@ import (
 	"net/url"
 	"os"
 	"runtime"
-	"strconv"
 	"strings"
 	"time"
 
@@ -37,37 +36,25 @@ type serveConfig struct {
 	jobs, maxActive                                          int
 }
 
+// serveFlags defines serve's flags with their defaults; their environment
+// twins are applied after parsing (applyEnv), by the flags' own parsers.
 func serveFlags(fs *flag.FlagSet, c *serveConfig) {
-	env := func(name, def string) string {
-		if v, ok := os.LookupEnv("DFSLAB_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))); ok {
-			return v
-		}
-		return def
-	}
-	fs.StringVar(&c.addr, "addr", env("addr", "127.0.0.1:8080"), "listen address `host:port` (DFSLAB_ADDR)")
-	fs.StringVar(&c.dsn, "db", env("db", ""), "database: a SQLite file (default "+db.DefaultPath+") or postgres://… (DFSLAB_DB)")
-	fs.StringVar(&c.baseURL, "base-url", env("base-url", ""), "public `URL` of the platform; default http://localhost:PORT on loopback (DFSLAB_BASE_URL)")
-	fs.StringVar(&c.tlsCert, "tls-cert", env("tls-cert", ""), "TLS certificate `file` (PEM); serve HTTPS (DFSLAB_TLS_CERT)")
-	fs.StringVar(&c.tlsKey, "tls-key", env("tls-key", ""), "TLS private key `file` (PEM) (DFSLAB_TLS_KEY)")
-	fs.StringVar(&c.secretKeyFile, "secret-key-file", env("secret-key-file", ""), secretKeyUsage)
-	fs.StringVar(&c.logFormat, "log-format", env("log-format", "text"), "log format: text or json (DFSLAB_LOG_FORMAT)")
-	fs.StringVar(&c.logLevel, "log-level", env("log-level", "info"), "log level: debug, info, warn, error (DFSLAB_LOG_LEVEL)")
-	trust, _ := strconv.ParseBool(env("trust-proxy", "false"))
-	fs.BoolVar(&c.trustProxy, "trust-proxy", trust, "take the client address from X-Forwarded-For (only behind a reverse proxy) (DFSLAB_TRUST_PROXY)")
-	mp, _ := strconv.ParseBool(env("metrics-public", "false"))
-	fs.BoolVar(&c.metricsPublic, "metrics-public", mp, "serve /metrics to every client, not only loopback (DFSLAB_METRICS_PUBLIC)")
-	pc, _ := strconv.ParseBool(env("public-catalogue", "false"))
-	fs.BoolVar(&c.publicCatalogue, "public-catalogue", pc, "make the recommendations catalogue readable without signing in (DFSLAB_PUBLIC_CATALOGUE)")
-	mb, _ := strconv.ParseInt(env("max-body", "1048576"), 10, 64)
-	fs.Int64Var(&c.maxBody, "max-body", mb, "largest request body in `bytes` for routes without their own limit (DFSLAB_MAX_BODY)")
-	mu, _ := strconv.ParseInt(env("max-upload", strconv.Itoa(applab.DefaultMaxUpload)), 10, 64)
-	fs.Int64Var(&c.maxUpload, "max-upload", mu, "largest app file in `bytes` uploaded to the app lab (DFSLAB_MAX_UPLOAD)")
-	st, _ := time.ParseDuration(env("shutdown-timeout", "20s"))
-	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", st, "how long in-flight requests may finish on shutdown (DFSLAB_SHUTDOWN_TIMEOUT)")
-	ma, _ := strconv.Atoi(env("max-active", "0"))
-	fs.IntVar(&c.maxActive, "max-active", ma, "page requests (GET, HEAD) worked on at once, the rest wait in arrival order; 0: one per CPU core on SQLite, four on PostgreSQL; -1: no limit (DFSLAB_MAX_ACTIVE)")
-	nj, _ := strconv.Atoi(env("jobs", strconv.Itoa(runtime.NumCPU())))
-	fs.IntVar(&c.jobs, "jobs", nj, "background jobs run in this process at once; 0 leaves them to dfslab worker processes (DFSLAB_JOBS)")
+	fs.StringVar(&c.addr, "addr", "127.0.0.1:8080", "listen address `host:port` (DFSLAB_ADDR)")
+	fs.StringVar(&c.dsn, "db", "", "database: a SQLite file (default "+db.DefaultPath+") or postgres://… (DFSLAB_DB)")
+	fs.StringVar(&c.baseURL, "base-url", "", "public `URL` of the platform; default http://localhost:PORT on loopback (DFSLAB_BASE_URL)")
+	fs.StringVar(&c.tlsCert, "tls-cert", "", "TLS certificate `file` (PEM); serve HTTPS (DFSLAB_TLS_CERT)")
+	fs.StringVar(&c.tlsKey, "tls-key", "", "TLS private key `file` (PEM) (DFSLAB_TLS_KEY)")
+	fs.StringVar(&c.secretKeyFile, "secret-key-file", "", secretKeyUsage)
+	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json (DFSLAB_LOG_FORMAT)")
+	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn, error (DFSLAB_LOG_LEVEL)")
+	fs.BoolVar(&c.trustProxy, "trust-proxy", false, "take the client address from X-Forwarded-For (only behind a reverse proxy) (DFSLAB_TRUST_PROXY)")
+	fs.BoolVar(&c.metricsPublic, "metrics-public", false, "serve /metrics to every client, not only loopback (DFSLAB_METRICS_PUBLIC)")
+	fs.BoolVar(&c.publicCatalogue, "public-catalogue", false, "make the recommendations catalogue readable without signing in (DFSLAB_PUBLIC_CATALOGUE)")
+	fs.Int64Var(&c.maxBody, "max-body", 1048576, "largest request body in `bytes` for routes without their own limit (DFSLAB_MAX_BODY)")
+	fs.Int64Var(&c.maxUpload, "max-upload", applab.DefaultMaxUpload, "largest app file in `bytes` uploaded to the app lab (DFSLAB_MAX_UPLOAD)")
+	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 20*time.Second, "how long in-flight requests may finish on shutdown (DFSLAB_SHUTDOWN_TIMEOUT)")
+	fs.IntVar(&c.maxActive, "max-active", 0, "page requests (GET, HEAD) worked on at once, the rest wait in arrival order; 0: one per CPU core on SQLite, four per core on PostgreSQL; -1: no limit (DFSLAB_MAX_ACTIVE)")
+	fs.IntVar(&c.jobs, "jobs", runtime.NumCPU(), "background jobs run in this process at once; 0 leaves them to dfslab worker processes (DFSLAB_JOBS)")
 }
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -87,6 +74,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "dfslab serve: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+	if err := applyEnv(fs); err != nil {
+		fmt.Fprintln(stderr, "dfslab serve:", err)
 		return 2
 	}
 	log, err := serveLogger(stderr, c.logFormat, c.logLevel)

@@ -59,6 +59,9 @@ func TestServeFlagsHaveEnvTwins(t *testing.T) {
 	if err := fs.Parse([]string{"--log-format", "text"}); err != nil {
 		t.Fatal(err)
 	}
+	if err := applyEnv(fs); err != nil {
+		t.Fatal(err)
+	}
 	if c.addr != "127.0.0.1:9999" || !c.trustProxy {
 		t.Errorf("environment not applied: %+v", c)
 	}
@@ -67,11 +70,39 @@ func TestServeFlagsHaveEnvTwins(t *testing.T) {
 	}
 	// Every flag names its environment twin in its usage.
 	fs.VisitAll(func(f *flag.Flag) {
-		twin := "DFSLAB_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
-		if !strings.Contains(f.Usage, twin) {
-			t.Errorf("flag --%s does not document %s", f.Name, twin)
+		if twin := envName(f.Name); !strings.Contains(f.Usage, twin) {
+			t.Errorf("flag --%s does not document %s", f.Name, envName(f.Name))
 		}
 	})
+}
+
+// TestServeRejectsBadEnvironment: an environment twin that does not parse
+// stops serve and worker with an error naming the variable, where it used
+// to become a zero (DFSLAB_JOBS=abc turned in-process scans off,
+// DFSLAB_SHUTDOWN_TIMEOUT=20 gave no grace period; issue 15, bug 1).
+func TestServeRejectsBadEnvironment(t *testing.T) {
+	for _, c := range []struct {
+		cmd, name, value string
+	}{
+		{"serve", "DFSLAB_JOBS", "abc"},
+		{"serve", "DFSLAB_SHUTDOWN_TIMEOUT", "20"},
+		{"serve", "DFSLAB_TRUST_PROXY", "yes please"},
+		{"serve", "DFSLAB_MAX_BODY", "1MB"},
+		{"worker", "DFSLAB_CONCURRENCY", "two"},
+		{"worker", "DFSLAB_JOB_TIMEOUT", "30"},
+	} {
+		t.Run(c.cmd+" "+c.name, func(t *testing.T) {
+			t.Setenv(c.name, c.value)
+			var out, errb bytes.Buffer
+			run := runServe
+			if c.cmd == "worker" {
+				run = runWorker
+			}
+			if code := run(context.Background(), nil, &out, &errb); code != 2 || !strings.Contains(errb.String(), c.name) {
+				t.Fatalf("exit %d, stderr %q: want 2 naming %s", code, errb.String(), c.name)
+			}
+		})
+	}
 }
 
 func TestServeRejectsBadFlags(t *testing.T) {

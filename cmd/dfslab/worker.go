@@ -7,10 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"runtime"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/dfslab/dfslab/internal/applab"
@@ -48,23 +45,16 @@ type workerConfig struct {
 	jobTimeout, stopTimeout time.Duration
 }
 
+// workerFlags defines the worker's flags with their defaults; their
+// environment twins are applied after parsing (applyEnv).
 func workerFlags(fs *flag.FlagSet, c *workerConfig) {
-	env := func(name, def string) string {
-		if v, ok := os.LookupEnv("DFSLAB_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))); ok {
-			return v
-		}
-		return def
-	}
-	fs.StringVar(&c.dsn, "db", env("db", ""), "database: the SQLite file of dfslab serve (default "+db.DefaultPath+") or postgres://… (DFSLAB_DB)")
-	n, _ := strconv.Atoi(env("concurrency", strconv.Itoa(runtime.NumCPU())))
-	fs.IntVar(&c.concurrency, "concurrency", n, "jobs run at once (DFSLAB_CONCURRENCY)")
-	jt, _ := time.ParseDuration(env("job-timeout", jobs.DefaultJobTimeout.String()))
-	fs.DurationVar(&c.jobTimeout, "job-timeout", jt, "a job's handler is cancelled after this long (a job whose process died is queued again once it has missed a minute of heartbeats, whatever this says) (DFSLAB_JOB_TIMEOUT)")
-	st, _ := time.ParseDuration(env("stop-timeout", "5m"))
-	fs.DurationVar(&c.stopTimeout, "stop-timeout", st, "on SIGTERM, how long running jobs may finish before they are cancelled and queued again (DFSLAB_STOP_TIMEOUT)")
-	fs.StringVar(&c.secretKeyFile, "secret-key-file", env("secret-key-file", ""), "the same key as dfslab serve: "+secretKeyUsage)
-	fs.StringVar(&c.logFormat, "log-format", env("log-format", "text"), "log format: text or json (DFSLAB_LOG_FORMAT)")
-	fs.StringVar(&c.logLevel, "log-level", env("log-level", "info"), "log level: debug, info, warn, error (DFSLAB_LOG_LEVEL)")
+	fs.StringVar(&c.dsn, "db", "", "database: the SQLite file of dfslab serve (default "+db.DefaultPath+") or postgres://… (DFSLAB_DB)")
+	fs.IntVar(&c.concurrency, "concurrency", runtime.NumCPU(), "jobs run at once (DFSLAB_CONCURRENCY)")
+	fs.DurationVar(&c.jobTimeout, "job-timeout", jobs.DefaultJobTimeout, "a job's handler is cancelled after this long (a job whose process died is queued again once it has missed a minute of heartbeats, whatever this says) (DFSLAB_JOB_TIMEOUT)")
+	fs.DurationVar(&c.stopTimeout, "stop-timeout", 5*time.Minute, "on SIGTERM, how long running jobs may finish before they are cancelled and queued again (DFSLAB_STOP_TIMEOUT)")
+	fs.StringVar(&c.secretKeyFile, "secret-key-file", "", "the same key as dfslab serve: "+secretKeyUsage)
+	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json (DFSLAB_LOG_FORMAT)")
+	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn, error (DFSLAB_LOG_LEVEL)")
 }
 
 const workerUsage = `usage: dfslab worker [flags]
@@ -98,6 +88,10 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "dfslab worker: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+	if err := applyEnv(fs); err != nil {
+		fmt.Fprintln(stderr, "dfslab worker:", err)
 		return 2
 	}
 	if c.concurrency < 1 {
