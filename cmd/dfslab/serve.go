@@ -198,7 +198,13 @@ func serve(ctx context.Context, c serveConfig, base string, log *slog.Logger, st
 	}
 	// Deferred after d.Close, so it runs first: running jobs finish (or are
 	// queued again) before the database closes.
-	defer stopJobs(jq, c.shutdownTimeout, log)
+	defer func() {
+		// The server has stopped by now; a job that did not finish in the
+		// grace period is queued again, which the log should say.
+		if err := stopJobs(jq, c.shutdownTimeout, log); err != nil {
+			log.Warn("background jobs did not stop cleanly", "err", err)
+		}
+	}()
 	a, err := app.New(ctx, d, app.Config{BaseURL: base, TLS: c.tlsCert != "", TrustProxy: c.trustProxy,
 		MaxBody: c.maxBody, MetricsPublic: c.metricsPublic, Logger: log, SecretKey: c.secretKey, PublicCatalogue: c.publicCatalogue,
 		MaxUpload: c.maxUpload, Jobs: jq, MaxActive: c.maxActive, CPUs: rt.CPUs})

@@ -734,7 +734,11 @@ func (m *Module) itemSave(w http.ResponseWriter, r *http.Request) {
 		// Show the current state with the refused change kept in the form
 		// but the current version, so that re-submitting is a deliberate
 		// overwrite of what the other person did.
-		cur, _ := m.store.Item(r.Context(), o, it.RecID)
+		cur, err := m.store.Item(r.Context(), o, it.RecID)
+		if err != nil {
+			m.fail(w, r, "item", err)
+			return
+		}
 		u.Version = cur.Version
 		m.renderItem(w, r, o, cur, http.StatusConflict, u, se.Error(), "", "")
 		return

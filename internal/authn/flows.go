@@ -401,7 +401,13 @@ func (s *Service) linkBegin(kind ceremonyKind, kinds ...LinkKind) http.HandlerFu
 		}
 		u := &waUser{acc: acc}
 		if acc.ID != 0 {
-			u.passkeys, _ = s.cfg.Store.Passkeys(r.Context(), acc.ID)
+			// The exclusion list keeps an authenticator from registering
+			// twice; without it the ceremony could not keep that promise.
+			if u.passkeys, err = s.cfg.Store.Passkeys(r.Context(), acc.ID); err != nil {
+				s.log.ErrorContext(r.Context(), "passkeys for the exclusion list", "err", err)
+				jsonError(w, http.StatusInternalServerError, "Passkey set-up is unavailable right now.")
+				return
+			}
 		}
 		opts, sd, err := s.wa.BeginRegistration(u, webauthn.WithExclusions(webauthn.Credentials(u.WebAuthnCredentials()).CredentialDescriptors()))
 		if err != nil {
