@@ -458,13 +458,37 @@ func itoa(n int) string {
 // IsUniqueViolation reports whether err is a unique-constraint failure on
 // either dialect, so stores can map it to their own "already exists" error.
 func IsUniqueViolation(err error) bool {
+	return hasCode(err, "23505", sqliteConstraintUnique, sqliteConstraintPrimaryKey)
+}
+
+// IsForeignKeyViolation reports whether err is a foreign-key violation on
+// either dialect.
+func IsForeignKeyViolation(err error) bool {
+	return hasCode(err, "23503", sqliteConstraintForeignKey)
+}
+
+// SQLite's extended result codes of the constraint violations the stores
+// tell apart (sqlite3.h).
+const (
+	sqliteConstraintForeignKey = 787
+	sqliteConstraintPrimaryKey = 1555
+	sqliteConstraintUnique     = 2067
+)
+
+// hasCode reports whether err carries the PostgreSQL SQLSTATE state or one
+// of the SQLite extended result codes: errors are told apart by their
+// codes, never by their text.
+func hasCode(err error, state string, sqliteCodes ...int) bool {
 	if err == nil {
 		return false
 	}
-	var coded interface{ SQLState() string }
-	if errors.As(err, &coded) {
-		return coded.SQLState() == "23505"
+	var pg interface{ SQLState() string }
+	if errors.As(err, &pg) {
+		return pg.SQLState() == state
 	}
-	s := err.Error()
-	return strings.Contains(s, "UNIQUE constraint failed") || strings.Contains(s, "SQLSTATE 23505")
+	var lite interface{ Code() int }
+	if errors.As(err, &lite) {
+		return slices.Contains(sqliteCodes, lite.Code())
+	}
+	return false
 }

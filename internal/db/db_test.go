@@ -345,3 +345,33 @@ func TestConcurrentOpen(t *testing.T) {
 		})
 	}
 }
+
+// TestConstraintErrors: unique and foreign-key violations are recognised
+// by their codes on both dialects (not by their text, which drivers word
+// as they like), and not confused with each other.
+func TestConstraintErrors(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		for _, q := range []string{
+			"CREATE TABLE parent (id BIGINT PRIMARY KEY, name TEXT UNIQUE)",
+			"CREATE TABLE child (id BIGINT PRIMARY KEY, parent_id BIGINT NOT NULL REFERENCES parent (id))",
+			"INSERT INTO parent (id, name) VALUES (1, 'a')",
+		} {
+			if _, err := d.Exec(ctx, q); err != nil {
+				t.Fatal(err)
+			}
+		}
+		_, dup := d.Exec(ctx, "INSERT INTO parent (id, name) VALUES (2, 'a')")
+		_, pk := d.Exec(ctx, "INSERT INTO parent (id, name) VALUES (1, 'b')")
+		_, fk := d.Exec(ctx, "INSERT INTO child (id, parent_id) VALUES (1, 99)")
+		if !db.IsUniqueViolation(dup) || !db.IsUniqueViolation(pk) || db.IsForeignKeyViolation(dup) {
+			t.Errorf("unique: %v / %v", dup, pk)
+		}
+		if !db.IsForeignKeyViolation(fk) || db.IsUniqueViolation(fk) {
+			t.Errorf("foreign key: %v", fk)
+		}
+		if db.IsUniqueViolation(errors.New("UNIQUE constraint failed: x")) {
+			t.Error("an error is recognised by its text")
+		}
+	})
+}

@@ -408,13 +408,7 @@ func (s *Store) addMember(ctx context.Context, tx *db.Tx, orgID, userID int64, r
 		Details: map[string]any{"role": string(role)}})
 }
 
-func isForeignKey(err error) bool {
-	var coded interface{ SQLState() string }
-	if errors.As(err, &coded) {
-		return coded.SQLState() == "23503"
-	}
-	return strings.Contains(err.Error(), "FOREIGN KEY constraint failed")
-}
+func isForeignKey(err error) bool { return db.IsForeignKeyViolation(err) }
 
 // adminsLeft counts the org admins of orgID other than userID.
 func adminsLeft(ctx context.Context, tx *db.Tx, orgID, userID int64) (int, error) {

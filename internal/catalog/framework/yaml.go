@@ -2,7 +2,9 @@ package framework
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 
@@ -26,7 +28,7 @@ func yamlDoc(data []byte, ps *problems) *yaml.Node {
 		if _, err := fmt.Sscanf(msg, "line %d:", &line); err == nil {
 			_, msg, _ = strings.Cut(msg, ": ")
 		}
-		if err.Error() == "EOF" {
+		if errors.Is(err, io.EOF) {
 			msg = "the file is empty"
 		}
 		ps.add(Problem{Line: line, Msg: msg})
