@@ -3,6 +3,10 @@ package resilience_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
+	"mime/multipart"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -12,6 +16,7 @@ import (
 	"github.com/dfslab/dfslab/internal/identity"
 	"github.com/dfslab/dfslab/internal/resilience"
 	"github.com/dfslab/dfslab/internal/testenv"
+	"github.com/dfslab/dfslab/internal/web/webtest"
 )
 
 // TestOSCALAssessmentResults: a signed-off assessment exports as OSCAL
@@ -70,5 +75,79 @@ func TestOSCALAssessmentResults(t *testing.T) {
 	again, _ := resilience.OSCALAssessmentResults(a, o.Name, m, snap)
 	if !bytes.Equal(out, again) {
 		t.Error("two exports of one snapshot differ")
+	}
+}
+
+// TestEvidenceUploads: evidence attaches to an answer through the page;
+// a file of the wrong type, an empty one and one over the limit are
+// refused with nothing stored; another organisation cannot download it.
+func TestEvidenceUploads(t *testing.T) {
+	s := newServer(t)
+	o := s.orgs["p1"]
+	a, err := s.s.CreateAssessment(s.ctx, o, resilience.NewAssessment{Title: "x", ModelKey: builtinKey, Profile: provider()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	target := fmt.Sprintf("/orgs/%d/resilience/assessments/%d/evidence", o.ID, a.ID)
+	upload := func(user, name string, data []byte) *httptest.ResponseRecorder {
+		var body bytes.Buffer
+		mw := multipart.NewWriter(&body)
+		mw.WriteField("question", "RM-01")
+		fw, _ := mw.CreateFormFile("file", name)
+		fw.Write(data)
+		mw.Close()
+		r := httptest.NewRequest(http.MethodPost, target, &body)
+		r.Header.Set("Content-Type", mw.FormDataContentType())
+		r.AddCookie(&http.Cookie{Name: s.cookie, Value: webtest.Cookie(s.users[user])})
+		rec := httptest.NewRecorder()
+		s.srv.ServeHTTP(rec, r)
+		return rec
+	}
+	count := func() int {
+		ev, err := s.s.EvidenceList(s.ctx, a.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(ev["RM-01"])
+	}
+	for _, c := range []struct {
+		name string
+		data []byte
+		want int
+	}{
+		{"tool.exe", []byte("MZ\x90\x00 an executable"), http.StatusUnsupportedMediaType},
+		{"empty.txt", nil, http.StatusBadRequest},
+		{"big.pdf", append([]byte("%PDF-1.7\n"), make([]byte, resilience.MaxEvidence)...), http.StatusRequestEntityTooLarge},
+	} {
+		if rec := upload("p1-analyst", c.name, c.data); rec.Code != c.want {
+			t.Errorf("%s: %d, want %d", c.name, rec.Code, c.want)
+		}
+	}
+	if n := count(); n != 0 {
+		t.Fatalf("%d files stored after refusals", n)
+	}
+	if rec := upload("p1-viewer", "policy.pdf", []byte("%PDF-1.7\nrisk policy\n%%EOF\n")); rec.Code != http.StatusForbidden {
+		t.Fatalf("viewer uploaded: %d", rec.Code)
+	}
+	if rec := upload("p1-analyst", "policy.pdf", []byte("%PDF-1.7\nrisk policy\n%%EOF\n")); rec.Code != http.StatusSeeOther {
+		t.Fatalf("upload: %d %s", rec.Code, rec.Body)
+	}
+	ev, _ := s.s.EvidenceList(s.ctx, a.ID)
+	if len(ev["RM-01"]) != 1 {
+		t.Fatalf("evidence: %+v", ev)
+	}
+	get := func(user string, org int64) *httptest.ResponseRecorder {
+		r := httptest.NewRequest(http.MethodGet, fmt.Sprintf("/orgs/%d/resilience/assessments/%d/evidence/%d", org, a.ID, ev["RM-01"][0].ID), nil)
+		r.AddCookie(&http.Cookie{Name: s.cookie, Value: webtest.Cookie(s.users[user])})
+		rec := httptest.NewRecorder()
+		s.srv.ServeHTTP(rec, r)
+		return rec
+	}
+	if rec := get("p1-viewer", o.ID); rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "risk policy") ||
+		!strings.HasPrefix(rec.Header().Get("Content-Disposition"), "attachment") {
+		t.Fatalf("download: %d %q", rec.Code, rec.Header().Get("Content-Disposition"))
+	}
+	if rec := get("k1-admin", s.orgs["k1"].ID); rec.Code != http.StatusNotFound {
+		t.Fatalf("another organisation downloaded the evidence: %d", rec.Code)
 	}
 }
