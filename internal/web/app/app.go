@@ -151,6 +151,11 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*App, error) {
 		return nil, err
 	}
 	modules = append(modules, res)
+	tt, err := tabletopModule(d, cat, cfg, rd)
+	if err != nil {
+		return nil, err
+	}
+	modules = append(modules, tt)
 
 	srv, err := web.New(web.Config{BaseURL: base, TLS: secure, TrustProxy: cfg.TrustProxy, MaxBody: cfg.MaxBody, Logger: cfg.Logger,
 		MetricsPublic: cfg.MetricsPublic, MaxActive: cmp.Or(cfg.MaxActive, MaxActiveDefault(d.Dialect(), cmp.Or(cfg.CPUs, runtime.GOMAXPROCS(0))))},

@@ -100,6 +100,7 @@ var shellMatrix = map[string]entry{
 	"GET /readyz":           pub(200),
 	"GET /metrics":          pub(404), // the matrix calls from 10.x.x.x; metrics are for loopback unless --metrics-public
 	"GET /static/{path...}": pub(200),
+	"GET /resume/{token}":   signed(410), // no kept form by that token
 	"/":                     pub(404),
 
 	// Organisations and members (orgpages).
@@ -281,6 +282,7 @@ func checkMatrix(t *testing.T, newWorld func() *world) {
 	maps.Copy(matrix, frameworksMatrix)
 	maps.Copy(matrix, applabMatrix)
 	maps.Copy(matrix, resilienceMatrix)
+	maps.Copy(matrix, tabletopMatrix)
 	shared := newWorld()
 	routes := shared.app.Server.Routes()
 	seen := map[string]bool{}

@@ -9,13 +9,15 @@ import (
 	"github.com/dfslab/dfslab/internal/db"
 	"github.com/dfslab/dfslab/internal/identity"
 	"github.com/dfslab/dfslab/internal/resilience"
+	"github.com/dfslab/dfslab/internal/tabletop"
 	"github.com/dfslab/dfslab/internal/web"
 )
 
 // staticTrees are the static files of the modules, served under /static/.
 func staticTrees() []web.StaticTree {
 	return []web.StaticTree{{Prefix: "authn", FS: authn.StaticFS()}, {Prefix: "adoption", FS: adoption.StaticFS()},
-		{Prefix: "applab", FS: applab.StaticFS()}, {Prefix: "resilience", FS: resilience.StaticFS()}}
+		{Prefix: "applab", FS: applab.StaticFS()}, {Prefix: "resilience", FS: resilience.StaticFS()},
+		{Prefix: "tabletop", FS: tabletop.StaticFS()}}
 }
 
 // extraModules builds the modules beyond organisations and audit.

@@ -1,0 +1,124 @@
+package app
+
+import (
+	"bytes"
+	"fmt"
+	"mime/multipart"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/dfslab/dfslab/internal/tabletop"
+)
+
+// upload posts a scenario file to the import form as user.
+func (w *world) upload(orgID int64, user string, data []byte) *httptest.ResponseRecorder {
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	fw, err := mw.CreateFormFile("file", "scenario.yaml")
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	fw.Write(data)
+	mw.Close()
+	r := httptest.NewRequest(http.MethodPost, fmt.Sprintf("/orgs/%d/tabletop/scenarios", orgID), &body)
+	r.Header.Set("Content-Type", mw.FormDataContentType())
+	r.RemoteAddr = "198.51.100.7:5000"
+	r.AddCookie(w.session(user))
+	rec := httptest.NewRecorder()
+	w.app.Server.ServeHTTP(rec, r)
+	return rec
+}
+
+func TestTabletopLibraryPages(t *testing.T) {
+	w := newWorld(t)
+	src, _ := tabletop.BuiltinSource("switch-ransomware")
+	lib := fmt.Sprintf("/orgs/%d/tabletop", w.orgA)
+
+	// The built-in library and a scenario with its expected actions.
+	rec := w.do(http.MethodGet, "/tabletop/scenarios", "", w.session("viewer-a"), "")
+	if rec.Code != http.StatusOK || strings.Count(rec.Body.String(), `<tr id="scenario-`) != 8 {
+		t.Fatalf("library: %d, %d rows", rec.Code, strings.Count(rec.Body.String(), `<tr id="scenario-`))
+	}
+	rec = w.do(http.MethodGet, "/tabletop/scenarios/switch-ransomware@2026.1", "", w.session("viewer-a"), "")
+	for _, want := range []string{`id="inject-I5"`, `href="/catalogue/PAY-012"`, `href="/resilience/models/dfs-cyber-resilience@2026.1#q-IR-09"`, "Keep transactions atomic and reconciled"} {
+		if !strings.Contains(rec.Body.String(), want) {
+			t.Errorf("scenario page lacks %s", want)
+		}
+	}
+	rec = w.do(http.MethodGet, "/tabletop/scenarios/switch-ransomware@2026.1/scenario.yaml", "", w.session("viewer-a"), "")
+	if rec.Code != http.StatusOK || !bytes.Equal(rec.Body.Bytes(), src) || rec.Header().Get("Content-Type") != "application/yaml; charset=utf-8" {
+		t.Errorf("export: %d %q", rec.Code, rec.Header().Get("Content-Type"))
+	}
+
+	// An import with problems names their lines and stores nothing.
+	bad := strings.Replace(string(src), "channel: call", "channel: carrier-pigeon", 1)
+	rec = w.upload(w.orgA, "analyst-a", []byte(bad))
+	if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), `unknown channel &#34;carrier-pigeon&#34;`) || !strings.Contains(rec.Body.String(), "line 63:") {
+		t.Errorf("bad import: %d\n%s", rec.Code, rec.Body)
+	}
+	rec = w.upload(w.orgA, "analyst-a", append(src, make([]byte, tabletop.MaxScenarioSize)...))
+	if rec.Code != http.StatusRequestEntityTooLarge || !strings.Contains(rec.Body.String(), "larger than 256 KB") {
+		t.Errorf("oversized import: %d", rec.Code)
+	}
+	// Hostile text is stored as typed and shown escaped.
+	hostile := strings.Replace(string(src), `title: '"Scheduled maintenance"'`, `title: '<script>alert(1)</script>'`, 1)
+	rec = w.upload(w.orgA, "analyst-a", []byte(hostile))
+	if rec.Code != http.StatusSeeOther {
+		t.Fatalf("import: %d %s", rec.Code, rec.Body)
+	}
+	page := rec.Header().Get("Location")
+	rec = w.do(http.MethodGet, page, "", w.session("viewer-a"), "")
+	if rec.Code != http.StatusOK || strings.Contains(rec.Body.String(), "<script>alert") || !strings.Contains(rec.Body.String(), "&lt;script&gt;alert(1)&lt;/script&gt;") {
+		t.Errorf("imported scenario page: %d, hostile title not escaped", rec.Code)
+	}
+	id := strings.TrimPrefix(strings.TrimSuffix(page, "?done=imported"), lib+"/scenarios/")
+
+	// The editor: over the limit, the text is kept and nothing saved.
+	edit := lib + "/scenarios/" + id
+	big := string(src) + "#" + strings.Repeat("x", tabletop.MaxScenarioSize)
+	rec = w.do(http.MethodPost, edit, url.Values{"rev": {"1"}, "source": {big}}.Encode(), w.session("analyst-a"), "")
+	if rec.Code != http.StatusRequestEntityTooLarge || !strings.Contains(rec.Body.String(), "limit of 256 KB") || !strings.Contains(rec.Body.String(), strings.Repeat("x", 1000)) {
+		t.Errorf("oversized save: %d", rec.Code)
+	}
+	// A save with a problem keeps the text typed, with the problem's line.
+	typed := strings.Replace(hostile, "at: 8h", "at: 8 hours", 1)
+	rec = w.do(http.MethodPost, edit, url.Values{"rev": {"1"}, "source": {typed}}.Encode(), w.session("analyst-a"), "")
+	if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), "at: 8 hours") || !strings.Contains(rec.Body.String(), "inject I4: at &#34;8 hours&#34;") {
+		t.Errorf("invalid save: %d", rec.Code)
+	}
+	fixed := strings.Replace(hostile, "at: 8h", "at: 9h", 1)
+	rec = w.do(http.MethodPost, edit, url.Values{"rev": {"1"}, "source": {strings.ReplaceAll(fixed, "\n", "\r\n")}}.Encode(), w.session("analyst-a"), "")
+	if rec.Code != http.StatusSeeOther {
+		t.Fatalf("save: %d %s", rec.Code, rec.Body)
+	}
+	rec = w.do(http.MethodGet, edit+"/scenario.yaml", "", w.session("viewer-a"), "")
+	if rec.Body.String() != fixed {
+		t.Error("the export is not the text saved (with its line ends normalised)")
+	}
+	// A second editor who started from revision 1 gets a conflict: their
+	// text stays in the editor and the saved one is shown below.
+	rec = w.do(http.MethodPost, edit, url.Values{"rev": {"1"}, "source": {hostile + "# mine\n"}}.Encode(), w.session("admin-a"), "")
+	if rec.Code != http.StatusConflict || !strings.Contains(rec.Body.String(), "# mine") || !strings.Contains(rec.Body.String(), `id="current-source"`) || !strings.Contains(rec.Body.String(), `name="rev" value="2"`) {
+		t.Errorf("stale save: %d", rec.Code)
+	}
+	// Clone from the built-in library, then delete.
+	rec = w.do(http.MethodPost, lib+"/scenarios/clone", "from=recycled-numbers%402026.1", w.session("analyst-a"), "")
+	if rec.Code != http.StatusSeeOther || !strings.HasSuffix(rec.Header().Get("Location"), "/edit?done=cloned") {
+		t.Fatalf("clone: %d %q", rec.Code, rec.Header().Get("Location"))
+	}
+	rec = w.do(http.MethodGet, rec.Header().Get("Location"), "", w.session("analyst-a"), "")
+	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `version: &#34;2026.1-copy&#34;`) {
+		t.Errorf("editor of the clone: %d", rec.Code)
+	}
+	rec = w.do(http.MethodPost, edit+"/delete", "", w.session("analyst-a"), "")
+	if rec.Code != http.StatusSeeOther {
+		t.Errorf("delete: %d", rec.Code)
+	}
+	rec = w.do(http.MethodGet, lib, "", w.session("viewer-a"), "")
+	if rec.Code != http.StatusOK || strings.Count(rec.Body.String(), `<tr id="lib-`) != 1 {
+		t.Errorf("overview after delete: %d, %d rows", rec.Code, strings.Count(rec.Body.String(), `<tr id="lib-`))
+	}
+}
