@@ -42,8 +42,11 @@ type App struct {
 	Native    []NativeLib
 	// Texts are strings worth scanning for secrets: resource strings,
 	// text assets, raw resources.
-	Texts     []TextSource
-	ZipIssues []ZipIssue
+	Texts []TextSource
+	// TouchFilters are the layouts and styles of the app's compiled
+	// resources that set android:filterTouchesWhenObscured to true.
+	TouchFilters []ResourceUse
+	ZipIssues    []ZipIssue
 	// Files lists the entry names of the container (and of nested splits,
 	// prefixed with the split's name and "!/").
 	Files    []string
@@ -102,7 +105,19 @@ type Component struct {
 	GrantURIPermissions bool
 	TaskAffinity        *string
 	LaunchMode          string // standard, singleTop, singleTask, singleInstance, singleInstancePerTask
-	Filters             []IntentFilter
+	// TargetActivity is the activity an activity-alias starts, whose
+	// launch mode and task affinity apply.
+	TargetActivity string
+	Filters        []IntentFilter
+}
+
+// ResourceUse names one compiled resource: a layout file
+// (File "res/layout/pay.xml", Name "layout/pay") or a style, which lives in
+// the resource table (File "resources.arsc", Name "style/Theme.Pay").
+// Inside a split APK, File carries the split's prefix.
+type ResourceUse struct {
+	File string
+	Name string
 }
 
 // IntentFilter is an <intent-filter>.

@@ -82,7 +82,8 @@ func convertManifest(m *manifest.Manifest) *Manifest {
 	for _, c := range m.Application.Components {
 		comp := Component{Kind: string(c.Kind), Name: c.Name, Exported: optBool(c.ExportedAttr), Permission: c.Permission,
 			ReadPermission: c.ReadPermission, WritePermission: c.WritePermission, Authorities: strings.Join(c.Authorities, ";"),
-			GrantURIPermissions: c.GrantURIPermissions.IsTrue(), TaskAffinity: optString(c.TaskAffinity), LaunchMode: c.LaunchMode}
+			GrantURIPermissions: c.GrantURIPermissions.IsTrue(), TaskAffinity: optString(c.TaskAffinity), LaunchMode: c.LaunchMode,
+			TargetActivity: c.TargetActivity}
 		if !c.Enabled {
 			f := false
 			comp.Enabled = &f

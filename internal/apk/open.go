@@ -131,6 +131,9 @@ func (l *loader) loadAPK(z *zipfs.Archive, prefix string, base bool) {
 	for _, e := range z.Entries {
 		l.app.Files = append(l.app.Files, prefix+e.Name)
 	}
+	// table is this archive's own resource table: a split's layouts are
+	// named in the split's table, not in the base's.
+	var table *arsc.Table
 	l.part(prefix+"resources.arsc", func() {
 		data, err := z.ReadFile("resources.arsc", 0)
 		if err != nil {
@@ -144,6 +147,7 @@ func (l *loader) loadAPK(z *zipfs.Archive, prefix string, base bool) {
 			l.warnf("%sresources.arsc: %v", prefix, err)
 			return
 		}
+		table = t
 		if base || l.res == nil {
 			l.res = t
 		}
@@ -162,6 +166,9 @@ func (l *loader) loadAPK(z *zipfs.Archive, prefix string, base bool) {
 			l.app.Manifest.UsesPermissions = appendNew(l.app.Manifest.UsesPermissions, m.UsesPermissions...)
 		}
 	})
+	if table != nil {
+		l.part(prefix+"res/layout", func() { l.touchFilters(z, table, prefix, "", "resources.arsc", binaryXML) })
+	}
 	if base {
 		l.part(prefix+"signatures", func() { l.loadSigning(z, prefix) })
 	}
@@ -223,6 +230,7 @@ func (l *loader) loadAAB(z *zipfs.Archive) {
 			if t, err := aabproto.DecodeResourceTable(data); err == nil {
 				l.res = t
 				l.resourceTexts(t, "base/resources.pb")
+				l.touchFilters(z, t, "", "base/", "base/resources.pb", protoXML)
 			} else {
 				l.warnf("base/resources.pb: %v", err)
 			}

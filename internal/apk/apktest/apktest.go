@@ -42,6 +42,11 @@ type App struct {
 	// with Ref("xml/name") or Ref("string/name").
 	Strings map[string]string
 	XML     map[string]*axml.Element
+	// Layouts become res/layout/<name>.xml files registered as layout
+	// resources; Styles become style resources whose items are the
+	// attributes given (android: attributes carry their framework ID).
+	Layouts map[string]*axml.Element
+	Styles  map[string][]axml.Attr
 	// Files are added verbatim (assets/…, res/raw/…, lib/<abi>/x.so).
 	Files map[string][]byte
 	// Extra entries are written after Files, in order, as given: they may
@@ -175,7 +180,7 @@ func (a *App) parts() (*parts, error) {
 
 	// Resources first: manifest references need their IDs.
 	ids := map[string]uint32{}
-	if len(a.Strings) > 0 || len(a.XML) > 0 {
+	if len(a.Strings) > 0 || len(a.XML) > 0 || len(a.Layouts) > 0 || len(a.Styles) > 0 {
 		rp := arsc.NewPackage(0x7f, pkg)
 		for _, k := range slices.Sorted(maps.Keys(a.Strings)) {
 			ids["string/"+k] = rp.Add("string", k, arsc.Config{}, axml.Str(a.Strings[k]))
@@ -185,12 +190,24 @@ func (a *App) parts() (*parts, error) {
 			ids["xml/"+k] = rp.Add("xml", k, arsc.Config{}, axml.Str(path))
 			p.xml[path] = a.XML[k]
 		}
+		for _, k := range slices.Sorted(maps.Keys(a.Layouts)) {
+			path := "res/layout/" + k + ".xml"
+			ids["layout/"+k] = rp.Add("layout", k, arsc.Config{}, axml.Str(path))
+			p.xml[path] = a.Layouts[k]
+		}
+		for _, k := range slices.Sorted(maps.Keys(a.Styles)) {
+			var items []arsc.Item
+			for _, at := range a.Styles[k] {
+				items = append(items, arsc.Item{Name: at.ResID, Value: at.Value})
+			}
+			ids["style/"+k] = rp.AddComplex("style", k, arsc.Config{}, 0, items)
+		}
 		p.table = arsc.NewTable(rp)
 	}
 
 	p.man = a.manifest(pkg)
 	var refErr error
-	p.man.Walk(func(el *axml.Element, _ int) {
+	resolve := func(el *axml.Element, _ int) {
 		for i := range el.Attrs {
 			v := &el.Attrs[i].Value
 			if v.Type == axml.TypeReference && v.Data == 0 && v.Str != "" {
@@ -201,7 +218,11 @@ func (a *App) parts() (*parts, error) {
 				*v = axml.Ref(id)
 			}
 		}
-	})
+	}
+	p.man.Walk(resolve)
+	for _, k := range slices.Sorted(maps.Keys(p.xml)) {
+		p.xml[k].Walk(resolve)
+	}
 	if refErr != nil {
 		return nil, refErr
 	}

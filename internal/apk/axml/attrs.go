@@ -10,8 +10,8 @@ type frameworkAttr struct {
 }
 
 // frameworkAttrs is read-only, sorted by id. It covers the attributes the
-// manifest, network security config and backup rules readers use, so names
-// can be restored when an obfuscator stripped them from the string pool.
+// manifest, network security config and backup rules readers use, and the
+// layout attributes the scanner looks for, so names can be restored when an obfuscator stripped them from the string pool.
 // TestFrameworkAttrsMatchFrameworkRes checks it against framework-res.apk.
 var frameworkAttrs = []frameworkAttr{
 	{0x01010000, "theme"},
@@ -79,6 +79,7 @@ var frameworkAttrs = []frameworkAttr{
 	{0x0101029c, "killAfterRestore"},
 	{0x010102b7, "installLocation"},
 	{0x010102ba, "restoreAnyVersion"},
+	{0x010102c4, "filterTouchesWhenObscured"},
 	{0x010102d3, "hardwareAccelerated"},
 	{0x0101035a, "largeHeap"},
 	{0x010103a9, "isolatedProcess"},
