@@ -352,6 +352,46 @@ func nativeLibrary(p string) string {
 	return ""
 }
 
+// libraryResources are the name prefixes of the layouts and styles that
+// libraries merge into an app's resources ("layout/abc_…" from AppCompat,
+// "style/Theme.MaterialComponents…"). Resource names carry no package, but
+// aapt keeps each library's naming convention unless a shrinker collapses
+// the names, in which case the resources count as the app's own.
+var libraryResources = []struct{ prefix, name string }{
+	{"layout/abc_", "AndroidX"}, {"layout/notification_", "AndroidX"}, {"layout/select_dialog_", "AndroidX"},
+	{"layout/support_simple_spinner", "AndroidX"}, {"layout/browser_actions_", "AndroidX"}, {"layout/custom_dialog", "AndroidX"},
+	{"layout/preference", "AndroidX"}, {"layout/image_frame", "AndroidX"}, {"layout/ime_", "AndroidX"},
+	{"layout/expand_button", "AndroidX"}, {"layout/lb_", "AndroidX"}, {"layout/leanback_", "AndroidX"},
+	{"layout/mtrl_", "Material Components"}, {"layout/material_", "Material Components"}, {"layout/design_", "Material Components"},
+	{"layout/m3_", "Material Components"}, {"layout/exo_", "ExoPlayer"}, {"layout/com_facebook_", "Facebook SDK"},
+	{"layout/common_google_", "Google Play services"}, {"layout/fui_", "FirebaseUI"}, {"layout/zxing_", "ZXing"},
+	{"style/Base.", "AndroidX"}, {"style/Platform.", "AndroidX"}, {"style/RtlOverlay.", "AndroidX"}, {"style/RtlUnderlay.", "AndroidX"},
+	{"style/Theme.AppCompat", "AndroidX"}, {"style/Widget.AppCompat", "AndroidX"}, {"style/TextAppearance.AppCompat", "AndroidX"},
+	{"style/ThemeOverlay.AppCompat", "AndroidX"}, {"style/Animation.AppCompat", "AndroidX"}, {"style/AlertDialog.AppCompat", "AndroidX"},
+	{"style/Widget.Compat", "AndroidX"}, {"style/TextAppearance.Compat", "AndroidX"}, {"style/Widget.Support", "AndroidX"},
+	{"style/Preference", "AndroidX"}, {"style/CardView", "AndroidX"}, {"style/Theme.Leanback", "AndroidX"},
+	{"style/Theme.MaterialComponents", "Material Components"}, {"style/Theme.Material3", "Material Components"},
+	{"style/Theme.Design", "Material Components"}, {"style/Widget.MaterialComponents", "Material Components"},
+	{"style/Widget.Material3", "Material Components"}, {"style/Widget.Design", "Material Components"},
+	{"style/TextAppearance.MaterialComponents", "Material Components"}, {"style/TextAppearance.Material3", "Material Components"},
+	{"style/TextAppearance.Design", "Material Components"}, {"style/ThemeOverlay.MaterialComponents", "Material Components"},
+	{"style/ThemeOverlay.Material3", "Material Components"}, {"style/ShapeAppearance", "Material Components"},
+	{"style/MaterialAlertDialog.", "Material Components"}, {"style/Animation.Design", "Material Components"},
+	{"style/ExoMedia", "ExoPlayer"}, {"style/ExoStyled", "ExoPlayer"}, {"style/com_facebook_", "Facebook SDK"},
+	{"style/FirebaseUI", "FirebaseUI"},
+}
+
+// resourceLibrary returns the library a layout or style ("layout/abc_x",
+// "style/Theme.AppCompat") comes from, or "".
+func resourceLibrary(name string) string {
+	for _, l := range libraryResources {
+		if strings.HasPrefix(name, l.prefix) {
+			return l.name
+		}
+	}
+	return ""
+}
+
 // libraryOf attributes a finding's location: the class for code findings,
 // the component class for manifest elements, the file for native libraries.
 func (sc *scanCtx) libraryOf(l Location) string {

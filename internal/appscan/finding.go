@@ -133,7 +133,7 @@ type RuleMeta struct {
 // File (the dex), Class and Method.
 type Location struct {
 	File    string `json:"file,omitempty"`    // path inside the app, e.g. "AndroidManifest.xml", "classes2.dex"
-	Element string `json:"element,omitempty"` // manifest element, e.g. "activity[com.example.Main]"
+	Element string `json:"element,omitempty"` // manifest element, e.g. "activity[com.example.Main]", or resource, e.g. "layout/pay"
 	Class   string `json:"class,omitempty"`   // Java class name, e.g. "com.example.net.Api"
 	Method  string `json:"method,omitempty"`  // method name with descriptor, e.g. "connect(Ljava/lang/String;)V"
 	// Line is the line in a text file (assets, XML resources), or for code

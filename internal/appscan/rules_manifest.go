@@ -218,6 +218,11 @@ func manifestRules() []*rule {
 					}
 				}
 			}},
+		{RuleMeta: meta("DFS-MAN-037", Medium, med, "Activities open to StrandHogg 2.0 (Android 9 and older)",
+			"The app installs on Android 9 and older (minSdkVersion below 29). On those devices without the May 2020 security patch, CVE-2020-0096 (StrandHogg 2.0) lets any app, with no permission and no tell-tale manifest entry, start an activity of this app together with a screen of its own, which then sits in the app's task and greets the user who opens the app. Reported once per app, listing the activities any app can start (exported, enabled, not guarded by a permission; the launcher included) whose launch mode is standard or singleTop. singleTask and singleInstance defend an activity: opening a singleTask activity again clears what was stacked above it, and no other activity may join a singleInstance task. An empty taskAffinity does not, since this attack does not rely on affinities (it does help against StrandHogg 1, DFS-MAN-013).",
+			"Give exported and launcher activities launchMode singleTask or singleInstance, export only the activities other apps must start, or raise minSdkVersion to 29.",
+			mp("MASVS-PLATFORM-3", 1021, "M1", "M8")),
+			check: strandHogg2},
 		{RuleMeta: meta("DFS-MAN-015", Medium, med, "Web deep link without verification",
 			"An intent filter handles http/https links but has no android:autoVerify, so another app can claim the same links and receive payment or login URLs.",
 			"Add android:autoVerify=\"true\" and publish assetlinks.json for the domain (Android App Links).",
@@ -410,4 +415,78 @@ func cmpOr(s, def string) string {
 		return def
 	}
 	return s
+}
+
+// strandHogg2 reports, once per app, the activities another app can
+// start that do not use a launch mode keeping foreign activities out of
+// their task, when the app runs on Android versions affected by
+// CVE-2020-0096. The task at stake is the app's, whichever activity opens
+// the way, so one finding lists them all: at the launcher activity when it
+// is among them (the screen users return to), otherwise at the application
+// (so that it never doubles the exported-component rules on an element).
+// An alias is judged by the launch mode of the activity it starts.
+func strandHogg2(sc *scanCtx, emit emitFunc) {
+	if sc.minSDK() >= 29 {
+		return
+	}
+	activities := map[string]*apk.Component{}
+	for i := range sc.man.Application.Components {
+		if c := &sc.man.Application.Components[i]; c.Kind == "activity" {
+			activities[c.Name] = c
+		}
+	}
+	var (
+		names []string
+		modes []string
+		entry *apk.Component
+	)
+	for i := range sc.man.Application.Components {
+		c := &sc.man.Application.Components[i]
+		if c.Kind != "activity" && c.Kind != "activity-alias" {
+			continue
+		}
+		if !sc.exported(c) || effectivePermission(sc.man, c) != "" || isFalse(c.Enabled) {
+			continue
+		}
+		mode := c.LaunchMode
+		if t, ok := activities[c.TargetActivity]; ok && c.Kind == "activity-alias" {
+			mode = t.LaunchMode
+		}
+		if mode == "singleTask" || mode == "singleInstance" {
+			continue
+		}
+		name := c.Name
+		if isLauncher(c) {
+			name += " (launcher)"
+			if entry == nil {
+				entry = c
+			}
+		}
+		if lib := sc.attr.library(c.Name); lib != "" {
+			name += " (from " + lib + ")"
+		}
+		names = append(names, name)
+		if m := cmpOr(mode, "standard"); !slices.Contains(modes, m) {
+			modes = append(modes, m)
+		}
+	}
+	if len(names) == 0 {
+		return
+	}
+	loc := manLoc("application")
+	if entry != nil {
+		loc = compLoc(entry)
+	}
+	shown := names[:min(len(names), 5)]
+	list := strings.Join(shown, ", ")
+	if len(names) > len(shown) {
+		list += " and " + itoa(int64(len(names)-len(shown))) + " more"
+	}
+	what := "1 activity any app can start keeps a launch mode"
+	if len(names) > 1 {
+		what = itoa(int64(len(names))) + " activities any app can start keep a launch mode"
+	}
+	emit(hit{msg: what + " that lets other activities join its task (" + strings.Join(modes, ", ") + "): " + list +
+		"; on Android 9 and older without the May 2020 patch another app can stack its own screen there, in the app's task (StrandHogg 2.0)",
+		loc: loc, evidence: "minSdkVersion=" + itoa(int64(sc.minSDK())) + "; " + list})
 }

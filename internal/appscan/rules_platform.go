@@ -253,10 +253,17 @@ func platformRules() []*rule {
 				}
 			}},
 		{RuleMeta: meta("DFS-RES-014", Low, low, "No tapjacking protection",
-			"Checks whether the app filters touches on screens covered by another window (setFilterTouchesWhenObscured, onFilterTouchEventForSecurity, or a check of FLAG_WINDOW_IS_OBSCURED); without it, an overlay can trick the user into confirming a payment.",
+			"Checks whether the app filters touches on screens covered by another window: android:filterTouchesWhenObscured=\"true\" in one of its compiled layouts or in a style or theme of its own (library layouts and styles, such as AppCompat's, do not count), or in code setFilterTouchesWhenObscured(true), onFilterTouchEventForSecurity, or a check of FLAG_WINDOW_IS_OBSCURED. Without it, an overlay can trick the user into confirming a payment.",
 			"Set android:filterTouchesWhenObscured=\"true\" (or call setFilterTouchesWhenObscured(true)) on payment and PIN screens, or reject touches flagged FLAG_WINDOW_IS_OBSCURED / FLAG_WINDOW_IS_PARTIALLY_OBSCURED.",
 			resMap("MASVS-PLATFORM-3", 1021, "M1", "M4")),
 			controlName: "Tapjacking protection", absent: "No screen filters touches when another window covers it.",
+			check: func(sc *scanCtx, emit emitFunc) {
+				for _, u := range sc.app.TouchFilters {
+					if resourceLibrary(u.Name) == "" {
+						emit(hit{loc: Location{File: u.File, Element: u.Name}, evidence: `android:filterTouchesWhenObscured="true"`})
+					}
+				}
+			},
 			calls: []string{"android.view.View.setFilterTouchesWhenObscured", "android.view.MotionEvent.getFlags"},
 			onCall: func(mc *methodCtx, c *apk.Call, emit emitFunc) {
 				if c.Name == "getFlags" && !mc.overrides("android.view.View", "onFilterTouchEventForSecurity") && !mc.overrides("android.app.Activity", "dispatchTouchEvent") &&

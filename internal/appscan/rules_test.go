@@ -363,6 +363,8 @@ func ruleCases() []ruleCase {
 			comps(apktest.Component("receiver", ".Boot", []any{"exported", true}, apktest.Filter(nil, "action:android.intent.action.BOOT_COMPLETED")))},
 		{"DFS-MAN-036", comps(apktest.Component("receiver", ".Out", []any{"exported", true}, apktest.Filter([]any{"priority", 1000}, "action:android.intent.action.NEW_OUTGOING_CALL"))),
 			comps(apktest.Component("receiver", ".Out", []any{"exported", true}, apktest.Filter([]any{"priority", 10}, "action:android.intent.action.NEW_OUTGOING_CALL")))},
+		{"DFS-MAN-037", &app{MinSDK: 24, Components: []*axml.Element{launcher("activity", ".Main")}},
+			&app{MinSDK: 24, Components: []*axml.Element{launcher("activity", ".Main", "launchMode", 3)}}},
 		{"DFS-NET-001", nsc(apktest.Plain("base-config", "cleartextTrafficPermitted", true)), nsc(apktest.Plain("base-config", "cleartextTrafficPermitted", false))},
 		{"DFS-NET-002", nsc(domainCfg(true, false)), nsc(domainCfg(false, false))},
 		{"DFS-NET-003", nsc(apktest.Plain("base-config").Append(anchors("user", false))), nsc(apktest.Plain("base-config").Append(anchors("system", false)))},
