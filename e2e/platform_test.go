@@ -157,8 +157,9 @@ const onStepUp = `location.pathname === '/account/step-up' && document.querySele
 
 // submit fills a form and presses its button until the expression done is
 // truthy. A sensitive action may first send the user to the step-up page,
-// which returns to the form's page afterwards: then the form is filled and
-// sent again, as a person would.
+// after which the platform sends the kept form again by itself (or, where it
+// could not keep it, returns to the form's page: then the form is filled
+// and sent again, as a person would).
 func (p page) submit(what string, fill []chromedp.Action[chromedp.Void], button, done string) {
 	p.t.Helper()
 	for range 2 {
@@ -168,6 +169,11 @@ func (p page) submit(what string, fill []chromedp.Action[chromedp.Void], button,
 		}
 		p.do("step-up for "+what, chromedp.Click(chromedp.CSS("#stepup-passkey")))
 		p.waitPath("back from step-up", `path !== '/account/step-up'`)
+		// The kept form is sent again by the page the step-up leads to;
+		// where it could not be kept, the person is back on the form.
+		if p.until(what+" after the step-up", `(`+done+`) ? 'done' : (location.pathname.startsWith('/resume/') ? '' : 'form')`) == "done" {
+			return
+		}
 	}
 	p.t.Fatalf("%s: step-up did not stick (at %s)", what, p.location())
 }

@@ -14,6 +14,10 @@ func (s *Server) builtinRoutes() ([]Route, error) {
 	if err != nil {
 		return nil, err
 	}
+	resume, err := s.rd.parse(layoutFS, "templates/resume.html")
+	if err != nil {
+		return nil, err
+	}
 	return []Route{
 		{Pattern: "GET /{$}", Policy: Public(), Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			var d struct{ Memberships []Membership }
@@ -23,6 +27,8 @@ func (s *Server) builtinRoutes() ([]Route, error) {
 			w.Header().Set("Cache-Control", "no-store")
 			s.rd.execute(w, r, http.StatusOK, home, View{Title: "Home", Data: d})
 		})},
+		// After a step-up, the form it interrupted (resume.go).
+		{Pattern: "GET " + ResumePath + "{token}", Policy: SignedIn(), SecretPath: true, Handler: s.resume(resume)},
 		{Pattern: "GET /healthz", Policy: Public(), Static: true, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 			w.Header().Set("Cache-Control", "no-store")

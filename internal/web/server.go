@@ -114,8 +114,9 @@ type Server struct {
 
 	reqPrefix  string
 	reqSeq     atomic.Uint64
-	secHeaders []secHeader // securityHeaders
-	admit      *admission  // nil: page requests are not gated
+	secHeaders []secHeader  // securityHeaders
+	admit      *admission   // nil: page requests are not gated
+	pending    pendingForms // forms waiting for their step-up (resume.go)
 }
 
 // New builds the server from its modules. Every route is validated: a
@@ -562,9 +563,12 @@ func (s *Server) authorise(w http.ResponseWriter, r *http.Request, ri *requestIn
 	if pol.StepUp && !s.sessions.Fresh(r) {
 		next := r.URL.RequestURI()
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			// A form post cannot be replayed after the verification; send
-			// the user back to the page the form was on.
-			next = refererPath(r)
+			// The form is kept and sent again after the verification
+			// (resume.go); where it cannot be, the person goes back to the
+			// page the form was on.
+			if next = s.resumePath(r, p); next == "" {
+				next = refererPath(r)
+			}
 		}
 		http.Redirect(w, r, StepUpPath+"?next="+url.QueryEscape(next), http.StatusSeeOther)
 		return false

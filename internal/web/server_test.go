@@ -371,15 +371,54 @@ func TestStepUpRequiresRecentVerification(t *testing.T) {
 		t.Fatalf("within the window: %d", got)
 	}
 	h.clock.Advance(2 * time.Second)
-	rec := h.do("POST", "/orgs/10/manage", "back=/orgs/10/members", c, nil)
-	if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != StepUpPath+"?next=%2Forgs%2F10%2Fmembers" {
-		t.Fatalf("stale verification: %d %q, want redirect to step-up back to the page", rec.Code, rec.Header().Get("Location"))
+	// The form is kept for after the step-up (issue 14, bug 6): the
+	// step-up leads to a page that sends it again, typed values and all.
+	rec := h.do("POST", "/orgs/10/manage", "back=/orgs/10/members&name=R%C3%A9sum%C3%A9+%3Cb%3E", c, nil)
+	loc := rec.Header().Get("Location")
+	if rec.Code != http.StatusSeeOther || !strings.HasPrefix(loc, StepUpPath+"?next=%2Fresume%2F") {
+		t.Fatalf("stale verification: %d %q, want redirect to step-up, then to the kept form", rec.Code, loc)
 	}
+	next, _ := url.QueryUnescape(strings.TrimPrefix(loc, StepUpPath+"?next="))
 	if got := h.do("POST", "/verify", "", c, nil).Code; got != 200 {
 		t.Fatal(got)
 	}
+	other := h.signIn(2) // another session of the same person
+	if got := h.do("GET", next, "", other, nil).Code; got != http.StatusGone {
+		t.Fatalf("another session took the kept form: %d", got)
+	}
+	page := h.do("GET", next, "", c, nil)
+	if got := page.Code; got != http.StatusGone {
+		t.Fatalf("a kept form survived an attempt by another session: %d", got)
+	}
 	if got := h.do("POST", "/orgs/10/manage", "x=1", c, nil).Code; got != 200 {
 		t.Fatalf("after verification: %d", got)
+	}
+}
+
+// TestStepUpKeepsTheForm: a form post interrupted by a step-up is sent
+// again afterwards with what was typed, once, for that session only.
+func TestStepUpKeepsTheForm(t *testing.T) {
+	h := seeded(newHarness(t, Config{},
+		Route{Pattern: "POST /orgs/{org}/manage", Policy: OrgAdmin().WithStepUp(), Handler: http.HandlerFunc(ok)}))
+	c := h.signIn(2)
+	h.clock.Advance(StepUpWindow + time.Second)
+	rec := h.do("POST", "/orgs/10/manage", "name=R%C3%A9sum%C3%A9+%3Cb%3E&role=analyst", c, nil)
+	next, _ := url.QueryUnescape(strings.TrimPrefix(rec.Header().Get("Location"), StepUpPath+"?next="))
+	if !strings.HasPrefix(next, ResumePath) {
+		t.Fatalf("step-up does not lead to the kept form: %q", rec.Header().Get("Location"))
+	}
+	page := h.do("GET", next, "", c, nil)
+	body := page.Body.String()
+	for _, want := range []string{`action="/orgs/10/manage"`, `name="name" value="Résumé &lt;b&gt;"`, `name="role" value="analyst"`, "js/resume.js"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("resume page lacks %q:\n%s", want, body)
+		}
+	}
+	if page.Code != http.StatusOK {
+		t.Fatalf("resume page: %d", page.Code)
+	}
+	if again := h.do("GET", next, "", c, nil).Code; again != http.StatusGone {
+		t.Fatalf("a kept form was offered twice: %d", again)
 	}
 }
 

@@ -57,10 +57,11 @@ func testMembershipChangesStepUpAndDeactivation(t *testing.T, w *world) {
 	victim := w.cookie("viewer-a")
 	viewerID := strconv.FormatInt(w.users["viewer-a"], 10)
 
-	// A stale verification sends the admin to step-up, back to the page.
+	// A stale verification sends the admin to step-up, then to the kept
+	// form, which is sent again.
 	w.clock.Advance(web.StepUpWindow + time.Minute)
 	rec := w.do("POST", orgURL(w.orgA, "/members/"+viewerID+"/role"), "role=analyst&back="+url.QueryEscape(orgURL(w.orgA, "/members")), admin, "")
-	if rec.Code != http.StatusSeeOther || !strings.HasPrefix(rec.Header().Get("Location"), web.StepUpPath+"?next="+url.QueryEscape(orgURL(w.orgA, "/members"))) {
+	if rec.Code != http.StatusSeeOther || !strings.HasPrefix(rec.Header().Get("Location"), web.StepUpPath+"?next="+url.QueryEscape(web.ResumePath)) {
 		t.Fatalf("role change with stale verification: %d %q, want step-up", rec.Code, rec.Header().Get("Location"))
 	}
 	if r, _ := w.app.Identity.Role(ctx, w.orgA, w.users["viewer-a"]); r != identity.RoleViewer {
