@@ -282,6 +282,7 @@ func checkMatrix(t *testing.T, newWorld func() *world) {
 	maps.Copy(matrix, frameworksMatrix)
 	maps.Copy(matrix, applabMatrix)
 	maps.Copy(matrix, resilienceMatrix)
+	maps.Copy(matrix, tabletopMatrix)
 	shared := newWorld()
 	routes := shared.app.Server.Routes()
 	seen := map[string]bool{}
