@@ -216,6 +216,10 @@ type hit struct {
 	msg      string
 	loc      Location
 	evidence string
+	// library attributes a hit whose location cannot say it (an
+	// app-level finding about library components), "" to attribute it by
+	// its location.
+	library string
 }
 
 type emitFunc func(hit)
@@ -404,7 +408,7 @@ func (s *Scanner) collect(sc *scanCtx, res *Result, hits []hit, hasCode bool) {
 		var fs []Finding
 		for _, h := range hs {
 			f := newFinding(r, h.msg, h.loc, h.evidence)
-			if lib := sc.libraryOf(h.loc); lib != "" {
+			if lib := cmpOr(h.library, sc.libraryOf(h.loc)); lib != "" {
 				f.InLibrary, f.Library = true, lib
 			}
 			f.ComputeFingerprint()

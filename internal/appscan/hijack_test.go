@@ -27,7 +27,7 @@ func TestStrandHogg2(t *testing.T) {
 		name    string
 		app     *app
 		element string   // where the finding is, "" for none
-		listed  []string // activities the evidence names
+		listed  []string // what the message names
 	}{
 		{"standard launcher on minSdk 21", minSDK(21, launcher("activity", ".Main")), main, []string{"com.example.app.Main (launcher)"}},
 		{"no uses-sdk (minSdk 1)", minSDK(-1, launcher("activity", ".Main")), main, []string{"Main"}},
@@ -49,9 +49,9 @@ func TestStrandHogg2(t *testing.T) {
 		{"launcher and another screen", minSDK(24, launcher("activity", ".Main"), comp("activity", ".Pay", "exported", true, "launchMode", 1)),
 			main, []string{"Main (launcher)", "Pay"}},
 		{"defended launcher, exposed screen", minSDK(24, launcher("activity", ".Main", "launchMode", 2), comp("activity", ".Pay", "exported", true)),
-			appEl, []string{"Pay"}},
+			appEl, []string{"1 activity any app", "Pay"}},
 		{"library activity", minSDK(24, comp("activity", "androidx.test.core.app.InstrumentationActivityInvoker$EmptyActivity", "exported", true)),
-			appEl, []string{"EmptyActivity (from AndroidX Test)"}},
+			appEl, []string{"(from AndroidX Test)", "EmptyActivity"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -67,16 +67,46 @@ func TestStrandHogg2(t *testing.T) {
 				if len(fs) != 1 || fs[0].Location.Element != c.element {
 					t.Fatalf("bundle=%v: findings %v, want one at %s", aab, fs, c.element)
 				}
-				if !strings.HasPrefix(fs[0].Evidence, "minSdkVersion=") {
-					t.Errorf("evidence %q", fs[0].Evidence)
+				f := fs[0]
+				if !strings.HasPrefix(f.Evidence, "minSdkVersion=") {
+					t.Errorf("evidence %q", f.Evidence)
 				}
 				for _, a := range c.listed {
-					if !strings.Contains(fs[0].Evidence, a) {
-						t.Errorf("bundle=%v: evidence %q does not name %s", aab, fs[0].Evidence, a)
+					if !strings.Contains(f.Message, a) {
+						t.Errorf("bundle=%v: message %q does not name %s", aab, f.Message, a)
 					}
+				}
+				// Library activities are the library's finding.
+				if lib := strings.Contains(f.Message, "(from "); f.InLibrary != lib {
+					t.Errorf("bundle=%v: in_library = %v for %q", aab, f.InLibrary, f.Message)
 				}
 			}
 		})
+	}
+}
+
+// TestStrandHogg2Libraries: the app's own activities and a library's are
+// reported apart, the library's attributed to it and out of the score.
+func TestStrandHogg2Libraries(t *testing.T) {
+	a := &app{MinSDK: 24, Components: []*axml.Element{launcher("activity", ".Main"),
+		comp("activity", "com.facebook.CustomTabActivity", "exported", true)}}
+	res := scanSpec(t, a, "DFS-MAN-037", false)
+	var own, lib []Finding
+	for _, f := range res.Findings {
+		if f.InLibrary {
+			lib = append(lib, f)
+		} else {
+			own = append(own, f)
+		}
+	}
+	if len(own) != 1 || strings.Contains(own[0].Message, "facebook") || own[0].Location.Element != "activity[com.example.app.Main]" {
+		t.Errorf("own findings %v", own)
+	}
+	if len(lib) != 1 || lib[0].Library != "Facebook SDK" || !strings.Contains(lib[0].Message, "com.facebook.CustomTabActivity") {
+		t.Errorf("library findings %v", lib)
+	}
+	if res.Score != score(own, false) {
+		t.Errorf("score %d counts the library finding", res.Score)
 	}
 }
 

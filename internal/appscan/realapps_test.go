@@ -33,8 +33,14 @@ func realApps() []realApp {
 			pkg:  "io.appium.settings",
 			want: []string{"DFS-MAN-001", "DFS-SIGN-002", "DFS-MAN-022", "DFS-MAN-030@NLService",
 				"DFS-CODE-025@io.appium.settings.receivers.SmsReader", "DFS-MAN-007@io.appium.settings.LocationService",
-				"DFS-MAN-008@io.appium.settings.receivers.SmsReader", "DFS-CODE-011@io.appium.settings.Settings"},
+				"DFS-MAN-008@io.appium.settings.receivers.SmsReader", "DFS-CODE-011@io.appium.settings.Settings",
+				// Its eight layouts, styles and code never filter
+				// obscured touches.
+				"DFS-RES-014"},
 			absent: []string{
+				// minSdk 26, but the only exported activity is the
+				// singleInstance launcher.
+				"DFS-MAN-037",
 				// Play services' image manager and androidx's telephony
 				// compat helpers are library code.
 				"DFS-CODE-018", "DFS-CODE-027", "DFS-CODE-014", "DFS-CODE-028",
@@ -47,8 +53,13 @@ func realApps() []realApp {
 		{
 			path: "appium-uiautomator2-server/package/apks/appium-uiautomator2-server-v10.6.6.apk",
 			pkg:  "io.appium.uiautomator2.server",
-			want: []string{"DFS-MAN-001", "DFS-MAN-008@PowerConnectionReceiver", "DFS-CODE-013@ClipboardHelper"},
+			want: []string{"DFS-MAN-001", "DFS-MAN-008@PowerConnectionReceiver", "DFS-CODE-013@ClipboardHelper",
+				// No layouts at all, and no touch filtering in code.
+				"DFS-RES-014"},
 			absent: []string{
+				// The exported standard activities open to StrandHogg
+				// 2.0 (minSdk 26) are androidx.test's.
+				"DFS-MAN-037",
 				// Netty's PEM header constants, its MD5/SHA-1 websocket
 				// handshake, its keytool and sysctl calls: library code.
 				"DFS-SECRET-001", "DFS-CRYPTO-007", "DFS-CRYPTO-008", "DFS-CODE-015",
@@ -61,6 +72,7 @@ func realApps() []realApp {
 			},
 			inLibrary: []string{"DFS-SECRET-001@io.netty.handler.ssl.OpenSsl=Netty",
 				"DFS-MAN-006@InstrumentationActivityInvoker$EmptyActivity=AndroidX Test",
+				"DFS-MAN-037@application=AndroidX Test",
 				"DFS-CRYPTO-007@io.netty=Netty"},
 		},
 		{

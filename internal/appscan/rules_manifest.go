@@ -219,7 +219,7 @@ func manifestRules() []*rule {
 				}
 			}},
 		{RuleMeta: meta("DFS-MAN-037", Medium, med, "Activities open to StrandHogg 2.0 (Android 9 and older)",
-			"The app installs on Android 9 and older (minSdkVersion below 29). On those devices without the May 2020 security patch, CVE-2020-0096 (StrandHogg 2.0) lets any app, with no permission and no tell-tale manifest entry, start an activity of this app together with a screen of its own, which then sits in the app's task and greets the user who opens the app. Reported once per app, listing the activities any app can start (exported, enabled, not guarded by a permission; the launcher included) whose launch mode is standard or singleTop. singleTask and singleInstance defend an activity: opening a singleTask activity again clears what was stacked above it, and no other activity may join a singleInstance task. An empty taskAffinity does not, since this attack does not rely on affinities (it does help against StrandHogg 1, DFS-MAN-013).",
+			"The app installs on Android 9 and older (minSdkVersion below 29). On those devices without the May 2020 security patch, CVE-2020-0096 (StrandHogg 2.0) lets any app, with no permission and no tell-tale manifest entry, start an activity of this app together with a screen of its own, which then sits in the app's task and greets the user who opens the app. Reported once for the app's own activities (and once per library for activities merged from a library's manifest), listing those any app can start (exported, enabled, not guarded by a permission; the launcher included) whose launch mode is standard or singleTop. singleTask and singleInstance defend an activity: opening a singleTask activity again clears what was stacked above it, and no other activity may join a singleInstance task. An empty taskAffinity does not, since this attack does not rely on affinities (it does help against StrandHogg 1, DFS-MAN-013).",
 			"Give exported and launcher activities launchMode singleTask or singleInstance, export only the activities other apps must start, or raise minSdkVersion to 29.",
 			mp("MASVS-PLATFORM-3", 1021, "M1", "M8")),
 			check: strandHogg2},
@@ -417,13 +417,14 @@ func cmpOr(s, def string) string {
 	return s
 }
 
-// strandHogg2 reports, once per app, the activities another app can
-// start that do not use a launch mode keeping foreign activities out of
-// their task, when the app runs on Android versions affected by
-// CVE-2020-0096. The task at stake is the app's, whichever activity opens
-// the way, so one finding lists them all: at the launcher activity when it
-// is among them (the screen users return to), otherwise at the application
-// (so that it never doubles the exported-component rules on an element).
+// strandHogg2 reports the activities another app can start that do not
+// use a launch mode keeping foreign activities out of their task, when the
+// app runs on Android versions affected by CVE-2020-0096. The task at stake
+// is the app's, whichever activity opens the way, so one finding lists the
+// app's own activities: at the launcher activity when it is among them (the
+// screen users return to), otherwise at the application, so that it never
+// doubles the exported-component rules on an element. Activities merged
+// from a library's manifest get one finding per library, attributed to it.
 // An alias is judged by the launch mode of the activity it starts.
 func strandHogg2(sc *scanCtx, emit emitFunc) {
 	if sc.minSDK() >= 29 {
@@ -435,11 +436,13 @@ func strandHogg2(sc *scanCtx, emit emitFunc) {
 			activities[c.Name] = c
 		}
 	}
-	var (
-		names []string
-		modes []string
-		entry *apk.Component
-	)
+	type group struct {
+		library string
+		names   []string
+		modes   []string
+		entry   *apk.Component
+	}
+	var groups []*group
 	for i := range sc.man.Application.Components {
 		c := &sc.man.Application.Components[i]
 		if c.Kind != "activity" && c.Kind != "activity-alias" {
@@ -455,38 +458,46 @@ func strandHogg2(sc *scanCtx, emit emitFunc) {
 		if mode == "singleTask" || mode == "singleInstance" {
 			continue
 		}
+		lib := sc.attr.library(c.Name)
+		gi := slices.IndexFunc(groups, func(g *group) bool { return g.library == lib })
+		if gi < 0 {
+			gi = len(groups)
+			groups = append(groups, &group{library: lib})
+		}
+		g := groups[gi]
 		name := c.Name
 		if isLauncher(c) {
 			name += " (launcher)"
-			if entry == nil {
-				entry = c
+			if g.entry == nil && lib == "" {
+				g.entry = c
 			}
 		}
-		if lib := sc.attr.library(c.Name); lib != "" {
-			name += " (from " + lib + ")"
-		}
-		names = append(names, name)
-		if m := cmpOr(mode, "standard"); !slices.Contains(modes, m) {
-			modes = append(modes, m)
+		g.names = append(g.names, name)
+		if m := cmpOr(mode, "standard"); !slices.Contains(g.modes, m) {
+			g.modes = append(g.modes, m)
 		}
 	}
-	if len(names) == 0 {
-		return
+	for _, g := range groups {
+		loc := manLoc("application")
+		if g.entry != nil {
+			loc = compLoc(g.entry)
+		}
+		shown := g.names[:min(len(g.names), 5)]
+		list := strings.Join(shown, ", ")
+		if len(g.names) > len(shown) {
+			list += " and " + itoa(int64(len(g.names)-len(shown))) + " more"
+		}
+		what := "1 activity any app can start keeps a launch mode"
+		if len(g.names) > 1 {
+			what = itoa(int64(len(g.names))) + " activities any app can start keep a launch mode"
+		}
+		evidence := "minSdkVersion=" + itoa(int64(sc.minSDK()))
+		if g.library != "" {
+			what += " (from " + g.library + ")"
+			evidence += "; " + g.library
+		}
+		emit(hit{msg: what + " that lets other activities join its task (" + strings.Join(g.modes, ", ") + "): " + list +
+			"; on Android 9 and older without the May 2020 patch another app can stack its own screen there, in the app's task (StrandHogg 2.0)",
+			loc: loc, evidence: evidence, library: g.library})
 	}
-	loc := manLoc("application")
-	if entry != nil {
-		loc = compLoc(entry)
-	}
-	shown := names[:min(len(names), 5)]
-	list := strings.Join(shown, ", ")
-	if len(names) > len(shown) {
-		list += " and " + itoa(int64(len(names)-len(shown))) + " more"
-	}
-	what := "1 activity any app can start keeps a launch mode"
-	if len(names) > 1 {
-		what = itoa(int64(len(names))) + " activities any app can start keep a launch mode"
-	}
-	emit(hit{msg: what + " that lets other activities join its task (" + strings.Join(modes, ", ") + "): " + list +
-		"; on Android 9 and older without the May 2020 patch another app can stack its own screen there, in the app's task (StrandHogg 2.0)",
-		loc: loc, evidence: "minSdkVersion=" + itoa(int64(sc.minSDK())) + "; " + list})
 }
