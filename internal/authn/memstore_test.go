@@ -78,14 +78,6 @@ func (s *memStore) audits() []memAudit {
 	return append([]memAudit(nil), s.audit...)
 }
 
-func (s *memStore) addUser(email string) int64 {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	id := s.id()
-	s.accounts[id] = &Account{ID: id, Email: email, Active: true}
-	return id
-}
-
 func (s *memStore) addLink(kind LinkKind, userID int64, token string, expires time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
