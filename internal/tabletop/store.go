@@ -59,6 +59,9 @@ func appendAudit(ctx context.Context, tx *db.Tx, orgID int64, action, objType, o
 	return err
 }
 
+// userOf is the signed-in person acting (0: none).
+func userOf(ctx context.Context) int64 { return audit.ActorFrom(ctx).UserID }
+
 func nullID(id int64) any {
 	if id == 0 {
 		return nil

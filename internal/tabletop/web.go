@@ -74,7 +74,7 @@ func (m *Module) Routes() []web.Route {
 	analyst := web.OrgRole(web.RoleAnalyst)
 	h := func(f http.HandlerFunc) http.Handler { return f }
 	const lib = "/orgs/{org}/tabletop/scenarios"
-	return []web.Route{
+	return append(m.exerciseRoutes(), []web.Route{
 		{Pattern: "GET /tabletop/scenarios", Policy: web.SignedIn(), Handler: h(m.builtins)},
 		{Pattern: "GET /tabletop/scenarios/{key}", Policy: web.SignedIn(), Handler: h(m.builtin)},
 		{Pattern: "GET /tabletop/scenarios/{key}/scenario.yaml", Policy: web.SignedIn(), Handler: h(m.builtinYAML)},
@@ -89,7 +89,7 @@ func (m *Module) Routes() []web.Route {
 		{Pattern: "GET " + lib + "/{id}/scenario.yaml", Policy: viewer, Handler: h(m.scenarioYAML)},
 
 		{Pattern: "GET /api/v1/tabletop/scenarios", Policy: web.Token(web.ScopeRead), Handler: h(m.apiScenarios)},
-	}
+	}...)
 }
 
 // Nav has one entry per organisation.
@@ -339,13 +339,29 @@ func (m *Module) builtinYAML(w http.ResponseWriter, r *http.Request) {
 // ---- an organisation's library ------------------------------------------------------
 
 type overviewData struct {
-	OrgID    int64
-	OrgName  string
-	Library  []Stored
-	Builtin  []*Scenario
-	CanEdit  bool
-	Problem  string
-	Problems []Problem
+	OrgID     int64
+	OrgName   string
+	Library   []Stored
+	Builtin   []*Scenario
+	Exercises []exerciseRow
+	CanEdit   bool
+	Problem   string
+	Problems  []Problem
+	Form      exerciseForm
+	MinSpeed  int
+	MaxSpeed  int
+}
+
+type exerciseRow struct {
+	ExerciseRow
+	StatusLabel string
+	RoleLabel   string
+	Own         bool // run by this organisation
+}
+
+// exerciseForm is the create form as typed, kept on a refusal.
+type exerciseForm struct {
+	Title, Scenario, Speed string
 }
 
 func (m *Module) overview(w http.ResponseWriter, r *http.Request) {
@@ -369,8 +385,21 @@ func (m *Module) renderOverview(w http.ResponseWriter, r *http.Request, status i
 		m.fail(w, r, "library", err)
 		return
 	}
-	m.render(w, r, status, "overview.html", "Tabletop exercises", overviewData{OrgID: orgID, OrgName: name, Library: lib,
-		Builtin: m.store.Builtin(), CanEdit: canEdit(r), Problem: problem, Problems: ps}, flash)
+	u, _ := web.CurrentUser(r.Context())
+	exs, err := m.store.ExercisesOf(r.Context(), orgID, u.ID)
+	if err != nil {
+		m.fail(w, r, "exercises", err)
+		return
+	}
+	d := overviewData{OrgID: orgID, OrgName: name, Library: lib, Builtin: m.store.Builtin(), CanEdit: canEdit(r),
+		Problem: problem, Problems: ps, MinSpeed: MinSpeed, MaxSpeed: MaxSpeed}
+	if r.Method == http.MethodPost && r.URL.Path == orgPath(orgID, "/exercises") {
+		d.Form = exerciseForm{Title: r.PostFormValue("title"), Scenario: r.PostFormValue("scenario"), Speed: r.PostFormValue("speed")}
+	}
+	for _, e := range exs {
+		d.Exercises = append(d.Exercises, exerciseRow{ExerciseRow: e, StatusLabel: e.Status.Label(), RoleLabel: e.Role.Label(), Own: e.OrgID == orgID})
+	}
+	m.render(w, r, status, "overview.html", "Tabletop exercises", d, flash)
 }
 
 // readUpload reads the "file" part of a multipart form, at most max

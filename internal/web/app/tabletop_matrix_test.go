@@ -33,8 +33,98 @@ var tabletopMatrix = func() map[string]entry {
 		"GET " + lib + "/{id}/scenario.yaml": viewerOnly(404),
 
 		"GET /api/v1/tabletop/scenarios": {access: apiRead, ok: 200},
+
+		// Exercises: set up by an organisation's analysts; the exercise's
+		// own pages admit its participants and the members of invited
+		// organisations only (the handlers check; 404 for everyone else).
+		"POST /orgs/{org}/tabletop/exercises":               analystOnly(400), // no title
+		"GET /tabletop/exercises/{id}":                      signed(404),
+		"POST /tabletop/exercises/{id}/join":                signed(404),
+		"POST /tabletop/exercises/{id}/orgs":                signed(404),
+		"POST /tabletop/exercises/{id}/people":              signed(404),
+		"POST /tabletop/exercises/{id}/participants/{user}": signed(404),
+		"POST /tabletop/exercises/{id}/groups":              signed(404),
+		"POST /tabletop/exercises/{id}/groups/{eid}":        signed(404),
+		"POST /tabletop/exercises/{id}/groups/{eid}/merge":  signed(404),
 	}
 }()
+
+// TestTabletopExerciseCrossOrganisation tries every route of an
+// exercise of organisation A as organisation B's people: refused as if
+// it did not exist until B is invited; then B's people see the
+// invitation and join as players, and a player's set-up requests are
+// forbidden.
+func TestTabletopExerciseCrossOrganisation(t *testing.T) {
+	eachDB(t, func(t *testing.T, w *world) {
+		rec := w.do(http.MethodPost, fmt.Sprintf("/orgs/%d/tabletop/exercises", w.orgA), "title=National+drill&scenario=payday-sim-swap%402026.1&speed=60", w.session("analyst-a"), "")
+		if rec.Code != http.StatusSeeOther {
+			t.Fatalf("create: %d %s", rec.Code, rec.Body)
+		}
+		var id int64
+		if _, err := fmt.Sscanf(rec.Header().Get("Location"), "/tabletop/exercises/%d", &id); err != nil {
+			t.Fatalf("location %q", rec.Header().Get("Location"))
+		}
+		rec = w.do(http.MethodGet, fmt.Sprintf("/tabletop/exercises/%d", id), "", w.session("analyst-a"), "")
+		var group int64
+		if i := strings.Index(rec.Body.String(), `id="group-`); i < 0 {
+			t.Fatal("no group on the exercise page")
+		} else {
+			fmt.Sscanf(rec.Body.String()[i+len(`id="group-`):], "%d", &group)
+		}
+		routes := func() map[string]string {
+			out := map[string]string{}
+			for pattern := range tabletopMatrix {
+				if !strings.Contains(pattern, "/tabletop/exercises/{id}") {
+					continue
+				}
+				method, path, _ := strings.Cut(pattern, " ")
+				r := strings.NewReplacer("{id}", fmt.Sprint(id), "{user}", fmt.Sprint(w.users["analyst-a"]), "{eid}", fmt.Sprint(group))
+				out[method+" "+r.Replace(path)] = method
+			}
+			return out
+		}()
+		bodies := "org=" + fmt.Sprint(w.orgB) + "&name=Mine&into=" + fmt.Sprint(group) + "&role=observer&group=0&email=viewer-b%40example.org"
+		for _, u := range []string{"viewer-b", "admin-b"} {
+			for target, method := range routes {
+				_, path, _ := strings.Cut(target, " ")
+				if rec := w.do(method, path, bodies, w.session(u), ""); rec.Code != http.StatusNotFound {
+					t.Errorf("%s as %s before B is invited: %d, want 404", target, u, rec.Code)
+				}
+			}
+		}
+		// Invite organisation B: its people see the invitation and join.
+		rec = w.do(http.MethodPost, fmt.Sprintf("/tabletop/exercises/%d/orgs", id), "org="+fmt.Sprint(w.orgB), w.session("analyst-a"), "")
+		if rec.Code != http.StatusSeeOther {
+			t.Fatalf("invite B: %d %s", rec.Code, rec.Body)
+		}
+		rec = w.do(http.MethodGet, fmt.Sprintf("/tabletop/exercises/%d", id), "", w.session("viewer-b"), "")
+		if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `id="join-form"`) || strings.Contains(rec.Body.String(), `id="people"`) {
+			t.Errorf("invitation page for viewer-b: %d (the lobby is for participants)", rec.Code)
+		}
+		rec = w.do(http.MethodPost, fmt.Sprintf("/tabletop/exercises/%d/join", id), "org="+fmt.Sprint(w.orgB), w.session("viewer-b"), "")
+		if rec.Code != http.StatusSeeOther {
+			t.Fatalf("join as viewer-b: %d %s", rec.Code, rec.Body)
+		}
+		for target, method := range routes {
+			_, path, _ := strings.Cut(target, " ")
+			want := http.StatusForbidden // a player, not a facilitator
+			switch {
+			case method == http.MethodGet:
+				want = http.StatusOK
+			case strings.HasSuffix(path, "/join"):
+				want = http.StatusSeeOther
+			}
+			if rec := w.do(method, path, bodies, w.session("viewer-b"), ""); rec.Code != want {
+				t.Errorf("%s as the player viewer-b: %d, want %d", target, rec.Code, want)
+			}
+		}
+		// Viewer-a, of the facilitating organisation, may join too.
+		rec = w.do(http.MethodGet, fmt.Sprintf("/tabletop/exercises/%d", id), "", w.session("viewer-a"), "")
+		if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `id="join-form"`) {
+			t.Errorf("viewer-a after set-up: %d", rec.Code)
+		}
+	})
+}
 
 // TestTabletopLibraryCrossOrganisation tries every route that names a
 // library scenario on a real scenario of organisation B, as each of

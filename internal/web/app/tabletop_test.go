@@ -122,3 +122,59 @@ func TestTabletopLibraryPages(t *testing.T) {
 		t.Errorf("overview after delete: %d, %d rows", rec.Code, strings.Count(rec.Body.String(), `<tr id="lib-`))
 	}
 }
+
+func TestTabletopExerciseSetupPages(t *testing.T) {
+	w := newWorld(t)
+	create := fmt.Sprintf("/orgs/%d/tabletop/exercises", w.orgA)
+	// A refused form keeps what was typed and says why.
+	rec := w.do(http.MethodPost, create, "title=Regional+drill&scenario=recycled-numbers%402026.1&speed=fast", w.session("analyst-a"), "")
+	if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), `value="Regional drill"`) || !strings.Contains(rec.Body.String(), "clock speed must be a number") {
+		t.Errorf("bad speed: %d", rec.Code)
+	}
+	rec = w.do(http.MethodPost, create, "title="+strings.Repeat("t", 201)+"&scenario=recycled-numbers%402026.1", w.session("analyst-a"), "")
+	if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), "longer than 200 characters") {
+		t.Errorf("long title: %d", rec.Code)
+	}
+	rec = w.do(http.MethodPost, create, "title=Regional+drill&scenario=recycled-numbers%402026.1&speed=60", w.session("analyst-a"), "")
+	if rec.Code != http.StatusSeeOther {
+		t.Fatalf("create: %d %s", rec.Code, rec.Body)
+	}
+	ex := strings.TrimSuffix(rec.Header().Get("Location"), "?done=created")
+	rec = w.do(http.MethodGet, ex, "", w.session("analyst-a"), "")
+	if rec.Code != http.StatusOK || strings.Count(rec.Body.String(), `<article class="inject" id="group-`) != 6 || !strings.Contains(rec.Body.String(), "1 of 1 people have joined") {
+		t.Fatalf("exercise page: %d", rec.Code)
+	}
+	// Invite B and one of its people by address; they see the invitation
+	// on their organisation's page and join; the lobby counts them.
+	if rec := w.do(http.MethodPost, ex+"/orgs", "org="+fmt.Sprint(w.orgB), w.session("analyst-a"), ""); rec.Code != http.StatusSeeOther {
+		t.Fatalf("invite B: %d", rec.Code)
+	}
+	rec = w.do(http.MethodPost, ex+"/people", url.Values{"email": {"admin-b@example.org"}, "org": {fmt.Sprint(w.orgB)}, "role": {"observer"}, "group": {"0"}}.Encode(), w.session("analyst-a"), "")
+	if rec.Code != http.StatusSeeOther {
+		t.Fatalf("invite admin-b: %d %s", rec.Code, rec.Body)
+	}
+	rec = w.do(http.MethodPost, ex+"/people", url.Values{"email": {"admin-b@example.org"}, "org": {fmt.Sprint(w.orgB)}, "role": {"player"}}.Encode(), w.session("analyst-a"), "")
+	if rec.Code != http.StatusConflict || !strings.Contains(rec.Body.String(), "takes part already") {
+		t.Errorf("second invitation of admin-b: %d", rec.Code)
+	}
+	rec = w.do(http.MethodGet, fmt.Sprintf("/orgs/%d/tabletop", w.orgB), "", w.session("admin-b"), "")
+	if !strings.Contains(rec.Body.String(), "Regional drill") || !strings.Contains(rec.Body.String(), "Observer (invited, not joined)") {
+		t.Errorf("B's tabletop page does not show the invitation")
+	}
+	if rec := w.do(http.MethodPost, ex+"/join", "", w.session("admin-b"), ""); rec.Code != http.StatusSeeOther {
+		t.Fatalf("join: %d", rec.Code)
+	}
+	rec = w.do(http.MethodGet, ex, "", w.session("analyst-a"), "")
+	if !strings.Contains(rec.Body.String(), "2 of 2 people have joined") {
+		t.Error("the lobby does not count admin-b")
+	}
+	// Over-limit group names are refused naming the limit.
+	rec = w.do(http.MethodPost, ex+"/groups", "name="+strings.Repeat("g", 81), w.session("analyst-a"), "")
+	if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), "longer than 80 characters") {
+		t.Errorf("long group name: %d", rec.Code)
+	}
+	// The observer may not change the set-up.
+	if rec := w.do(http.MethodPost, ex+"/groups", "name=Press", w.session("admin-b"), ""); rec.Code != http.StatusForbidden {
+		t.Errorf("observer adds a group: %d", rec.Code)
+	}
+}

@@ -1,0 +1,401 @@
+package tabletop
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/dfslab/dfslab/internal/web"
+)
+
+// exerciseRoutes are the set-up pages of an exercise. They name the
+// exercise without an organisation, as its people come from several: the
+// handlers check the person's part in it (Store.AccessOf), and anyone
+// without one gets 404.
+func (m *Module) exerciseRoutes() []web.Route {
+	h := func(f http.HandlerFunc) http.Handler { return f }
+	const ex = "/tabletop/exercises/{id}"
+	signed := web.SignedIn()
+	return []web.Route{
+		{Pattern: "POST /orgs/{org}/tabletop/exercises", Policy: web.OrgRole(web.RoleAnalyst), Handler: h(m.createExercise)},
+		{Pattern: "GET " + ex, Policy: signed, Handler: h(m.exercise)},
+		{Pattern: "POST " + ex + "/join", Policy: signed, Handler: h(m.join)},
+		{Pattern: "POST " + ex + "/orgs", Policy: signed, Handler: h(m.inviteOrg)},
+		{Pattern: "POST " + ex + "/people", Policy: signed, Handler: h(m.invitePerson)},
+		{Pattern: "POST " + ex + "/participants/{user}", Policy: signed, Handler: h(m.assign)},
+		{Pattern: "POST " + ex + "/groups", Policy: signed, Handler: h(m.addGroup)},
+		{Pattern: "POST " + ex + "/groups/{eid}", Policy: signed, Handler: h(m.renameGroup)},
+		{Pattern: "POST " + ex + "/groups/{eid}/merge", Policy: signed, Handler: h(m.mergeGroups)},
+	}
+}
+
+func memberOrgs(r *http.Request) []int64 {
+	p := web.CurrentPrincipal(r.Context())
+	if p == nil {
+		return nil
+	}
+	out := make([]int64, 0, len(p.Memberships))
+	for _, ms := range p.Memberships {
+		out = append(out, ms.OrgID)
+	}
+	return out
+}
+
+func exercisePath(id int64, rest string) string {
+	return "/tabletop/exercises/" + strconv.FormatInt(id, 10) + rest
+}
+
+// loadExercise resolves the exercise of the path for the signed-in
+// person: 404 for anyone without a part in it.
+func (m *Module) loadExercise(w http.ResponseWriter, r *http.Request) (Exercise, Access, bool) {
+	id, ok := pathInt(r, "id")
+	if !ok {
+		web.Error(w, r, http.StatusNotFound)
+		return Exercise{}, Access{}, false
+	}
+	u, _ := web.CurrentUser(r.Context())
+	a, err := m.store.AccessOf(r.Context(), id, u.ID, memberOrgs(r))
+	if err != nil {
+		m.fail(w, r, "exercise access", err)
+		return Exercise{}, Access{}, false
+	}
+	e, err := m.store.Exercise(r.Context(), id)
+	if err != nil {
+		m.fail(w, r, "exercise", err)
+		return Exercise{}, Access{}, false
+	}
+	return e, a, true
+}
+
+// ---- creating an exercise -----------------------------------------------------------
+
+func (m *Module) createExercise(w http.ResponseWriter, r *http.Request) {
+	orgID, _ := web.PathOrg(r)
+	if !web.ParseForm(w, r) {
+		return
+	}
+	n := NewExercise{Title: r.PostFormValue("title")}
+	if v := r.PostFormValue("scenario"); strings.HasPrefix(v, "lib:") {
+		n.LibraryID, _ = strconv.ParseInt(strings.TrimPrefix(v, "lib:"), 10, 64)
+	} else {
+		n.ScenarioKey = v
+	}
+	if v := strings.TrimSpace(r.PostFormValue("speed")); v != "" {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			m.renderOverview(w, r, http.StatusBadRequest, fmt.Sprintf("The clock speed must be a number between %d and %d.", MinSpeed, MaxSpeed), nil, "")
+			return
+		}
+		n.Speed = f
+	}
+	e, err := m.store.CreateExercise(r.Context(), orgID, n)
+	switch {
+	case errors.Is(err, ErrInvalid):
+		m.renderOverview(w, r, http.StatusBadRequest, problemOf(err), nil, "")
+		return
+	case errors.Is(err, ErrNotFound):
+		m.renderOverview(w, r, http.StatusBadRequest, "Choose a scenario of the library.", nil, "")
+		return
+	case err != nil:
+		m.fail(w, r, "create exercise", err)
+		return
+	}
+	http.Redirect(w, r, exercisePath(e.ID, "?done=created"), http.StatusSeeOther)
+}
+
+// ---- the exercise page: lobby and set-up ----------------------------------------------
+
+type groupView struct {
+	Group
+	DomainNames []string
+	Members     []Participant
+	Others      []Group // merge targets
+}
+
+type participantView struct {
+	Participant
+	GroupName string
+	RoleOpts  []option
+	GroupOpts []option
+}
+
+type option struct {
+	Value, Label string
+	Selected     bool
+}
+
+type exerciseData struct {
+	E           Exercise
+	Status      string
+	Access      Access
+	Facilitates bool
+	MustJoin    bool // invited in person, not joined yet
+	JoinAs      []OrgChoice
+	Orgs        []ExerciseOrg
+	Groups      []groupView
+	People      []participantView
+	Joined      int
+	Unassigned  int
+	InviteOrgs  []OrgChoice // not invited yet
+	RoleOpts    []option
+	GroupOpts   []option
+	Problem     string
+	ScenarioURL string
+}
+
+func (m *Module) exercise(w http.ResponseWriter, r *http.Request) {
+	flash := map[string]string{
+		"created": "Exercise set up with one group per domain. Invite organisations and people; they join from their organisation's Tabletop page.",
+		"joined":  "You have joined the exercise.", "invited": "Invitation sent.", "saved": "Saved.", "merged": "Groups merged.",
+	}[r.URL.Query().Get("done")]
+	m.renderExercise(w, r, http.StatusOK, "", flash)
+}
+
+func (m *Module) renderExercise(w http.ResponseWriter, r *http.Request, status int, problem, flash string) {
+	e, a, ok := m.loadExercise(w, r)
+	if !ok {
+		return
+	}
+	ctx := r.Context()
+	d := exerciseData{E: e, Status: e.Status.Label(), Access: a, Facilitates: a.Facilitates(), Problem: problem,
+		MustJoin: a.Participant != nil && a.Participant.Joined.IsZero()}
+	if e.Status != StatusEnded {
+		p := web.CurrentPrincipal(ctx)
+		for _, ms := range p.Memberships {
+			if slices.Contains(a.JoinAs, ms.OrgID) {
+				d.JoinAs = append(d.JoinAs, OrgChoice{ID: ms.OrgID, Name: ms.OrgName})
+			}
+		}
+	}
+	if _, err := m.store.BuiltinScenario(e.ScenarioKey); err == nil {
+		d.ScenarioURL = "/tabletop/scenarios/" + e.ScenarioKey
+	}
+	if a.Participant == nil {
+		// Invited through their organisation: the invitation only, until
+		// they join.
+		m.render(w, r, status, "exercise.html", e.Title, d, flash)
+		return
+	}
+	var err error
+	if d.Orgs, err = m.store.Orgs(ctx, e.ID); err != nil {
+		m.fail(w, r, "exercise organisations", err)
+		return
+	}
+	groups, err := m.store.Groups(ctx, e.ID)
+	if err != nil {
+		m.fail(w, r, "groups", err)
+		return
+	}
+	people, err := m.store.Participants(ctx, e.ID)
+	if err != nil {
+		m.fail(w, r, "participants", err)
+		return
+	}
+	names := map[int64]string{}
+	for _, g := range groups {
+		gv := groupView{Group: g}
+		for _, dom := range g.Domains {
+			gv.DomainNames = append(gv.DomainNames, DomainName(dom))
+		}
+		for _, p := range people {
+			if p.GroupID == g.ID {
+				gv.Members = append(gv.Members, p)
+			}
+		}
+		for _, o := range groups {
+			if o.ID != g.ID {
+				gv.Others = append(gv.Others, o)
+			}
+		}
+		names[g.ID] = g.Name
+		d.Groups = append(d.Groups, gv)
+	}
+	d.GroupOpts = append(d.GroupOpts, option{Value: "0", Label: "No group"})
+	for _, g := range groups {
+		d.GroupOpts = append(d.GroupOpts, option{Value: strconv.FormatInt(g.ID, 10), Label: g.Name})
+	}
+	for _, rl := range ExerciseRoles() {
+		d.RoleOpts = append(d.RoleOpts, option{Value: string(rl), Label: rl.Label(), Selected: rl == RolePlayer})
+	}
+	for _, p := range people {
+		pv := participantView{Participant: p, GroupName: names[p.GroupID]}
+		if !p.Joined.IsZero() {
+			d.Joined++
+		}
+		if p.GroupID == 0 && p.Role == RolePlayer {
+			d.Unassigned++
+		}
+		if d.Facilitates {
+			for _, rl := range ExerciseRoles() {
+				pv.RoleOpts = append(pv.RoleOpts, option{Value: string(rl), Label: rl.Label(), Selected: rl == p.Role})
+			}
+			for _, o := range d.GroupOpts {
+				o.Selected = o.Value == strconv.FormatInt(p.GroupID, 10)
+				pv.GroupOpts = append(pv.GroupOpts, o)
+			}
+		}
+		d.People = append(d.People, pv)
+	}
+	if d.Facilitates {
+		all, err := m.store.AllOrgs(ctx)
+		if err != nil {
+			m.fail(w, r, "organisations", err)
+			return
+		}
+		for _, o := range all {
+			if !slices.ContainsFunc(d.Orgs, func(x ExerciseOrg) bool { return x.OrgID == o.ID }) {
+				d.InviteOrgs = append(d.InviteOrgs, o)
+			}
+		}
+	}
+	m.render(w, r, status, "exercise.html", e.Title, d, flash)
+}
+
+// setupFailed answers a failed set-up action: the page with the problem
+// for bad input, 403 for a participant who does not facilitate.
+func (m *Module) setupFailed(w http.ResponseWriter, r *http.Request, err error) bool {
+	switch {
+	case err == nil:
+		return false
+	case errors.Is(err, ErrNotAllowed):
+		web.Error(w, r, http.StatusForbidden)
+	case errors.Is(err, ErrInvalid):
+		m.renderExercise(w, r, http.StatusBadRequest, problemOf(err), "")
+	case errors.Is(err, ErrConflict):
+		msg, _, _ := strings.Cut(err.Error(), ": tabletop")
+		m.renderExercise(w, r, http.StatusConflict, strings.ToUpper(msg[:1])+msg[1:]+".", "")
+	default:
+		m.fail(w, r, "exercise set-up", err)
+	}
+	return true
+}
+
+// facilitated loads the exercise for a set-up action: 404 for outsiders,
+// 403 for participants who do not facilitate.
+func (m *Module) facilitated(w http.ResponseWriter, r *http.Request) (Exercise, bool) {
+	e, a, ok := m.loadExercise(w, r)
+	if !ok || !web.ParseForm(w, r) {
+		return Exercise{}, false
+	}
+	if !a.Facilitates() {
+		web.Error(w, r, http.StatusForbidden)
+		return Exercise{}, false
+	}
+	return e, true
+}
+
+func formID(r *http.Request, name string) int64 {
+	id, _ := strconv.ParseInt(r.PostFormValue(name), 10, 64)
+	return id
+}
+
+func (m *Module) join(w http.ResponseWriter, r *http.Request) {
+	e, _, ok := m.loadExercise(w, r)
+	if !ok || !web.ParseForm(w, r) {
+		return
+	}
+	if m.setupFailed(w, r, m.store.Join(r.Context(), e.ID, formID(r, "org"), memberOrgs(r))) {
+		return
+	}
+	http.Redirect(w, r, exercisePath(e.ID, "?done=joined"), http.StatusSeeOther)
+}
+
+func (m *Module) inviteOrg(w http.ResponseWriter, r *http.Request) {
+	e, ok := m.facilitated(w, r)
+	if !ok {
+		return
+	}
+	if m.setupFailed(w, r, m.store.InviteOrg(r.Context(), e.ID, formID(r, "org"))) {
+		return
+	}
+	http.Redirect(w, r, exercisePath(e.ID, "?done=invited#orgs-title"), http.StatusSeeOther)
+}
+
+func (m *Module) invitePerson(w http.ResponseWriter, r *http.Request) {
+	e, ok := m.facilitated(w, r)
+	if !ok {
+		return
+	}
+	_, err := m.store.InvitePerson(r.Context(), e.ID, r.PostFormValue("email"), formID(r, "org"), ExerciseRole(r.PostFormValue("role")), formID(r, "group"))
+	if m.setupFailed(w, r, err) {
+		return
+	}
+	http.Redirect(w, r, exercisePath(e.ID, "?done=invited#people-title"), http.StatusSeeOther)
+}
+
+func (m *Module) assign(w http.ResponseWriter, r *http.Request) {
+	e, ok := m.facilitated(w, r)
+	if !ok {
+		return
+	}
+	user, ok := pathInt(r, "user")
+	if !ok {
+		web.Error(w, r, http.StatusNotFound)
+		return
+	}
+	err := m.store.SetParticipant(r.Context(), e.ID, user, ExerciseRole(r.PostFormValue("role")), formID(r, "group"))
+	if errors.Is(err, ErrNotFound) {
+		web.Error(w, r, http.StatusNotFound)
+		return
+	}
+	if m.setupFailed(w, r, err) {
+		return
+	}
+	http.Redirect(w, r, exercisePath(e.ID, "?done=saved#people-title"), http.StatusSeeOther)
+}
+
+func (m *Module) addGroup(w http.ResponseWriter, r *http.Request) {
+	e, ok := m.facilitated(w, r)
+	if !ok {
+		return
+	}
+	if _, err := m.store.AddGroup(r.Context(), e.ID, r.PostFormValue("name")); m.setupFailed(w, r, err) {
+		return
+	}
+	http.Redirect(w, r, exercisePath(e.ID, "?done=saved#groups-title"), http.StatusSeeOther)
+}
+
+func (m *Module) renameGroup(w http.ResponseWriter, r *http.Request) {
+	e, ok := m.facilitated(w, r)
+	if !ok {
+		return
+	}
+	g, ok := pathInt(r, "eid")
+	if !ok {
+		web.Error(w, r, http.StatusNotFound)
+		return
+	}
+	err := m.store.RenameGroup(r.Context(), e.ID, g, r.PostFormValue("name"))
+	if errors.Is(err, ErrNotFound) {
+		web.Error(w, r, http.StatusNotFound)
+		return
+	}
+	if m.setupFailed(w, r, err) {
+		return
+	}
+	http.Redirect(w, r, exercisePath(e.ID, "?done=saved#groups-title"), http.StatusSeeOther)
+}
+
+func (m *Module) mergeGroups(w http.ResponseWriter, r *http.Request) {
+	e, ok := m.facilitated(w, r)
+	if !ok {
+		return
+	}
+	g, ok := pathInt(r, "eid")
+	if !ok {
+		web.Error(w, r, http.StatusNotFound)
+		return
+	}
+	err := m.store.MergeGroups(r.Context(), e.ID, g, formID(r, "into"))
+	if errors.Is(err, ErrNotFound) {
+		web.Error(w, r, http.StatusNotFound)
+		return
+	}
+	if m.setupFailed(w, r, err) {
+		return
+	}
+	http.Redirect(w, r, exercisePath(e.ID, "?done=merged#groups-title"), http.StatusSeeOther)
+}
