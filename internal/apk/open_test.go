@@ -23,6 +23,8 @@ func seedApps(f interface{ Fatal(...any) }) [][]byte {
 			XML: map[string]*axml.Element{"nsc": apktest.Plain("network-security-config").Append(
 				apktest.Plain("base-config", "cleartextTrafficPermitted", true))},
 			Strings: map[string]string{"api_key": "AIzaSyExampleExampleExampleExample123"},
+			Layouts: map[string]*axml.Element{"pay": apktest.El("Button", "filterTouchesWhenObscured", true)},
+			Styles:  map[string][]axml.Attr{"Theme.Pay": {apktest.A("filterTouchesWhenObscured", axml.Bool(true))}},
 			Components: []*axml.Element{apktest.Component("activity", ".Main", []any{"exported", true},
 				apktest.Filter(nil, "action:android.intent.action.VIEW", "scheme:https://example.org"))},
 			Dex: func(b *dexbuild.Builder) {
