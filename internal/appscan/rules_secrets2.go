@@ -18,7 +18,7 @@ var publicResourceNames = []string{"google_api_key", "google_crash_reporting_api
 // holds a secret: *secret*, *_key, *token*, *password*.
 func secretResourceName(name string) bool {
 	n := strings.ToLower(name)
-	if slices.Contains(publicResourceNames, n) {
+	if slices.Contains(publicResourceNames, n) || uiResourceName(n) {
 		return false
 	}
 	return strings.Contains(n, "secret") || strings.HasSuffix(n, "_key") || strings.HasSuffix(n, "apikey") ||
@@ -27,12 +27,31 @@ func secretResourceName(name string) bool {
 
 var identifierLike = regexp.MustCompile(`^[a-z][a-z0-9_.\-]*$`)
 
+// uiResourceName reports whether a (lower-case) string resource name
+// names text shown to people about a secret (a field's title, hint or
+// error) rather than the secret: "pref_title_password", "password_hint".
+func uiResourceName(n string) bool {
+	for _, part := range strings.FieldsFunc(n, func(r rune) bool { return r == '_' || r == '.' || r == '-' }) {
+		switch part {
+		case "hint", "title", "label", "summary", "prompt", "message", "msg", "text", "desc", "description", "error", "button",
+			"btn", "caption", "header", "heading", "placeholder", "instructions", "help", "dialog", "toast", "checking", "forgot",
+			"change", "reset", "enter", "confirm", "show", "hide":
+			return true
+		}
+	}
+	return false
+}
+
+// labelLike matches a word with at most an initial capital and trailing
+// punctuation ("Password", "Checking…", "token:"): a label, not a key.
+var labelLike = regexp.MustCompile(`^[A-Z]?[a-z]+[.:!?…]*$`)
+
 // secretValue reports whether a value can be a credential rather than a
 // label, a preference key or a resource reference: one word, long enough,
 // varied, with digits or mixed case or symbols.
 func secretValue(v string, minLen int) bool {
 	if len(v) < minLen || len(v) > 512 || strings.ContainsAny(v, " \t\n") || strings.HasPrefix(v, "@") || strings.HasPrefix(v, "?") ||
-		strings.Contains(v, "://") || placeholder(v) || identifierLike.MatchString(v) {
+		strings.Contains(v, "://") || placeholder(v) || identifierLike.MatchString(v) || labelLike.MatchString(v) {
 		return false
 	}
 	digit, upper, lower, other := false, false, false, false
