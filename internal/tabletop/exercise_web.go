@@ -1,12 +1,14 @@
 package tabletop
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/dfslab/dfslab/internal/web"
 )
@@ -29,6 +31,12 @@ func (m *Module) exerciseRoutes() []web.Route {
 		{Pattern: "POST " + ex + "/groups", Policy: signed, Handler: h(m.addGroup)},
 		{Pattern: "POST " + ex + "/groups/{eid}", Policy: signed, Handler: h(m.renameGroup)},
 		{Pattern: "POST " + ex + "/groups/{eid}/merge", Policy: signed, Handler: h(m.mergeGroups)},
+		{Pattern: "POST " + ex + "/start", Policy: signed, Handler: h(m.clock((*Store).Start, "started"))},
+		{Pattern: "POST " + ex + "/pause", Policy: signed, Handler: h(m.clock((*Store).Pause, "paused"))},
+		{Pattern: "POST " + ex + "/resume", Policy: signed, Handler: h(m.clock((*Store).Resume, "resumed"))},
+		{Pattern: "POST " + ex + "/end", Policy: signed, Handler: h(m.clock((*Store).End, "ended"))},
+		{Pattern: "POST " + ex + "/injects/release", Policy: signed, Handler: h(m.releaseNow)},
+		{Pattern: "POST " + ex + "/injects", Policy: signed, Handler: h(m.adHoc)},
 	}
 }
 
@@ -144,12 +152,40 @@ type exerciseData struct {
 	GroupOpts   []option
 	Problem     string
 	ScenarioURL string
+	// The live run.
+	Clock      string // exercise time, "T+1h05m"
+	Running    bool
+	CanStart   bool
+	CanPause   bool
+	CanResume  bool
+	CanEnd     bool
+	CanRelease bool
+	Injects    []releasedView // what this person sees, in order
+	Pending    []pendingView  // facilitators: scenario injects not yet released
+	Channels   []option
+	NextDue    string
+}
+
+type releasedView struct {
+	Released
+	Class   string // inject-<channel>
+	Channel string
+	At      string
+	Target  string
+	ByHand  bool
+}
+
+type pendingView struct {
+	ID, Title, At, Channel string
 }
 
 func (m *Module) exercise(w http.ResponseWriter, r *http.Request) {
 	flash := map[string]string{
 		"created": "Exercise set up with one group per domain. Invite organisations and people; they join from their organisation's Tabletop page.",
 		"joined":  "You have joined the exercise.", "invited": "Invitation sent.", "saved": "Saved.", "merged": "Groups merged.",
+		"started": "The exercise has started; the clock runs.", "paused": "Paused: the clock stands still until you resume.",
+		"resumed": "Resumed: the clock runs again from where it stopped.", "ended": "The exercise has ended.",
+		"released": "Inject released.",
 	}[r.URL.Query().Get("done")]
 	m.renderExercise(w, r, http.StatusOK, "", flash)
 }
@@ -177,6 +213,10 @@ func (m *Module) renderExercise(w http.ResponseWriter, r *http.Request, status i
 		// Invited through their organisation: the invitation only, until
 		// they join.
 		m.render(w, r, status, "exercise.html", e.Title, d, flash)
+		return
+	}
+	if err := m.store.ReleaseDue(ctx, e.ID); err != nil {
+		m.fail(w, r, "release injects", err)
 		return
 	}
 	var err error
@@ -238,6 +278,10 @@ func (m *Module) renderExercise(w http.ResponseWriter, r *http.Request, status i
 			}
 		}
 		d.People = append(d.People, pv)
+	}
+	if err := m.live(r, &d, groups, a); err != nil {
+		m.fail(w, r, "live run", err)
+		return
 	}
 	if d.Facilitates {
 		all, err := m.store.AllOrgs(ctx)
@@ -398,4 +442,118 @@ func (m *Module) mergeGroups(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, exercisePath(e.ID, "?done=merged#groups-title"), http.StatusSeeOther)
+}
+
+// ---- the live run -------------------------------------------------------------------
+
+// live fills in the clock, the injects the person sees and, for
+// facilitators, the controls.
+func (m *Module) live(r *http.Request, d *exerciseData, groups []Group, a Access) error {
+	e, err := m.store.Exercise(r.Context(), d.E.ID) // after ReleaseDue
+	if err != nil {
+		return err
+	}
+	d.E = e
+	now := m.store.nowUTC()
+	t := e.ExerciseTime(now)
+	d.Clock, d.Running = "T+"+FormatOffset(t.Truncate(time.Second)), e.Status == StatusRunning
+	f := a.Facilitates()
+	d.CanStart, d.CanPause, d.CanResume = f && e.Status == StatusSetup, f && e.Status == StatusRunning, f && e.Status == StatusPaused
+	d.CanEnd = f && (e.Status == StatusRunning || e.Status == StatusPaused)
+	d.CanRelease = d.CanEnd
+	rel, err := m.store.ReleasedInjects(r.Context(), e.ID)
+	if err != nil {
+		return err
+	}
+	var mine *Group
+	for i := range groups {
+		if groups[i].ID == a.Participant.GroupID {
+			mine = &groups[i]
+		}
+	}
+	names := map[int64]string{}
+	for _, g := range groups {
+		names[g.ID] = g.Name
+	}
+	done := map[string]bool{}
+	for _, x := range rel {
+		done[x.InjectID] = true
+		// Players see what is addressed to their group; facilitators and
+		// observers see everything.
+		if a.Participant.Role == RolePlayer && !x.For(mine) {
+			continue
+		}
+		v := releasedView{Released: x, Class: "inject-" + string(x.Channel), Channel: x.Channel.Label(), At: "T+" + FormatOffset(x.At.Truncate(time.Second)),
+			ByHand: x.By != 0 && !x.AdHoc}
+		switch {
+		case x.AdHoc && x.GroupID == 0:
+			v.Target = "all groups"
+		case x.AdHoc:
+			v.Target = names[x.GroupID]
+		default:
+			var ts []string
+			for _, g := range groups {
+				if x.For(&g) {
+					ts = append(ts, g.Name)
+				}
+			}
+			v.Target = strings.Join(ts, ", ")
+		}
+		d.Injects = append(d.Injects, v)
+	}
+	for _, in := range e.Scenario.Injects {
+		if done[in.ID] {
+			continue
+		}
+		if d.NextDue == "" && e.Status == StatusRunning {
+			d.NextDue = "T+" + FormatOffset(in.Offset)
+		}
+		if f {
+			d.Pending = append(d.Pending, pendingView{ID: in.ID, Title: in.Title, At: "T+" + FormatOffset(in.Offset), Channel: in.Channel.Label()})
+		}
+	}
+	if f {
+		for _, c := range Channels() {
+			d.Channels = append(d.Channels, option{Value: string(c), Label: c.Label()})
+		}
+	}
+	return nil
+}
+
+// clock answers a start, pause, resume or end.
+func (m *Module) clock(op func(*Store, context.Context, int64) (Exercise, error), done string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		e, ok := m.facilitated(w, r)
+		if !ok {
+			return
+		}
+		if _, err := op(m.store, r.Context(), e.ID); m.setupFailed(w, r, err) {
+			return
+		}
+		http.Redirect(w, r, exercisePath(e.ID, "?done="+done+"#run-title"), http.StatusSeeOther)
+	}
+}
+
+func (m *Module) releaseNow(w http.ResponseWriter, r *http.Request) {
+	e, ok := m.facilitated(w, r)
+	if !ok {
+		return
+	}
+	if m.setupFailed(w, r, m.store.ReleaseNow(r.Context(), e.ID, r.PostFormValue("inject"))) {
+		return
+	}
+	http.Redirect(w, r, exercisePath(e.ID, "?done=released#run-title"), http.StatusSeeOther)
+}
+
+func (m *Module) adHoc(w http.ResponseWriter, r *http.Request) {
+	e, ok := m.facilitated(w, r)
+	if !ok {
+		return
+	}
+	_, err := m.store.ReleaseAdHoc(r.Context(), e.ID, AdHoc{Channel: Channel(r.PostFormValue("channel")), From: r.PostFormValue("from"),
+		Title: r.PostFormValue("title"), Content: r.PostFormValue("content"), GroupID: formID(r, "group")})
+	if m.setupFailed(w, r, err) {
+		return
+	}
+	http.Redirect(w, r, exercisePath(e.ID, "?done=released#run-title"), http.StatusSeeOther)
 }

@@ -20,17 +20,19 @@ type fixture struct {
 	d   *db.DB
 	s   *tabletop.Store
 	ids *identity.Store
+	now time.Time // the clock of the store; tests move it
 }
 
 func newFixture(t testing.TB, d *db.DB) *fixture {
-	now := time.Date(2027, 3, 1, 9, 0, 0, 0, time.UTC)
-	clock := func() time.Time { return now }
-	s, err := tabletop.NewStore(d, refs(t), clock)
-	if err != nil {
+	f := &fixture{t: t, ctx: audit.WithActor(context.Background(), audit.Actor{IP: "192.0.2.1", RequestID: "test"}), d: d,
+		now: time.Date(2027, 3, 1, 9, 0, 0, 0, time.UTC)}
+	clock := func() time.Time { return f.now }
+	var err error
+	if f.s, err = tabletop.NewStore(d, refs(t), clock); err != nil {
 		t.Fatal(err)
 	}
-	return &fixture{t: t, ctx: audit.WithActor(context.Background(), audit.Actor{IP: "192.0.2.1", RequestID: "test"}), d: d, s: s,
-		ids: identity.NewStore(d, identity.Options{Now: clock})}
+	f.ids = identity.NewStore(d, identity.Options{Now: clock})
+	return f
 }
 
 func (f *fixture) org(name string) int64 {

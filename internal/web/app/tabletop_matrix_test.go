@@ -46,6 +46,12 @@ var tabletopMatrix = func() map[string]entry {
 		"POST /tabletop/exercises/{id}/groups":              signed(404),
 		"POST /tabletop/exercises/{id}/groups/{eid}":        signed(404),
 		"POST /tabletop/exercises/{id}/groups/{eid}/merge":  signed(404),
+		"POST /tabletop/exercises/{id}/start":               signed(404),
+		"POST /tabletop/exercises/{id}/pause":               signed(404),
+		"POST /tabletop/exercises/{id}/resume":              signed(404),
+		"POST /tabletop/exercises/{id}/end":                 signed(404),
+		"POST /tabletop/exercises/{id}/injects/release":     signed(404),
+		"POST /tabletop/exercises/{id}/injects":             signed(404),
 	}
 }()
 

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dfslab/dfslab/internal/tabletop"
 )
@@ -176,5 +177,57 @@ func TestTabletopExerciseSetupPages(t *testing.T) {
 	// The observer may not change the set-up.
 	if rec := w.do(http.MethodPost, ex+"/groups", "name=Press", w.session("admin-b"), ""); rec.Code != http.StatusForbidden {
 		t.Errorf("observer adds a group: %d", rec.Code)
+	}
+}
+
+// TestTabletopLiveRunPages starts an exercise at 60×, lets the clock
+// release the first inject, releases one by hand and writes an ad-hoc
+// one: a player sees the injects of their group only (refresh shows the
+// state without script), escaped; the facilitator sees every one.
+func TestTabletopLiveRunPages(t *testing.T) {
+	w := newWorld(t)
+	rec := w.do(http.MethodPost, fmt.Sprintf("/orgs/%d/tabletop/exercises", w.orgA), "title=Drill&scenario=payday-sim-swap%402026.1&speed=60", w.session("analyst-a"), "")
+	ex := strings.TrimSuffix(rec.Header().Get("Location"), "?done=created")
+	// viewer-a joins as a player; the facilitator puts them in Governance (GOV).
+	if rec := w.do(http.MethodPost, ex+"/join", "org="+fmt.Sprint(w.orgA), w.session("viewer-a"), ""); rec.Code != http.StatusSeeOther {
+		t.Fatalf("join: %d", rec.Code)
+	}
+	page := w.do(http.MethodGet, ex, "", w.session("analyst-a"), "").Body.String()
+	i := strings.Index(page, `-name">Governance<`)
+	gov := page[strings.LastIndex(page[:i], `id="group-`)+len(`id="group-`) : i]
+	if rec := w.do(http.MethodPost, fmt.Sprintf("%s/participants/%d", ex, w.users["viewer-a"]), "role=player&group="+gov, w.session("analyst-a"), ""); rec.Code != http.StatusSeeOther {
+		t.Fatalf("assign: %d", rec.Code)
+	}
+	if rec := w.do(http.MethodPost, ex+"/start", "", w.session("analyst-a"), ""); rec.Code != http.StatusSeeOther {
+		t.Fatalf("start: %d", rec.Code)
+	}
+	w.clock.Advance(30 * time.Second)                                                                                                  // T+30m: I1 (to IR and PRO) is out
+	if rec := w.do(http.MethodPost, ex+"/injects/release", "inject=I2", w.session("analyst-a"), ""); rec.Code != http.StatusSeeOther { // to PRO, GOV, TRA
+		t.Fatalf("release I2: %d", rec.Code)
+	}
+	rec = w.do(http.MethodPost, ex+"/injects", url.Values{"channel": {"social"}, "from": {"@rumours"}, "title": {"<script>alert(1)</script>"}, "content": {"Queues at agents"}, "group": {"0"}}.Encode(), w.session("analyst-a"), "")
+	if rec.Code != http.StatusSeeOther {
+		t.Fatalf("ad hoc: %d %s", rec.Code, rec.Body)
+	}
+	player := w.do(http.MethodGet, ex, "", w.session("viewer-a"), "").Body.String()
+	if strings.Contains(player, `id="released-I1"`) || !strings.Contains(player, `id="released-I2"`) || !strings.Contains(player, `id="released-adhoc-1"`) {
+		t.Errorf("the player (Governance) sees the wrong injects")
+	}
+	if strings.Contains(player, "<script>alert") || !strings.Contains(player, "&lt;script&gt;") || strings.Contains(player, `id="console"`) {
+		t.Error("the player's page is not escaped, or shows the console")
+	}
+	if !strings.Contains(player, `class="released inject-social"`) || !strings.Contains(player, "T&#43;30m") {
+		t.Error("the player's page lacks the clock or the channel's look")
+	}
+	fac := w.do(http.MethodGet, ex, "", w.session("analyst-a"), "").Body.String()
+	if !strings.Contains(fac, `id="released-I1"`) || !strings.Contains(fac, `id="release-I3"`) || !strings.Contains(fac, "released by hand") {
+		t.Error("the console lacks released or pending injects")
+	}
+	if rec := w.do(http.MethodPost, ex+"/pause", "", w.session("viewer-a"), ""); rec.Code != http.StatusForbidden {
+		t.Errorf("a player pauses: %d", rec.Code)
+	}
+	rec = w.do(http.MethodPost, ex+"/injects", url.Values{"channel": {"sms"}, "from": {"x"}, "title": {"t"}, "content": {strings.Repeat("c", 4001)}}.Encode(), w.session("analyst-a"), "")
+	if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), "longer than 4000 characters") {
+		t.Errorf("over-limit ad-hoc text: %d", rec.Code)
 	}
 }
