@@ -98,10 +98,22 @@ func (s *Store) transition(ctx context.Context, id int64, action string, to Stat
 		}
 		e.Status, e.ClockMS, e.ClockAt = to, elapsed.Milliseconds(), now
 		out = e
+		if err := logTx(ctx, tx, id, "state", elapsed, now, userOf(ctx), 0, stateText[action]); err != nil {
+			return err
+		}
 		return appendAudit(ctx, tx, owner, "tabletop.exercise."+action, "tabletop_exercise", idStr(id),
 			map[string]any{"exercise_time_ms": elapsed.Milliseconds()})
 	})
 	return out, err
+}
+
+// stateText is how the decision log words a change of state.
+var stateText = map[string]string{
+	"start": "Exercise started", "pause": "Exercise paused", "resume": "Exercise resumed", "end": "Exercise ended",
+}
+
+func injectText(id, title, how string) string {
+	return fmt.Sprintf("Inject %s released %s: %s", id, how, title)
 }
 
 // Start starts the exercise clock.
@@ -183,6 +195,9 @@ func (s *Store) releaseDueTx(ctx context.Context, tx *db.Tx, e Exercise, owner i
 			return err
 		}
 		if n > 0 {
+			if err := logTx(ctx, tx, e.ID, "inject", in.Offset, e.wallAt(in.Offset), 0, 0, injectText(in.ID, in.Title, "by the clock")); err != nil {
+				return err
+			}
 			if err := appendAudit(ctx, tx, owner, "tabletop.inject.release", "tabletop_exercise", idStr(e.ID),
 				map[string]any{"inject": in.ID, "by": "clock", "exercise_time_ms": in.Offset.Milliseconds()}); err != nil {
 				return err
@@ -232,6 +247,9 @@ func (s *Store) ReleaseNow(ctx context.Context, id int64, injectID string) error
 		}
 		if n == 0 {
 			return fmt.Errorf("inject %s is released already: %w", injectID, ErrConflict)
+		}
+		if err := logTx(ctx, tx, id, "inject", at, now, userOf(ctx), 0, injectText(in.ID, in.Title, "by hand")); err != nil {
+			return err
 		}
 		return appendAudit(ctx, tx, owner, "tabletop.inject.release", "tabletop_exercise", idStr(id),
 			map[string]any{"inject": injectID, "by": "hand", "exercise_time_ms": at.Milliseconds()})
@@ -297,6 +315,9 @@ func (s *Store) ReleaseAdHoc(ctx context.Context, id int64, a AdHoc) (Released, 
 			VALUES (?, ?, ?, ?, ?, ?, '[]', ?, ?, ?, ?) RETURNING id`, id, out.InjectID, string(out.Channel), out.From, out.Title, out.Content,
 			nullID(a.GroupID), out.At.Milliseconds(), now.UnixMicro(), nullID(out.By)).Scan(&out.ID); err != nil {
 			return fmt.Errorf("tabletop: ad-hoc inject: %w", err)
+		}
+		if err := logTx(ctx, tx, id, "inject", out.At, now, out.By, a.GroupID, injectText(out.InjectID, out.Title, "ad hoc")); err != nil {
+			return err
 		}
 		return appendAudit(ctx, tx, owner, "tabletop.inject.adhoc", "tabletop_exercise", idStr(id),
 			map[string]any{"inject": out.InjectID, "group": a.GroupID, "title": out.Title, "exercise_time_ms": out.At.Milliseconds()})
