@@ -53,9 +53,13 @@ type Module struct {
 // organisation.
 type Notifier interface {
 	NotifyCountry(ctx context.Context, country, kind, text, link string) (int, error)
+	// Notify tells the given users; reporting periods use it to reach
+	// the providers in scope only.
+	Notify(ctx context.Context, userIDs []int64, kind, text, link string) error
 }
 
-// SetNotifier makes publishing a baseline notify the country's members.
+// SetNotifier makes publishing a baseline notify the country's members,
+// and opening a reporting period (and its reminders) the providers'.
 func (m *Module) SetNotifier(n Notifier) { m.notify = n }
 
 // New returns the module over store. render may be nil (no PDF export).
@@ -115,6 +119,8 @@ func (m *Module) Routes() []web.Route {
 		{Pattern: "GET /orgs/{org}/sector/submissions/{id}", Policy: viewer, Handler: h(m.regSubmission)},
 		{Pattern: "GET /orgs/{org}/sector/submissions/{id}/oscal.json", Policy: viewer, Handler: h(m.regOSCAL)},
 		{Pattern: "GET /orgs/{org}/sector/submissions/{id}/evidence", Policy: viewer, Handler: h(m.regEvidence)},
+		{Pattern: "POST /orgs/{org}/sector/periods", Policy: analyst, Handler: h(m.openPeriod)},
+		{Pattern: "POST /orgs/{org}/sector/periods/{id}/remind", Policy: analyst, Handler: h(m.remind)},
 	}
 }
 
@@ -1072,10 +1078,11 @@ func (m *Module) loadSector(w http.ResponseWriter, r *http.Request) (Org, Sector
 }
 
 type sectorData struct {
-	Org   Org
-	View  SectorView
-	Rows  []sectorRowView
-	Trend trendChart
+	Org     Org
+	View    SectorView
+	Rows    []sectorRowView
+	Trend   trendChart
+	Periods sectorPeriods
 }
 
 // sectorRowView is a heat-map row with its cells already written out:
@@ -1111,15 +1118,23 @@ func historyHTML(orgID int64, subs []Submission) template.HTML {
 }
 
 func (m *Module) sector(w http.ResponseWriter, r *http.Request) {
-	o, sv, ok := m.loadSector(w, r)
+	o, ok := m.org(w, r)
 	if !ok {
 		return
 	}
-	d := sectorData{Org: o, View: sv, Trend: newTrendChart(sv), Rows: make([]sectorRowView, len(sv.Rows))}
-	for i, row := range sv.Rows {
-		d.Rows[i] = sectorRowView{Latest: row.Latest, Threats: cellsHTML(row.ByThreat), Layers: cellsHTML(row.ByLayer), History: historyHTML(o.ID, row.History)}
+	if !o.IsRegulator() {
+		web.Error(w, r, http.StatusNotFound)
+		return
 	}
-	m.render(w, r, http.StatusOK, "sector.html", "Sector view · "+o.Country, d, "")
+	id, st, offset, ok := rosterQuery(w, r)
+	if !ok {
+		return
+	}
+	sp, ok := m.loadPeriods(w, r, o, id, st, offset)
+	if !ok {
+		return
+	}
+	m.renderSector(w, r, o, http.StatusOK, sp, periodFlash(r))
 }
 
 func (m *Module) sectorCSV(w http.ResponseWriter, r *http.Request) {

@@ -40,6 +40,11 @@ func (n *notices) NotifyCountry(_ context.Context, country, kind, text, link str
 	return 1, nil
 }
 
+func (n *notices) Notify(_ context.Context, users []int64, kind, text, link string) error {
+	n.sent = append(n.sent, fmt.Sprintf("%v|%s|%s|%s", users, kind, text, link))
+	return nil
+}
+
 func newServer(t *testing.T, d *db.DB, render pdf.Renderer) *server {
 	return newServerOn(t, newFixture(t, d), render)
 }
