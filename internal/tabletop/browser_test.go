@@ -26,7 +26,8 @@ import (
 // and saves it, sets up a regional exercise from it, invites Kenya's
 // regulator, whose viewer joins; the facilitator starts the exercise
 // and releases an inject by hand, which the player's page shows after a
-// refresh. Every page fits a phone's width.
+// refresh; the player sends the group's answer, which the facilitator
+// scores. Every page fits a phone's width.
 func TestBrowserSetUpAndRun(t *testing.T) {
 	b := browsertest.New(t)
 	f := newFixture(t, dbtest.SQLite(t))
@@ -96,4 +97,17 @@ func TestBrowserSetUpAndRun(t *testing.T) {
 	}
 	fits("the player's page")
 	b.Shot("tabletop-player.png")
+
+	// The player types the group's answer and sends it as final; the
+	// facilitator scores it and sees it in the decision log.
+	b.Do(chromedp.SendKeys(`#released-I3 textarea[name="actions"]`, "Block cash-out to new payees for 24h"),
+		chromedp.SendKeys(`#released-I3 textarea[name="owner"]`, "DFS provider fraud team"),
+		chromedp.Click(`#released-I3 button[value="final"]`), chromedp.WaitVisible(`#released-I3 .badge`))
+	fits("the player's final answer")
+	b.As("macra-analyst", ex, phone, chromedp.SetValue(`#released-I3 .score-form select`, "3"),
+		chromedp.Click(`#released-I3 .score-form button`), chromedp.WaitVisible("#flash"))
+	if got := b.Text("#log"); !strings.Contains(got, "answered I3") || !strings.Contains(got, "scored 3/3") {
+		t.Errorf("the decision log: %q", got)
+	}
+	fits("the facilitator console with answers and the decision log")
 }

@@ -164,6 +164,13 @@ type exerciseData struct {
 	Pending    []pendingView  // facilitators: scenario injects not yet released
 	Channels   []option
 	NextDue    string
+	// Answers, hints and the decision log.
+	CanAnswer bool
+	CanHint   bool
+	CanNote   bool
+	Hints     []logView
+	Log       []logView
+	Kept      kept
 }
 
 type releasedView struct {
@@ -173,6 +180,7 @@ type releasedView struct {
 	At      string
 	Target  string
 	ByHand  bool
+	Answers []answerView // the groups' answers this person sees
 }
 
 type pendingView struct {
@@ -185,12 +193,19 @@ func (m *Module) exercise(w http.ResponseWriter, r *http.Request) {
 		"joined":  "You have joined the exercise.", "invited": "Invitation sent.", "saved": "Saved.", "merged": "Groups merged.",
 		"started": "The exercise has started; the clock runs.", "paused": "Paused: the clock stands still until you resume.",
 		"resumed": "Resumed: the clock runs again from where it stopped.", "ended": "The exercise has ended.",
-		"released": "Inject released.",
+		"released": "Inject released.", "draft": "Draft saved; your group sees it.",
+		"answered": "Final answer sent.", "scored": "Score saved.", "hinted": "Hint sent.", "noted": "Note kept.",
 	}[r.URL.Query().Get("done")]
 	m.renderExercise(w, r, http.StatusOK, "", flash)
 }
 
 func (m *Module) renderExercise(w http.ResponseWriter, r *http.Request, status int, problem, flash string) {
+	m.renderExerciseWith(w, r, status, problem, flash, nil)
+}
+
+// renderExerciseWith renders the exercise page; typed is a refused
+// form's input, shown again in its form.
+func (m *Module) renderExerciseWith(w http.ResponseWriter, r *http.Request, status int, problem, flash string, typed *kept) {
 	e, a, ok := m.loadExercise(w, r)
 	if !ok {
 		return
@@ -281,6 +296,10 @@ func (m *Module) renderExercise(w http.ResponseWriter, r *http.Request, status i
 	}
 	if err := m.live(r, &d, groups, a); err != nil {
 		m.fail(w, r, "live run", err)
+		return
+	}
+	if err := m.answers(r, &d, groups, a, typed); err != nil {
+		m.fail(w, r, "answers", err)
 		return
 	}
 	if d.Facilitates {

@@ -74,7 +74,7 @@ func (m *Module) Routes() []web.Route {
 	analyst := web.OrgRole(web.RoleAnalyst)
 	h := func(f http.HandlerFunc) http.Handler { return f }
 	const lib = "/orgs/{org}/tabletop/scenarios"
-	return append(m.exerciseRoutes(), []web.Route{
+	return append(append(m.exerciseRoutes(), m.answerRoutes()...), []web.Route{
 		{Pattern: "GET /tabletop/scenarios", Policy: web.SignedIn(), Handler: h(m.builtins)},
 		{Pattern: "GET /tabletop/scenarios/{key}", Policy: web.SignedIn(), Handler: h(m.builtin)},
 		{Pattern: "GET /tabletop/scenarios/{key}/scenario.yaml", Policy: web.SignedIn(), Handler: h(m.builtinYAML)},

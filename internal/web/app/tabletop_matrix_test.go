@@ -52,6 +52,12 @@ var tabletopMatrix = func() map[string]entry {
 		"POST /tabletop/exercises/{id}/end":                 signed(404),
 		"POST /tabletop/exercises/{id}/injects/release":     signed(404),
 		"POST /tabletop/exercises/{id}/injects":             signed(404),
+		// The run: players answer for their group, facilitators score and
+		// send hints, observers and facilitators keep notes.
+		"POST /tabletop/exercises/{id}/answers/{eid}": signed(404),
+		"POST /tabletop/exercises/{id}/scores/{eid}":  signed(404),
+		"POST /tabletop/exercises/{id}/hints":         signed(404),
+		"POST /tabletop/exercises/{id}/notes":         signed(404),
 	}
 }()
 
@@ -113,7 +119,7 @@ func TestTabletopExerciseCrossOrganisation(t *testing.T) {
 		}
 		for target, method := range routes {
 			_, path, _ := strings.Cut(target, " ")
-			want := http.StatusForbidden // a player, not a facilitator
+			want := http.StatusForbidden // a player in no group, not a facilitator
 			switch {
 			case method == http.MethodGet:
 				want = http.StatusOK
