@@ -1,5 +1,3 @@
-//go:build unix
-
 package applab_test
 
 import (
@@ -11,7 +9,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -19,6 +16,7 @@ import (
 	"github.com/dfslab/dfslab/internal/appscan"
 	"github.com/dfslab/dfslab/internal/db/dbtest"
 	"github.com/dfslab/dfslab/internal/jobs"
+	"github.com/dfslab/dfslab/internal/testenv"
 )
 
 var drainApps = flag.Int("drain.apps", 100, "apps in BenchmarkQueueDrain")
@@ -50,13 +48,13 @@ func BenchmarkQueueDrain(b *testing.B) {
 		// machine the neighbours' load drifts during a run of minutes.
 		// The CPU time of the process is reported too, as it does not
 		// depend on that load.
-		cpu0 := cpuTime()
+		cpu0 := testenv.CPUTime()
 		s1 := scanStandalone(b, files, workers)
-		cpu1 := cpuTime()
+		cpu1 := testenv.CPUTime()
 		upload, drain, drainCPU := drainLab(b, files, workers)
-		cpu2 := cpuTime()
+		cpu2 := testenv.CPUTime()
 		s2 := scanStandalone(b, files, workers)
-		cpu3 := cpuTime()
+		cpu3 := testenv.CPUTime()
 		standalone := (s1 + s2) / 2
 		b.ReportMetric(standalone.Seconds(), "standalone_s")
 		b.ReportMetric(((cpu1-cpu0)+(cpu3-cpu2)).Seconds()/2, "standalone_cpu_s")
@@ -90,15 +88,6 @@ func scanStandalone(b *testing.B, files []string, workers int) time.Duration {
 	return time.Since(start)
 }
 
-// cpuTime is the user and system CPU time of the process so far.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
 func drainLab(b *testing.B, files []string, workers int) (upload, drain, drainCPU time.Duration) {
 	d := dbtest.SQLite(b)
 	f := newFixture(b, d)
@@ -124,7 +113,7 @@ func drainLab(b *testing.B, files []string, workers int) (upload, drain, drainCP
 	}
 	upload = time.Since(start)
 	start = time.Now()
-	cpu := cpuTime()
+	cpu := testenv.CPUTime()
 	must(b, q.Start(ctx))
 	defer func() {
 		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -139,7 +128,7 @@ func drainLab(b *testing.B, files []string, workers int) (upload, drain, drainCP
 			b.Fatalf("%d scans failed", failed)
 		}
 		if done == len(files) {
-			return upload, time.Since(start), cpuTime() - cpu
+			return upload, time.Since(start), testenv.CPUTime() - cpu
 		}
 		time.Sleep(10 * time.Millisecond)
 	}

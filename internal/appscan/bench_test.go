@@ -9,9 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/dfslab/dfslab/internal/apk"
 	"github.com/dfslab/dfslab/internal/apk/apktest"
@@ -91,7 +89,7 @@ func BenchmarkScan(b *testing.B) {
 		s := NewScanner(Options{})
 		b.SetBytes(fi.Size())
 		b.ReportAllocs()
-		start := cpuTime()
+		start := testenv.CPUTime()
 		for b.Loop() {
 			res, err := s.ScanFile(ctx, path)
 			if err != nil {
@@ -104,8 +102,8 @@ func BenchmarkScan(b *testing.B) {
 		// On a shared machine wall time mostly measures the neighbours;
 		// CPU time per scan is the figure to compare. Peak RSS is the
 		// process's high-water mark so far (benchmarks run in order).
-		b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op")
-		b.ReportMetric(float64(peakRSS())/(1<<20), "peak-RSS-MB")
+		b.ReportMetric(float64(testenv.CPUTime()-start)/float64(b.N), "cpu-ns/op")
+		b.ReportMetric(float64(testenv.PeakRSS())/(1<<20), "peak-RSS-MB")
 	}
 	for _, name := range []string{"com.example.android.tvleanback.apk", "lineageos_nexus5_framework-res.apk"} {
 		b.Run(name, func(b *testing.B) {
@@ -147,7 +145,7 @@ func BenchmarkScanDEXSize(b *testing.B) {
 			}
 			s := NewScanner(Options{})
 			b.ReportAllocs()
-			start := cpuTime()
+			start := testenv.CPUTime()
 			for b.Loop() {
 				a, err := apk.OpenReader(ctx, bytes.NewReader(data), int64(len(data)))
 				if err != nil {
@@ -157,7 +155,7 @@ func BenchmarkScanDEXSize(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
-			b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op")
+			b.ReportMetric(float64(testenv.CPUTime()-start)/float64(b.N), "cpu-ns/op")
 			b.ReportMetric(float64(dexBytes(data))/(1<<20), "dex-MB")
 		})
 	}
@@ -198,21 +196,3 @@ var (
 	syntheticOut     = flag.String("synthetic", "", "write the generated benchmark app to this path (TestWriteSynthetic)")
 	syntheticClasses = flag.Int("synthetic-classes", 21000, "classes of the app -synthetic writes (about 1.1 KB of DEX each)")
 )
-
-// cpuTime is the user+system CPU time of the process so far.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// peakRSS is the maximum resident set size of the process in bytes.
-func peakRSS() int64 {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return ru.Maxrss * 1024 // kilobytes on Linux
-}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/dfslab/dfslab/internal/dex/dexbuild"
+	"github.com/dfslab/dfslab/internal/testenv"
 )
 
 // synthClasses builds a DEX of n generated classes. Every class has the
@@ -68,7 +69,7 @@ func BenchmarkSynthetic(b *testing.B) {
 			b.ReportAllocs()
 			runtime.GC() // the writer's garbage is not the reader's cost
 			b.ResetTimer()
-			cpu := processCPU()
+			cpu := testenv.CPUTime()
 			for b.Loop() {
 				analyzeAll(b, data)
 			}
@@ -97,7 +98,7 @@ func BenchmarkCorpusLargest(b *testing.B) {
 	b.ReportAllocs()
 	runtime.GC()
 	b.ResetTimer()
-	cpu := processCPU()
+	cpu := testenv.CPUTime()
 	for b.Loop() {
 		var files []*File
 		for _, d := range best {
@@ -117,7 +118,7 @@ func BenchmarkCorpusLargest(b *testing.B) {
 // reportCPU adds the process CPU time per operation (all goroutines,
 // garbage collector included) since start.
 func reportCPU(b *testing.B, start time.Duration) {
-	if d := processCPU() - start; start > 0 && b.N > 0 {
+	if d := testenv.CPUTime() - start; start > 0 && b.N > 0 {
 		b.ReportMetric(float64(d.Nanoseconds())/float64(b.N), "cpu-ns/op")
 	}
 }

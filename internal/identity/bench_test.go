@@ -9,6 +9,7 @@ import (
 	"github.com/dfslab/dfslab/internal/db/dbtest"
 	"github.com/dfslab/dfslab/internal/identity"
 	"github.com/dfslab/dfslab/internal/identity/identitytest"
+	"github.com/dfslab/dfslab/internal/testenv"
 )
 
 // benchSessions makes n users with one session each on SQLite.
@@ -44,7 +45,7 @@ func BenchmarkAuthenticate(b *testing.B) {
 		b.Run(c.name, func(b *testing.B) {
 			s, toks := benchSessions(b, 200, c.touch)
 			ctx := context.Background()
-			defer cpuPerOp(b)()
+			defer testenv.CPUPerOp(b)()
 			i := 0
 			for b.Loop() {
 				if _, _, err := s.Authenticate(ctx, toks[i%len(toks)]); err != nil {
@@ -58,7 +59,7 @@ func BenchmarkAuthenticate(b *testing.B) {
 			ctx := context.Background()
 			b.SetParallelism(16) // many concurrent requests per core, as under load
 			b.ResetTimer()
-			defer cpuPerOp(b)()
+			defer testenv.CPUPerOp(b)()
 			b.RunParallel(func(pb *testing.PB) {
 				i := 0
 				for pb.Next() {
@@ -78,7 +79,7 @@ func BenchmarkAuthenticateWithMemberships(b *testing.B) {
 	s, toks := benchSessions(b, 200, time.Minute)
 	ctx := context.Background()
 	b.ResetTimer()
-	defer cpuPerOp(b)()
+	defer testenv.CPUPerOp(b)()
 	b.RunParallel(func(pb *testing.PB) {
 		i := 0
 		for pb.Next() {
@@ -100,7 +101,7 @@ func BenchmarkAuthenticateMember(b *testing.B) {
 	s, toks := benchSessions(b, 200, time.Minute)
 	ctx := context.Background()
 	b.ResetTimer()
-	defer cpuPerOp(b)()
+	defer testenv.CPUPerOp(b)()
 	b.RunParallel(func(pb *testing.PB) {
 		i := 0
 		for pb.Next() {

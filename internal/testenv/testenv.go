@@ -82,3 +82,14 @@ func SharedFile(t testing.TB, rel string) string {
 	}
 	return p
 }
+
+// CPUPerOp starts measuring the process's CPU time; the returned func
+// reports it per operation as "cpu-ns/op" (defer it).
+func CPUPerOp(b *testing.B) func() {
+	start := CPUTime()
+	return func() {
+		if b.N > 0 {
+			b.ReportMetric(float64(CPUTime()-start)/float64(b.N), "cpu-ns/op")
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"github.com/dfslab/dfslab/internal/testenv"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -16,7 +17,7 @@ func BenchmarkAuthenticatedPage(b *testing.B) {
 	target := orgURL(w.orgA, "")
 	b.ReportAllocs()
 	b.ResetTimer()
-	defer cpuPerOp(b)()
+	defer testenv.CPUPerOp(b)()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			r := httptest.NewRequest(http.MethodGet, target, nil)
@@ -38,7 +39,7 @@ func BenchmarkHomeSignedIn(b *testing.B) {
 	c := w.cookie("viewer-a")
 	b.ReportAllocs()
 	b.ResetTimer()
-	defer cpuPerOp(b)()
+	defer testenv.CPUPerOp(b)()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			r := httptest.NewRequest(http.MethodGet, "/", nil)
@@ -58,7 +59,7 @@ func BenchmarkHomeAnonymous(b *testing.B) {
 	w := newWorld(b)
 	b.ReportAllocs()
 	b.ResetTimer()
-	defer cpuPerOp(b)()
+	defer testenv.CPUPerOp(b)()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			r := httptest.NewRequest(http.MethodGet, "/", nil)
