@@ -518,28 +518,11 @@ func TestScanAndroguardCorpus(t *testing.T) {
 	}
 }
 
-// compileSARIFSchema loads ../shared/schemas/sarif-schema-2.1.0.json next
-// to the repository root.
+// compileSARIFSchema loads ../shared/schemas/sarif-schema-2.1.0.json beside
+// the repository.
 func compileSARIFSchema(t *testing.T) *jsonschema.Schema {
 	t.Helper()
-	wd, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	root := wd
-	for {
-		if _, err := os.Stat(filepath.Join(root, "go.mod")); err == nil {
-			break
-		}
-		if filepath.Dir(root) == root {
-			t.Fatal("no go.mod above the package directory")
-		}
-		root = filepath.Dir(root)
-	}
-	p := filepath.Join(root, "..", "shared", "schemas", "sarif-schema-2.1.0.json")
-	if _, err := os.Stat(p); err != nil {
-		testenv.Missing(t, "the SARIF 2.1.0 schema at ../shared/schemas/sarif-schema-2.1.0.json")
-	}
+	p := testenv.SharedFile(t, "schemas/sarif-schema-2.1.0.json")
 	c := jsonschema.NewCompiler()
 	sch, err := c.Compile(p)
 	if err != nil {

@@ -84,27 +84,10 @@ func TestGoldenRules(t *testing.T) {
 }
 
 // loadSARIFSchema compiles the OASIS SARIF 2.1.0 schema from ../shared/schemas
-// next to the repository root (the folder holding go.mod).
+// beside the repository.
 func loadSARIFSchema(t testing.TB) *jsonschema.Schema {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the package directory")
-		}
-		dir = parent
-	}
-	path := filepath.Join(dir, "..", "shared", "schemas", "sarif-schema-2.1.0.json")
-	if _, err := os.Stat(path); err != nil {
-		testenv.Missing(t, "the SARIF 2.1.0 schema at ../shared/schemas/sarif-schema-2.1.0.json")
-	}
+	path := testenv.SharedFile(t, "schemas/sarif-schema-2.1.0.json")
 	c := jsonschema.NewCompiler()
 	c.AssertFormat()
 	sch, err := c.Compile(path)
