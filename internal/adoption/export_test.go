@@ -57,7 +57,7 @@ func snapshotFixture(t *testing.T) (*fixture, adoption.Version, adoption.Submiss
 	ctx := f.as("p1-analyst")
 	for i, u := range []adoption.Update{
 		{Status: adoption.Implemented},
-		{Status: adoption.Verified},
+		{Status: adoption.Implemented}, // verified by the regulator below
 		{Status: adoption.InProgress, TargetDate: "2026-05-01"},
 		{Status: adoption.StatusNA, Justification: "We run no USSD channel."},
 		{Status: adoption.Planned, TargetDate: "2026-12-31", OwnerID: f.users["p1-viewer"]},
@@ -71,6 +71,14 @@ func snapshotFixture(t *testing.T) (*fixture, adoption.Version, adoption.Submiss
 		t.Fatal(err)
 	}
 	if _, err := f.store.AddEvidence(ctx, p1, tr.Items[0].RecID, up, "review.pdf"); err != nil {
+		t.Fatal(err)
+	}
+	// Only the regulator verifies, from a report.
+	first, err := f.store.Submit(f.as("p1-admin"), p1, "First report.")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.store.Verify(f.as("rbm-analyst"), f.orgs["rbm"], first.ID, tr.Items[1].RecID); err != nil {
 		t.Fatal(err)
 	}
 	sub, err := f.store.Submit(f.as("p1-admin"), p1, "We confirm this report.")

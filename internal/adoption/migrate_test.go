@@ -17,7 +17,7 @@ import (
 
 // issue13Migrations are the migrations issue 13 added; a database of the
 // release before has every other one.
-var issue13Migrations = []int{4, 102, 103}
+var issue13Migrations = []int{4, 102, 103, 104, 105}
 
 // TestMigrationKeepsAdoptionData upgrades a database of the release
 // before issue 13, with a published baseline, a draft, a provider's
@@ -71,7 +71,8 @@ func TestMigrationKeepsAdoptionData(t *testing.T) {
 				`INSERT INTO baseline_version_items (version_id, rec_id, decision, reason) VALUES
 					(1, 'APP-001', 'adopted', ''), (1, 'TEL-001', 'adopted', ''), (1, 'APP-002', 'not_adopted', 'Out of scope.')`,
 				`INSERT INTO tracking_items (id, org_id, rec_id, status, justification, target_date, version, updated_at) VALUES
-					(1, 3, 'APP-001', 'implemented', '', '2026-05-01', 3, 20), (2, 4, 'APP-001', 'not_applicable', 'We ship no app.', '', 1, 20)`,
+					(1, 3, 'APP-001', 'implemented', '', '2026-05-01', 3, 20), (2, 4, 'APP-001', 'not_applicable', 'We ship no app.', '', 1, 20),
+					(3, 3, 'TEL-001', 'verified', '', '', 2, 20)`,
 				`INSERT INTO submissions (id, org_id, country, version_id, signed_by, signed_name, statement, submitted_at, applicable, implemented, overdue) VALUES
 					(1, 3, 'MW', 1, 9, 'Signer', 'We confirm.', 30, 2, 1, 0)`,
 				`INSERT INTO submission_items (submission_id, rec_id, status, target_date) VALUES (1, 'APP-001', 'implemented', '2026-05-01'), (1, 'TEL-001', 'not_started', '')`,
@@ -124,6 +125,16 @@ func TestMigrationKeepsAdoptionData(t *testing.T) {
 			}
 			if it, _ := st.Item(ctx, orgs[3], "APP-001"); it.TargetDate != "2026-05-01" {
 				t.Errorf("target date lost: %+v", it)
+			}
+			// "Verified" was the provider's own claim: it becomes
+			// "implemented", one version later, with a history line.
+			if it, err := st.Item(ctx, orgs[3], "TEL-001"); err != nil || it.Status != adoption.Implemented || it.Version != 3 {
+				t.Errorf("provider-verified TEL-001 after the upgrade: %+v, %v; want implemented, version 3", it, err)
+			}
+			var lines int
+			must(t, d.QueryRow(ctx, "SELECT COUNT(*) FROM tracking_history WHERE item_id = 3 AND version = 3 AND user_id IS NULL").Scan(&lines))
+			if lines != 1 {
+				t.Errorf("history lines of the migrated item: %d, want 1", lines)
 			}
 			// The regulators' own tracking starts empty: v1 applied nothing to them.
 			if tr, err := st.Items(ctx, orgs[1]); err != nil || len(tr.Items) != 0 {

@@ -350,7 +350,7 @@ func TestSubmissionsAndSector(t *testing.T) {
 		}
 		// Later work does not change the snapshot.
 		f.now = f.now.Add(24 * time.Hour)
-		_, err = f.store.Update(f.as("p1-analyst"), p1, tr.Items[1].RecID, adoption.Update{Status: adoption.Verified})
+		_, err = f.store.Update(f.as("p1-analyst"), p1, tr.Items[1].RecID, adoption.Update{Status: adoption.Implemented})
 		must(t, err)
 		got, err := f.store.RegulatorSubmission(context.Background(), rbm, sub.ID)
 		if err != nil {

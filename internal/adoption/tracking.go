@@ -33,6 +33,19 @@ func Statuses() []Status {
 	return []Status{NotStarted, Planned, InProgress, Implemented, Verified, StatusNA}
 }
 
+// ProviderStatuses lists the statuses an organisation may give its own
+// item whose status is cur: all but Verified, which only a regulator
+// sets (and which the organisation may keep while editing the rest).
+func ProviderStatuses(cur Status) []Status {
+	var out []Status
+	for _, st := range Statuses() {
+		if st != Verified || cur == Verified {
+			out = append(out, st)
+		}
+	}
+	return out
+}
+
 // Valid reports whether st is a known status.
 func (st Status) Valid() bool {
 	for _, k := range Statuses() {
@@ -218,6 +231,9 @@ func (s *Store) Update(ctx context.Context, p Org, recID string, u Update) (Item
 	u.TargetDate = strings.TrimSpace(u.TargetDate)
 	if !u.Status.Valid() {
 		return Item{}, invalid("status", "Choose a status from the list.")
+	}
+	if u.Status == Verified && cur.Status != Verified {
+		return Item{}, invalid("status", "Only your regulator marks an item verified, when it reviews your report. Choose Implemented; the regulator can then verify it.")
 	}
 	if u.Status == StatusNA && u.Justification == "" {
 		return Item{}, invalid("justification", "Explain why this item does not apply to your organisation; the regulator reads the justification.")

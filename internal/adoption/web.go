@@ -119,6 +119,7 @@ func (m *Module) Routes() []web.Route {
 		{Pattern: "GET /orgs/{org}/sector/submissions/{id}", Policy: viewer, Handler: h(m.regSubmission)},
 		{Pattern: "GET /orgs/{org}/sector/submissions/{id}/oscal.json", Policy: viewer, Handler: h(m.regOSCAL)},
 		{Pattern: "GET /orgs/{org}/sector/submissions/{id}/evidence", Policy: viewer, Handler: h(m.regEvidence)},
+		{Pattern: "POST /orgs/{org}/sector/submissions/{id}/verify", Policy: analyst, Handler: h(m.verify)},
 		{Pattern: "POST /orgs/{org}/sector/periods", Policy: analyst, Handler: h(m.openPeriod)},
 		{Pattern: "POST /orgs/{org}/sector/periods/{id}/remind", Policy: analyst, Handler: h(m.remind)},
 	}
@@ -706,7 +707,7 @@ func (m *Module) renderItem(w http.ResponseWriter, r *http.Request, o Org, it It
 	}
 	pol := EvidencePolicy()
 	m.render(w, r, status, "item.html", it.RecID+" · Implementation", itemData{Org: o, Item: it, Detail: det, Members: ms,
-		Statuses: Statuses(), CanEdit: web.PathRole(r).AtLeast(web.RoleAnalyst), Form: form, Problem: problem, Field: field,
+		Statuses: ProviderStatuses(it.Status), CanEdit: web.PathRole(r).AtLeast(web.RoleAnalyst), Form: form, Problem: problem, Field: field,
 		Accept: strings.Join(pol.Allowed, ","), MaxMB: pol.MaxSize >> 20}, flash)
 }
 
@@ -952,8 +953,10 @@ type snapshotData struct {
 	Org        Org
 	Submission Submission
 	Regulator  bool
+	CanVerify  bool // a regulator's analyst or admin
 	OSCALPath  string
 	Back       string
+	Problem    string
 }
 
 func (m *Module) loadSubmission(w http.ResponseWriter, r *http.Request, regulator bool) (Org, Submission, bool) {
@@ -998,13 +1001,40 @@ func (m *Module) regSubmission(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	m.render(w, r, http.StatusOK, "snapshot.html", sub.OrgName+" · report "+sub.SubmittedAt.Format("2006-01-02"), snapshotData{Org: o, Submission: sub,
-		Regulator: true, OSCALPath: orgPath(o, fmt.Sprintf("/sector/submissions/%d/oscal.json", sub.ID)), Back: orgPath(o, "/sector")}, "")
+	flash := ""
+	if v := r.URL.Query().Get("verified"); v != "" {
+		flash = "Marked verified in the provider's tracking: " + v + "."
+	}
+	m.renderRegSubmission(w, r, o, sub, http.StatusOK, "", flash)
 }
 
-// regEvidence serves the regulator an evidence file a submission
-// references (?sha256=…): only files named in that snapshot, so a
-// regulator reaches nothing the provider did not submit.
+func (m *Module) renderRegSubmission(w http.ResponseWriter, r *http.Request, o Org, sub Submission, status int, problem, flash string) {
+	m.render(w, r, status, "snapshot.html", sub.OrgName+" · report "+sub.SubmittedAt.Format("2006-01-02"), snapshotData{Org: o, Submission: sub,
+		Regulator: true, CanVerify: web.PathRole(r).AtLeast(web.RoleAnalyst), Problem: problem,
+		OSCALPath: orgPath(o, fmt.Sprintf("/sector/submissions/%d/oscal.json", sub.ID)), Back: orgPath(o, "/sector")}, flash)
+}
+
+// verify marks one item of a submission verified in the provider's
+// tracking.
+func (m *Module) verify(w http.ResponseWriter, r *http.Request) {
+	o, sub, ok := m.loadSubmission(w, r, true)
+	if !ok || !web.ParseForm(w, r) {
+		return
+	}
+	rec := r.PostFormValue("rec_id")
+	_, err := m.store.Verify(r.Context(), o, sub.ID, rec)
+	var ie *InvalidError
+	if errors.As(err, &ie) {
+		m.renderRegSubmission(w, r, o, sub, http.StatusBadRequest, ie.Problem, "")
+		return
+	}
+	if err != nil {
+		m.fail(w, r, "verify", err)
+		return
+	}
+	http.Redirect(w, r, orgPath(o, fmt.Sprintf("/sector/submissions/%d?verified=%s#snap-%s", sub.ID, url.QueryEscape(rec), url.PathEscape(rec))), http.StatusSeeOther)
+}
+
 func (m *Module) regEvidence(w http.ResponseWriter, r *http.Request) {
 	o, sub, ok := m.loadSubmission(w, r, true)
 	if !ok {
