@@ -17,7 +17,7 @@ import (
 
 // issue13Migrations are the migrations issue 13 added; a database of the
 // release before has every other one.
-var issue13Migrations = []int{4, 102, 103, 104, 105}
+var issue13Migrations = []int{4, 102, 103, 104, 105, 106}
 
 // TestMigrationKeepsAdoptionData upgrades a database of the release
 // before issue 13, with a published baseline, a draft, a provider's
@@ -146,7 +146,7 @@ func TestMigrationKeepsAdoptionData(t *testing.T) {
 				t.Errorf("draft TEL-001: %+v, want the catalogue default", it)
 			}
 			sub, err := st.Submission(ctx, orgs[3], 1)
-			if err != nil || sub.Statement != "We confirm." || len(sub.Items) != 2 || sub.Items[0].Status != adoption.Implemented {
+			if err != nil || sub.Statement != "We confirm." || len(sub.Items) != 2 || sub.Items[0].Status != adoption.Implemented || sub.Review.Outcome != "" {
 				t.Errorf("submission: %+v, %v", sub, err)
 			}
 			if sv, err := st.Sector(ctx, orgs[2]); err != nil || len(sv.Rows) != 1 {

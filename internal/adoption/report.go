@@ -29,6 +29,7 @@ type Submission struct {
 	Implemented int
 	Overdue     int
 	Items       []SubmittedItem // filled by Submission / RegulatorSubmission
+	Review      Review          // the regulator's decision (Outcome "": none yet)
 	cells       string          // stored heat-map counts (CellsJSON)
 }
 
@@ -52,6 +53,7 @@ type SubmittedItem struct {
 	TargetDate    string
 	Overdue       bool
 	Evidence      []EvidenceRef
+	Finding       string // the regulator's finding on the item, if any
 }
 
 // EvidenceRef names an evidence file in a snapshot by its content hash:
@@ -167,19 +169,24 @@ func nonNil(e []EvidenceRef) []EvidenceRef {
 }
 
 // submissionCols are read FROM submissions s JOIN orgs o ON o.id = s.org_id
-// JOIN baseline_versions v ON v.id = s.version_id.
+// JOIN baseline_versions v ON v.id = s.version_id, with the review if any.
 const submissionCols = `s.id, s.org_id, o.name, s.country, s.version_id, s.signed_name, s.statement, s.submitted_at, s.applicable, s.implemented, s.overdue,
-	v.number, s.cells`
+	v.number, s.cells, COALESCE(r.outcome, ''), COALESCE(r.summary, ''), COALESCE(r.reviewer_name, ''), COALESCE(r.reviewed_at, 0)`
 
-const submissionFrom = ` FROM submissions s JOIN orgs o ON o.id = s.org_id JOIN baseline_versions v ON v.id = s.version_id`
+const submissionFrom = ` FROM submissions s JOIN orgs o ON o.id = s.org_id JOIN baseline_versions v ON v.id = s.version_id
+	LEFT JOIN submission_reviews r ON r.submission_id = s.id`
 
 func scanSubmission(r interface{ Scan(...any) error }) (Submission, error) {
 	var s Submission
 	var at int64
 	var num int
+	var reviewed int64
 	err := r.Scan(&s.ID, &s.OrgID, &s.OrgName, &s.Country, &s.VersionID, &s.SignedBy, &s.Statement, &at, &s.Applicable, &s.Implemented, &s.Overdue,
-		&num, &s.cells)
+		&num, &s.cells, &s.Review.Outcome, &s.Review.Summary, &s.Review.By, &reviewed)
 	s.SubmittedAt, s.Baseline = time.UnixMicro(at).UTC(), fmt.Sprintf("v%d", num)
+	if reviewed != 0 {
+		s.Review.At = time.UnixMicro(reviewed).UTC()
+	}
 	return s, err
 }
 
@@ -283,6 +290,12 @@ func (s *Store) submission(ctx context.Context, where string, args ...any) (Subm
 	}
 	if err := rows.Err(); err != nil {
 		return Submission{}, err
+	}
+	rows.Close() // before the next query: SQLite may have one connection
+	if sub.Review.Outcome != "" {
+		if err := s.findings(ctx, &sub); err != nil {
+			return Submission{}, err
+		}
 	}
 	order := map[string]int{}
 	for i, r := range s.cat.Recommendations {

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dfslab/dfslab/internal/adoption"
 	"github.com/dfslab/dfslab/internal/audit"
@@ -73,5 +74,75 @@ func TestOnlyTheRegulatorVerifies(t *testing.T) {
 		if _, err := f.store.Update(f.as("p1-analyst"), p1, done, adoption.Update{Status: adoption.Verified, Version: it.Version}); !errors.As(err, &ie) {
 			t.Errorf("provider re-verifies: %v", err)
 		}
+	})
+}
+
+func TestSupervisoryReview(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		s := newServer(t, d, nil)
+		f := s.fixture
+		f.publish()
+		p1, rbm := f.orgs["p1"], f.orgs["rbm"]
+		tr, err := f.store.Items(context.Background(), p1)
+		must(t, err)
+		rec := tr.Items[0].RecID
+		sub, err := f.store.Submit(f.as("p1-admin"), p1, "First report.")
+		must(t, err)
+		path := s.org("rbm", fmt.Sprintf("/sector/submissions/%d/review", sub.ID))
+
+		// Refused reviews say why, keep what was typed and save nothing.
+		long := strings.Repeat("y", 2001)
+		for _, c := range []struct {
+			form url.Values
+			says string
+		}{
+			{url.Values{"summary": {"Fine."}}, "Choose whether to accept"},
+			{url.Values{"outcome": {"returned"}}, "Say what the provider must fix"},
+			{url.Values{"outcome": {"returned"}, "finding_" + rec: {long}}, "the limit is 2000"},
+			{url.Values{"outcome": {"returned"}, "summary": {strings.Repeat("z", 4001)}}, "the limit is 4000"},
+		} {
+			w := s.post("rbm-analyst", path, c.form)
+			s.expect(w, 400, c.says)
+			for _, v := range c.form {
+				if len(v[0]) > 100 && !strings.Contains(w.Body.String(), v[0]) {
+					t.Errorf("%s: the typed text was not kept", c.says)
+				}
+			}
+		}
+		if got, _ := f.store.Submission(context.Background(), p1, sub.ID); got.Review.Outcome != "" {
+			t.Fatalf("a refused review was saved: %+v", got.Review)
+		}
+		if _, err := f.store.ReviewSubmission(f.as("rbm-analyst"), rbm, sub.ID, adoption.ReviewInput{Outcome: adoption.Returned,
+			Findings: map[string]string{"NOPE-001": "x"}}); !errors.As(err, new(*adoption.InvalidError)) {
+			t.Errorf("finding on an item not in the report: %v", err)
+		}
+		// Other organisations and countries, and viewers, cannot review.
+		s.expect(s.post("ca-analyst", s.org("ca", fmt.Sprintf("/sector/submissions/%d/review", sub.ID)), url.Values{"outcome": {"accepted"}}), 404)
+		s.expect(s.post("p1-admin", s.org("p1", fmt.Sprintf("/sector/submissions/%d/review", sub.ID)), url.Values{"outcome": {"accepted"}}), 404)
+		s.expect(s.post("p2-admin", s.org("p2", fmt.Sprintf("/sector/submissions/%d/review", sub.ID)), url.Values{"outcome": {"accepted"}}), 404)
+		s.expect(s.post("rbm-viewer", path, url.Values{"outcome": {"accepted"}}), 403)
+
+		before := len(s.notices.sent)
+		s.expect(s.post("rbm-analyst", path, url.Values{"outcome": {"returned"}, "summary": {"Two gaps."}, "finding_" + rec: {"No evidence of the test."}}), 303)
+		if len(s.notices.sent) != before+1 || !strings.HasSuffix(s.notices.sent[before], fmt.Sprintf("|/orgs/%d/submissions/%d", p1.ID, sub.ID)) {
+			t.Errorf("review notifications = %q", s.notices.sent[before:])
+		}
+		// The provider sees the outcome and the finding on its report.
+		s.expect(s.get("p1-viewer", s.org("p1", fmt.Sprintf("/submissions/%d", sub.ID))), 200, "Returned with findings", "No evidence of the test.", "Two gaps.", "submit a new report")
+		s.expect(s.post("macra-analyst", s.org("macra", fmt.Sprintf("/sector/submissions/%d/review", sub.ID)), url.Values{"outcome": {"accepted"}}), 400, "already reviewed")
+		for _, org := range []int64{rbm.ID, p1.ID} {
+			es, err := audit.List(context.Background(), d, audit.Filter{OrgID: org, Action: "submission.return"})
+			if err != nil || len(es) != 1 {
+				t.Errorf("org %d: %d submission.return entries, %v", org, len(es), err)
+			}
+		}
+
+		// The provider fixes and resubmits; the regulator accepts.
+		f.now = f.now.Add(time.Hour)
+		next, err := f.store.Submit(f.as("p1-admin"), p1, "Fixed.")
+		must(t, err)
+		s.expect(s.post("macra-analyst", s.org("macra", fmt.Sprintf("/sector/submissions/%d/review", next.ID)), url.Values{"outcome": {"accepted"}}), 303)
+		s.expect(s.get("p1-viewer", s.org("p1", fmt.Sprintf("/submissions/%d", next.ID))), 200, "Accepted")
+		s.expect(s.get("p1-viewer", s.org("p1", "/submissions")), 200, "Returned with findings", "Accepted")
 	})
 }

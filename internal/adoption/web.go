@@ -120,6 +120,7 @@ func (m *Module) Routes() []web.Route {
 		{Pattern: "GET /orgs/{org}/sector/submissions/{id}/oscal.json", Policy: viewer, Handler: h(m.regOSCAL)},
 		{Pattern: "GET /orgs/{org}/sector/submissions/{id}/evidence", Policy: viewer, Handler: h(m.regEvidence)},
 		{Pattern: "POST /orgs/{org}/sector/submissions/{id}/verify", Policy: analyst, Handler: h(m.verify)},
+		{Pattern: "POST /orgs/{org}/sector/submissions/{id}/review", Policy: analyst, Handler: h(m.review)},
 		{Pattern: "POST /orgs/{org}/sector/periods", Policy: analyst, Handler: h(m.openPeriod)},
 		{Pattern: "POST /orgs/{org}/sector/periods/{id}/remind", Policy: analyst, Handler: h(m.remind)},
 	}
@@ -957,6 +958,8 @@ type snapshotData struct {
 	OSCALPath  string
 	Back       string
 	Problem    string
+	Field      string
+	Form       ReviewInput // the review as typed, kept when refused
 }
 
 func (m *Module) loadSubmission(w http.ResponseWriter, r *http.Request, regulator bool) (Org, Submission, bool) {
@@ -983,6 +986,45 @@ func (m *Module) loadSubmission(w http.ResponseWriter, r *http.Request, regulato
 	return o, sub, true
 }
 
+// review records the regulator's decision on a report, with findings
+// per item (fields finding_<item>), and tells the provider.
+func (m *Module) review(w http.ResponseWriter, r *http.Request) {
+	o, sub, ok := m.loadSubmission(w, r, true)
+	if !ok || !web.ParseForm(w, r) {
+		return
+	}
+	in := ReviewInput{Outcome: Outcome(r.PostFormValue("outcome")), Summary: r.PostFormValue("summary"), Findings: map[string]string{}}
+	for _, it := range sub.Items {
+		if v := r.PostFormValue("finding_" + it.RecID); strings.TrimSpace(v) != "" {
+			in.Findings[it.RecID] = v
+		}
+	}
+	got, err := m.store.ReviewSubmission(r.Context(), o, sub.ID, in)
+	var ie *InvalidError
+	if errors.As(err, &ie) {
+		m.renderReview(w, r, o, sub, http.StatusBadRequest, ie.Problem, ie.Field, in, "")
+		return
+	}
+	if err != nil {
+		m.fail(w, r, "review", err)
+		return
+	}
+	if m.notify != nil {
+		// Committed; a failed notice is logged, not a failed review.
+		text := fmt.Sprintf("%s reviewed your report of %s: %s.", o.Name, got.SubmittedAt.Format("2006-01-02"), strings.ToLower(got.Review.Outcome.Label()))
+		rcpt, err := recipients(r.Context(), m.store.db, []int64{got.OrgID})
+		for _, rc := range rcpt {
+			if err == nil {
+				err = m.notify.Notify(r.Context(), rc.Users, "report", text, fmt.Sprintf("/orgs/%d/submissions/%d", rc.OrgID, got.ID))
+			}
+		}
+		if err != nil {
+			m.log.WarnContext(r.Context(), "review notification failed", "submission", got.ID, "request_id", web.RequestID(r.Context()), "err", err)
+		}
+	}
+	http.Redirect(w, r, orgPath(o, fmt.Sprintf("/sector/submissions/%d?done=reviewed#review-title", sub.ID)), http.StatusSeeOther)
+}
+
 func (m *Module) ownSubmission(w http.ResponseWriter, r *http.Request) {
 	o, sub, ok := m.loadSubmission(w, r, false)
 	if !ok {
@@ -1005,12 +1047,19 @@ func (m *Module) regSubmission(w http.ResponseWriter, r *http.Request) {
 	if v := r.URL.Query().Get("verified"); v != "" {
 		flash = "Marked verified in the provider's tracking: " + v + "."
 	}
+	if r.URL.Query().Get("done") == "reviewed" {
+		flash = "Review recorded; the provider was notified."
+	}
 	m.renderRegSubmission(w, r, o, sub, http.StatusOK, "", flash)
 }
 
 func (m *Module) renderRegSubmission(w http.ResponseWriter, r *http.Request, o Org, sub Submission, status int, problem, flash string) {
+	m.renderReview(w, r, o, sub, status, problem, "", ReviewInput{}, flash)
+}
+
+func (m *Module) renderReview(w http.ResponseWriter, r *http.Request, o Org, sub Submission, status int, problem, field string, form ReviewInput, flash string) {
 	m.render(w, r, status, "snapshot.html", sub.OrgName+" · report "+sub.SubmittedAt.Format("2006-01-02"), snapshotData{Org: o, Submission: sub,
-		Regulator: true, CanVerify: web.PathRole(r).AtLeast(web.RoleAnalyst), Problem: problem,
+		Regulator: true, CanVerify: web.PathRole(r).AtLeast(web.RoleAnalyst), Problem: problem, Field: field, Form: form,
 		OSCALPath: orgPath(o, fmt.Sprintf("/sector/submissions/%d/oscal.json", sub.ID)), Back: orgPath(o, "/sector")}, flash)
 }
 

@@ -51,6 +51,7 @@ var adoptionMatrix = func() map[string]entry {
 		// Only a regulator verifies an item, from a report; the {id}
 		// names no submission of the country.
 		"POST /orgs/{org}/sector/submissions/{id}/verify": analystOnly(404),
+		"POST /orgs/{org}/sector/submissions/{id}/review": analystOnly(404),
 		// Reporting periods: an empty form opens none (400, the page says
 		// why); the {id} names no period of the country (404).
 		"POST /orgs/{org}/sector/periods":             analystOnly(400),
