@@ -146,3 +146,49 @@ func TestSupervisoryReview(t *testing.T) {
 		s.expect(s.get("p1-viewer", s.org("p1", "/submissions")), 200, "Returned with findings", "Accepted")
 	})
 }
+
+func TestEnforcementNotes(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		s := newServer(t, d, nil)
+		f := s.fixture
+		p1, k1 := f.orgs["p1"], f.orgs["k1"]
+		page := s.org("macra", fmt.Sprintf("/sector/providers/%d", p1.ID))
+		s.expect(s.get("macra-viewer", page), 200, "Mpamba Money", "No report submitted yet", "No note yet")
+		s.expect(s.post("macra-viewer", page+"/notes", url.Values{"body": {"x"}}), 403)
+		long := strings.Repeat("n", 4001)
+		s.expect(s.post("macra-analyst", page+"/notes", url.Values{"body": {long}}), 400, "the limit is 4000", long)
+		s.expect(s.post("macra-analyst", page+"/notes", url.Values{"body": {"  "}}), 400, "Write the note")
+		s.expect(s.post("macra-analyst", page+"/notes", url.Values{"body": {"Warning letter sent about SIM-swap checks."}}), 303)
+		s.expect(s.get("macra-viewer", page), 200, "Warning letter sent", "macra-analyst")
+
+		// Nobody else reads it: the other regulator of the country, another
+		// country's regulator, the provider itself; a regulator has no page
+		// for a provider of another country, nor for a regulator.
+		if w := s.get("rbm-viewer", s.org("rbm", fmt.Sprintf("/sector/providers/%d", p1.ID))); w.Code != 200 || strings.Contains(w.Body.String(), "Warning letter") {
+			t.Errorf("the other regulator of MW: %d, note shown: %v", w.Code, strings.Contains(w.Body.String(), "Warning letter"))
+		}
+		s.expect(s.get("ca-viewer", s.org("ca", fmt.Sprintf("/sector/providers/%d", p1.ID))), 404)
+		s.expect(s.post("ca-analyst", s.org("ca", fmt.Sprintf("/sector/providers/%d/notes", p1.ID)), url.Values{"body": {"x"}}), 404)
+		s.expect(s.get("p1-admin", s.org("p1", fmt.Sprintf("/sector/providers/%d", p1.ID))), 404)
+		s.expect(s.post("p1-admin", s.org("p1", fmt.Sprintf("/sector/providers/%d/notes", p1.ID)), url.Values{"body": {"x"}}), 404)
+		s.expect(s.get("macra-viewer", s.org("macra", fmt.Sprintf("/sector/providers/%d", k1.ID))), 404)
+		s.expect(s.get("macra-viewer", s.org("macra", fmt.Sprintf("/sector/providers/%d", f.orgs["rbm"].ID))), 404)
+		s.expect(s.get("macra-viewer", page+"?offset=-1"), 400)
+		// Audited under the regulator only: the provider's audit log does
+		// not reveal that a note exists.
+		for org, n := range map[int64]int{f.orgs["macra"].ID: 1, p1.ID: 0} {
+			es, err := audit.List(context.Background(), d, audit.Filter{OrgID: org, Action: "enforcement_note.create"})
+			if err != nil || len(es) != n {
+				t.Errorf("org %d: %d enforcement_note.create entries, %v; want %d", org, len(es), err, n)
+			}
+		}
+		// Paged at volume.
+		for i := range 55 {
+			if _, err := f.store.AddNote(f.as("macra-analyst"), f.orgs["macra"], p1.ID, fmt.Sprintf("Note %d.", i)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		s.expect(s.get("macra-viewer", page), 200, `rel="next"`)
+		s.expect(s.get("macra-viewer", page+"?offset=50"), 200, `rel="prev"`, "Warning letter sent")
+	})
+}

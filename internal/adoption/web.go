@@ -121,6 +121,8 @@ func (m *Module) Routes() []web.Route {
 		{Pattern: "GET /orgs/{org}/sector/submissions/{id}/evidence", Policy: viewer, Handler: h(m.regEvidence)},
 		{Pattern: "POST /orgs/{org}/sector/submissions/{id}/verify", Policy: analyst, Handler: h(m.verify)},
 		{Pattern: "POST /orgs/{org}/sector/submissions/{id}/review", Policy: analyst, Handler: h(m.review)},
+		{Pattern: "GET /orgs/{org}/sector/providers/{id}", Policy: viewer, Handler: h(m.providerPage)},
+		{Pattern: "POST /orgs/{org}/sector/providers/{id}/notes", Policy: analyst, Handler: h(m.addNote)},
 		{Pattern: "POST /orgs/{org}/sector/periods", Policy: analyst, Handler: h(m.openPeriod)},
 		{Pattern: "POST /orgs/{org}/sector/periods/{id}/remind", Policy: analyst, Handler: h(m.remind)},
 	}

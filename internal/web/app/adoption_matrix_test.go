@@ -52,6 +52,11 @@ var adoptionMatrix = func() map[string]entry {
 		// names no submission of the country.
 		"POST /orgs/{org}/sector/submissions/{id}/verify": analystOnly(404),
 		"POST /orgs/{org}/sector/submissions/{id}/review": analystOnly(404),
+		// A provider of the regulator's country and the regulator's own
+		// enforcement notes on it; the {id} names no provider of A's
+		// country.
+		"GET /orgs/{org}/sector/providers/{id}":        viewerOnly(404),
+		"POST /orgs/{org}/sector/providers/{id}/notes": analystOnly(404),
 		// Reporting periods: an empty form opens none (400, the page says
 		// why); the {id} names no period of the country (404).
 		"POST /orgs/{org}/sector/periods":             analystOnly(400),
