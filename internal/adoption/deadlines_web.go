@@ -134,7 +134,8 @@ func (m *Module) roadmap(w http.ResponseWriter, r *http.Request) {
 		}
 		p := phase(it.Phase)
 		if st, ok := state[it.RecID]; ok {
-			row.Status, row.Tracked, row.Overdue = st.Status, true, overdue(st.Status, it.Deadline, st.TargetDate, today)
+			// A running waiver suspends the deadline.
+			row.Status, row.Tracked, row.Overdue = st.Status, true, st.WaivedUntil == "" && overdue(st.Status, it.Deadline, st.TargetDate, today)
 			if st.Status.Done() {
 				p.Done++
 			}

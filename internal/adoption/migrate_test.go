@@ -17,7 +17,7 @@ import (
 
 // issue13Migrations are the migrations issue 13 added; a database of the
 // release before has every other one.
-var issue13Migrations = []int{4, 102, 103, 104, 105, 106, 107}
+var issue13Migrations = []int{4, 102, 103, 104, 105, 106, 107, 108}
 
 // TestMigrationKeepsAdoptionData upgrades a database of the release
 // before issue 13, with a published baseline, a draft, a provider's

@@ -54,6 +54,7 @@ type SubmittedItem struct {
 	Overdue       bool
 	Evidence      []EvidenceRef
 	Finding       string // the regulator's finding on the item, if any
+	WaivedUntil   string // the waiver running when submitted ("" none)
 }
 
 // EvidenceRef names an evidence file in a snapshot by its content hash:
@@ -102,6 +103,10 @@ func (s *Store) Submit(ctx context.Context, p Org, statement string) (Submission
 			return err
 		}
 		today := now.Format(time.DateOnly)
+		waived, err := activeWaivers(ctx, tx, p.ID, today)
+		if err != nil {
+			return err
+		}
 		var items []SubmittedItem
 		for _, ti := range t.Items {
 			bi := ti.Baseline
@@ -110,7 +115,8 @@ func (s *Store) Submit(ctx context.Context, p Org, statement string) (Submission
 				st = Item{Status: NotStarted}
 			}
 			si := SubmittedItem{RecID: bi.RecID, Status: st.Status, Justification: st.Justification, Owner: st.OwnerName,
-				TargetDate: st.TargetDate, Overdue: overdue(st.Status, bi.Deadline, st.TargetDate, today)}
+				TargetDate: st.TargetDate, WaivedUntil: waived[bi.RecID].Expires}
+			si.Overdue = si.WaivedUntil == "" && overdue(st.Status, bi.Deadline, st.TargetDate, today)
 			if st.ID != 0 && st.Evidence > 0 {
 				ev, err := s.evidenceOf(ctx, tx, p.ID, st.ID)
 				if err != nil {
@@ -143,8 +149,8 @@ func (s *Store) Submit(ctx context.Context, p Org, statement string) (Submission
 		}
 		for _, si := range items {
 			ev, _ := json.Marshal(nonNil(si.Evidence))
-			if _, err := tx.Exec(ctx, `INSERT INTO submission_items (submission_id, rec_id, status, justification, owner_name, target_date, overdue, evidence)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, sub.ID, si.RecID, string(si.Status), si.Justification, si.Owner, si.TargetDate, si.Overdue, string(ev)); err != nil {
+			if _, err := tx.Exec(ctx, `INSERT INTO submission_items (submission_id, rec_id, status, justification, owner_name, target_date, overdue, evidence, waived_until)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, sub.ID, si.RecID, string(si.Status), si.Justification, si.Owner, si.TargetDate, si.Overdue, string(ev), si.WaivedUntil); err != nil {
 				return fmt.Errorf("adoption: submit item: %w", err)
 			}
 		}
@@ -271,7 +277,7 @@ func (s *Store) submission(ctx context.Context, where string, args ...any) (Subm
 	if err != nil {
 		return Submission{}, fmt.Errorf("adoption: submission: %w", err)
 	}
-	rows, err := s.db.Query(ctx, "SELECT rec_id, status, justification, owner_name, target_date, overdue, evidence FROM submission_items WHERE submission_id = ?", sub.ID)
+	rows, err := s.db.Query(ctx, "SELECT rec_id, status, justification, owner_name, target_date, overdue, evidence, waived_until FROM submission_items WHERE submission_id = ?", sub.ID)
 	if err != nil {
 		return Submission{}, err
 	}
@@ -279,7 +285,7 @@ func (s *Store) submission(ctx context.Context, where string, args ...any) (Subm
 	for rows.Next() {
 		var si SubmittedItem
 		var ev string
-		if err := rows.Scan(&si.RecID, &si.Status, &si.Justification, &si.Owner, &si.TargetDate, &si.Overdue, &ev); err != nil {
+		if err := rows.Scan(&si.RecID, &si.Status, &si.Justification, &si.Owner, &si.TargetDate, &si.Overdue, &ev, &si.WaivedUntil); err != nil {
 			return Submission{}, err
 		}
 		if err := json.Unmarshal([]byte(ev), &si.Evidence); err != nil {

@@ -192,3 +192,78 @@ func TestEnforcementNotes(t *testing.T) {
 		s.expect(s.get("macra-viewer", page+"?offset=50"), 200, `rel="prev"`, "Warning letter sent")
 	})
 }
+
+func TestWaivers(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		s := newServer(t, d, nil)
+		f := s.fixture
+		f.publish()
+		p1, macra := f.orgs["p1"], f.orgs["macra"]
+		tr, err := f.store.Items(context.Background(), p1)
+		must(t, err)
+		rec := tr.Items[0].RecID
+		_, err = f.store.Update(f.as("p1-analyst"), p1, rec, adoption.Update{Status: adoption.InProgress, TargetDate: "2026-06-15"})
+		must(t, err)
+		f.now = time.Date(2026, 7, 1, 9, 0, 0, 0, time.UTC)
+		if it, _ := f.store.Item(context.Background(), p1, rec); !it.Overdue {
+			t.Fatalf("item not overdue before the waiver: %+v", it)
+		}
+		base := s.org("macra", fmt.Sprintf("/sector/providers/%d/waivers", p1.ID))
+		for _, c := range []struct {
+			form url.Values
+			says string
+		}{
+			{url.Values{"rec_id": {"NOPE-001"}, "reason": {"r"}, "expires": {"2026-12-31"}}, "Choose an item of baseline v1"},
+			{url.Values{"rec_id": {rec}, "reason": {" "}, "expires": {"2026-12-31"}}, "Give the reason"},
+			{url.Values{"rec_id": {rec}, "reason": {strings.Repeat("r", 2001)}, "expires": {"2026-12-31"}}, "the limit is 2000"},
+			{url.Values{"rec_id": {rec}, "reason": {"Vendor delay."}, "expires": {"2026-06-30"}}, "has passed"},
+			{url.Values{"rec_id": {rec}, "reason": {"Vendor delay."}, "expires": {"2030-01-01"}}, "at most 3 years"},
+		} {
+			s.expect(s.post("macra-analyst", base, c.form), 400, c.says)
+		}
+		if ws, _ := f.store.Waivers(context.Background(), macra, p1.ID); len(ws) != 0 {
+			t.Fatalf("refused waivers saved: %+v", ws)
+		}
+		// Cross-organisation and other-country refusals.
+		s.expect(s.post("ca-analyst", s.org("ca", fmt.Sprintf("/sector/providers/%d/waivers", p1.ID)), url.Values{"rec_id": {rec}, "reason": {"x"}, "expires": {"2026-12-31"}}), 404)
+		s.expect(s.post("p1-admin", s.org("p1", fmt.Sprintf("/sector/providers/%d/waivers", p1.ID)), url.Values{"rec_id": {rec}, "reason": {"x"}, "expires": {"2026-12-31"}}), 404)
+		s.expect(s.post("macra-viewer", base, url.Values{"rec_id": {rec}, "reason": {"x"}, "expires": {"2026-12-31"}}), 403)
+
+		s.expect(s.post("macra-analyst", base, url.Values{"rec_id": {rec}, "reason": {"Vendor delay."}, "expires": {"2026-12-31"}}), 303)
+		s.expect(s.post("rbm-analyst", s.org("rbm", fmt.Sprintf("/sector/providers/%d/waivers", p1.ID)), url.Values{"rec_id": {rec}, "reason": {"Again."}, "expires": {"2026-11-30"}}), 400, "already waived until 2026-12-31")
+		if it, _ := f.store.Item(context.Background(), p1, rec); it.Overdue || it.WaivedUntil != "2026-12-31" {
+			t.Errorf("waived item: %+v", it)
+		}
+		s.expect(s.get("p1-viewer", s.org("p1", "/tracking/"+rec)), 200, "Waived until 2026-12-31", "Vendor delay.")
+		sub, err := f.store.Submit(f.as("p1-admin"), p1, "With the waiver.")
+		must(t, err)
+		if got, _ := f.store.Submission(context.Background(), p1, sub.ID); got.Overdue != 0 || got.Items[0].WaivedUntil != "2026-12-31" {
+			t.Errorf("report with a waiver: overdue %d, item %+v", got.Overdue, got.Items[0])
+		}
+		for _, org := range []int64{macra.ID, p1.ID} {
+			es, err := audit.List(context.Background(), d, audit.Filter{OrgID: org, Action: "waiver.grant"})
+			if err != nil || len(es) != 1 {
+				t.Errorf("org %d: %d waiver.grant entries, %v", org, len(es), err)
+			}
+		}
+
+		ws, _ := f.store.Waivers(context.Background(), macra, p1.ID)
+		revoke := s.org("macra", fmt.Sprintf("/sector/waivers/%d/revoke", ws[0].ID))
+		s.expect(s.post("ca-analyst", s.org("ca", fmt.Sprintf("/sector/waivers/%d/revoke", ws[0].ID)), nil), 404)
+		s.expect(s.post("p1-admin", s.org("p1", fmt.Sprintf("/sector/waivers/%d/revoke", ws[0].ID)), nil), 404)
+		s.expect(s.post("macra-viewer", revoke, nil), 403)
+		s.expect(s.post("macra-analyst", revoke, nil), 303)
+		s.expect(s.post("macra-analyst", revoke, nil), 400, "no longer runs")
+		if it, _ := f.store.Item(context.Background(), p1, rec); !it.Overdue || it.WaivedUntil != "" {
+			t.Errorf("item after the revocation: %+v", it)
+		}
+		s.expect(s.get("macra-viewer", s.org("macra", fmt.Sprintf("/sector/providers/%d", p1.ID))), 200, "Revoked by macra-analyst")
+		// A waiver that expired no longer applies.
+		_, err = f.store.GrantWaiver(f.as("macra-analyst"), macra, p1.ID, rec, "Short.", "2026-07-05")
+		must(t, err)
+		f.now = time.Date(2026, 7, 6, 9, 0, 0, 0, time.UTC)
+		if it, _ := f.store.Item(context.Background(), p1, rec); !it.Overdue {
+			t.Errorf("item after its waiver expired: %+v", it)
+		}
+	})
+}

@@ -96,7 +96,9 @@ type Item struct {
 	UpdatedBy     string
 	UpdatedAt     time.Time
 	Overdue       bool
-	Evidence      int // number of evidence files
+	Evidence      int    // number of evidence files
+	WaivedUntil   string // a running waiver's expiry ("" none): not overdue meanwhile
+	WaiverReason  string
 }
 
 // Tracking is a provider's view of its jurisdiction's latest baseline.
@@ -126,6 +128,10 @@ func (s *Store) Items(ctx context.Context, p Org) (Tracking, error) {
 	}
 	t := Tracking{Baseline: v}
 	today := s.today()
+	waived, err := activeWaivers(ctx, s.db, p.ID, today)
+	if err != nil {
+		return Tracking{}, err
+	}
 	for _, bi := range v.Items {
 		if !bi.AppliesToLicensee(p.Licensee) {
 			continue
@@ -136,7 +142,11 @@ func (s *Store) Items(ctx context.Context, p Org) (Tracking, error) {
 		}
 		it.Baseline = bi
 		it.Rec, _ = s.cat.Get(bi.RecID)
-		it.Overdue = overdue(it.Status, bi.Deadline, it.TargetDate, today)
+		w, ok := waived[bi.RecID]
+		if ok {
+			it.WaivedUntil, it.WaiverReason = w.Expires, w.Reason
+		}
+		it.Overdue = !ok && overdue(it.Status, bi.Deadline, it.TargetDate, today)
 		switch {
 		case it.Overdue:
 			t.Overdue++

@@ -123,6 +123,8 @@ func (m *Module) Routes() []web.Route {
 		{Pattern: "POST /orgs/{org}/sector/submissions/{id}/review", Policy: analyst, Handler: h(m.review)},
 		{Pattern: "GET /orgs/{org}/sector/providers/{id}", Policy: viewer, Handler: h(m.providerPage)},
 		{Pattern: "POST /orgs/{org}/sector/providers/{id}/notes", Policy: analyst, Handler: h(m.addNote)},
+		{Pattern: "POST /orgs/{org}/sector/providers/{id}/waivers", Policy: analyst, Handler: h(m.grantWaiver)},
+		{Pattern: "POST /orgs/{org}/sector/waivers/{id}/revoke", Policy: analyst, Handler: h(m.revokeWaiver)},
 		{Pattern: "POST /orgs/{org}/sector/periods", Policy: analyst, Handler: h(m.openPeriod)},
 		{Pattern: "POST /orgs/{org}/sector/periods/{id}/remind", Policy: analyst, Handler: h(m.remind)},
 	}

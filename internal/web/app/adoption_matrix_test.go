@@ -55,8 +55,10 @@ var adoptionMatrix = func() map[string]entry {
 		// A provider of the regulator's country and the regulator's own
 		// enforcement notes on it; the {id} names no provider of A's
 		// country.
-		"GET /orgs/{org}/sector/providers/{id}":        viewerOnly(404),
-		"POST /orgs/{org}/sector/providers/{id}/notes": analystOnly(404),
+		"GET /orgs/{org}/sector/providers/{id}":          viewerOnly(404),
+		"POST /orgs/{org}/sector/providers/{id}/notes":   analystOnly(404),
+		"POST /orgs/{org}/sector/providers/{id}/waivers": analystOnly(404),
+		"POST /orgs/{org}/sector/waivers/{id}/revoke":    analystOnly(404),
 		// Reporting periods: an empty form opens none (400, the page says
 		// why); the {id} names no period of the country (404).
 		"POST /orgs/{org}/sector/periods":             analystOnly(400),
