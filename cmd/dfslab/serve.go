@@ -170,6 +170,19 @@ func serveLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 }
 
 func serve(ctx context.Context, c serveConfig, base string, log *slog.Logger, stdout io.Writer) error {
+	// Listen before anything else so that --addr host:0 works: the port the
+	// system chose goes into the derived base URL (the one the enrolment
+	// link and the "open" line name). Connections wait in the backlog until
+	// the handler is ready.
+	ln, err := net.Listen("tcp", c.addr)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
+	if _, port, _ := net.SplitHostPort(c.addr); port == "0" && c.baseURL == "" {
+		_, chosen, _ := net.SplitHostPort(ln.Addr().String())
+		base = strings.TrimSuffix(base, ":0") + ":" + chosen
+	}
 	rt := app.TuneRuntime(os.Getenv)
 	keys, err := auditKeys(c.secretKey)
 	if err != nil {
@@ -233,10 +246,6 @@ func serve(ctx context.Context, c serveConfig, base string, log *slog.Logger, st
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 		TLSConfig:         tlsConfig(),
-	}
-	ln, err := net.Listen("tcp", c.addr)
-	if err != nil {
-		return err
 	}
 	log.Info("dfslab serving", "addr", ln.Addr().String(), "base_url", base, "db", d.Dialect().String(), "tls", c.tlsCert != "",
 		"runtime", rt.Settings, "max_active", a.Server.MaxActive())

@@ -4,9 +4,9 @@ import (
 	"bytes"
 	"context"
 	"flag"
-	"net"
 	"net/http"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -132,43 +132,41 @@ func (s *syncBuffer) Write(p []byte) (int, error) {
 func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 func TestServeStartsPrintsEnrolmentLinkAndShutsDown(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var out, errb syncBuffer
 	done := make(chan int, 1)
+	// Port 0: serve listens on a port the system chooses and names it, so
+	// no other process can take a port between a probe and serve's listen.
 	go func() {
-		done <- runServe(ctx, []string{"--addr", addr, "--db", filepath.Join(t.TempDir(), "serve.db"), "--log-format", "json"}, &out, &errb)
+		done <- runServe(ctx, []string{"--addr", "127.0.0.1:0", "--db", filepath.Join(t.TempDir(), "serve.db"), "--log-format", "json"}, &out, &errb)
 	}()
-	var resp *http.Response
-	for i := 0; i < 100; i++ {
-		resp, err = http.Get("http://" + addr + "/readyz")
-		if err == nil {
-			break
+	openRE := regexp.MustCompile(`open http://localhost:(\d+)/ in your browser`)
+	var port string
+	for i := 0; i < 200 && port == ""; i++ {
+		if m := openRE.FindStringSubmatch(out.String()); m != nil {
+			port = m[1]
+		} else {
+			time.Sleep(50 * time.Millisecond)
 		}
-		time.Sleep(50 * time.Millisecond)
 	}
+	if port == "" || port == "0" {
+		t.Fatalf("stdout does not name the address to open:\n%s\n%s", out.String(), errb.String())
+	}
+	addr := "127.0.0.1:" + port
+	resp, err := http.Get("http://" + addr + "/readyz")
 	if err != nil {
-		t.Fatalf("server did not come up: %v\n%s", err, errb.String())
+		t.Fatalf("server did not answer: %v\n%s", err, errb.String())
 	}
 	resp.Body.Close()
 	if resp.StatusCode != 200 {
 		t.Fatalf("/readyz: %d", resp.StatusCode)
 	}
-	_, port, _ := net.SplitHostPort(addr)
 	if want := "http://localhost:" + port + "/enrol/"; !strings.Contains(out.String(), want) {
 		t.Fatalf("no first-run enrolment link %s… on stdout:\n%s", want, out.String())
 	}
 	if strings.Contains(errb.String(), "/enrol/") {
 		t.Fatal("the enrolment link leaked into the log")
-	}
-	if want := "open http://localhost:" + port + "/ in your browser"; !strings.Contains(out.String(), want) {
-		t.Fatalf("stdout does not name the address to open (%s):\n%s", want, out.String())
 	}
 	// The address serve listens on leads to that one (passkeys are bound to it).
 	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
