@@ -16,6 +16,7 @@ import (
 	"github.com/dfslab/dfslab/internal/db"
 	"github.com/dfslab/dfslab/internal/identity"
 	"github.com/dfslab/dfslab/internal/identity/identitytest"
+	"github.com/dfslab/dfslab/internal/testenv"
 )
 
 func TestCatalogCommand(t *testing.T) {
@@ -95,7 +96,7 @@ func TestCatalogExportToFile(t *testing.T) {
 func TestOutputToDeviceWritesInPlace(t *testing.T) {
 	before, err := os.Stat(os.DevNull)
 	if err != nil || before.Mode().IsRegular() {
-		t.Skipf("%s is not a device here", os.DevNull)
+		testenv.Missing(t, os.DevNull+" is not a device here")
 	}
 	var out, errOut bytes.Buffer
 	if code := dispatch(context.Background(), []string{"catalog", "export", "--output", os.DevNull}, &out, &errOut); code != 0 {

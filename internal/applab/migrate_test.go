@@ -3,6 +3,7 @@ package applab_test
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"path/filepath"
 	"testing"
 
@@ -101,8 +102,8 @@ func TestMigrationSplitsMergedBuilds(t *testing.T) {
 			if rebuilt.AppID != own.AppID || rebuilt.SHA256 != "rebuilt" || rebuilt.SameCode != 1 || rebuilt.ID == own.ID {
 				t.Errorf("provider's rebuild: %+v", rebuilt)
 			}
-			if _, _, err := st.VersionFor(ctx, orgs[2], own.ID); err == nil {
-				t.Error("the regulator still opens the provider's version")
+			if _, _, err := st.VersionFor(ctx, orgs[2], own.ID); !errors.Is(err, applab.ErrNotFound) {
+				t.Errorf("the regulator opens the provider's version: %v, want ErrNotFound", err)
 			}
 			rec, err := st.Recorded(ctx, own.ID)
 			must(t, err)

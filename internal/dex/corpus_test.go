@@ -138,8 +138,13 @@ func TestCorpus(t *testing.T) {
 		calls += len(facts.Calls)
 	})
 	t.Logf("%d parsed, %d rejected, %d call sites, %d static values", ok, failed, calls, staticValues)
-	if ok == 0 || calls == 0 || staticValues == 0 {
-		t.Fatal("nothing parsed from the corpus")
+	// The corpus holds a few deliberately broken files (2 of 357 in
+	// Debian's androguard 3.4); at least 95% of the files must parse.
+	if total := ok + failed; total == 0 || ok*100 < total*95 {
+		t.Fatalf("%d of %d DEX files parsed, want at least 95%%", ok, total)
+	}
+	if calls == 0 || staticValues == 0 {
+		t.Fatal("no call sites or static values found in the parsed files")
 	}
 }
 

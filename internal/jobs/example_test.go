@@ -3,6 +3,9 @@ package jobs_test
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
+	"time"
 
 	"github.com/dfslab/dfslab/internal/db"
 	"github.com/dfslab/dfslab/internal/jobs"
@@ -22,7 +25,12 @@ func (ScanArgs) Kind() string { return "appscan" }
 // the page polls Status.
 func Example() {
 	ctx := context.Background()
-	d, err := db.Open(ctx, "dfslab-data/dfslab.db")
+	dir, err := os.MkdirTemp("", "jobs-example")
+	if err != nil {
+		panic(err)
+	}
+	defer os.RemoveAll(dir)
+	d, err := db.Open(ctx, filepath.Join(dir, "dfslab.db"))
 	if err != nil {
 		panic(err)
 	}
@@ -55,9 +63,16 @@ func Example() {
 		panic(err)
 	}
 
-	s, err := q.Status(ctx, job.ID)
-	if err != nil {
-		panic(err)
+	// A page would poll every second or so; the example waits for the end.
+	var s jobs.Status
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if s, err = q.Status(ctx, job.ID); err != nil {
+			panic(err)
+		}
+		if s.State == jobs.Done || s.State == jobs.Failed {
+			break
+		}
 	}
-	fmt.Println(s.State, s.Percent, s.Message, s.Retries, s.Reason)
+	fmt.Println(s.State, s.Percent, s.Message, s.Retries)
+	// Output: done 100 writing the report 0
 }

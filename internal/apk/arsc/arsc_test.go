@@ -16,7 +16,7 @@ import (
 )
 
 // sampleTable builds a table resembling a small app's: strings in several
-// locales, a bool overridden for v28, an xml file, a reference chain, a
+// locales, a bool overridden for v28, a string only in v23 and v28, an xml file, a reference chain, a
 // style, and a cycle.
 func sampleTable(t testing.TB) (*Table, map[string]uint32) {
 	t.Helper()
@@ -28,6 +28,8 @@ func sampleTable(t testing.TB) (*Table, map[string]uint32) {
 	p.Add("string", "only_fr", Config{Language: "en", Region: "US"}, axml.Str("hello"))
 	ids["cleartext"] = p.Add("bool", "cleartext", Config{}, axml.Bool(true))
 	p.Add("bool", "cleartext", Config{SDKVersion: 28}, axml.Bool(false))
+	ids["sdk_only"] = p.Add("string", "sdk_only", Config{SDKVersion: 23}, axml.Str("v23"))
+	p.Add("string", "sdk_only", Config{SDKVersion: 28}, axml.Str("v28"))
 	ids["nsc"] = p.Add("xml", "network_security_config", Config{}, axml.Str("res/xml/network_security_config.xml"))
 	ids["alias"] = p.Add("string", "alias", Config{}, axml.Ref(ids["app_name"]))
 	ids["style"] = p.AddComplex("style", "AppTheme", Config{}, 0x01030005, []Item{{Name: 0x01010036, Value: axml.Str("x")}})
@@ -80,7 +82,8 @@ func testRoundTrip(t *testing.T, lay layout) {
 	}{
 		{"default config wins over locales", ids["app_name"], "Example Pay", nil},
 		{"english when no default", ids["only_fr"], "hello", nil},
-		{"newest platform qualifier wins", ids["cleartext"], "true", nil}, // default exists
+		{"default wins over a platform qualifier", ids["cleartext"], "true", nil},
+		{"newest platform qualifier wins without a default", ids["sdk_only"], "v28", nil},
 		{"xml file path", ids["nsc"], "res/xml/network_security_config.xml", nil},
 		{"reference followed", ids["alias"], "Example Pay", nil},
 		{"bag is not a value", ids["style"], "", ErrComplex},
@@ -138,8 +141,9 @@ func TestDecodeRejectsGarbage(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, n := range []int{0, 8, 12, 40, 300, len(b) / 2} {
-		if _, err := Decode(b[:n]); err == nil && n < len(b)/2 {
-			t.Errorf("Decode of %d-byte prefix succeeded", n)
+		// Every prefix, half the table included, is refused as malformed.
+		if _, err := Decode(b[:n]); !errors.Is(err, ErrFormat) {
+			t.Errorf("Decode of %d-byte prefix: %v, want ErrFormat", n, err)
 		}
 	}
 	bad := append([]byte(nil), b...)
