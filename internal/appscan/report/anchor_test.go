@@ -35,7 +35,7 @@ func repoFS() fstest.MapFS {
 func anchoredDoc() *Document {
 	d := fixtureDoc()
 	w := d.Results[0]
-	w.Target.Path = "/home/ci/work/repo/wallet/build/outputs/apk/release/wallet-release.apk"
+	w.Target.Path = "/srv/checkout/example-wallet/wallet/build/outputs/apk/release/wallet-release.apk"
 	for i := range w.Findings {
 		f := &w.Findings[i]
 		switch f.RuleID {
@@ -61,7 +61,7 @@ func TestSARIFAnchored(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a.Root = "/home/ci/work/repo"
+	a.Root = "/srv/checkout/example-wallet"
 	var buf bytes.Buffer
 	if err := WriteSARIFAnchored(&buf, anchoredDoc(), a); err != nil {
 		t.Fatal(err)
