@@ -295,7 +295,14 @@ type Tx struct {
 	missed  []string   // cacheable queries run unprepared, prepared by InTx afterwards
 	// auditKeys are the DB's (see WithAuditKeys).
 	auditKeys [][]byte
+	// committed run after a successful commit (see AfterCommit).
+	committed []func()
 }
+
+// AfterCommit runs fn once the transaction has committed, and never if it
+// rolls back: in-process subscribers are told of a change only when others
+// can read it.
+func (t *Tx) AfterCommit(fn func()) { t.committed = append(t.committed, fn) }
 
 // AuditKeys returns the audit chain keys of the transaction's database.
 func (t *Tx) AuditKeys() [][]byte { return t.auditKeys }
@@ -397,6 +404,9 @@ func (d *DB) InTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 	}
 	if err = stx.Commit(); err != nil {
 		return fmt.Errorf("db: commit: %w", err)
+	}
+	for _, fn := range tx.committed {
+		fn()
 	}
 	return nil
 }
