@@ -212,13 +212,17 @@ func (s *Store) SaveAnswer(ctx context.Context, id, ref int64, in AnswerInput) (
 			}
 		}
 		out = Answer{InjectRef: ref, GroupID: g.ID, Actions: in.Actions, Owner: in.Owner, Gap: in.Gap, Version: cur.version + 1, Edited: now}
-		action := "tabletop.answer.draft"
+		action, kind := "tabletop.answer.draft", "draft"
 		if in.Final {
+			kind = "answer"
 			out.Final, out.FinalAt, action = now, at, "tabletop.answer.final"
 			if err := logTx(ctx, tx, id, "answer", at, now, actor, g.ID,
 				fmt.Sprintf("%s answered %s (%s): %s", g.Name, rel.InjectID, rel.Title, in.Actions)); err != nil {
 				return err
 			}
+		}
+		if err := s.eventTx(ctx, tx, id, kind, false, []int64{g.ID}, map[string]any{"inject": rel.InjectID, "ref": ref, "group": g.ID, "version": out.Version}); err != nil {
+			return err
 		}
 		return appendAudit(ctx, tx, p.e.OrgID, action, "tabletop_exercise", idStr(id),
 			map[string]any{"inject": rel.InjectID, "group": g.ID, "version": out.Version, "exercise_time_ms": at.Milliseconds(),
@@ -339,6 +343,9 @@ func (s *Store) ScoreAnswer(ctx context.Context, id, answerID int64, score int, 
 		if err := logTx(ctx, tx, id, "score", at, now, userOf(ctx), g.ID, text); err != nil {
 			return err
 		}
+		if err := s.eventTx(ctx, tx, id, "score", false, []int64{g.ID}, map[string]any{"inject": rel.InjectID, "ref": ref, "group": g.ID}); err != nil {
+			return err
+		}
 		return appendAudit(ctx, tx, p.e.OrgID, "tabletop.answer.score", "tabletop_exercise", idStr(id),
 			map[string]any{"inject": rel.InjectID, "group": g.ID, "score": score})
 	})
@@ -373,6 +380,9 @@ func (s *Store) Hint(ctx context.Context, id, groupID int64, text string) error 
 		if err := logTx(ctx, tx, id, "hint", p.e.ExerciseTime(now), now, userOf(ctx), g.ID, text); err != nil {
 			return err
 		}
+		if err := s.eventTx(ctx, tx, id, "hint", false, []int64{g.ID}, map[string]any{"group": g.ID}); err != nil {
+			return err
+		}
 		return appendAudit(ctx, tx, p.e.OrgID, "tabletop.hint", "tabletop_exercise", idStr(id), map[string]any{"group": g.ID, "sha256": digest([]byte(text))})
 	})
 }
@@ -394,6 +404,9 @@ func (s *Store) Note(ctx context.Context, id int64, text string) error {
 		}
 		now := s.nowUTC()
 		if err := logTx(ctx, tx, id, "note", p.e.ExerciseTime(now), now, userOf(ctx), 0, text); err != nil {
+			return err
+		}
+		if err := s.eventTx(ctx, tx, id, "note", true, nil, nil); err != nil {
 			return err
 		}
 		return appendAudit(ctx, tx, p.e.OrgID, "tabletop.note", "tabletop_exercise", idStr(id), map[string]any{"sha256": digest([]byte(text))}, p.org)

@@ -476,6 +476,9 @@ func (s *Store) InviteOrg(ctx context.Context, id, orgID int64) error {
 		if err != nil {
 			return fmt.Errorf("tabletop: invite organisation: %w", err)
 		}
+		if err := s.lobbyEventTx(ctx, tx, id, "organisation invited"); err != nil {
+			return err
+		}
 		return appendAudit(ctx, tx, owner, "tabletop.exercise.invite_org", "tabletop_exercise", idStr(id),
 			map[string]any{"org": orgID, "name": name}, orgID)
 	})
@@ -526,6 +529,9 @@ func (s *Store) InvitePerson(ctx context.Context, id int64, email string, orgID 
 		}
 		if err != nil {
 			return fmt.Errorf("tabletop: invite person: %w", err)
+		}
+		if err := s.lobbyEventTx(ctx, tx, id, "person invited"); err != nil {
+			return err
 		}
 		return appendAudit(ctx, tx, owner, "tabletop.exercise.invite_person", "tabletop_exercise", idStr(id),
 			map[string]any{"user": p.UserID, "org": orgID, "role": string(role), "group": groupID}, orgID)
@@ -596,6 +602,9 @@ func (s *Store) Join(ctx context.Context, id, orgID int64, memberOrgs []int64) e
 		default:
 			return fmt.Errorf("tabletop: join: %w", err)
 		}
+		if err := s.lobbyEventTx(ctx, tx, id, "joined"); err != nil {
+			return err
+		}
 		return appendAudit(ctx, tx, owner, "tabletop.exercise.join", "tabletop_exercise", idStr(id), map[string]any{"org": pOrg}, pOrg)
 	})
 }
@@ -636,6 +645,9 @@ func (s *Store) SetParticipant(ctx context.Context, id, userID int64, role Exerc
 			string(role), nullID(groupID), id, userID); err != nil {
 			return fmt.Errorf("tabletop: participant: %w", err)
 		}
+		if err := s.lobbyEventTx(ctx, tx, id, "part changed"); err != nil {
+			return err
+		}
 		return appendAudit(ctx, tx, owner, "tabletop.exercise.assign", "tabletop_exercise", idStr(id),
 			map[string]any{"user": userID, "role": string(role), "group": groupID}, pOrg)
 	})
@@ -665,6 +677,9 @@ func (s *Store) AddGroup(ctx context.Context, id int64, name string) (Group, err
 			id, name, g.Position).Scan(&g.ID); err != nil {
 			return fmt.Errorf("tabletop: add group: %w", err)
 		}
+		if err := s.lobbyEventTx(ctx, tx, id, "group added"); err != nil {
+			return err
+		}
 		return appendAudit(ctx, tx, owner, "tabletop.group.add", "tabletop_exercise", idStr(id), map[string]any{"group": g.ID, "name": name})
 	})
 	if err != nil {
@@ -690,6 +705,9 @@ func (s *Store) RenameGroup(ctx context.Context, id, groupID int64, name string)
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			return fmt.Errorf("group %d: %w", groupID, ErrNotFound)
+		}
+		if err := s.lobbyEventTx(ctx, tx, id, "group renamed"); err != nil {
+			return err
 		}
 		return appendAudit(ctx, tx, owner, "tabletop.group.rename", "tabletop_exercise", idStr(id), map[string]any{"group": groupID, "name": name})
 	})
@@ -743,6 +761,9 @@ func (s *Store) MergeGroups(ctx context.Context, id, from, into int64) error {
 		}
 		if _, err := tx.Exec(ctx, "DELETE FROM tabletop_groups WHERE id = ?", from); err != nil {
 			return fmt.Errorf("tabletop: merge groups: %w", err)
+		}
+		if err := s.lobbyEventTx(ctx, tx, id, "groups merged"); err != nil {
+			return err
 		}
 		return appendAudit(ctx, tx, owner, "tabletop.group.merge", "tabletop_exercise", idStr(id),
 			map[string]any{"from": from, "into": into, "domains": merged})

@@ -37,6 +37,9 @@ func (m *Module) exerciseRoutes() []web.Route {
 		{Pattern: "POST " + ex + "/end", Policy: signed, Handler: h(m.clock((*Store).End, "ended"))},
 		{Pattern: "POST " + ex + "/injects/release", Policy: signed, Handler: h(m.releaseNow)},
 		{Pattern: "POST " + ex + "/injects", Policy: signed, Handler: h(m.adHoc)},
+		// Live updates: long-lived, so they take no page slot.
+		{Pattern: "GET " + ex + "/events", Policy: signed, Handler: h(m.events), Long: true},
+		{Pattern: "GET /api/v1" + ex + "/events", Policy: web.Token(web.ScopeRead), Handler: h(m.events), Long: true},
 	}
 }
 
@@ -59,23 +62,34 @@ func exercisePath(id int64, rest string) string {
 // loadExercise resolves the exercise of the path for the signed-in
 // person: 404 for anyone without a part in it.
 func (m *Module) loadExercise(w http.ResponseWriter, r *http.Request) (Exercise, Access, bool) {
+	return m.loadExerciseFor(w, r, false)
+}
+
+// loadExerciseFor is loadExercise answering in JSON for the API.
+func (m *Module) loadExerciseFor(w http.ResponseWriter, r *http.Request, api bool) (Exercise, Access, bool) {
 	id, ok := pathInt(r, "id")
 	if !ok {
-		web.Error(w, r, http.StatusNotFound)
+		m.notFound(w, r, api)
 		return Exercise{}, Access{}, false
 	}
 	u, _ := web.CurrentUser(r.Context())
 	a, err := m.store.AccessOf(r.Context(), id, u.ID, memberOrgs(r))
-	if err != nil {
-		m.fail(w, r, "exercise access", err)
-		return Exercise{}, Access{}, false
+	if err == nil {
+		var e Exercise
+		if e, err = m.store.Exercise(r.Context(), id); err == nil {
+			return e, a, true
+		}
 	}
-	e, err := m.store.Exercise(r.Context(), id)
-	if err != nil {
+	switch {
+	case errors.Is(err, ErrNotFound):
+		m.notFound(w, r, api)
+	case api:
+		m.log.ErrorContext(r.Context(), "tabletop: exercise", "err", err)
+		apiError(w, http.StatusInternalServerError, "exercise unavailable")
+	default:
 		m.fail(w, r, "exercise", err)
-		return Exercise{}, Access{}, false
 	}
-	return e, a, true
+	return Exercise{}, Access{}, false
 }
 
 // ---- creating an exercise -----------------------------------------------------------
@@ -153,8 +167,12 @@ type exerciseData struct {
 	Problem     string
 	ScenarioURL string
 	// The live run.
-	Clock      string // exercise time, "T+1h05m"
-	Running    bool
+	Clock   string // exercise time, "T+1h05m"
+	ClockMS int64  // the same in milliseconds, for the page's own clock
+	Running bool
+	// LastEvent is the newest live event the page shows; the page's
+	// stream starts after it.
+	LastEvent  int64
 	CanStart   bool
 	CanPause   bool
 	CanResume  bool
@@ -234,7 +252,13 @@ func (m *Module) renderExerciseWith(w http.ResponseWriter, r *http.Request, stat
 		m.fail(w, r, "release injects", err)
 		return
 	}
+	// Read before the state: an event committed in between makes the
+	// page load again, where the other order would miss it.
 	var err error
+	if d.LastEvent, err = m.store.LastEvent(ctx, e.ID); err != nil {
+		m.fail(w, r, "live events", err)
+		return
+	}
 	if d.Orgs, err = m.store.Orgs(ctx, e.ID); err != nil {
 		m.fail(w, r, "exercise organisations", err)
 		return
@@ -475,7 +499,7 @@ func (m *Module) live(r *http.Request, d *exerciseData, groups []Group, a Access
 	d.E = e
 	now := m.store.nowUTC()
 	t := e.ExerciseTime(now)
-	d.Clock, d.Running = "T+"+FormatOffset(t.Truncate(time.Second)), e.Status == StatusRunning
+	d.Clock, d.ClockMS, d.Running = "T+"+FormatOffset(t.Truncate(time.Second)), t.Milliseconds(), e.Status == StatusRunning
 	f := a.Facilitates()
 	d.CanStart, d.CanPause, d.CanResume = f && e.Status == StatusSetup, f && e.Status == StatusRunning, f && e.Status == StatusPaused
 	d.CanEnd = f && (e.Status == StatusRunning || e.Status == StatusPaused)

@@ -101,6 +101,10 @@ func (s *Store) transition(ctx context.Context, id int64, action string, to Stat
 		if err := logTx(ctx, tx, id, "state", elapsed, now, userOf(ctx), 0, stateText[action]); err != nil {
 			return err
 		}
+		if err := s.eventTx(ctx, tx, id, "state", false, nil, map[string]any{"status": string(to), "clock_ms": elapsed.Milliseconds(),
+			"clock_at": now.UnixMilli(), "speed": e.Speed}); err != nil {
+			return err
+		}
 		return appendAudit(ctx, tx, owner, "tabletop.exercise."+action, "tabletop_exercise", idStr(id),
 			map[string]any{"exercise_time_ms": elapsed.Milliseconds()})
 	})
@@ -198,6 +202,9 @@ func (s *Store) releaseDueTx(ctx context.Context, tx *db.Tx, e Exercise, owner i
 			if err := logTx(ctx, tx, e.ID, "inject", in.Offset, e.wallAt(in.Offset), 0, 0, injectText(in.ID, in.Title, "by the clock")); err != nil {
 				return err
 			}
+			if err := s.injectEventTx(ctx, tx, e.ID, in); err != nil {
+				return err
+			}
 			if err := appendAudit(ctx, tx, owner, "tabletop.inject.release", "tabletop_exercise", idStr(e.ID),
 				map[string]any{"inject": in.ID, "by": "clock", "exercise_time_ms": in.Offset.Milliseconds()}); err != nil {
 				return err
@@ -249,6 +256,9 @@ func (s *Store) ReleaseNow(ctx context.Context, id int64, injectID string) error
 			return fmt.Errorf("inject %s is released already: %w", injectID, ErrConflict)
 		}
 		if err := logTx(ctx, tx, id, "inject", at, now, userOf(ctx), 0, injectText(in.ID, in.Title, "by hand")); err != nil {
+			return err
+		}
+		if err := s.injectEventTx(ctx, tx, id, in); err != nil {
 			return err
 		}
 		return appendAudit(ctx, tx, owner, "tabletop.inject.release", "tabletop_exercise", idStr(id),
@@ -319,6 +329,13 @@ func (s *Store) ReleaseAdHoc(ctx context.Context, id int64, a AdHoc) (Released, 
 		if err := logTx(ctx, tx, id, "inject", out.At, now, out.By, a.GroupID, injectText(out.InjectID, out.Title, "ad hoc")); err != nil {
 			return err
 		}
+		var groups []int64
+		if a.GroupID != 0 {
+			groups = []int64{a.GroupID}
+		}
+		if err := s.eventTx(ctx, tx, id, "inject", false, groups, map[string]any{"inject": out.InjectID, "title": out.Title, "channel": string(out.Channel)}); err != nil {
+			return err
+		}
 		return appendAudit(ctx, tx, owner, "tabletop.inject.adhoc", "tabletop_exercise", idStr(id),
 			map[string]any{"inject": out.InjectID, "group": a.GroupID, "title": out.Title, "exercise_time_ms": out.At.Milliseconds()})
 	})
@@ -354,4 +371,14 @@ func (s *Store) ReleasedInjects(ctx context.Context, id int64) ([]Released, erro
 		out = append(out, r)
 	}
 	return out, rows.Err()
+}
+
+// injectEventTx announces the release of a scenario inject to the groups
+// it addresses.
+func (s *Store) injectEventTx(ctx context.Context, tx *db.Tx, exID int64, in *Inject) error {
+	groups, err := groupsForTx(ctx, tx, exID, in.Groups)
+	if err != nil {
+		return err
+	}
+	return s.eventTx(ctx, tx, exID, "inject", false, groups, map[string]any{"inject": in.ID, "title": in.Title, "channel": string(in.Channel)})
 }

@@ -36,6 +36,9 @@ type Store struct {
 	refs    Refs
 	now     func() time.Time
 	builtin []*Scenario
+	// changed is told, after the commit, of every exercise whose live
+	// events changed (set once by NewHub, before any request).
+	changed func(exerciseID int64)
 }
 
 // NewStore returns a store on d; refs checks the links of imported and

@@ -1,6 +1,7 @@
 package tabletop
 
 import (
+	"context"
 	"embed"
 	"encoding/json"
 	"errors"
@@ -45,13 +46,14 @@ type Links struct {
 // Module serves the tabletop pages and API.
 type Module struct {
 	store *Store
+	hub   *Hub
 	pages *web.Pages
 	links Links
 	log   *slog.Logger
 }
 
-// New returns the module.
-func New(store *Store, rd *web.Renderer, links Links, log *slog.Logger) (*Module, error) {
+// New returns the module; its live streams end with ctx.
+func New(ctx context.Context, store *Store, rd *web.Renderer, links Links, log *slog.Logger) (*Module, error) {
 	ps, err := rd.Pages(templateFS, "templates/*.html")
 	if err != nil {
 		return nil, err
@@ -59,8 +61,11 @@ func New(store *Store, rd *web.Renderer, links Links, log *slog.Logger) (*Module
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Module{store: store, pages: ps, links: links, log: log}, nil
+	return &Module{store: store, hub: NewHub(ctx, store, log), pages: ps, links: links, log: log}, nil
 }
+
+// Hub is the module's live event hub.
+func (m *Module) Hub() *Hub { return m.hub }
 
 // maxEditBody bounds the editor's form: the scenario's text, which URL
 // encoding may triple, and the other fields.
@@ -74,7 +79,7 @@ func (m *Module) Routes() []web.Route {
 	analyst := web.OrgRole(web.RoleAnalyst)
 	h := func(f http.HandlerFunc) http.Handler { return f }
 	const lib = "/orgs/{org}/tabletop/scenarios"
-	return append(append(m.exerciseRoutes(), m.answerRoutes()...), []web.Route{
+	return append(append(append(m.exerciseRoutes(), m.answerRoutes()...), m.apiRoutes()...), []web.Route{
 		{Pattern: "GET /tabletop/scenarios", Policy: web.SignedIn(), Handler: h(m.builtins)},
 		{Pattern: "GET /tabletop/scenarios/{key}", Policy: web.SignedIn(), Handler: h(m.builtin)},
 		{Pattern: "GET /tabletop/scenarios/{key}/scenario.yaml", Policy: web.SignedIn(), Handler: h(m.builtinYAML)},

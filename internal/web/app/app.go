@@ -21,6 +21,7 @@ import (
 	"github.com/dfslab/dfslab/internal/db"
 	"github.com/dfslab/dfslab/internal/identity"
 	"github.com/dfslab/dfslab/internal/jobs"
+	"github.com/dfslab/dfslab/internal/tabletop"
 	"github.com/dfslab/dfslab/internal/web"
 	"github.com/dfslab/dfslab/internal/web/accountpages"
 	"github.com/dfslab/dfslab/internal/web/auditpages"
@@ -79,6 +80,9 @@ type App struct {
 	Collab *collab.Store
 	// Scans runs the app lab's queued scans (see Config.ScanWorkers).
 	Scans *applab.Runner
+	// Tabletop carries the live events of tabletop exercises to the
+	// streams open on this server.
+	Tabletop *tabletop.Hub
 }
 
 // New wires the platform over d, whose schema must be migrated.
@@ -151,7 +155,7 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*App, error) {
 		return nil, err
 	}
 	modules = append(modules, res)
-	tt, err := tabletopModule(d, cat, cfg, rd)
+	tt, err := tabletopModule(ctx, d, cat, cfg, rd)
 	if err != nil {
 		return nil, err
 	}
@@ -164,7 +168,7 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &App{DB: d, Identity: ids, Server: srv, Sessions: sessions, Limiter: limiter, Collab: collabStore, Scans: scans}, nil
+	return &App{DB: d, Identity: ids, Server: srv, Sessions: sessions, Limiter: limiter, Collab: collabStore, Scans: scans, Tabletop: tt.Hub()}, nil
 }
 
 // FirstRunLink returns a one-time enrolment link for the first platform

@@ -1,6 +1,8 @@
 package app
 
 import (
+	"context"
+
 	"github.com/dfslab/dfslab/internal/catalog"
 	"github.com/dfslab/dfslab/internal/db"
 	"github.com/dfslab/dfslab/internal/resilience"
@@ -11,7 +13,7 @@ import (
 // tabletopModule builds the tabletop exercises: scenarios whose expected
 // actions link to the catalogue and to the questions of the built-in
 // resilience model, both checked when a scenario is saved.
-func tabletopModule(d *db.DB, cat *catalog.Catalog, cfg Config, rd *web.Renderer) (web.Module, error) {
+func tabletopModule(ctx context.Context, d *db.DB, cat *catalog.Catalog, cfg Config, rd *web.Renderer) (*tabletop.Module, error) {
 	known := func(id string) bool { _, err := cat.Get(id); return err == nil }
 	models, err := resilience.BuiltinModels(known)
 	if err != nil {
@@ -40,5 +42,5 @@ func tabletopModule(d *db.DB, cat *catalog.Catalog, cfg Config, rd *web.Renderer
 	if err != nil {
 		return nil, err
 	}
-	return tabletop.New(s, rd, links, cfg.Logger)
+	return tabletop.New(ctx, s, rd, links, cfg.Logger)
 }

@@ -57,7 +57,10 @@ func eachDB(t *testing.T, fn func(t *testing.T, w *world)) {
 
 func newWorldOn(t testing.TB, d *db.DB) *world {
 	t.Helper()
-	ctx := context.Background()
+	// The platform's background work (live-event listeners) ends with
+	// the test, before the database closes.
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
 	w := &world{t: t, clock: &clock{t: time.Now().UTC().Truncate(time.Second)}, users: map[string]int64{}, tokens: map[string]string{}}
 	a, err := New(ctx, d, Config{BaseURL: testBaseURL, Now: w.clock.Now})
 	if err != nil {
