@@ -37,7 +37,7 @@ func TestBrowserSetUpAndRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mod, err := tabletop.New(t.Context(), f.s, rd, tabletop.Links{}, nil)
+	mod, err := tabletop.New(t.Context(), f.s, rd, tabletop.Deps{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package tabletop
 import (
 	"context"
 	"embed"
+	"html/template"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/dfslab/dfslab/internal/pdf"
 	"github.com/dfslab/dfslab/internal/web"
 )
 
@@ -45,23 +47,61 @@ type Links struct {
 
 // Module serves the tabletop pages and API.
 type Module struct {
-	store *Store
-	hub   *Hub
-	pages *web.Pages
-	links Links
-	log   *slog.Logger
+	store      *Store
+	hub        *Hub
+	pages      *web.Pages
+	links      Links
+	log        *slog.Logger
+	pdf        pdf.Renderer // nil: no PDF of the report
+	follow     FollowUp
+	lessons    Lessons
+	reportTmpl *template.Template
+	reportCSS  template.CSS
+}
+
+// Deps are what the module reaches of the rest of the platform; any may
+// be nil (the report then offers no PDF, no sending, no publishing).
+type Deps struct {
+	Links Links
+	// PDF renders the after-action report as PDF.
+	PDF pdf.Renderer
+	// FollowUp takes improvement items to the owners' tracking.
+	FollowUp FollowUp
+	// Lessons publishes the anonymised lessons learned.
+	Lessons Lessons
+	Log     *slog.Logger
 }
 
 // New returns the module; its live streams end with ctx.
-func New(ctx context.Context, store *Store, rd *web.Renderer, links Links, log *slog.Logger) (*Module, error) {
+func New(ctx context.Context, store *Store, rd *web.Renderer, deps Deps) (*Module, error) {
 	ps, err := rd.Pages(templateFS, "templates/*.html")
 	if err != nil {
 		return nil, err
 	}
+	rt, css, err := parseReport()
+	if err != nil {
+		return nil, err
+	}
+	log := deps.Log
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Module{store: store, hub: NewHub(ctx, store, log), pages: ps, links: links, log: log}, nil
+	return &Module{store: store, hub: NewHub(ctx, store, log), pages: ps, links: deps.Links, log: log, pdf: deps.PDF,
+		follow: deps.FollowUp, lessons: deps.Lessons, reportTmpl: rt, reportCSS: css}, nil
+}
+
+func (l Links) recommendation(id string) (string, bool) {
+	if l.Recommendation == nil {
+		return "", false
+	}
+	return l.Recommendation(id)
+}
+
+func (l Links) question(id string) (string, bool) {
+	if l.Question == nil {
+		return "", false
+	}
+	return l.Question(id)
 }
 
 // Hub is the module's live event hub.
@@ -79,7 +119,7 @@ func (m *Module) Routes() []web.Route {
 	analyst := web.OrgRole(web.RoleAnalyst)
 	h := func(f http.HandlerFunc) http.Handler { return f }
 	const lib = "/orgs/{org}/tabletop/scenarios"
-	return append(append(append(m.exerciseRoutes(), m.answerRoutes()...), m.apiRoutes()...), []web.Route{
+	return append(append(append(append(m.exerciseRoutes(), m.answerRoutes()...), m.apiRoutes()...), m.reportRoutes()...), []web.Route{
 		{Pattern: "GET /tabletop/scenarios", Policy: web.SignedIn(), Handler: h(m.builtins)},
 		{Pattern: "GET /tabletop/scenarios/{key}", Policy: web.SignedIn(), Handler: h(m.builtin)},
 		{Pattern: "GET /tabletop/scenarios/{key}/scenario.yaml", Policy: web.SignedIn(), Handler: h(m.builtinYAML)},

@@ -155,7 +155,7 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*App, error) {
 		return nil, err
 	}
 	modules = append(modules, res)
-	tt, err := tabletopModule(ctx, d, cat, cfg, rd)
+	tt, err := tabletopModule(ctx, d, cat, collabStore, cfg, rd)
 	if err != nil {
 		return nil, err
 	}

@@ -61,6 +61,21 @@ var tabletopMatrix = func() map[string]entry {
 		// Live events: the same check as the page, on a long-lived stream.
 		"GET /tabletop/exercises/{id}/events":        signed(404),
 		"GET /api/v1/tabletop/exercises/{id}/events": {access: apiRead, ok: 404},
+		// The after-action report: its exercise's participants (the
+		// handlers check); the history is the organisation's.
+		"GET /tabletop/exercises/{id}/report":                            signed(404),
+		"GET /tabletop/exercises/{id}/report/document.html":              signed(404),
+		"GET /tabletop/exercises/{id}/report/report.pdf":                 signed(404),
+		"POST /tabletop/exercises/{id}/report/objectives/{key}":          signed(404),
+		"POST /tabletop/exercises/{id}/report/findings":                  signed(404),
+		"POST /tabletop/exercises/{id}/report/findings/{eid}/delete":     signed(404),
+		"POST /tabletop/exercises/{id}/report/improvements":              signed(404),
+		"POST /tabletop/exercises/{id}/report/improvements/{eid}/status": signed(404),
+		"POST /tabletop/exercises/{id}/report/improvements/{eid}/send":   signed(404),
+		"POST /tabletop/exercises/{id}/report/improvements/{eid}/delete": signed(404),
+		"POST /tabletop/exercises/{id}/report/lessons":                   signed(404),
+		"GET /orgs/{org}/tabletop/history":                               viewerOnly(200),
+		"POST /orgs/{org}/tabletop/improvements/{id}/status":             analystOnly(404),
 		// The API: an empty body is 400; {id} names nothing.
 		"POST /api/v1/tabletop/exercises":                    {access: apiWrite, ok: 400},
 		"GET /api/v1/tabletop/exercises/{id}":                {access: apiRead, ok: 404},
@@ -128,6 +143,8 @@ func TestTabletopExerciseCrossOrganisation(t *testing.T) {
 			_, path, _ := strings.Cut(target, " ")
 			want := http.StatusForbidden // a player in no group, not a facilitator
 			switch {
+			case method == http.MethodGet && strings.Contains(path, "/report"):
+				want = http.StatusForbidden // a player reads the report once the exercise has ended
 			case method == http.MethodGet:
 				want = http.StatusOK
 			case strings.HasSuffix(path, "/join"):
