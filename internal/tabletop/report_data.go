@@ -44,7 +44,9 @@ func (r TimelineRow) At() string { return "T+" + FormatOffset(r.Inject.At.Trunca
 func (a TimelineAnswer) ResponseText() string { return FormatOffset(a.Response.Truncate(time.Second)) }
 
 // MeanResponseText is the mean time to a final answer, "1h05m".
-func (g GroupScore) MeanResponseText() string { return FormatOffset(g.MeanResponse.Truncate(time.Second)) }
+func (g GroupScore) MeanResponseText() string {
+	return FormatOffset(g.MeanResponse.Truncate(time.Second))
+}
 
 // GroupScore sums up one group's answers.
 type GroupScore struct {

@@ -387,17 +387,17 @@ func (m *Module) publishLessons(w http.ResponseWriter, r *http.Request) {
 // ---- history --------------------------------------------------------------------
 
 type historyData struct {
-	OrgID      int64
-	OrgName    string
-	Country    string
-	Regulator  bool
-	Sections   []historySection
-	Items      []OwnedImprovement
-	CanEdit    bool
-	Today      string
-	Exercises  int
-	OpenItems  int
-	LateItems  int
+	OrgID     int64
+	OrgName   string
+	Country   string
+	Regulator bool
+	Sections  []historySection
+	Items     []OwnedImprovement
+	CanEdit   bool
+	Today     string
+	Exercises int
+	OpenItems int
+	LateItems int
 	// The page of items shown: From-To of Total, with links.
 	From, To, Total int
 	Prev, Next      string
@@ -543,7 +543,6 @@ var reportFuncs = template.FuncMap{
 	"mean":   func(f float64) string { return strconv.FormatFloat(f, 'f', 1, 64) },
 	"lines":  func(s string) []string { return strings.Split(s, "\n") },
 }
-
 
 type orgInfo struct {
 	name, country string

@@ -3,10 +3,10 @@ package tabletop
 import (
 	"context"
 	"embed"
-	"html/template"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"html/template"
 	"io"
 	"io/fs"
 	"log/slog"
