@@ -36,7 +36,8 @@ func AmendedVersion(base string, revision int64) string {
 // would leave a text empty is an error: a broken overlay must not produce
 // a half-amended catalogue.
 func (c *Catalog) Amend(ams []Amendment) (*Catalog, error) {
-	out := &Catalog{Taxonomy: c.Taxonomy, Recommendations: slices.Clone(c.Recommendations), byID: maps.Clone(c.byID)}
+	out := &Catalog{Taxonomy: c.Taxonomy, Recommendations: slices.Clone(c.Recommendations), Withdrawn: c.Withdrawn,
+		Releases: c.Releases, byID: maps.Clone(c.byID), withdrawnByID: c.withdrawnByID}
 	if len(ams) == 0 {
 		return out, nil
 	}
@@ -65,7 +66,9 @@ func (c *Catalog) Amend(ams []Amendment) (*Catalog, error) {
 			return nil, fmt.Errorf("catalog: amendment %d of %s changes nothing", a.Revision, a.RecID)
 		}
 		if st != "" {
-			out.Recommendations[i].Statement = st
+			if err := out.Recommendations[i].amendStatement(st); err != nil {
+				return nil, fmt.Errorf("catalog: amendment %d of %s: %w", a.Revision, a.RecID, err)
+			}
 		}
 		if ra != "" {
 			out.Recommendations[i].Rationale = ra
@@ -73,4 +76,17 @@ func (c *Catalog) Amend(ams []Amendment) (*Catalog, error) {
 	}
 	out.Version = AmendedVersion(c.Version, last)
 	return out, nil
+}
+
+// amendStatement replaces the statement. An amended text that keeps the
+// {name} placeholders stays a template; one written out in full (as people
+// write proposals, from the text they read) is taken as it stands, and
+// Render then returns it unchanged: the amendment fixed the numbers.
+func (r *Recommendation) amendStatement(st string) error {
+	if len(r.Parameters) == 0 || !placeholder.MatchString(st) {
+		r.Statement, r.Template = st, ""
+		return nil
+	}
+	r.Statement = st
+	return r.prepareParameters()
 }
