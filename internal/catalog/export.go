@@ -47,8 +47,11 @@ func (c *Catalog) exportJSON(w io.Writer) error {
 }
 
 // csvColumns is the header of the CSV export; lists are joined with "; ".
-var csvColumns = []string{"id", "title", "priority", "layer", "stakeholders", "dimensions", "threats", "book", "checks",
-	"statement", "parameters", "rationale", "audit_question", "evidence", "sources", "references", "scan_rules", "stronger_than_source"}
+// Columns added in 2026.2 come last, so that sheets reading the earlier
+// columns by position keep working.
+var csvColumns = []string{"id", "title", "layer", "stakeholders", "dimensions", "threats", "book", "checks",
+	"statement", "rationale", "audit_question", "evidence", "sources", "references", "scan_rules",
+	"priority", "parameters", "stronger_than_source"}
 
 func (c *Catalog) exportCSV(w io.Writer) error {
 	cw := csv.NewWriter(w)
@@ -68,8 +71,9 @@ func (c *Catalog) exportCSV(w io.Writer) error {
 		if r.StrongerThanSource {
 			stronger = "yes"
 		}
-		row := []string{r.ID, r.Title, r.Priority, r.Layer, join(r.Stakeholders), join(r.Dimensions), join(r.Threats), r.Book, joinChecks(r.Checks),
-			r.Statement, join(params), r.Rationale, r.AuditQuestion, join(r.Evidence), join(r.Sources), join(refs), join(r.ScanRules), stronger}
+		row := []string{r.ID, r.Title, r.Layer, join(r.Stakeholders), join(r.Dimensions), join(r.Threats), r.Book, joinChecks(r.Checks),
+			r.Statement, r.Rationale, r.AuditQuestion, join(r.Evidence), join(r.Sources), join(refs), join(r.ScanRules),
+			r.Priority, join(params), stronger}
 		for i, v := range row {
 			row[i] = csvSafe(v)
 		}
