@@ -120,6 +120,18 @@ func TestNewRecommendationsOf2026_2(t *testing.T) {
 			t.Errorf("%s does not credit OWASP MASTG", id)
 		}
 	}
+	// An item filed under the OWASP MAS book credits MAS, not the ITU
+	// best-practice book, which does not cover its topic.
+	for _, r := range c.Recommendations {
+		if r.Book == "owasp_mas" && (!slices.ContainsFunc(r.Sources, func(s string) bool { return s == "S-MASTG" || s == "S-MASVS" }) || slices.Contains(r.Sources, "S-APPBP")) {
+			t.Errorf("%s: filed under OWASP MAS with sources %v", r.ID, r.Sources)
+		}
+	}
+	for _, id := range []string{"APP-015", "APP-019", "APP-028", "APP-044"} {
+		if r, _ := c.Get(id); r.Book != "owasp_mas" {
+			t.Errorf("%s comes from MASTG, not the ITU book, but is filed under %s", id, r.Book)
+		}
+	}
 	for _, s := range c.Sources {
 		if !strings.HasPrefix(s.URL, "https://") {
 			t.Errorf("source %s has no URL", s.Key)
