@@ -40,7 +40,11 @@ func (c *Catalog) exportJSON(w io.Writer) error {
 		Released        string           `json:"released"`
 		Taxonomy        Taxonomy         `json:"taxonomy"`
 		Recommendations []Recommendation `json:"recommendations"`
-	}{c.Version, c.releasedString(), c.Taxonomy, c.Recommendations}
+		// Withdrawn items come apart, so that integrations holding an old
+		// ID can follow replaced_by without counting them as requirements.
+		Withdrawn []Recommendation `json:"withdrawn"`
+		Releases  []Release        `json:"releases"`
+	}{c.Version, c.releasedString(), c.Taxonomy, c.Recommendations, c.Withdrawn, c.Releases}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(doc)
