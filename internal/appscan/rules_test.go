@@ -499,11 +499,11 @@ func ruleCases() []ruleCase {
 			k.Key.NotBefore = now.AddDate(-3, 0, 0)
 			k.Key.NotAfter = now.AddDate(-1, 0, 0)
 		}), &app{}},
-		// Google Play's date is the boundary: a certificate ending on 22
-		// October 2033 is refused, one ending a day later is not, however
-		// far beyond a TLS lifetime either is.
+		// Google Play's date is the boundary: a certificate ending in the
+		// last second of 22 October 2033 is refused, one ending a second
+		// later is not, however far beyond a TLS lifetime either is.
 		{"DFS-SIGN-007", key(func(k *apktest.Signature) {
-			k.Key.NotAfter = time.Date(2033, time.October, 22, 0, 0, 0, 0, time.UTC)
+			k.Key.NotAfter = time.Date(2033, time.October, 22, 23, 59, 59, 0, time.UTC)
 		}), key(func(k *apktest.Signature) {
 			k.Key.NotAfter = time.Date(2033, time.October, 23, 0, 0, 0, 0, time.UTC)
 		})},
