@@ -111,6 +111,7 @@ func (m *Module) Routes() []web.Route {
 	return []web.Route{
 		{Pattern: "GET /catalogue", Policy: p, Handler: http.HandlerFunc(m.list)},
 		{Pattern: "GET /catalogue/{id}", Policy: p, Handler: http.HandlerFunc(m.detail)},
+		{Pattern: "GET /catalogue/releases", Policy: p, Handler: http.HandlerFunc(m.releases)},
 		{Pattern: "GET /catalogue/export/{format}", Policy: p, Handler: http.HandlerFunc(m.export)},
 	}
 }
@@ -225,6 +226,24 @@ func (m *Module) list(w http.ResponseWriter, r *http.Request) {
 		title = fmt.Sprintf("Search: %s", q.Text)
 	}
 	m.pages.Render(w, r, http.StatusOK, "list.html", web.View{Title: title, Data: d})
+}
+
+// releasesData is the release-notes page: what changed in each catalogue
+// release, and the items the releases withdrew with their replacements.
+type releasesData struct {
+	Version   string
+	Releases  []catalog.Release
+	Withdrawn []catalog.Recommendation
+}
+
+func (m *Module) releases(w http.ResponseWriter, r *http.Request) {
+	cat, _, err := m.current(r.Context())
+	if err != nil {
+		web.ServerError(w, r, "current catalogue", err)
+		return
+	}
+	m.pages.Render(w, r, http.StatusOK, "releases.html", web.View{Title: "Catalogue releases",
+		Data: releasesData{Version: cat.Version, Releases: cat.Releases, Withdrawn: cat.Withdrawn}})
 }
 
 // without returns the list URL with one filter value removed.
