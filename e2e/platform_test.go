@@ -394,8 +394,9 @@ func TestPlatformInBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	screenshotUpTo(t, ctx, "catalogue", vh)
+	// From the result list: the page also links exports and release notes.
 	href, err := chromedp.Run(ctx, chromedp.Evaluate[string](
-		`Array.from(document.querySelectorAll('main a[href^="/catalogue/"]')).map(a => a.getAttribute('href')).find(h => !h.startsWith('/catalogue/export') && !h.includes('?')) || ''`))
+		`Array.from(document.querySelectorAll('#rec-list a[href^="/catalogue/"]')).map(a => a.getAttribute('href')).find(h => !h.includes('?')) || ''`))
 	if err != nil || href == "" {
 		t.Fatalf("catalogue list links to no recommendation (%v)", err)
 	}

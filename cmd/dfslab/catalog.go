@@ -41,13 +41,20 @@ func runCatalog(ctx context.Context, args []string, stdout, stderr io.Writer) in
 			fmt.Fprintln(stderr, "dfslab catalog:", err)
 			return 1
 		}
-		fmt.Fprintf(stdout, "catalogue version %s: %d recommendations\n", c.Version, len(c.Recommendations))
-		perLayer := map[string]int{}
+		// Withdrawn items are counted apart: they are kept for the
+		// baselines that name them, not as requirements.
+		fmt.Fprintf(stdout, "catalogue version %s: %d recommendations (%d withdrawn, not counted)\n", c.Version, len(c.Recommendations), len(c.Withdrawn))
+		perLayer, perPriority := map[string]int{}, map[string]int{}
 		for _, r := range c.Recommendations {
 			perLayer[r.Layer]++
+			perPriority[r.Priority]++
 		}
 		for _, l := range c.Layers {
 			fmt.Fprintf(stdout, "  %-40s %3d\n", l.Name, perLayer[l.Key])
+		}
+		fmt.Fprintln(stdout, "by priority:")
+		for _, p := range c.Priorities {
+			fmt.Fprintf(stdout, "  %-40s %3d\n", p.Name, perPriority[p.Key])
 		}
 		return 0
 	case "-h", "--help", "help":

@@ -53,7 +53,8 @@ func TestCatalogCommand(t *testing.T) {
 			}
 		}},
 		{"stats", []string{"catalog", "stats"}, 0, func(t *testing.T, out, _ string) {
-			if !strings.Contains(out, "recommendations") || !strings.Contains(out, "App and device") {
+			if !strings.Contains(out, "catalogue version 2026.2: 189 recommendations (9 withdrawn, not counted)") || !strings.Contains(out, "App and device") ||
+				!strings.Contains(out, "by priority:") {
 				t.Fatalf("stats output: %s", out)
 			}
 		}},

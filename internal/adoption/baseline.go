@@ -77,10 +77,14 @@ type BaselineItem struct {
 	// Phase is the roadmap phase (0: none). Deadline is the compliance
 	// deadline: in a draft the explicit one (which wins over the phase's),
 	// in a published version the one that applies, written out.
-	Phase     int
-	Deadline  string
-	UpdatedBy string // draft only
-	UpdatedAt time.Time
+	Phase    int
+	Deadline string
+	// PublishedAs is the ID the version was published with when a later
+	// catalogue release withdrew it; RecID is then the item that replaced
+	// it, under which the provider tracks it (migration 0130).
+	PublishedAs string
+	UpdatedBy   string // draft only
+	UpdatedAt   time.Time
 }
 
 func (it BaselineItem) validate() (BaselineItem, error) {
@@ -611,6 +615,7 @@ func (s *Store) withItems(ctx context.Context, v Version) (Version, error) {
 	if err := rows.Err(); err != nil {
 		return Version{}, err
 	}
+	s.carryOverWithdrawn(byID)
 	if v.Phases, err = versionPhases(ctx, s.db, v.ID); err != nil {
 		return Version{}, err
 	}
@@ -626,6 +631,32 @@ func (s *Store) withItems(ctx context.Context, v Version) (Version, error) {
 		v.Items = append(v.Items, it)
 	}
 	return v, nil
+}
+
+// carryOverWithdrawn reads a published item whose recommendation a later
+// release withdrew as the item that replaced it, so that tracking, counts
+// and reports follow the survivor, as migration 0130 moved the providers'
+// tracking. Where the version decided on the survivor too, that decision
+// stands and the withdrawn item is left out: it must not count twice.
+// (Two withdrawn items into one survivor: the first by ID is carried over.)
+func (s *Store) carryOverWithdrawn(byID map[string]BaselineItem) {
+	var withdrawn []string
+	for id := range byID {
+		if r, err := s.cat.Get(id); err == nil && r.IsWithdrawn() {
+			withdrawn = append(withdrawn, id)
+		}
+	}
+	slices.Sort(withdrawn)
+	for _, id := range withdrawn {
+		it := byID[id]
+		delete(byID, id)
+		r, _ := s.cat.Get(id)
+		if _, decided := byID[r.ReplacedBy]; decided {
+			continue
+		}
+		it.PublishedAs, it.RecID = id, r.ReplacedBy
+		byID[r.ReplacedBy] = it
+	}
 }
 
 // Change is one difference between two versions.

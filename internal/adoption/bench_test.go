@@ -43,14 +43,21 @@ func catalog200(tb testing.TB) *catalog.Catalog {
 	for i := 0; len(real.Recommendations)+len(extra) < benchRecs; i++ {
 		r := real.Recommendations[i%len(real.Recommendations)]
 		r.ID = fmt.Sprintf("%s-%03d", r.ID[:3], 900+i)
-		r.Check, r.ScanRules = catalog.CheckReview, nil
+		r.Checks, r.ScanRules = []catalog.Check{catalog.CheckReview}, nil
+		// A copy must not repeat its original's statement (the catalogue
+		// refuses duplicates) and carries the rendered text, not parameters.
+		r.Statement, r.Parameters = fmt.Sprintf("%s (benchmark copy %d)", r.Statement, i), nil
 		extra = append(extra, r)
 	}
 	y, err := yaml.Marshal(extra)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	fsys := fstest.MapFS{"taxonomy.yaml": {Data: tax}, "recommendations/zz-bench.yaml": {Data: y}}
+	rel, err := fs.ReadFile(catalog.DataFS(), "releases.yaml")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	fsys := fstest.MapFS{"taxonomy.yaml": {Data: tax}, "releases.yaml": {Data: rel}, "recommendations/zz-bench.yaml": {Data: y}}
 	files, _ := fs.Glob(catalog.DataFS(), "recommendations/*.yaml")
 	for _, f := range files {
 		b, _ := fs.ReadFile(catalog.DataFS(), f)

@@ -15,9 +15,10 @@ import (
 	"github.com/dfslab/dfslab/internal/testenv"
 )
 
-// issue13Migrations are the migrations issue 13 added; a database of the
-// release before has every other one.
-var issue13Migrations = []int{4, 102, 103, 104, 105, 106, 107, 108}
+// issue13Migrations are the migrations issue 13 added (0130: catalogue
+// 2026.2's withdrawals); a database of the release before has every other
+// one.
+var issue13Migrations = []int{4, 102, 103, 104, 105, 106, 107, 108, 130}
 
 // TestMigrationKeepsAdoptionData upgrades a database of the release
 // before issue 13, with a published baseline, a draft, a provider's

@@ -4,6 +4,7 @@ import (
 	"crypto/x509"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/dfslab/dfslab/internal/apk"
 )
@@ -31,6 +32,11 @@ func eachCert(f func(sc *scanCtx, s apk.Signer, emit emitFunc)) func(*scanCtx, e
 		}
 	}
 }
+
+// playSigningDeadline is the first instant after 22 October 2033: Google
+// Play requires the signing certificate of a new app to stay valid after
+// that day, so one that ends before this instant falls short.
+var playSigningDeadline = time.Date(2033, time.October, 23, 0, 0, 0, 0, time.UTC)
 
 func signMap(masvs string, cwe int) Mappings {
 	return Mappings{MASVS: []string{masvs}, CWE: []int{cwe}, OWASPMobile2016: []string{"M8"}, OWASPMobile2024: []string{"M7"}}
@@ -98,13 +104,15 @@ func signingRules() []*rule {
 					emit(hit{loc: certLoc(s), evidence: "notAfter=" + s.Cert.NotAfter.UTC().Format("2006-01-02")})
 				}
 			})},
-		{RuleMeta: meta("DFS-SIGN-007", Info, low, "Certificate lifetime over 825 days",
-			"The signing certificate is valid for more than 825 days, the limit the DFS app-security baseline takes from the CA/Browser Forum. Android signing keys are usually long-lived, so this is informational.",
-			"Record the key's lifetime in the key-management policy and plan rotation with a v3 lineage.",
-			signMap("MASVS-CRYPTO-2", 324)),
-			check: eachCert(func(_ *scanCtx, s apk.Signer, emit emitFunc) {
-				if d := s.Cert.NotAfter.Sub(s.Cert.NotBefore); d.Hours()/24 > 825 {
-					emit(hit{loc: certLoc(s), evidence: itoa(int64(d.Hours()/24)) + " days"})
+		{RuleMeta: meta("DFS-SIGN-007", Medium, high, "Signing certificate ends on or before 22 October 2033",
+			"The signing certificate stops being valid on or before 22 October 2033. Google Play refuses new apps whose signing key expires by then, and since Android installs an update only when it carries the same signer, a certificate that runs out early leaves the app with a key it has to rotate rather than renew. Long validity is normal and wanted for APK signing keys: the lifetime limits for TLS server certificates do not apply to them.",
+			"Create signing and upload keys valid for 25 years or more; for an app already published, rotate to such a key with an APK Signature Scheme v3 lineage (apksigner rotate) or Play App Signing.",
+			signMap("MASVS-RESILIENCE-2", 298)),
+			check: eachCert(func(sc *scanCtx, s apk.Signer, emit emitFunc) {
+				// An expired certificate is DFS-SIGN-006's finding; this rule
+				// looks ahead for those still valid.
+				if !sc.now.After(s.Cert.NotAfter) && s.Cert.NotAfter.Before(playSigningDeadline) {
+					emit(hit{loc: certLoc(s), evidence: "notAfter=" + s.Cert.NotAfter.UTC().Format("2006-01-02")})
 				}
 			})},
 		{RuleMeta: meta("DFS-SIGN-008", Critical, high, "Signature does not verify",

@@ -499,10 +499,14 @@ func ruleCases() []ruleCase {
 			k.Key.NotBefore = now.AddDate(-3, 0, 0)
 			k.Key.NotAfter = now.AddDate(-1, 0, 0)
 		}), &app{}},
+		// Google Play's date is the boundary: a certificate ending in the
+		// last second of 22 October 2033 is refused, one ending a second
+		// later is not, however far beyond a TLS lifetime either is.
 		{"DFS-SIGN-007", key(func(k *apktest.Signature) {
-			k.Key.NotBefore = now.Add(-time.Hour)
-			k.Key.NotAfter = now.AddDate(30, 0, 0)
-		}), &app{}},
+			k.Key.NotAfter = time.Date(2033, time.October, 22, 23, 59, 59, 0, time.UTC)
+		}), key(func(k *apktest.Signature) {
+			k.Key.NotAfter = time.Date(2033, time.October, 23, 0, 0, 0, 0, time.UTC)
+		})},
 		{"DFS-SIGN-008", &app{Files: map[string][]byte{"res/raw/blob.bin": []byte("PAYLOAD-A")}, Mutate: func(b []byte) []byte {
 			return bytes.Replace(b, []byte("PAYLOAD-A"), []byte("PAYLOAD-B"), 1)
 		}}, &app{Files: map[string][]byte{"res/raw/blob.bin": []byte("PAYLOAD-A")}}},

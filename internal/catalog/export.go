@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -39,15 +40,22 @@ func (c *Catalog) exportJSON(w io.Writer) error {
 		Released        string           `json:"released"`
 		Taxonomy        Taxonomy         `json:"taxonomy"`
 		Recommendations []Recommendation `json:"recommendations"`
-	}{c.Version, c.releasedString(), c.Taxonomy, c.Recommendations}
+		// Withdrawn items come apart, so that integrations holding an old
+		// ID can follow replaced_by without counting them as requirements.
+		Withdrawn []Recommendation `json:"withdrawn"`
+		Releases  []Release        `json:"releases"`
+	}{c.Version, c.releasedString(), c.Taxonomy, c.Recommendations, c.Withdrawn, c.Releases}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(doc)
 }
 
 // csvColumns is the header of the CSV export; lists are joined with "; ".
-var csvColumns = []string{"id", "title", "layer", "stakeholders", "dimension", "threats", "book", "check",
-	"statement", "rationale", "audit_question", "evidence", "sources", "references", "scan_rules"}
+// Columns added in 2026.2 come last, so that sheets reading the earlier
+// columns by position keep working.
+var csvColumns = []string{"id", "title", "layer", "stakeholders", "dimensions", "threats", "book", "checks",
+	"statement", "rationale", "audit_question", "evidence", "sources", "references", "scan_rules",
+	"priority", "parameters", "stronger_than_source"}
 
 func (c *Catalog) exportCSV(w io.Writer) error {
 	cw := csv.NewWriter(w)
@@ -59,8 +67,17 @@ func (c *Catalog) exportCSV(w io.Writer) error {
 		for i, ref := range r.References {
 			refs[i] = ref.Standard + " " + ref.Ref
 		}
-		row := []string{r.ID, r.Title, r.Layer, join(r.Stakeholders), r.Dimension, join(r.Threats), r.Book, string(r.Check),
-			r.Statement, r.Rationale, r.AuditQuestion, join(r.Evidence), join(r.Sources), join(refs), join(r.ScanRules)}
+		params := make([]string, len(r.Parameters))
+		for i, p := range r.Parameters {
+			params[i] = fmt.Sprintf("%s=%s (%s)", p.Name, p.Format(p.Default), p.Range())
+		}
+		stronger := ""
+		if r.StrongerThanSource {
+			stronger = "yes"
+		}
+		row := []string{r.ID, r.Title, r.Layer, join(r.Stakeholders), join(r.Dimensions), join(r.Threats), r.Book, joinChecks(r.Checks),
+			r.Statement, r.Rationale, r.AuditQuestion, join(r.Evidence), join(r.Sources), join(refs), join(r.ScanRules),
+			r.Priority, join(params), stronger}
 		for i, v := range row {
 			row[i] = csvSafe(v)
 		}
@@ -73,6 +90,14 @@ func (c *Catalog) exportCSV(w io.Writer) error {
 }
 
 func join(s []string) string { return strings.Join(s, "; ") }
+
+func joinChecks(cs []Check) string {
+	s := make([]string, len(cs))
+	for i, c := range cs {
+		s[i] = string(c)
+	}
+	return join(s)
+}
 
 // csvSafe defuses spreadsheet formula injection: a cell starting with one
 // of = + - @ is prefixed with an apostrophe, as OWASP recommends for CSV
@@ -126,12 +151,27 @@ type oscalGroup struct {
 }
 
 type oscalControl struct {
-	ID    string      `json:"id"`
-	Class string      `json:"class"`
-	Title string      `json:"title"`
-	Props []oscalProp `json:"props,omitempty"`
-	Links []oscalLink `json:"links,omitempty"`
-	Parts []oscalPart `json:"parts"`
+	ID     string       `json:"id"`
+	Class  string       `json:"class"`
+	Title  string       `json:"title"`
+	Params []oscalParam `json:"params,omitempty"`
+	Props  []oscalProp  `json:"props,omitempty"`
+	Links  []oscalLink  `json:"links,omitempty"`
+	Parts  []oscalPart  `json:"parts"`
+}
+
+// oscalParam is an OSCAL control parameter: the statement inserts it, a
+// profile (a regulator's baseline) may set it.
+type oscalParam struct {
+	ID          string            `json:"id"`
+	Props       []oscalProp       `json:"props,omitempty"`
+	Label       string            `json:"label"`
+	Constraints []oscalConstraint `json:"constraints,omitempty"`
+	Values      []string          `json:"values"`
+}
+
+type oscalConstraint struct {
+	Description string `json:"description"`
 }
 
 type oscalProp struct {
@@ -241,12 +281,20 @@ func (c *Catalog) oscalControl(r Recommendation, sourceUUID map[string]string) o
 		prop("stakeholder", s)
 	}
 	prop("layer", r.Layer)
-	prop("x805-dimension", r.Dimension)
+	for _, d := range r.Dimensions {
+		prop("x805-dimension", d)
+	}
+	prop("priority", r.Priority)
+	if r.StrongerThanSource {
+		prop("stronger-than-source", "true")
+	}
 	for _, t := range r.Threats {
 		prop("x1150-threat", t)
 	}
 	prop("book", r.Book)
-	prop("check", string(r.Check))
+	for _, k := range r.Checks {
+		prop("check", string(k))
+	}
 	for _, ref := range r.References {
 		ctl.Props = append(ctl.Props, oscalProp{Name: "reference", NS: oscalNS, Class: strings.ToLower(ref.Standard), Value: ref.Ref})
 	}
@@ -258,8 +306,20 @@ func (c *Catalog) oscalControl(r Recommendation, sourceUUID map[string]string) o
 			ctl.Links = append(ctl.Links, oscalLink{Href: "#" + u, Rel: "reference", Text: s})
 		}
 	}
+	prose := r.Statement
+	if r.Template != "" {
+		prose = placeholder.ReplaceAllStringFunc(r.Template, func(m string) string {
+			return "{{ insert: param, " + id + "_prm_" + m[1:len(m)-1] + " }}"
+		})
+	}
+	for _, p := range r.Parameters {
+		ctl.Params = append(ctl.Params, oscalParam{ID: id + "_prm_" + p.Name, Label: p.Label,
+			Props:       []oscalProp{{Name: "unit", NS: oscalNS, Value: string(p.Unit)}},
+			Constraints: []oscalConstraint{{Description: "Recommended range: " + p.Range()}},
+			Values:      []string{strconv.Itoa(p.Default)}})
+	}
 	ctl.Parts = []oscalPart{
-		{ID: id + "_smt", Name: "statement", Prose: r.Statement},
+		{ID: id + "_smt", Name: "statement", Prose: prose},
 		{ID: id + "_gdn", Name: "guidance", Prose: r.Rationale},
 		{ID: id + "_obj", Name: "assessment-objective", Prose: r.AuditQuestion, Parts: evidenceParts(id, r.Evidence)},
 	}

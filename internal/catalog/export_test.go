@@ -3,6 +3,7 @@ package catalog_test
 import (
 	"bytes"
 	"encoding/csv"
+	"encoding/json"
 	"flag"
 	"os"
 	"path/filepath"
@@ -113,5 +114,42 @@ func TestOSCALValidatesAgainstSchema(t *testing.T) {
 	}
 	if err := validate(broken); err == nil {
 		t.Fatal("a control without a title passed validation; the schema check proves nothing")
+	}
+}
+
+// OSCAL carries a parameter as a control param that the statement inserts,
+// so a profile (a regulator's baseline) can set it; withdrawn items are
+// not controls of the catalogue.
+func TestOSCALParametersAndWithdrawn(t *testing.T) {
+	out := string(export(t, catalog.FormatOSCAL))
+	for _, want := range []string{
+		`"id": "pay-002_prm_hold"`,
+		`"label": "Hold after a SIM swap"`,
+		`"description": "Recommended range: 24–72 hours"`,
+		`for {{ insert: param, pay-002_prm_hold }} after a SIM swap`,
+		`"name": "priority",`,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("OSCAL export lacks %s", want)
+		}
+	}
+	if strings.Contains(out, `"id": "app-049"`) {
+		t.Error("OSCAL export contains withdrawn APP-049 as a control")
+	}
+	var doc struct {
+		Recommendations []catalog.Recommendation `json:"recommendations"`
+		Withdrawn       []catalog.Recommendation `json:"withdrawn"`
+		Releases        []catalog.Release        `json:"releases"`
+	}
+	if err := json.Unmarshal(export(t, catalog.FormatJSON), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.Recommendations) != 189 || len(doc.Withdrawn) != 9 || doc.Withdrawn[0].ID != "APP-049" || doc.Withdrawn[0].ReplacedBy != "APP-012" ||
+		len(doc.Releases) != 2 || doc.Releases[0].Version != "2026.2" {
+		t.Errorf("JSON export: %d live, %d withdrawn (first %+v), releases %+v", len(doc.Recommendations), len(doc.Withdrawn), doc.Withdrawn, doc.Releases)
+	}
+	csv := string(export(t, catalog.FormatCSV))
+	if !strings.Contains(csv, "hold=48 hours (24–72 hours)") || strings.Contains(csv, "\nAPP-049,") {
+		t.Error("CSV export: PAY-002's parameter missing or withdrawn APP-049 present")
 	}
 }

@@ -36,7 +36,8 @@ func AmendedVersion(base string, revision int64) string {
 // would leave a text empty is an error: a broken overlay must not produce
 // a half-amended catalogue.
 func (c *Catalog) Amend(ams []Amendment) (*Catalog, error) {
-	out := &Catalog{Taxonomy: c.Taxonomy, Recommendations: slices.Clone(c.Recommendations), byID: maps.Clone(c.byID)}
+	out := &Catalog{Taxonomy: c.Taxonomy, Recommendations: slices.Clone(c.Recommendations), Withdrawn: slices.Clone(c.Withdrawn),
+		Releases: c.Releases, byID: maps.Clone(c.byID), withdrawnByID: c.withdrawnByID}
 	if len(ams) == 0 {
 		return out, nil
 	}
@@ -56,8 +57,15 @@ func (c *Catalog) Amend(ams []Amendment) (*Catalog, error) {
 			return nil, fmt.Errorf("catalog: amendment revision %d out of order or repeated", a.Revision)
 		}
 		last = a.Revision
-		i, ok := out.byID[a.RecID]
-		if !ok {
+		// An amendment accepted before a release withdrew its item still
+		// applies, to the withdrawn item: its page and the baselines that
+		// name it show the text as amended, and the overlay must not fail.
+		var rec *Recommendation
+		if i, ok := out.byID[a.RecID]; ok {
+			rec = &out.Recommendations[i]
+		} else if i, ok := out.withdrawnByID[a.RecID]; ok {
+			rec = &out.Withdrawn[i]
+		} else {
 			return nil, fmt.Errorf("%w: amendment %d names %s", ErrNotFound, a.Revision, a.RecID)
 		}
 		st, ra := strings.TrimSpace(a.Statement), strings.TrimSpace(a.Rationale)
@@ -65,12 +73,27 @@ func (c *Catalog) Amend(ams []Amendment) (*Catalog, error) {
 			return nil, fmt.Errorf("catalog: amendment %d of %s changes nothing", a.Revision, a.RecID)
 		}
 		if st != "" {
-			out.Recommendations[i].Statement = st
+			if err := rec.amendStatement(st); err != nil {
+				return nil, fmt.Errorf("catalog: amendment %d of %s: %w", a.Revision, a.RecID, err)
+			}
 		}
 		if ra != "" {
-			out.Recommendations[i].Rationale = ra
+			rec.Rationale = ra
 		}
 	}
 	out.Version = AmendedVersion(c.Version, last)
 	return out, nil
+}
+
+// amendStatement replaces the statement. An amended text that keeps the
+// {name} placeholders stays a template; one written out in full (as people
+// write proposals, from the text they read) is taken as it stands, and
+// Render then returns it unchanged: the amendment fixed the numbers.
+func (r *Recommendation) amendStatement(st string) error {
+	if len(r.Parameters) == 0 || !placeholder.MatchString(st) {
+		r.Statement, r.Template = st, ""
+		return nil
+	}
+	r.Statement = st
+	return r.prepareParameters()
 }

@@ -90,3 +90,43 @@ func TestAmendRefusesBrokenOverlays(t *testing.T) {
 		})
 	}
 }
+
+// Amending an item with parameters: a text that keeps the placeholders
+// stays a template; a text written out in full is taken as it stands.
+// An amendment of an item a later release withdrew still applies to it.
+func TestAmendParametersAndWithdrawn(t *testing.T) {
+	base, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := base.Amend([]Amendment{
+		{Revision: 1, RecID: "PAY-002", Statement: "Providers must hold new payees for {hold} after a SIM swap."},
+		{Revision: 2, RecID: "CHN-002", Statement: "One-time codes must expire after 3 minutes."},
+		{Revision: 3, RecID: "APP-049", Rationale: "Amended before 2026.2 withdrew it."},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pay002, _ := got.Get("PAY-002")
+	if pay002.Statement != "Providers must hold new payees for 48 hours after a SIM swap." {
+		t.Errorf("amended PAY-002 statement = %q", pay002.Statement)
+	}
+	if s, err := pay002.Render(map[string]int{"hold": 24}); err != nil || s != "Providers must hold new payees for 24 hours after a SIM swap." {
+		t.Errorf("amended PAY-002 rendered = %q, %v", s, err)
+	}
+	chn002, _ := got.Get("CHN-002")
+	if s, err := chn002.Render(map[string]int{"otp_validity": 7}); err != nil || s != "One-time codes must expire after 3 minutes." {
+		t.Errorf("CHN-002 amended in full, rendered = %q, %v; want the amended text unchanged", s, err)
+	}
+	app049, _ := got.Get("APP-049")
+	if app049.Rationale != "Amended before 2026.2 withdrew it." {
+		t.Errorf("APP-049 rationale = %q", app049.Rationale)
+	}
+	if orig, _ := base.Get("APP-049"); orig.Rationale == app049.Rationale {
+		t.Error("Amend changed the base catalogue's withdrawn item")
+	}
+	if _, err := base.Amend([]Amendment{{Revision: 1, RecID: "PAY-002", Statement: "Hold for {wait}."}}); err == nil ||
+		!strings.Contains(err.Error(), "statement uses {wait}") {
+		t.Errorf("an amendment with an unknown placeholder: %v", err)
+	}
+}

@@ -17,6 +17,7 @@ type Query struct {
 	Threats      []string
 	Books        []string
 	Checks       []string
+	Priorities   []string
 	ScanRule     string
 }
 
@@ -36,7 +37,7 @@ type FacetCount struct {
 // Results are the hits of a query and the facet counts over them.
 type Results struct {
 	Hits   []Hit
-	Facets map[string][]FacetCount // layer, stakeholder, dimension, threat, book, check
+	Facets map[string][]FacetCount // layer, stakeholder, dimension, threat, book, check, priority
 }
 
 // Index is an in-memory inverted index over the catalogue. It is built
@@ -77,7 +78,7 @@ func NewIndex(c *Catalog) *Index {
 		add(r.Title, weightTitle)
 		add(r.Statement, weightStatement)
 		for _, s := range []string{r.Rationale, r.AuditQuestion, strings.Join(r.Evidence, " "), strings.Join(r.ScanRules, " "),
-			TermName(c.Layers, r.Layer), TermName(c.Dimensions, r.Dimension)} {
+			TermName(c.Layers, r.Layer)} {
 			add(s, weightOther)
 		}
 		for _, ref := range r.References {
@@ -85,6 +86,9 @@ func NewIndex(c *Catalog) *Index {
 		}
 		for _, t := range r.Threats {
 			add(TermName(c.Threats, t), weightOther)
+		}
+		for _, d := range r.Dimensions {
+			add(TermName(c.Dimensions, d), weightOther)
 		}
 		for t, weight := range w {
 			ix.postings[t] = append(ix.postings[t], posting{rec: i, weight: weight})
@@ -193,8 +197,9 @@ func anyIn(selected []string, values ...string) bool {
 }
 
 func (q Query) matchesFacets(r *Recommendation) bool {
-	return anyIn(q.Layers, r.Layer) && anyIn(q.Stakeholders, r.Stakeholders...) && anyIn(q.Dimensions, r.Dimension) &&
-		anyIn(q.Threats, r.Threats...) && anyIn(q.Books, r.Book) && anyIn(q.Checks, string(r.Check)) &&
+	return anyIn(q.Layers, r.Layer) && anyIn(q.Stakeholders, r.Stakeholders...) && anyIn(q.Dimensions, r.Dimensions...) &&
+		anyIn(q.Threats, r.Threats...) && anyIn(q.Books, r.Book) && anyIn(q.Checks, checkKeys(r)...) &&
+		anyIn(q.Priorities, r.Priority) &&
 		(q.ScanRule == "" || slices.Contains(r.ScanRules, q.ScanRule))
 }
 
@@ -202,6 +207,14 @@ var checkTerms = []Term{
 	{Key: string(CheckStatic), Name: "Static scan of the app"},
 	{Key: string(CheckDynamic), Name: "Device or proxy test"},
 	{Key: string(CheckReview), Name: "Document or process review"},
+}
+
+func checkKeys(r *Recommendation) []string {
+	out := make([]string, len(r.Checks))
+	for i, k := range r.Checks {
+		out[i] = string(k)
+	}
+	return out
 }
 
 // CheckTerms names the ways a recommendation can be checked.
@@ -225,9 +238,10 @@ func (ix *Index) facets(hits []Hit, q Query) map[string][]FacetCount {
 	return map[string][]FacetCount{
 		"layer":       count(c.Layers, q.Layers, func(r *Recommendation) []string { return []string{r.Layer} }),
 		"stakeholder": count(c.Stakeholders, q.Stakeholders, func(r *Recommendation) []string { return r.Stakeholders }),
-		"dimension":   count(c.Dimensions, q.Dimensions, func(r *Recommendation) []string { return []string{r.Dimension} }),
+		"dimension":   count(c.Dimensions, q.Dimensions, func(r *Recommendation) []string { return r.Dimensions }),
 		"threat":      count(c.Threats, q.Threats, func(r *Recommendation) []string { return r.Threats }),
 		"book":        count(c.Books, q.Books, func(r *Recommendation) []string { return []string{r.Book} }),
-		"check":       count(checkTerms, q.Checks, func(r *Recommendation) []string { return []string{string(r.Check)} }),
+		"check":       count(checkTerms, q.Checks, checkKeys),
+		"priority":    count(c.Priorities, q.Priorities, func(r *Recommendation) []string { return []string{r.Priority} }),
 	}
 }

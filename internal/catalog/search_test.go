@@ -36,7 +36,13 @@ func TestSearch(t *testing.T) {
 	}{
 		{name: "by ID", q: catalog.Query{Text: "APP-013"}, wantFirst: "APP-013"},
 		{name: "title words", q: catalog.Query{Text: "certificate pinning"}, mustHave: []string{"APP-013"}},
-		{name: "prefix of last word", q: catalog.Query{Text: "sim sw"}, mustHave: []string{"TEL-001", "PAY-001"}},
+		{name: "prefix of last word", q: catalog.Query{Text: "sim sw"}, mustHave: []string{"TEL-001", "TEL-005", "PAY-038"}},
+		// Withdrawn items are not searched: they would count twice.
+		{name: "withdrawn item", q: catalog.Query{Text: "APP-049"}, max: 0, mustNot: []string{"APP-049"}},
+		{name: "merged text found on the survivor", q: catalog.Query{Text: "untrusted certificate proxy"}, wantFirst: "APP-012", mustNot: []string{"APP-049"}},
+		{name: "priority facet", q: catalog.Query{Priorities: []string{"essential"}, Layers: []string{"telecom"}}, mustHave: []string{"TEL-001", "TEL-026"}, mustNot: []string{"TEL-027", "APP-001"}},
+		{name: "several dimensions", q: catalog.Query{Dimensions: []string{"privacy"}, Layers: []string{"telecom"}}, mustHave: []string{"TEL-026", "TEL-010"}, mustNot: []string{"TEL-001"}},
+		{name: "two checks", q: catalog.Query{Checks: []string{"dynamic"}, Layers: []string{"app"}}, mustHave: []string{"APP-012", "APP-013", "APP-041", "APP-048"}, mustNot: []string{"APP-001"}},
 		{name: "all words must match", q: catalog.Query{Text: "ussd roaming"}, mustHave: []string{"CHN-009"}, mustNot: []string{"TEL-001"}},
 		{name: "ITU lab test ID", q: catalog.Query{Text: "T1.1"}, wantFirst: "APP-002"},
 		{name: "scanner rule ID", q: catalog.Query{Text: "DFS-MAN-001"}, wantFirst: "APP-001"},

@@ -111,6 +111,7 @@ func (m *Module) Routes() []web.Route {
 	return []web.Route{
 		{Pattern: "GET /catalogue", Policy: p, Handler: http.HandlerFunc(m.list)},
 		{Pattern: "GET /catalogue/{id}", Policy: p, Handler: http.HandlerFunc(m.detail)},
+		{Pattern: "GET /catalogue/releases", Policy: p, Handler: http.HandlerFunc(m.releases)},
 		{Pattern: "GET /catalogue/export/{format}", Policy: p, Handler: http.HandlerFunc(m.export)},
 	}
 }
@@ -136,7 +137,7 @@ type listData struct {
 	Version string
 	Layers  []catalog.Term
 	Rule    string
-	// Names maps taxonomy keys (layer, stakeholder) to display names.
+	// Names maps taxonomy keys (layer, stakeholder, priority) to display names.
 	Names map[string]string
 }
 
@@ -152,6 +153,7 @@ var facetOrder = []struct{ key, param, label string }{
 	{"dimension", "dimension", "Security dimension (X.805)"},
 	{"book", "book", "Source book"},
 	{"check", "check", "How it is checked"},
+	{"priority", "priority", "Priority"},
 }
 
 // maxQueryLen bounds the free text; longer input is cut, not refused, so a
@@ -171,6 +173,7 @@ func (m *Module) queryFrom(v url.Values) catalog.Query {
 		Dimensions:   known(v["dimension"], m.cat.Dimensions),
 		Books:        known(v["book"], m.cat.Books),
 		Checks:       known(v["check"], catalog.CheckTerms()),
+		Priorities:   known(v["priority"], m.cat.Priorities),
 		ScanRule:     m.knownRule(v.Get("rule")),
 	}
 }
@@ -206,7 +209,7 @@ func (m *Module) list(w http.ResponseWriter, r *http.Request) {
 	q := m.queryFrom(v)
 	res := ix.Search(q)
 	d := listData{Query: q.Text, Hits: res.Hits, Total: len(cat.Recommendations), Version: cat.Version,
-		Layers: m.cat.Layers, Rule: q.ScanRule, Names: termNames(cat.Layers, cat.Stakeholders)}
+		Layers: m.cat.Layers, Rule: q.ScanRule, Names: termNames(cat.Layers, cat.Stakeholders, cat.Priorities)}
 	for _, f := range facetOrder {
 		d.Facets = append(d.Facets, facet{Param: f.param, Label: f.label, Counts: res.Facets[f.key]})
 		for _, c := range res.Facets[f.key] {
@@ -223,6 +226,24 @@ func (m *Module) list(w http.ResponseWriter, r *http.Request) {
 		title = fmt.Sprintf("Search: %s", q.Text)
 	}
 	m.pages.Render(w, r, http.StatusOK, "list.html", web.View{Title: title, Data: d})
+}
+
+// releasesData is the release-notes page: what changed in each catalogue
+// release, and the items the releases withdrew with their replacements.
+type releasesData struct {
+	Version   string
+	Releases  []catalog.Release
+	Withdrawn []catalog.Recommendation
+}
+
+func (m *Module) releases(w http.ResponseWriter, r *http.Request) {
+	cat, _, err := m.current(r.Context())
+	if err != nil {
+		web.ServerError(w, r, "current catalogue", err)
+		return
+	}
+	m.pages.Render(w, r, http.StatusOK, "releases.html", web.View{Title: "Catalogue releases",
+		Data: releasesData{Version: cat.Version, Releases: cat.Releases, Withdrawn: cat.Withdrawn}})
 }
 
 // without returns the list URL with one filter value removed.
@@ -250,16 +271,25 @@ type sourceView struct {
 	Key, Title, URL string
 }
 
+// paramView is one parameter as the page shows it.
+type paramView struct {
+	Name, Label, Default, Range string
+}
+
 type detailData struct {
 	Rec          *catalog.Recommendation
 	Layer        catalog.Term
-	Dimension    catalog.Term
+	Dimensions   []catalog.Term
+	Priority     catalog.Term
 	Book         catalog.Term
 	Stakeholders []catalog.Term
 	Threats      []catalog.Term
 	Sources      []sourceView
 	Rules        []ruleView
-	Check        string
+	Checks       []string
+	Parameters   []paramView
+	ReplacedBy   *catalog.Recommendation // the live item that took a withdrawn one over
+	Replaces     []*catalog.Recommendation
 	Related      []*catalog.Recommendation
 	Version      string
 	Extras       template.HTML
@@ -289,8 +319,25 @@ func (m *Module) detail(w http.ResponseWriter, r *http.Request) {
 		web.ServerError(w, r, "catalogue lookup", err)
 		return
 	}
-	d := detailData{Rec: rec, Layer: term(m.cat.Layers, rec.Layer), Dimension: term(m.cat.Dimensions, rec.Dimension),
-		Book: term(m.cat.Books, rec.Book), Check: term(catalog.CheckTerms(), string(rec.Check)).Name, Version: cat.Version}
+	d := detailData{Rec: rec, Layer: term(m.cat.Layers, rec.Layer), Priority: term(m.cat.Priorities, rec.Priority),
+		Book: term(m.cat.Books, rec.Book), Version: cat.Version}
+	for _, k := range rec.Dimensions {
+		d.Dimensions = append(d.Dimensions, term(m.cat.Dimensions, k))
+	}
+	for _, k := range rec.Checks {
+		d.Checks = append(d.Checks, term(catalog.CheckTerms(), string(k)).Name)
+	}
+	for _, p := range rec.Parameters {
+		d.Parameters = append(d.Parameters, paramView{Name: p.Name, Label: p.Label, Default: p.Format(p.Default), Range: p.Range()})
+	}
+	if rec.IsWithdrawn() {
+		d.ReplacedBy, _ = cat.Get(rec.ReplacedBy)
+	}
+	for i := range cat.Withdrawn {
+		if cat.Withdrawn[i].ReplacedBy == rec.ID {
+			d.Replaces = append(d.Replaces, &cat.Withdrawn[i])
+		}
+	}
 	for _, s := range rec.Stakeholders {
 		d.Stakeholders = append(d.Stakeholders, term(m.cat.Stakeholders, s))
 	}

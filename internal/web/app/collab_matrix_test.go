@@ -13,6 +13,7 @@ var catalogueMatrix = map[string]entry{
 	"GET /catalogue":                 signed(200),
 	"GET /catalogue/{id}":            signed(404),
 	"GET /catalogue/export/{format}": signed(404), // "{format}" is no export format
+	"GET /catalogue/releases":        signed(200),
 
 	"GET /discussions":               signed(200),
 	"POST /discussions":              signed(400),
