@@ -57,7 +57,7 @@ type Subscription struct {
 
 // subBuffer is how many events a stream may have waiting; a stream that
 // does not keep up is ended rather than allowed to hold the others back.
-const subBuffer = 256
+const subBuffer = 32
 
 // NewHub returns the hub of store's exercises, whose goroutines and
 // streams end with ctx. Call it once per store, before serving.

@@ -1,7 +1,6 @@
 package tabletop
 
 import (
-	"bufio"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -88,13 +87,13 @@ func (m *Module) events(w http.ResponseWriter, r *http.Request) {
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Accel-Buffering", "no") // nginx would otherwise hold events back
 	w.WriteHeader(http.StatusOK)
-	bw := bufio.NewWriterSize(w, 4<<10)
+	// The response writer buffers already: events are written to it and
+	// flushed once per batch, with no buffer of the stream's own (each
+	// open stream's memory counts, a national exercise has hundreds).
+	bw := w
 	send := func(write func()) bool {
 		_ = rc.SetWriteDeadline(time.Now().Add(writeLimit)) // not every writer has deadlines; the write then just blocks
 		write()
-		if bw.Flush() != nil {
-			return false
-		}
 		return rc.Flush() == nil
 	}
 	last := after
@@ -176,7 +175,7 @@ func (m *Module) events(w http.ResponseWriter, r *http.Request) {
 				}
 				emit(ev)
 			}
-			if bw.Flush() != nil || rc.Flush() != nil {
+			if rc.Flush() != nil {
 				return
 			}
 		}
