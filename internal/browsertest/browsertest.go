@@ -97,6 +97,10 @@ func (b *Browser) Serve(h http.Handler, login func(user string) *http.Cookie) {
 	b.URL = ts.URL
 }
 
+// Share points b at the server other serves, so that two browsers (two
+// people, each with their own cookies) use the same server.
+func (b *Browser) Share(other *Browser) { b.URL = other.URL }
+
 // As signs in as user, opens path and runs steps; a failure ends the test
 // with the text of the page's main element.
 func (b *Browser) As(user, path string, steps ...chromedp.Action[chromedp.Void]) {
