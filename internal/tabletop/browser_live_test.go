@@ -127,7 +127,7 @@ func TestBrowserLiveTwoBrowsers(t *testing.T) {
 	facB.Shot("tabletop-live-console.png")
 
 	// The report lists the inject and the answer.
-	facB.Do(chromedp.Click("#end"), chromedp.WaitVisible("#flash"))
+	facB.Do(chromedp.Click("#end"), chromedp.WaitNotPresent("#end"))
 	facB.As("macra-analyst", ex+"/report", chromedp.WaitVisible("#timeline"))
 	if got := facB.Text("#timeline-I2"); !strings.Contains(got, "Hold transfers to new payees") {
 		t.Errorf("the report's entry of I2: %q", got)
