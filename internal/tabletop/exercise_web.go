@@ -155,6 +155,7 @@ type exerciseData struct {
 	Access      Access
 	Facilitates bool
 	MustJoin    bool // invited in person, not joined yet
+	ReportLink  bool // the person may read the after-action report
 	JoinAs      []OrgChoice
 	Orgs        []ExerciseOrg
 	Groups      []groupView
@@ -230,7 +231,8 @@ func (m *Module) renderExerciseWith(w http.ResponseWriter, r *http.Request, stat
 	}
 	ctx := r.Context()
 	d := exerciseData{E: e, Status: e.Status.Label(), Access: a, Facilitates: a.Facilitates(), Problem: problem,
-		MustJoin: a.Participant != nil && a.Participant.Joined.IsZero()}
+		MustJoin:   a.Participant != nil && a.Participant.Joined.IsZero(),
+		ReportLink: a.Participant != nil && (a.Participant.Role != RolePlayer || e.Status == StatusEnded)}
 	if e.Status != StatusEnded {
 		p := web.CurrentPrincipal(ctx)
 		for _, ms := range p.Memberships {

@@ -46,7 +46,13 @@ func TestTabletopReport(t *testing.T) {
 		if rec := w.do(http.MethodGet, report, "", w.session("admin-b"), ""); rec.Code != http.StatusForbidden {
 			t.Errorf("the player's report before the end: %d, want 403", rec.Code)
 		}
+		if strings.Contains(w.do(http.MethodGet, ex, "", w.session("admin-b"), "").Body.String(), `id="report-link"`) {
+			t.Error("the player's page links the report before the end")
+		}
 		w.do(http.MethodPost, ex+"/end", "", fac, "")
+		if !strings.Contains(w.do(http.MethodGet, ex, "", w.session("admin-b"), "").Body.String(), `href="`+report+`" id="report-link"`) {
+			t.Error("the player's page does not link the report after the end")
+		}
 
 		post := func(user, target string, v url.Values) (int, string) {
 			rec := w.do(http.MethodPost, target, v.Encode(), w.session(user), "")
