@@ -5,7 +5,6 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"flag"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -27,27 +26,6 @@ func export(t *testing.T, format string) []byte {
 	return buf.Bytes()
 }
 
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file; if the change is intended, run go test ./internal/catalog -update", name)
-	}
-}
-
 func TestExportGolden(t *testing.T) {
 	for _, f := range []string{catalog.FormatJSON, catalog.FormatCSV, catalog.FormatOSCAL} {
 		t.Run(f, func(t *testing.T) {
@@ -55,7 +33,7 @@ func TestExportGolden(t *testing.T) {
 			if !bytes.Equal(a, b) {
 				t.Fatal("export is not deterministic")
 			}
-			golden(t, "catalog."+f+".golden", a)
+			goldenFile(t, "catalog."+f+".golden", a)
 		})
 	}
 }
@@ -152,4 +130,9 @@ func TestOSCALParametersAndWithdrawn(t *testing.T) {
 	if !strings.Contains(csv, "hold=48 hours (24–72 hours)") || strings.Contains(csv, "\nAPP-049,") {
 		t.Error("CSV export: PAY-002's parameter missing or withdrawn APP-049 present")
 	}
+}
+
+func goldenFile(t *testing.T, name string, got []byte) {
+	t.Helper()
+	testenv.Golden(t, filepath.Join("testdata", name), got, *update)
 }

@@ -115,10 +115,6 @@ func viewer(r *http.Request) (Viewer, *web.Principal) {
 	return Viewer{UserID: p.User.ID, Admin: p.User.PlatformAdmin}, p
 }
 
-func pathID(r *http.Request) (int64, bool) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	return id, err == nil && id > 0
-}
 
 func formID(r *http.Request, name string) int64 {
 	id, _ := strconv.ParseInt(r.PostFormValue(name), 10, 64)
@@ -257,7 +253,7 @@ func (m *Module) renderThread(w http.ResponseWriter, r *http.Request, status int
 	id := threadID
 	if id == 0 {
 		var ok bool
-		if id, ok = pathID(r); !ok {
+		if id, ok = web.PathID(r, "id"); !ok {
 			web.Error(w, r, http.StatusNotFound)
 			return
 		}
@@ -278,7 +274,7 @@ func (m *Module) renderThread(w http.ResponseWriter, r *http.Request, status int
 }
 
 func (m *Module) reply(w http.ResponseWriter, r *http.Request) {
-	id, ok := pathID(r)
+	id, ok := web.PathID(r, "id")
 	if !ok {
 		web.Error(w, r, http.StatusNotFound)
 		return
@@ -297,7 +293,7 @@ func (m *Module) reply(w http.ResponseWriter, r *http.Request) {
 }
 
 func (m *Module) editPost(w http.ResponseWriter, r *http.Request) {
-	id, ok := pathID(r)
+	id, ok := web.PathID(r, "id")
 	if !ok {
 		web.Error(w, r, http.StatusNotFound)
 		return
@@ -315,7 +311,7 @@ func (m *Module) editPost(w http.ResponseWriter, r *http.Request) {
 }
 
 func (m *Module) deletePost(w http.ResponseWriter, r *http.Request) {
-	id, ok := pathID(r)
+	id, ok := web.PathID(r, "id")
 	if !ok {
 		web.Error(w, r, http.StatusNotFound)
 		return
@@ -374,7 +370,7 @@ func (m *Module) addNote(w http.ResponseWriter, r *http.Request) {
 }
 
 func (m *Module) deleteNote(w http.ResponseWriter, r *http.Request) {
-	id, ok := pathID(r)
+	id, ok := web.PathID(r, "id")
 	if !ok {
 		web.Error(w, r, http.StatusNotFound)
 		return
@@ -454,7 +450,7 @@ func (m *Module) proposal(w http.ResponseWriter, r *http.Request) {
 }
 
 func (m *Module) renderProposal(w http.ResponseWriter, r *http.Request, status int, msg string) {
-	id, ok := pathID(r)
+	id, ok := web.PathID(r, "id")
 	if !ok {
 		web.Error(w, r, http.StatusNotFound)
 		return
@@ -476,7 +472,7 @@ func (m *Module) renderProposal(w http.ResponseWriter, r *http.Request, status i
 }
 
 func (m *Module) accept(w http.ResponseWriter, r *http.Request) {
-	id, ok := pathID(r)
+	id, ok := web.PathID(r, "id")
 	if !ok {
 		web.Error(w, r, http.StatusNotFound)
 		return
@@ -490,7 +486,7 @@ func (m *Module) accept(w http.ResponseWriter, r *http.Request) {
 }
 
 func (m *Module) decline(w http.ResponseWriter, r *http.Request) {
-	id, ok := pathID(r)
+	id, ok := web.PathID(r, "id")
 	if !ok {
 		web.Error(w, r, http.StatusNotFound)
 		return
@@ -520,7 +516,7 @@ func (m *Module) notifications(w http.ResponseWriter, r *http.Request) {
 // markRead marks one notification read and follows its link, so opening a
 // notification from the list is one click.
 func (m *Module) markRead(w http.ResponseWriter, r *http.Request) {
-	id, ok := pathID(r)
+	id, ok := web.PathID(r, "id")
 	if !ok {
 		web.Error(w, r, http.StatusNotFound)
 		return

@@ -77,10 +77,6 @@ func isAdmin(r *http.Request) bool {
 	return p != nil && p.User.PlatformAdmin
 }
 
-func pathID(r *http.Request) (int64, bool) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	return id, err == nil && id > 0
-}
 
 type listData struct {
 	Frameworks []Framework
@@ -228,7 +224,7 @@ type controlGroup struct {
 }
 
 func (m *Module) framework(w http.ResponseWriter, r *http.Request) {
-	id, ok := pathID(r)
+	id, ok := web.PathID(r, "id")
 	if !ok {
 		web.Error(w, r, http.StatusNotFound)
 		return
@@ -289,7 +285,7 @@ func (m *Module) control(w http.ResponseWriter, r *http.Request) {
 // renderControl shows the control of the {id} wildcard; d carries a
 // refused form.
 func (m *Module) renderControl(w http.ResponseWriter, r *http.Request, status int, d controlData) {
-	id, ok := pathID(r)
+	id, ok := web.PathID(r, "id")
 	if !ok {
 		web.Error(w, r, http.StatusNotFound)
 		return
@@ -316,7 +312,7 @@ func (m *Module) renderControl(w http.ResponseWriter, r *http.Request, status in
 }
 
 func (m *Module) setMapping(w http.ResponseWriter, r *http.Request) {
-	id, ok := pathID(r)
+	id, ok := web.PathID(r, "id")
 	if !ok {
 		web.Error(w, r, http.StatusNotFound)
 		return
@@ -350,7 +346,7 @@ func (m *Module) setMapping(w http.ResponseWriter, r *http.Request) {
 }
 
 func (m *Module) deleteMapping(w http.ResponseWriter, r *http.Request) {
-	id, ok := pathID(r)
+	id, ok := web.PathID(r, "id")
 	if !ok {
 		web.Error(w, r, http.StatusNotFound)
 		return

@@ -1,6 +1,8 @@
 package resilience_test
 
 import (
+	"github.com/dfslab/dfslab/internal/testenv"
+
 	"encoding/json"
 	"flag"
 	"os"
@@ -120,19 +122,7 @@ func TestScoreGolden(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		path := filepath.Join("testdata", c.name+".golden.json")
-		if *update {
-			if err := os.WriteFile(path, append(got, '\n'), 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
-		want, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if string(want) != string(got)+"\n" {
-			t.Errorf("%s: scorecard differs from %s (go test -update to accept):\n%s", c.name, path, got)
-		}
+		testenv.Golden(t, filepath.Join("testdata", c.name+".golden.json"), append(got, '\n'), *update)
 	}
 }
 

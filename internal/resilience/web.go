@@ -164,11 +164,6 @@ func (m *Module) fail(w http.ResponseWriter, r *http.Request, what string, err e
 	}
 }
 
-func pathInt(r *http.Request, name string) (int64, bool) {
-	id, err := strconv.ParseInt(r.PathValue(name), 10, 64)
-	return id, err == nil && id > 0
-}
-
 func orgPath(o Org, rest string) string {
 	return "/orgs/" + strconv.FormatInt(o.ID, 10) + "/resilience" + rest
 }
@@ -195,7 +190,7 @@ func (m *Module) loadAssessment(w http.ResponseWriter, r *http.Request) (Org, As
 	if !ok {
 		return Org{}, Assessment{}, nil, false
 	}
-	id, ok := pathInt(r, "id")
+	id, ok := web.PathID(r, "id")
 	if !ok {
 		web.Error(w, r, http.StatusNotFound)
 		return Org{}, Assessment{}, nil, false
@@ -789,7 +784,7 @@ func (m *Module) download(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	eid, ok := pathInt(r, "eid")
+	eid, ok := web.PathID(r, "eid")
 	if !ok {
 		web.Error(w, r, http.StatusNotFound)
 		return
@@ -1020,7 +1015,7 @@ func (m *Module) regulatorCampaign(w http.ResponseWriter, r *http.Request) (Org,
 	if !ok {
 		return Org{}, 0, false
 	}
-	id, ok := pathInt(r, "id")
+	id, ok := web.PathID(r, "id")
 	if !ok || !o.Regulator {
 		web.Error(w, r, http.StatusNotFound)
 		return Org{}, 0, false
@@ -1165,7 +1160,7 @@ func (m *Module) entity(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	entity, ok := pathInt(r, "entity")
+	entity, ok := web.PathID(r, "entity")
 	if !ok {
 		web.Error(w, r, http.StatusNotFound)
 		return
@@ -1353,7 +1348,7 @@ func (m *Module) apiModels(w http.ResponseWriter, r *http.Request) {
 // who needs at least role min in its organisation. Anything else is 404,
 // so that a token cannot probe other organisations' assessments.
 func (m *Module) apiLoad(w http.ResponseWriter, r *http.Request, min web.Role) (Assessment, bool) {
-	id, ok := pathInt(r, "id")
+	id, ok := web.PathID(r, "id")
 	if !ok {
 		apiError(w, http.StatusNotFound, "no such assessment")
 		return Assessment{}, false

@@ -187,7 +187,7 @@ func (m *Module) saveAnswer(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	ref, ok := pathInt(r, "eid")
+	ref, ok := web.PathID(r, "eid")
 	if !ok {
 		web.Error(w, r, http.StatusNotFound)
 		return
@@ -211,7 +211,7 @@ func (m *Module) scoreAnswer(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	id, ok := pathInt(r, "eid")
+	id, ok := web.PathID(r, "eid")
 	if !ok {
 		web.Error(w, r, http.StatusNotFound)
 		return

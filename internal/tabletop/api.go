@@ -151,7 +151,7 @@ type apiLog struct {
 }
 
 func (m *Module) apiExercise(w http.ResponseWriter, r *http.Request) {
-	id, ok := pathInt(r, "id")
+	id, ok := web.PathID(r, "id")
 	if !ok {
 		apiError(w, http.StatusNotFound, "no such exercise")
 		return
@@ -287,7 +287,7 @@ func (m *Module) apiAnswer(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	ref, ok := pathInt(r, "eid")
+	ref, ok := web.PathID(r, "eid")
 	if !ok || a.Participant == nil {
 		apiError(w, http.StatusNotFound, "no such inject")
 		return

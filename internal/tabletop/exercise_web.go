@@ -67,7 +67,7 @@ func (m *Module) loadExercise(w http.ResponseWriter, r *http.Request) (Exercise,
 
 // loadExerciseFor is loadExercise answering in JSON for the API.
 func (m *Module) loadExerciseFor(w http.ResponseWriter, r *http.Request, api bool) (Exercise, Access, bool) {
-	id, ok := pathInt(r, "id")
+	id, ok := web.PathID(r, "id")
 	if !ok {
 		m.notFound(w, r, api)
 		return Exercise{}, Access{}, false
@@ -420,7 +420,7 @@ func (m *Module) assign(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	user, ok := pathInt(r, "user")
+	user, ok := web.PathID(r, "user")
 	if !ok {
 		web.Error(w, r, http.StatusNotFound)
 		return
@@ -452,7 +452,7 @@ func (m *Module) renameGroup(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	g, ok := pathInt(r, "eid")
+	g, ok := web.PathID(r, "eid")
 	if !ok {
 		web.Error(w, r, http.StatusNotFound)
 		return
@@ -473,7 +473,7 @@ func (m *Module) mergeGroups(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	g, ok := pathInt(r, "eid")
+	g, ok := web.PathID(r, "eid")
 	if !ok {
 		web.Error(w, r, http.StatusNotFound)
 		return

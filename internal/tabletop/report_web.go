@@ -288,7 +288,7 @@ func (m *Module) deleteFinding(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	fid, ok := pathInt(r, "eid")
+	fid, ok := web.PathID(r, "eid")
 	if !ok {
 		web.Error(w, r, http.StatusNotFound)
 		return
@@ -319,7 +319,7 @@ func (m *Module) improvementStatus(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	iid, ok := pathInt(r, "eid")
+	iid, ok := web.PathID(r, "eid")
 	if !ok {
 		web.Error(w, r, http.StatusNotFound)
 		return
@@ -337,7 +337,7 @@ func (m *Module) sendImprovement(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	iid, ok := pathInt(r, "eid")
+	iid, ok := web.PathID(r, "eid")
 	if !ok {
 		web.Error(w, r, http.StatusNotFound)
 		return
@@ -357,7 +357,7 @@ func (m *Module) deleteImprovement(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	iid, ok := pathInt(r, "eid")
+	iid, ok := web.PathID(r, "eid")
 	if !ok {
 		web.Error(w, r, http.StatusNotFound)
 		return
@@ -501,7 +501,7 @@ func (m *Module) history(w http.ResponseWriter, r *http.Request) {
 
 func (m *Module) ownedStatus(w http.ResponseWriter, r *http.Request) {
 	orgID, _ := web.PathOrg(r)
-	iid, ok := pathInt(r, "id")
+	iid, ok := web.PathID(r, "id")
 	if !ok || !web.ParseForm(w, r) {
 		if !ok {
 			web.Error(w, r, http.StatusNotFound)

@@ -159,10 +159,6 @@ func (m *Module) fail(w http.ResponseWriter, r *http.Request, what string, err e
 	}
 }
 
-func pathInt(r *http.Request, name string) (int64, bool) {
-	id, err := strconv.ParseInt(r.PathValue(name), 10, 64)
-	return id, err == nil && id > 0
-}
 
 func orgPath(orgID int64, rest string) string {
 	return "/orgs/" + strconv.FormatInt(orgID, 10) + "/tabletop" + rest
@@ -555,7 +551,7 @@ func (m *Module) clone(w http.ResponseWriter, r *http.Request) {
 
 func (m *Module) loadStored(w http.ResponseWriter, r *http.Request) (Stored, string, bool) {
 	orgID, _ := web.PathOrg(r)
-	id, ok := pathInt(r, "id")
+	id, ok := web.PathID(r, "id")
 	if !ok {
 		web.Error(w, r, http.StatusNotFound)
 		return Stored{}, "", false
@@ -653,7 +649,7 @@ func (m *Module) save(w http.ResponseWriter, r *http.Request) {
 
 func (m *Module) deleteScenario(w http.ResponseWriter, r *http.Request) {
 	orgID, _ := web.PathOrg(r)
-	id, ok := pathInt(r, "id")
+	id, ok := web.PathID(r, "id")
 	if !ok {
 		web.Error(w, r, http.StatusNotFound)
 		return

@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"net/http"
+	"strconv"
 	"time"
 )
 
@@ -206,4 +207,11 @@ func WithPrincipal(ctx context.Context, p *Principal) context.Context {
 	ri := *info(ctx)
 	ri.principal = p
 	return context.WithValue(ctx, requestInfoKey, &ri)
+}
+
+// PathID is the positive integer of the path wildcard name (an object's
+// ID); ok is false for anything else, which handlers answer with 404.
+func PathID(r *http.Request, name string) (int64, bool) {
+	id, err := strconv.ParseInt(r.PathValue(name), 10, 64)
+	return id, err == nil && id > 0
 }

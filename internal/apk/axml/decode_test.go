@@ -296,28 +296,8 @@ func TestCorpusGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			checkGolden(t, filepath.Join("testdata", "golden", strings.TrimSuffix(name, ".xml")+".txt"), goldenDump(d))
+			testenv.Golden(t, filepath.Join("testdata", "golden", strings.TrimSuffix(name, ".xml")+".txt"), []byte(goldenDump(d)), *update)
 		})
-	}
-}
-
-func checkGolden(t *testing.T, path, got string) {
-	t.Helper()
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs from golden file; run with -update if intended.\ngot:\n%s", path, got)
 	}
 }
 

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
-	"os"
 	"path/filepath"
 	"reflect"
 	"regexp"
@@ -29,24 +28,6 @@ func render(t *testing.T, f Format, d *Document, opts Options) []byte {
 	return buf.Bytes()
 }
 
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file; run go test ./internal/appscan/report -update and review the diff.\ngot:\n%s", path, got)
-	}
-}
-
 func TestGolden(t *testing.T) {
 	tests := []struct {
 		name   string
@@ -63,7 +44,7 @@ func TestGolden(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			golden(t, tt.name, render(t, tt.format, tt.doc(), Options{}))
+			goldenFile(t, tt.name, render(t, tt.format, tt.doc(), Options{}))
 		})
 	}
 }
@@ -75,7 +56,7 @@ func TestGoldenRules(t *testing.T) {
 			if err := WriteRules(&buf, f, Tool{Name: "dfslab", Version: "test", InformationURI: "https://github.com/dfslab/dfslab"}, fixtureRules()); err != nil {
 				t.Fatal(err)
 			}
-			golden(t, "rules."+string(f)+".golden", buf.Bytes())
+			goldenFile(t, "rules."+string(f)+".golden", buf.Bytes())
 		})
 	}
 	if err := WriteRules(&bytes.Buffer{}, Format("xml"), Tool{}, fixtureRules()); err == nil {
@@ -463,4 +444,9 @@ func FuzzWriters(f *testing.F) {
 			}
 		}
 	})
+}
+
+func goldenFile(t *testing.T, name string, got []byte) {
+	t.Helper()
+	testenv.Golden(t, filepath.Join("testdata", name), got, *update)
 }
