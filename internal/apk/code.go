@@ -1,6 +1,7 @@
 package apk
 
 import (
+	"errors"
 	"fmt"
 	"runtime"
 	"strings"
@@ -14,6 +15,7 @@ import (
 func (l *loader) loadCode() error {
 	type job struct {
 		f      *dex.File
+		budget *dex.Budget // the file's, shared by its jobs
 		name   string
 		dst    int // index in classes of the file's class lo
 		lo, hi int // class indexes inside the file
@@ -38,8 +40,9 @@ func (l *loader) loadCode() error {
 	const chunk = 256
 	for i, f := range files {
 		n := len(f.Classes())
+		budget := dex.NewBudget(f)
 		for lo := 0; lo < n; lo += chunk {
-			jobs = append(jobs, job{f, names[i], total + lo, lo, min(lo+chunk, n)})
+			jobs = append(jobs, job{f, budget, names[i], total + lo, lo, min(lo+chunk, n)})
 		}
 		total += n
 	}
@@ -58,6 +61,7 @@ func (l *loader) loadCode() error {
 			names := javaNames{}
 			for j := range next {
 				cs := j.f.Classes()
+				an.Budget = j.budget
 				for i := j.lo; i < j.hi && l.ctx.Err() == nil; i++ {
 					if err := safeConvert(j.f, &cs[i], j.name, &an, &facts, &lines, names, &classes[j.dst+i-j.lo]); err != nil {
 						mu.Lock()
@@ -179,7 +183,7 @@ func convertClass(f *dex.File, c *dex.Class, source string, an *dex.Analyzer, fa
 	for _, i := range c.Interfaces {
 		out.Interfaces = append(out.Interfaces, javaName(i))
 	}
-	cd, err := f.ClassData(c)
+	cd, err := an.ClassData(f, c)
 	if err != nil || cd == nil {
 		return err
 	}
@@ -195,7 +199,11 @@ func convertClass(f *dex.File, c *dex.Class, source string, an *dex.Analyzer, fa
 					continue
 				}
 				facts.Reset()
-				_ = an.AnalyzeMethod(f, em.Method, &code, facts)
+				if err := an.AnalyzeMethod(f, em.Method, &code, facts); errors.Is(err, dex.ErrLimit) {
+					// The file's work budget is spent: hostile, not an app.
+					return fmt.Errorf("method %s: %w", ref.Name, err)
+				}
+				// Malformed code keeps the facts found before the problem.
 				// A malformed line table only costs the lines.
 				*lines, _ = f.Lines(&code, *lines)
 				summarise(f, &code, facts, *lines, names, &m)

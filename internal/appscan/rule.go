@@ -63,11 +63,8 @@ func newScanCtx(app *apk.App, now time.Time) *scanCtx {
 			sc.classes[c.Name] = c
 		}
 	}
-	sc.ancestor = make(map[string][]string, len(sc.classes)+len(frameworkSupers))
-	sc.chains = make(map[string][]string, len(sc.classes)+len(frameworkSupers))
-	for name := range frameworkSupers {
-		sc.ancestor[name] = sc.computeAncestors(name)
-	}
+	sc.ancestor = make(map[string][]string, len(sc.classes)+len(app.Hierarchy))
+	sc.chains = make(map[string][]string, len(sc.classes)+len(app.Hierarchy))
 	for name := range app.Hierarchy {
 		sc.ancestor[name] = sc.computeAncestors(name)
 	}
@@ -94,7 +91,8 @@ func newScanCtx(app *apk.App, now time.Time) *scanCtx {
 }
 
 // computeAncestors walks superclasses and interfaces through app classes
-// and then through the small framework table, bounded against cycles that a
+// and then through the framework classes the app refers to (App.Hierarchy,
+// from the DEX reader's framework table), bounded against cycles that a
 // hostile DEX can declare.
 func (sc *scanCtx) computeAncestors(name string) []string {
 	var out []string
@@ -110,8 +108,6 @@ func (sc *scanCtx) computeAncestors(name string) []string {
 			}
 			next = append(next, c.Interfaces...)
 		} else if s, ok := sc.app.Hierarchy[n]; ok {
-			next = append(next, s...)
-		} else if s, ok := frameworkSupers[n]; ok {
 			next = append(next, s...)
 		}
 		for _, x := range next {
@@ -162,49 +158,6 @@ func (sc *scanCtx) resolves(c *apk.Call, class, name string) bool {
 		}
 	}
 	return false
-}
-
-// frameworkSupers is a read-only table of platform and support-library
-// supertypes that matter for call resolution; App.Hierarchy, from the DEX
-// reader's larger framework table, takes precedence.
-var frameworkSupers = map[string][]string{
-	"android.content.ContextWrapper":                               {"android.content.Context"},
-	"android.view.ContextThemeWrapper":                             {"android.content.ContextWrapper"},
-	"android.app.Activity":                                         {"android.view.ContextThemeWrapper"},
-	"android.app.Service":                                          {"android.content.ContextWrapper"},
-	"android.app.Application":                                      {"android.content.ContextWrapper"},
-	"android.app.IntentService":                                    {"android.app.Service"},
-	"android.app.ListActivity":                                     {"android.app.Activity"},
-	"android.preference.PreferenceActivity":                        {"android.app.ListActivity"},
-	"androidx.core.app.ComponentActivity":                          {"android.app.Activity"},
-	"androidx.activity.ComponentActivity":                          {"androidx.core.app.ComponentActivity"},
-	"androidx.fragment.app.FragmentActivity":                       {"androidx.activity.ComponentActivity"},
-	"androidx.appcompat.app.AppCompatActivity":                     {"androidx.fragment.app.FragmentActivity"},
-	"android.support.v4.app.FragmentActivity":                      {"android.app.Activity"},
-	"android.support.v7.app.AppCompatActivity":                     {"android.support.v4.app.FragmentActivity"},
-	"androidx.multidex.MultiDexApplication":                        {"android.app.Application"},
-	"android.support.multidex.MultiDexApplication":                 {"android.app.Application"},
-	"javax.net.ssl.X509ExtendedTrustManager":                       {"javax.net.ssl.X509TrustManager"},
-	"javax.net.ssl.X509TrustManager":                               {"javax.net.ssl.TrustManager"},
-	"javax.net.ssl.HttpsURLConnection":                             {"java.net.HttpURLConnection"},
-	"java.net.HttpURLConnection":                                   {"java.net.URLConnection"},
-	"android.database.sqlite.SQLiteDatabase":                       {"android.database.sqlite.SQLiteClosable"},
-	"android.view.Window":                                          {},
-	"androidx.biometric.BiometricPrompt":                           {},
-	"android.hardware.biometrics.BiometricPrompt":                  {},
-	"dalvik.system.DexClassLoader":                                 {"dalvik.system.BaseDexClassLoader"},
-	"dalvik.system.PathClassLoader":                                {"dalvik.system.BaseDexClassLoader"},
-	"dalvik.system.InMemoryDexClassLoader":                         {"dalvik.system.BaseDexClassLoader"},
-	"dalvik.system.BaseDexClassLoader":                             {"java.lang.ClassLoader"},
-	"android.webkit.WebView":                                       {"android.widget.AbsoluteLayout"},
-	"android.widget.AbsoluteLayout":                                {"android.view.ViewGroup"},
-	"android.view.ViewGroup":                                       {"android.view.View"},
-	"java.security.SecureRandom":                                   {"java.util.Random"},
-	"android.app.AlertDialog":                                      {"android.app.Dialog"},
-	"android.webkit.WebViewClient":                                 {},
-	"androidx.webkit.WebViewClientCompat":                          {"android.webkit.WebViewClient"},
-	"android.content.BroadcastReceiver":                            {},
-	"androidx.localbroadcastmanager.content.LocalBroadcastManager": {},
 }
 
 // methodCtx is the position of the code pass: one worker reuses it.

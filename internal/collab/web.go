@@ -115,7 +115,6 @@ func viewer(r *http.Request) (Viewer, *web.Principal) {
 	return Viewer{UserID: p.User.ID, Admin: p.User.PlatformAdmin}, p
 }
 
-
 func formID(r *http.Request, name string) int64 {
 	id, _ := strconv.ParseInt(r.PostFormValue(name), 10, 64)
 	return id

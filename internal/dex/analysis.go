@@ -2,7 +2,6 @@ package dex
 
 import (
 	"encoding/base64"
-	"iter"
 	"sync/atomic"
 )
 
@@ -164,64 +163,53 @@ func (f *Facts) Reset() {
 // Analyzer holds scratch space for analysing methods; reuse one per
 // goroutine to avoid allocations. The zero value is ready to use.
 type Analyzer struct {
-	// NoValues skips recording argument and stored values, for a first
-	// pass that only needs to know where calls are; Index fills values in
-	// on demand by analysing the few methods a query touches again.
-	NoValues bool
-	regs     []Value
-	gens     []uint32 // regs[r] is valid only when gens[r] == gen
-	gen      uint32
-	// budget, when set, is the work left for the file being analysed (in
-	// code units and class-data bytes). Hostile files can point many
-	// methods at one huge code item, or many classes at one class_data;
-	// the budget keeps the cost linear in the file size.
-	budget *atomic.Int64
+	// Budget, when set, is the work left for the file being analysed
+	// (NewBudget); methods and class data beyond it are refused with
+	// ErrLimit.
+	Budget *Budget
+	regs   []Value
+	gens   []uint32 // regs[r] is valid only when gens[r] == gen
+	gen    uint32
 }
 
-// workBudget is the analysis work allowed for a file, in code units and
-// class-data bytes: every byte of the file may be analysed about twice
-// over, far more than any real file needs.
-func workBudget(f *File) int64 { return 2*int64(f.Header.FileSize) + 1<<16 }
+// Budget is the analysis work allowed for one file, in code units and
+// class-data bytes, shared by the goroutines analysing it: every byte of
+// the file may be analysed about twice over, far more than any real file
+// needs. Hostile files can point many methods at one huge code item, or
+// many classes at one class_data; the budget keeps the cost linear in the
+// file size.
+type Budget struct{ left atomic.Int64 }
 
-func (a *Analyzer) spend(n int64) bool {
-	return a.budget == nil || a.budget.Add(-n) >= 0
+// NewBudget returns the budget of f.
+func NewBudget(f *File) *Budget {
+	b := new(Budget)
+	b.left.Store(2*int64(f.Header.FileSize) + 1<<16)
+	return b
 }
 
-// AnalyzeClass analyses every method of c with code, appending to out. It
-// returns an error only when the class data itself is unreadable; problems
-// in a method's code go to out.Errors.
-func (a *Analyzer) AnalyzeClass(f *File, c *Class, out *Facts) error {
+// spend takes n from b; a nil budget never runs out.
+func (b *Budget) spend(n int64) bool { return b == nil || b.left.Add(-n) >= 0 }
+
+// ClassData reads the class data of c, counting its bytes against the
+// budget: hostile files point many classes at one class_data.
+func (a *Analyzer) ClassData(f *File, c *Class) (*ClassData, error) {
 	cd, size, err := f.classData(c)
 	if err != nil || cd == nil {
-		return err
+		return cd, err
 	}
-	if !a.spend(int64(size)) {
-		return formatErr("class_data", int64(c.dataOff), ErrLimit, "analysis work budget of the file exhausted at class %s", c.Desc)
+	if !a.Budget.spend(int64(size)) {
+		return nil, formatErr("class_data", int64(c.dataOff), ErrLimit, "analysis work budget of the file exhausted at class %s", c.Desc)
 	}
-	for _, ms := range [2][]EncodedMethod{cd.DirectMethods, cd.VirtualMethods} {
-		for _, m := range ms {
-			if m.CodeOff == 0 {
-				continue
-			}
-			code, err := f.Code(m.CodeOff)
-			if err != nil {
-				out.Errors = append(out.Errors, err)
-				continue
-			}
-			if !a.spend(int64(code.Len()) + 8) {
-				return formatErr("code", int64(m.CodeOff), ErrLimit, "analysis work budget of the file exhausted at class %s", c.Desc)
-			}
-			if err := a.AnalyzeMethod(f, m.Method, &code, out); err != nil {
-				out.Errors = append(out.Errors, err)
-			}
-		}
-	}
-	return nil
+	return cd, nil
 }
 
 // AnalyzeMethod makes one linear pass over the bytecode of method (a
-// method_ids index) and appends its facts to out.
+// method_ids index) and appends its facts to out. Its code counts against
+// the budget: a method beyond it is refused with ErrLimit.
 func (a *Analyzer) AnalyzeMethod(f *File, method uint32, code *Code, out *Facts) error {
+	if !a.Budget.spend(int64(code.Len()) + 8) {
+		return formatErr("code", 0, ErrLimit, "analysis work budget of the file exhausted at method %d", method)
+	}
 	nregs := int(code.Registers)
 	if len(a.regs) < nregs+1 {
 		a.regs = make([]Value, nregs+1)
@@ -245,7 +233,7 @@ func (a *Analyzer) AnalyzeMethod(f *File, method uint32, code *Code, out *Facts)
 		if r < uint32(nregs) && gens[r] == gen {
 			return regs[r]
 		}
-		if r >= firstIn && r < uint32(nregs) && !a.NoValues {
+		if r >= firstIn && r < uint32(nregs) {
 			return Value{Kind: Param, Int: int64(r - firstIn)}
 		}
 		return Value{}
@@ -300,7 +288,7 @@ func (a *Analyzer) AnalyzeMethod(f *File, method uint32, code *Code, out *Facts)
 			set(unit(pc+1), get(unit(pc+2)), isWide)
 		case OpMoveResult, OpMoveResultWide, OpMoveResultObject:
 			v := Value{}
-			if lastCall >= 0 && lastCallEnd == pc && !a.NoValues {
+			if lastCall >= 0 && lastCallEnd == pc {
 				cs := &out.Calls[lastCall]
 				if !isCustom(cs.Op) {
 					v = resultValue(f, cs, out.Args(cs))
@@ -379,7 +367,7 @@ func (a *Analyzer) AnalyzeMethod(f *File, method uint32, code *Code, out *Facts)
 				}
 				// A builder appended to as a statement (sb.append(x);)
 				// keeps its register: the register follows the text.
-				if args := out.Args(&cs); !a.NoValues && len(args) > 0 && !isCustom(op) && isBuilder(args[0]) {
+				if args := out.Args(&cs); len(args) > 0 && !isCustom(op) && isBuilder(args[0]) {
 					if v, ok := builderStep(f, &cs, args); ok {
 						set(recv, v, false)
 					}
@@ -398,7 +386,7 @@ func (a *Analyzer) AnalyzeMethod(f *File, method uint32, code *Code, out *Facts)
 				write := op >= 0x59 && op <= 0x5f || op >= 0x67
 				fa := FieldAccess{Caller: method, PC: pc, Op: op, Field: ix, Write: write, valueAt: -1}
 				if write {
-					if v := get(reg); v.Kind != Unknown && !a.NoValues {
+					if v := get(reg); v.Kind != Unknown {
 						fa.valueAt = int32(len(out.Values))
 						out.Values = append(out.Values, v)
 					}
@@ -421,10 +409,8 @@ func (a *Analyzer) AnalyzeMethod(f *File, method uint32, code *Code, out *Facts)
 }
 
 // invoke decodes the registers of an invoke instruction and records
-// their values unless NoValues is set.
-// invoke decodes the registers of an invoke instruction and records
-// their values unless NoValues is set. recv is the first register (the
-// receiver of an instance call).
+// their values. recv is the first register (the receiver of an instance
+// call).
 func (a *Analyzer) invoke(op Opcode, info *opInfo, pc uint32, unit func(uint32) uint32, get func(uint32) Value, caller uint32, out *Facts) (cs CallSite, recv uint32, problem string) {
 	u0 := unit(pc)
 	cs = CallSite{Caller: caller, PC: pc, Op: op, Method: unit(pc + 1), argsAt: uint32(len(out.Values))}
@@ -438,9 +424,6 @@ func (a *Analyzer) invoke(op Opcode, info *opInfo, pc uint32, unit func(uint32) 
 		u2 := unit(pc + 2)
 		r := [5]uint32{u2 & 0xf, u2 >> 4 & 0xf, u2 >> 8 & 0xf, u2 >> 12, u0 >> 8 & 0xf}
 		recv = r[0]
-		if a.NoValues {
-			break
-		}
 		for i := range cnt {
 			out.Values = append(out.Values, get(r[i]))
 		}
@@ -448,9 +431,6 @@ func (a *Analyzer) invoke(op Opcode, info *opInfo, pc uint32, unit func(uint32) 
 		cnt, first := u0>>8, unit(pc+2)
 		cs.NArgs = uint16(cnt)
 		recv = first
-		if a.NoValues {
-			break
-		}
 		for i := range cnt {
 			out.Values = append(out.Values, get(first+i))
 		}
@@ -610,33 +590,6 @@ func decoded(a, otherwise Value) Value {
 		}
 	}
 	return otherwise
-}
-
-// Ops yields the offset and opcode of each instruction of c, skipping the
-// payloads of switches and fill-array-data, and stops at the first
-// truncated instruction. Rules use it to look at the shape of a method,
-// e.g. a checkServerTrusted whose body is a bare return-void.
-func (c *Code) Ops() iter.Seq2[uint32, Opcode] {
-	return func(yield func(uint32, Opcode) bool) {
-		n := uint32(c.Len())
-		for pc := uint32(0); pc < n; {
-			u0 := uint32(c.Unit(int(pc)))
-			op := Opcode(u0)
-			size := uint64(opTable[op].units)
-			if op == OpNop && u0 != 0 {
-				size = payloadUnits(c, pc, n)
-				if size == 0 {
-					return
-				}
-			} else if !yield(pc, op) {
-				return
-			}
-			if uint64(pc)+size > uint64(n) {
-				return
-			}
-			pc += uint32(size)
-		}
-	}
 }
 
 // payloadUnits is the size of the pseudo-instruction at pc (1 for a plain

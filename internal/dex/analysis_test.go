@@ -2,7 +2,6 @@ package dex
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -27,12 +26,9 @@ func mustProgram(t testing.TB, builders ...*dexbuild.Builder) *Program {
 	return NewProgram(files...)
 }
 
-func mustIndex(t testing.TB, p *Program) *Index {
+func mustIndex(t testing.TB, p *Program) *analysis {
 	t.Helper()
-	x, err := p.Analyze(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
+	x := analyzeFiles(p.Files...)
 	if len(x.Errors()) > 0 {
 		t.Fatalf("analysis errors: %v", x.Errors())
 	}
@@ -98,7 +94,7 @@ func TestCallArguments(t *testing.T) {
 				m.CallVirtual("Lcom/app/Main;->openFileOutput(Ljava/lang/String;I)Ljava/io/FileOutputStream;",
 					dexbuild.Reg(0), dexbuild.Str("secrets.txt"), dexbuild.Int(1))
 			},
-			target: MethodRef{"Landroid/content/Context;", "openFileOutput", ""},
+			target: MethodRef{"Lcom/app/Main;", "openFileOutput", ""},
 			want:   `unknown const-string:"secrets.txt" int:0x1`,
 		},
 		{
@@ -242,66 +238,5 @@ func TestConstStringJumbo(t *testing.T) {
 	calls := x.CallsTo(MethodRef{"Lcom/x/Y;", "f", ""})
 	if len(calls) != 1 || describe(calls[0].Args) != `const-string:"zzzz-last"` {
 		t.Fatalf("jumbo string argument lost: %+v", calls)
-	}
-}
-
-func TestFieldConstant(t *testing.T) {
-	b := dexbuild.New()
-	k := b.Class("Lcom/app/K;").Field("IV", "[B", dexbuild.AccStatic|dexbuild.AccFinal)
-	k.Method("<clinit>", "()V").Const(0, 4).NewArray(1, 0, "[B").FillArrayData(1, 1, []byte{7, 7, 7, 7}).
-		SPut(1, "Lcom/app/K;->IV:[B")
-	k.Method("use", "()V").SGet(0, "Lcom/app/K;->IV:[B").
-		CallDirect("Ljavax/crypto/spec/IvParameterSpec;-><init>([B)V", dexbuild.NewObj("Ljavax/crypto/spec/IvParameterSpec;"), dexbuild.Reg(0))
-	x := mustIndex(t, mustProgram(t, b))
-	calls := x.CallsTo(MethodRef{"Ljavax/crypto/spec/IvParameterSpec;", "<init>", ""})
-	if len(calls) != 1 {
-		t.Fatalf("%d calls", len(calls))
-	}
-	arg := calls[0].Args[1]
-	if arg.Kind != FieldValue {
-		t.Fatalf("argument %+v, want a field value", arg)
-	}
-	v, ok := x.FieldConstant(calls[0].File.Field(arg.Ref))
-	if data, isBytes := v.Bytes(); !ok || !isBytes || !bytes.Equal(data, []byte{7, 7, 7, 7}) {
-		t.Errorf("FieldConstant = %+v, %v", v, ok)
-	}
-	if _, ok := x.FieldConstant(FieldRef{"Lcom/app/K;", "other", "I"}); ok {
-		t.Error("FieldConstant of a field never written")
-	}
-}
-
-func TestStaticValues(t *testing.T) {
-	b := dexbuild.New()
-	b.Class("Lcom/app/Keys;").
-		StaticField("API_KEY", "Ljava/lang/String;", dexbuild.AccFinal, "sk_live_0123456789").
-		StaticField("MODE", "I", dexbuild.AccFinal, int64(-2)).
-		StaticField("BIG", "J", dexbuild.AccFinal, int64(1)<<40).
-		StaticField("ON", "Z", dexbuild.AccFinal, true).
-		StaticField("NONE", "Ljava/lang/Object;", 0, nil).
-		Field("inst", "I", 0).
-		Method("m", "()V").SGet(0, "Lcom/app/Keys;->API_KEY:Ljava/lang/String;")
-	p := mustProgram(t, b)
-	f, c, _ := p.Class("Lcom/app/Keys;")
-	vals, err := f.StaticValues(c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cd, _ := f.ClassData(c)
-	got := map[string]string{}
-	for i, sf := range cd.StaticFields {
-		if i < len(vals) {
-			got[f.Field(sf.Field).Name] = describe(vals[i : i+1])
-		}
-	}
-	want := map[string]string{
-		"API_KEY": `const-string:"sk_live_0123456789"`, "MODE": "int:-0x2", "BIG": "int:0x10000000000",
-		"ON": "int:0x1", "NONE": "unknown",
-	}
-	if fmt.Sprint(got) != fmt.Sprint(want) {
-		t.Errorf("static values = %v\nwant %v", got, want)
-	}
-	x := mustIndex(t, p)
-	if v, ok := x.FieldConstant(FieldRef{"Lcom/app/Keys;", "API_KEY", "Ljava/lang/String;"}); !ok || v.Str != "sk_live_0123456789" {
-		t.Errorf("FieldConstant = %+v, %v", v, ok)
 	}
 }

@@ -1,27 +1,27 @@
 // Package dex reads Dalvik Executable files and analyses their bytecode for
-// the app scanner: identifier tables, classes, code items, and per-method
-// facts (call sites with the values of their arguments, string constants,
-// field accesses, instantiated types). Program joins the classes*.dex
-// files of an app, resolves calls made through subclasses with the help of
-// a built-in table of the Android framework hierarchy, and indexes call
-// sites by resolved target:
+// the app scanner (internal/apk): identifier tables, classes, code items,
+// line tables, and per-method facts — call sites with the values of their
+// arguments, string constants, field accesses, instantiated types — from
+// one linear pass over each method (Analyzer.AnalyzeMethod). Program joins
+// the classes*.dex files of an app and answers a class's superclass and
+// interfaces, from the app's classes or a built-in table of the Android
+// framework hierarchy:
 //
 //	f, err := dex.Parse(data, nil) // one per classes*.dex
-//	p := dex.NewProgram(f, f2)
-//	x, err := p.Analyze(ctx)
-//	for _, c := range x.CallsTo(dex.MethodRef{Class: "Ljavax/crypto/Cipher;", Name: "getInstance"}) {
-//		if c.Args[0].Kind == dex.ConstString { … c.Caller, c.Args[0].Str … }
-//	}
+//	a := dex.Analyzer{Budget: dex.NewBudget(f)}
+//	cd, err := a.ClassData(f, &f.Classes()[i])
+//	code, err := f.Code(cd.VirtualMethods[j].CodeOff)
+//	err = a.AnalyzeMethod(f, cd.VirtualMethods[j].Method, &code, &facts)
+//	for k := range facts.Calls { … f.Method(facts.Calls[k].Method), facts.Args(&facts.Calls[k]) … }
 //
 // The reader is built for hostile input and for speed: every count and
 // offset is checked against the file size before anything is allocated from
 // it; tables are read in place from one immutable copy of the file; strings
 // that are plain ASCII (nearly all of them) are substrings of that copy, so
 // decoding them allocates nothing; class data and code are parsed only when
-// asked for. Program.Analyze makes one pass over all code, in parallel for
-// large apps, recording only where calls, strings and fields are in
-// pointer-free records; the values of arguments are computed again, for
-// just the methods a query returns, when the query asks for them.
+// asked for; facts are pointer-free records. A file's Budget bounds the
+// analysis work to about twice its size, whatever its classes and methods
+// share.
 package dex
 
 import (

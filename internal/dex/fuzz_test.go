@@ -1,7 +1,6 @@
 package dex
 
 import (
-	"context"
 	"errors"
 	"testing"
 	"unicode/utf8"
@@ -46,29 +45,23 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("%d classes from %d bytes", n, len(data))
 		}
 		p := NewProgram(file)
-		x, err := p.Analyze(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
+		x := analyzeFiles(file)
 		for _, e := range x.Errors() {
 			if !errors.Is(e, ErrFormat) {
 				t.Fatalf("analysis error %v does not match ErrFormat", e)
 			}
-		}
-		for c := range x.Calls() {
-			_ = p.Resolve(c.Target)
 		}
 		for s := range x.Strings() {
 			_ = s.Value
 		}
 		for range x.Fields() {
 		}
-		_ = p.Implementers("Ljava/lang/Runnable;")
+		for i := range file.Classes() {
+			_, _ = p.Super(file.Classes()[i].Desc)
+			_ = p.Interfaces(file.Classes()[i].Desc)
+		}
 		var lines []Position
 		for i := range file.Classes() {
-			if _, err := file.StaticValues(&file.Classes()[i]); err != nil && !errors.Is(err, ErrFormat) {
-				t.Fatalf("static values error %v does not match ErrFormat", err)
-			}
 			cd, err := file.ClassData(&file.Classes()[i])
 			if err != nil || cd == nil {
 				continue

@@ -77,7 +77,6 @@ func isAdmin(r *http.Request) bool {
 	return p != nil && p.User.PlatformAdmin
 }
 
-
 type listData struct {
 	Frameworks []Framework
 	Admin      bool

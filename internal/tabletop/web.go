@@ -159,7 +159,6 @@ func (m *Module) fail(w http.ResponseWriter, r *http.Request, what string, err e
 	}
 }
 
-
 func orgPath(orgID int64, rest string) string {
 	return "/orgs/" + strconv.FormatInt(orgID, 10) + "/tabletop" + rest
 }

@@ -368,7 +368,8 @@ func TestParseNetworkSecurityConfig(t *testing.T) {
 	if len(n.Anomalies) != 0 {
 		t.Errorf("anomalies: %v", n.Anomalies)
 	}
-	if n.Base == nil || !n.Base.CleartextTrafficPermitted.IsFalse() || !n.Base.TrustAnchors.TrustsUser() {
+	if n.Base == nil || !n.Base.CleartextTrafficPermitted.IsFalse() || n.Base.TrustAnchors == nil ||
+		!slices.ContainsFunc(n.Base.TrustAnchors.Certificates, func(c Certificates) bool { return c.Source == "user" }) {
 		t.Errorf("base = %+v", n.Base)
 	}
 	if len(n.Domains) != 1 {
@@ -401,7 +402,7 @@ func TestParseNetworkSecurityConfig(t *testing.T) {
 	if len(certs) != 1 || certs[0].Source != "res/raw/d.pem" || certs[0].Ref != f.cert || !certs[0].OverridePins {
 		t.Errorf("child certificates = %+v", certs)
 	}
-	if !n.DebugOverrides.TrustsUser() {
+	if n.DebugOverrides == nil || !slices.ContainsFunc(n.DebugOverrides.Certificates, func(c Certificates) bool { return c.Source == "user" }) {
 		t.Error("debug overrides lost")
 	}
 	var walked []string

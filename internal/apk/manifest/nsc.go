@@ -59,19 +59,6 @@ type Certificates struct {
 	OverridePins bool
 }
 
-// TrustsUser reports whether user-installed CAs are trusted.
-func (t *TrustAnchors) TrustsUser() bool {
-	if t == nil {
-		return false
-	}
-	for _, c := range t.Certificates {
-		if c.Source == "user" {
-			return true
-		}
-	}
-	return false
-}
-
 // PinSet is a <pin-set>.
 type PinSet struct {
 	Locator string

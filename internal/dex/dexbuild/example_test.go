@@ -1,7 +1,6 @@
 package dexbuild_test
 
 import (
-	"context"
 	"fmt"
 
 	"github.com/dfslab/dfslab/internal/dex"
@@ -24,12 +23,24 @@ func Example() {
 	if err != nil {
 		panic(err)
 	}
-	x, err := dex.NewProgram(f).Analyze(context.Background())
+	c := &f.Classes()[0]
+	var a dex.Analyzer
+	cd, err := a.ClassData(f, c)
 	if err != nil {
 		panic(err)
 	}
-	for _, c := range x.CallsTo(dex.MethodRef{Class: "Ljavax/crypto/Cipher;", Name: "getInstance"}) {
-		fmt.Printf("%s calls %s with %q\n", c.Caller, c.Target.Name, c.Args[0].Str)
+	m := cd.VirtualMethods[0] // m, the only method
+	code, err := f.Code(m.CodeOff)
+	if err != nil {
+		panic(err)
+	}
+	var facts dex.Facts
+	if err := a.AnalyzeMethod(f, m.Method, &code, &facts); err != nil {
+		panic(err)
+	}
+	for i := range facts.Calls {
+		cs := &facts.Calls[i]
+		fmt.Printf("%s calls %s with %q\n", f.Method(cs.Caller), f.Method(cs.Method).Name, facts.Args(cs)[0].Str)
 	}
 	// Output: Lcom/app/C;->m()V calls getInstance with "AES/ECB/PKCS5Padding"
 }
