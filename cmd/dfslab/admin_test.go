@@ -159,7 +159,7 @@ func TestAdminCommands(t *testing.T) {
 	}
 	defer d.Close()
 	s = identity.NewStore(d, identity.Options{})
-	if _, err := s.OrgByName(ctx, "After backup"); err == nil {
+	if _, err := s.OrgByName(ctx, "After backup"); !errors.Is(err, identity.ErrNotFound) {
 		t.Fatal("restore kept a change made after the backup")
 	}
 	if es, _ := audit.List(ctx, d, audit.Filter{Limit: 1}); len(es) != 1 || es[0].Action != "db.restore" {

@@ -290,7 +290,7 @@ func TestBackupRestoreRoundTrip(t *testing.T) {
 	if _, err := s.OrgByName(ctx, "Before"); err != nil {
 		t.Fatalf("restored database lacks data from before the backup: %v", err)
 	}
-	if _, err := s.OrgByName(ctx, "After"); err == nil {
+	if _, err := s.OrgByName(ctx, "After"); !errors.Is(err, identity.ErrNotFound) {
 		t.Fatal("restored database has data from after the backup")
 	}
 	if _, err := audit.Verify(ctx, d); err != nil {

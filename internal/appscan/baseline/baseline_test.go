@@ -3,6 +3,8 @@ package baseline
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -107,8 +109,8 @@ func TestReadErrors(t *testing.T) {
 	if _, err := Read(strings.NewReader(`{"schema_version": "1.7", "results": [], "future_field": 1}`), "x"); err != nil {
 		t.Errorf("a newer minor version must be readable: %v", err)
 	}
-	if _, err := Load(filepath.Join(t.TempDir(), "missing.json")); err == nil {
-		t.Error("Load(missing) succeeded")
+	if _, err := Load(filepath.Join(t.TempDir(), "missing.json")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("Load(missing) = %v, want fs.ErrNotExist", err)
 	}
 }
 

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -159,7 +160,7 @@ func testCrossOriginPostRefusedAndAudited(t *testing.T, w *world) {
 		t.Fatalf("cross-origin POST: %d, want 403", got)
 	}
 	ctx := context.Background()
-	if _, err := w.app.Identity.OrgByName(ctx, "Evil Corp"); err == nil {
+	if _, err := w.app.Identity.OrgByName(ctx, "Evil Corp"); !errors.Is(err, identity.ErrNotFound) {
 		t.Fatal("cross-origin POST created the organisation")
 	}
 	es, err := audit.List(ctx, w.app.DB, audit.Filter{Action: "web.csrf_refused"})
