@@ -62,6 +62,10 @@ type Notifier interface {
 // and opening a reporting period (and its reminders) the providers'.
 func (m *Module) SetNotifier(n Notifier) { m.notify = n }
 
+// SetCatalogSource makes new baseline versions take their texts from
+// src: the catalogue with the accepted amendments laid over it.
+func (m *Module) SetCatalogSource(src CatalogSource) { m.store.SetCatalogSource(src) }
+
 // New returns the module over store. render may be nil (no PDF export).
 func New(store *Store, rd *web.Renderer, render pdf.Renderer, log *slog.Logger) (*Module, error) {
 	ps, err := rd.Pages(templateFS, "templates/*.html")
@@ -100,6 +104,8 @@ func (m *Module) Routes() []web.Route {
 		{Pattern: "GET /orgs/{org}/baseline/diff", Policy: viewer, Handler: h(m.diff)},
 		{Pattern: "POST /orgs/{org}/baseline/schedule", Policy: analyst, Handler: h(m.scheduleSave)},
 		{Pattern: "GET /orgs/{org}/baseline/v/{id}/roadmap", Policy: viewer, Handler: h(m.roadmap)},
+		{Pattern: "GET /orgs/{org}/baseline/upstream", Policy: viewer, Handler: h(m.upstream)},
+		{Pattern: "POST /orgs/{org}/baseline/upstream", Policy: analyst, Handler: h(m.chooseUpstream)},
 
 		{Pattern: "GET /orgs/{org}/tracking", Policy: viewer, Handler: h(m.tracking)},
 		{Pattern: "GET /orgs/{org}/tracking/{id}", Policy: viewer, Handler: h(m.item)},
@@ -127,6 +133,10 @@ func (m *Module) Routes() []web.Route {
 		{Pattern: "POST /orgs/{org}/sector/waivers/{id}/revoke", Policy: analyst, Handler: h(m.revokeWaiver)},
 		{Pattern: "POST /orgs/{org}/sector/periods", Policy: analyst, Handler: h(m.openPeriod)},
 		{Pattern: "POST /orgs/{org}/sector/periods/{id}/remind", Policy: analyst, Handler: h(m.remind)},
+
+		{Pattern: "GET /orgs/{org}/cooperation", Policy: viewer, Handler: h(m.cooperation)},
+		{Pattern: "POST /orgs/{org}/cooperation/share-notes", Policy: signoff, Handler: h(m.setShareNotes)},
+		{Pattern: "POST /orgs/{org}/cooperation/joint", Policy: signoff, Handler: h(m.setJoint)},
 	}
 }
 
@@ -227,6 +237,17 @@ type baselineData struct {
 	Schedule  Schedule
 	PhaseRows []Phase
 	Field     string
+	// Joint baselines: the approvals given to the draft, and whether this
+	// regulator's valid approval is already among them.
+	Joint         bool
+	Approvals     []Approval
+	Approved      bool   // this regulator's approval of the draft as it stands
+	OtherApproved bool   // the other authority's: approving publishes
+	Notes         string // version notes as typed, kept when refused
+	// Upstream changes since the latest version, and how many still
+	// need a choice.
+	Upstream        int
+	UpstreamPending int
 }
 
 func (m *Module) baseline(w http.ResponseWriter, r *http.Request) {
@@ -235,7 +256,8 @@ func (m *Module) baseline(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	flash := map[string]string{"saved": "Decision saved in the draft.", "adopted": "Every undecided recommendation is now adopted in the draft.",
-		"published": "Baseline published.", "schedule": "Effective date and phases saved in the draft."}[r.URL.Query().Get("done")]
+		"published": "Baseline published.", "schedule": "Effective date and phases saved in the draft.",
+		"approved": "Your approval is recorded. The other authority's approval of this same draft publishes it; any change to the draft voids the approvals."}[r.URL.Query().Get("done")]
 	m.renderBaseline(w, r, o, http.StatusOK, "", flash)
 }
 
@@ -293,6 +315,34 @@ func (m *Module) renderBaselineWith(w http.ResponseWriter, r *http.Request, o Or
 			m.fail(w, r, "draft unchanged", err)
 			return
 		}
+		a, err := m.store.Arrangement(ctx, o)
+		if err != nil {
+			m.fail(w, r, "arrangement", err)
+			return
+		}
+		d.Joint = a.Joint()
+		if d.Approvals, err = m.store.Approvals(ctx, o); err != nil {
+			m.fail(w, r, "approvals", err)
+			return
+		}
+		for _, ap := range d.Approvals {
+			d.Approved = d.Approved || (ap.Valid && ap.OrgID == o.ID)
+			d.OtherApproved = d.OtherApproved || (ap.Valid && ap.OrgType != o.Type)
+		}
+		if r.Method == http.MethodPost {
+			d.Notes = r.PostFormValue("notes")
+		}
+		up, err := m.store.Upstream(ctx, o)
+		if err != nil {
+			m.fail(w, r, "upstream", err)
+			return
+		}
+		for _, c := range up {
+			d.Upstream++
+			if c.Kind != "new" && c.Choice == "" {
+				d.UpstreamPending++
+			}
+		}
 		d.Schedule, d.Field = *sched, field
 		d.PhaseRows = phaseRows(*sched)
 		for _, rec := range m.store.cat.Recommendations {
@@ -321,6 +371,9 @@ type draftFormData struct {
 	Decisions    []Decision
 	Problem      string
 	Field        string
+	// Authorities to choose from, and the catalogue's default.
+	Authorities      []Authority
+	DefaultAuthority Authority
 }
 
 func (m *Module) draftForm(w http.ResponseWriter, r *http.Request) {
@@ -352,6 +405,9 @@ func (m *Module) draftForm(w http.ResponseWriter, r *http.Request) {
 	if it.AppliesTo == nil {
 		it.AppliesTo, it.Defaulted = DefaultAppliesTo(rec), true
 	}
+	if it.Authority == "" {
+		it.Authority, it.AuthorityDefaulted = DefaultAuthority(rec), true
+	}
 	m.renderDraft(w, r, http.StatusOK, o, rec, it, seen, nil, "", "")
 }
 
@@ -369,6 +425,7 @@ func (m *Module) renderDraft(w http.ResponseWriter, r *http.Request, status int,
 func (m *Module) draftFormData(o Org, rec *catalog.Recommendation, it BaselineItem, seen int64, cur *BaselineItem, problem, field string) draftFormData {
 	return draftFormData{Org: o, RecID: rec.ID, Title: rec.Title, Statement: rec.Statement, Item: it, Seen: seen, Current: cur,
 		Decisions: Decisions(), Problem: problem, Field: field, DefaultLabel: DefaultAppliesTo(rec).Label(),
+		Authorities: Authorities(), DefaultAuthority: DefaultAuthority(rec),
 		Licensees: licenseeOptions(func(l Licensee) bool { return slices.Contains(it.AppliesTo, l) })}
 }
 
@@ -414,7 +471,7 @@ func (m *Module) draftSave(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	it := BaselineItem{RecID: rec.ID, Decision: Decision(r.PostFormValue("decision")), LocalText: r.PostFormValue("local_text"), Reason: r.PostFormValue("reason"),
-		AppliesTo: applies, Phase: phase, Deadline: r.PostFormValue("deadline")}
+		AppliesTo: applies, Phase: phase, Deadline: r.PostFormValue("deadline"), Authority: Authority(r.PostFormValue("authority"))}
 	err = m.store.SetDraftIf(r.Context(), o, it, seenAt)
 	var ie *InvalidError
 	var se *StaleError
@@ -463,23 +520,38 @@ func (m *Module) publish(w http.ResponseWriter, r *http.Request) {
 		web.Error(w, r, http.StatusNotFound)
 		return
 	}
-	v, err := m.store.Publish(r.Context(), o, r.PostFormValue("notes"))
+	notes := r.PostFormValue("notes")
+	v, err := m.store.Publish(r.Context(), o, notes)
+	if errors.Is(err, ErrJoint) {
+		// A joint baseline: this is an approval, which publishes when
+		// the other authority approved the same draft.
+		var res ApprovalResult
+		res, err = m.store.Approve(r.Context(), o, notes)
+		if err == nil && res.Published == nil {
+			http.Redirect(w, r, orgPath(o, "/baseline?done=approved#approvals-title"), http.StatusSeeOther)
+			return
+		}
+		if res.Published != nil {
+			v = *res.Published
+		}
+	}
 	var ie *InvalidError
-	if errors.As(err, &ie) {
+	switch {
+	case errors.As(err, &ie):
 		m.renderBaselineWith(w, r, o, http.StatusBadRequest, ie.Problem, "", nil, ie.Field)
 		return
-	}
-	if errors.Is(err, ErrIncomplete) {
+	case errors.Is(err, ErrIncomplete):
 		m.renderBaseline(w, r, o, http.StatusBadRequest, "The draft cannot be published yet: "+strings.TrimPrefix(err.Error(), ErrIncomplete.Error()+": ")+
-			". Decide each of them, or adopt the remaining ones at once.", "")
+			". Decide each of them (adopt the remaining recommendations at once, or take or leave the upstream changes).", "")
 		return
-	}
-	if errors.Is(err, ErrUnchanged) {
+	case errors.Is(err, ErrUnchanged):
 		m.renderBaseline(w, r, o, http.StatusConflict, "Nothing changed since the latest version ("+strings.TrimPrefix(err.Error(), ErrUnchanged.Error()+": ")+
 			"): change a decision, a text, a deadline or the schedule first.", "")
 		return
-	}
-	if err != nil {
+	case errors.Is(err, ErrApproved):
+		m.renderBaseline(w, r, o, http.StatusConflict, "You have already approved this draft; the other authority's approval publishes it.", "")
+		return
+	case err != nil:
 		m.fail(w, r, "publish", err)
 		return
 	}
@@ -500,6 +572,9 @@ type versionRow struct {
 	Statement string
 	Layer     string
 	Item      BaselineItem
+	// Current: the text is the catalogue's current one, not a snapshot
+	// (a version published before snapshots were kept).
+	Current bool
 }
 
 type versionData struct {
@@ -532,11 +607,25 @@ func (m *Module) loadVersion(w http.ResponseWriter, r *http.Request) (Org, Versi
 }
 
 func (m *Module) versionRows(v Version) []versionRow {
+	return versionRows(v, m.store.cat)
+}
+
+// versionRows are the items of v with the text the version published
+// (its snapshot), or, for a version published before snapshots, the
+// catalogue's current text, marked as such.
+func versionRows(v Version, cat *catalog.Catalog) []versionRow {
 	rows := make([]versionRow, 0, len(v.Items))
 	for _, it := range v.Items {
-		row := versionRow{RecID: it.RecID, Item: it, Title: it.RecID}
-		if rec, err := m.store.cat.Get(it.RecID); err == nil {
-			row.Title, row.Statement, row.Layer = rec.Title, rec.Statement, rec.Layer
+		row := versionRow{RecID: it.RecID, Item: it, Title: it.Title, Statement: it.Statement}
+		rec, err := cat.Get(it.RecID)
+		if err == nil {
+			row.Layer = rec.Layer
+		}
+		if it.Statement == "" {
+			row.Title, row.Current = it.RecID, true
+			if err == nil {
+				row.Title, row.Statement = rec.Title, rec.Statement
+			}
 		}
 		rows = append(rows, row)
 	}

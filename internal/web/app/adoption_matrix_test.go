@@ -63,5 +63,16 @@ var adoptionMatrix = func() map[string]entry {
 		// why); the {id} names no period of the country (404).
 		"POST /orgs/{org}/sector/periods":             analystOnly(400),
 		"POST /orgs/{org}/sector/periods/{id}/remind": analystOnly(404),
+
+		// How the regulators of a country cooperate (note sharing, joint
+		// approval): every member of a regulator reads it, its org admins
+		// switch its own settings; an empty form names no setting (400).
+		"GET /orgs/{org}/cooperation":              viewerOnly(200),
+		"POST /orgs/{org}/cooperation/share-notes": adminOnly(400),
+		"POST /orgs/{org}/cooperation/joint":       adminOnly(400),
+		// Upstream changes since the latest version (A has none: the
+		// list is empty); an empty form makes no choice (400).
+		"GET /orgs/{org}/baseline/upstream":  viewerOnly(200),
+		"POST /orgs/{org}/baseline/upstream": analystOnly(400),
 	}
 }()

@@ -1,0 +1,207 @@
+package adoption_test
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/dfslab/dfslab/internal/adoption"
+	"github.com/dfslab/dfslab/internal/audit"
+	"github.com/dfslab/dfslab/internal/catalog"
+	"github.com/dfslab/dfslab/internal/db"
+	"github.com/dfslab/dfslab/internal/db/dbtest"
+)
+
+// source is a catalogue source whose catalogue the test swaps, as a new
+// release or an accepted amendment would.
+type source struct{ cat *catalog.Catalog }
+
+func (s *source) Current(context.Context) (*catalog.Catalog, *catalog.Index, error) {
+	return s.cat, nil, nil
+}
+
+// catalogWithout is the embedded catalogue without recommendation id, as
+// a later release that withdrew it.
+func catalogWithout(t *testing.T, id string) *catalog.Catalog {
+	t.Helper()
+	fsys := fstest.MapFS{}
+	files, err := fs.Glob(catalog.DataFS(), "recommendations/*.yaml")
+	must(t, err)
+	top, err := fs.Glob(catalog.DataFS(), "*.yaml") // taxonomy, releases
+	must(t, err)
+	for _, f := range append(files, top...) {
+		b, err := fs.ReadFile(catalog.DataFS(), f)
+		must(t, err)
+		if strings.HasPrefix(f, "recommendations/") {
+			var recs []catalog.Recommendation
+			must(t, yaml.Unmarshal(b, &recs))
+			kept := recs[:0]
+			for _, r := range recs {
+				if r.ID != id {
+					kept = append(kept, r)
+				}
+			}
+			b, err = yaml.Marshal(kept)
+			must(t, err)
+		}
+		fsys[f] = &fstest.MapFile{Data: b}
+	}
+	c, err := catalog.LoadFS(fsys)
+	must(t, err)
+	if _, err := c.Get(id); err == nil {
+		t.Fatalf("%s still in the catalogue", id)
+	}
+	return c
+}
+
+func changeOf(cs []adoption.UpstreamChange, id string) (adoption.UpstreamChange, bool) {
+	for _, c := range cs {
+		if c.RecID == id {
+			return c, true
+		}
+	}
+	return adoption.UpstreamChange{}, false
+}
+
+// TestFrozenVersions: a version keeps its items' text as published; an
+// accepted amendment or a new release shows as an upstream change that
+// the regulators take or leave per item, and publishing waits for a
+// choice on each; a withdrawn item shows as withdrawn upstream.
+func TestFrozenVersions(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := newFixture(t, d)
+		macra, rbm := f.orgs["macra"], f.orgs["rbm"]
+		src := &source{cat: f.cat}
+		f.store.SetCatalogSource(src)
+		v1 := f.publish()
+		recs := f.cat.Recommendations
+		a, b, gone := recs[3], recs[4], recs[5]
+		if it, _ := v1.Item(a.ID); it.Title != a.Title || it.Statement != a.Statement {
+			t.Fatalf("v1 snapshot of %s: %q %q", a.ID, it.Title, it.Statement)
+		}
+		if v1.Legacy() {
+			t.Fatal("a version with snapshots reads as legacy")
+		}
+
+		// Two amendments are accepted upstream.
+		amended, err := f.cat.Amend([]catalog.Amendment{{Revision: 1, RecID: a.ID, Statement: "Amended statement of A."},
+			{Revision: 2, RecID: b.ID, Statement: "Amended statement of B."}})
+		must(t, err)
+		src.cat = amended
+		up, err := f.store.Upstream(context.Background(), macra)
+		must(t, err)
+		for _, id := range []string{a.ID, b.ID} {
+			c, ok := changeOf(up, id)
+			if !ok || c.Kind != "changed" || c.Choice != "" || c.PublishedStatement == c.UpstreamStatement {
+				t.Fatalf("upstream change of %s: %+v (%v)", id, c, ok)
+			}
+		}
+		if len(up) != 2 {
+			t.Fatalf("upstream changes: %d, want 2", len(up))
+		}
+		// The published version is unchanged by the amendment.
+		again, err := f.store.Version(context.Background(), "MW", 1)
+		must(t, err)
+		if it, _ := again.Item(a.ID); it.Statement != a.Statement {
+			t.Fatalf("v1 text moved with the catalogue: %q", it.Statement)
+		}
+		if _, err := f.store.Publish(f.as("macra-admin"), macra, ""); !errors.Is(err, adoption.ErrIncomplete) || !strings.Contains(err.Error(), "2 upstream changes") {
+			t.Fatalf("publish with undecided upstream changes: %v", err)
+		}
+		var ie *adoption.InvalidError
+		for _, c := range []struct {
+			rec    string
+			choice adoption.Choice
+			field  string
+		}{{a.ID, "maybe", "choice"}, {recs[10].ID, adoption.Take, "rec_id"}} {
+			if _, err := f.store.ChooseUpstream(f.as("macra-analyst"), macra, c.rec, c.choice); !errors.As(err, &ie) || ie.Field != c.field {
+				t.Errorf("choice %s %s: %v, want invalid %s", c.rec, c.choice, err, c.field)
+			}
+		}
+		if _, err := f.store.ChooseUpstream(f.as("p1-analyst"), f.orgs["p1"], a.ID, adoption.Take); !errors.Is(err, adoption.ErrWrongOrg) {
+			t.Errorf("a provider takes an upstream change: %v", err)
+		}
+		n, err := f.store.ChooseUpstream(f.as("macra-analyst"), macra, a.ID, adoption.Take)
+		if err != nil || n != 1 {
+			t.Fatalf("take %s: %d, %v", a.ID, n, err)
+		}
+		n, err = f.store.ChooseUpstream(f.as("rbm-analyst"), rbm, "", adoption.Leave)
+		if err != nil || n != 1 {
+			t.Fatalf("leave the remaining: %d, %v", n, err)
+		}
+		v2, err := f.store.Publish(f.as("rbm-admin"), rbm, "")
+		must(t, err)
+		if it, _ := v2.Item(a.ID); it.Statement != "Amended statement of A." {
+			t.Errorf("v2 %s: %q, want the amendment taken", a.ID, it.Statement)
+		}
+		if it, _ := v2.Item(b.ID); it.Statement != b.Statement {
+			t.Errorf("v2 %s: %q, want the text left as published", b.ID, it.Statement)
+		}
+		if v2.CatalogVer != amended.Version {
+			t.Errorf("v2 catalogue %q, want %q", v2.CatalogVer, amended.Version)
+		}
+		// A change left stays left: it is listed with its choice and does
+		// not hold up the next version.
+		up, err = f.store.Upstream(context.Background(), macra)
+		must(t, err)
+		if c, ok := changeOf(up, b.ID); !ok || c.Choice != adoption.Leave || c.DecidedBy != "rbm-analyst" || len(up) != 1 {
+			t.Fatalf("after v2: %+v", up)
+		}
+
+		// A later release withdraws an item: it shows as withdrawn, and
+		// leaving it keeps it as published.
+		src.cat = catalogWithout(t, gone.ID)
+		up, err = f.store.Upstream(context.Background(), macra)
+		must(t, err)
+		c, ok := changeOf(up, gone.ID)
+		if !ok || c.Kind != "withdrawn" || c.PublishedStatement != gone.Statement {
+			t.Fatalf("withdrawn item: %+v (%v)", c, ok)
+		}
+		_, err = f.store.ChooseUpstream(f.as("macra-analyst"), macra, gone.ID, adoption.Leave)
+		must(t, err)
+		// The taken amendment of A is gone in this release: A changed
+		// again and needs a choice.
+		if _, err := f.store.Publish(f.as("macra-admin"), macra, ""); !errors.Is(err, adoption.ErrIncomplete) {
+			t.Fatalf("publish with A's text changed again: %v", err)
+		}
+		_, err = f.store.ChooseUpstream(f.as("macra-analyst"), macra, "", adoption.Take)
+		must(t, err)
+		v3, err := f.store.Publish(f.as("macra-admin"), macra, "")
+		must(t, err)
+		if it, ok := v3.Item(gone.ID); !ok || it.Statement != gone.Statement {
+			t.Errorf("v3 lost the withdrawn item left in: %+v %v", it, ok)
+		}
+		// Taking the withdrawal drops it from the next version.
+		_, err = f.store.ChooseUpstream(f.as("macra-analyst"), macra, gone.ID, adoption.Take)
+		must(t, err)
+		v4, err := f.store.Publish(f.as("macra-admin"), macra, "")
+		must(t, err)
+		if _, ok := v4.Item(gone.ID); ok {
+			t.Error("v4 kept the withdrawn item that was dropped")
+		}
+		es, err := audit.List(context.Background(), d, audit.Filter{OrgID: macra.ID, Action: "baseline.upstream.choose"})
+		must(t, err)
+		if len(es) != 4 {
+			t.Errorf("%d upstream choices audited under MACRA, want 4", len(es))
+		}
+		// Every version still reads as it was published.
+		for n, want := range map[int]string{1: a.Statement, 2: "Amended statement of A.", 4: a.Statement} {
+			v, err := f.store.Version(context.Background(), "MW", n)
+			must(t, err)
+			if it, _ := v.Item(a.ID); it.Statement != want {
+				t.Errorf("v%d %s: %q, want %q", n, a.ID, it.Statement, want)
+			}
+		}
+		// The Markdown export of v1 shows its snapshot, not the catalogue.
+		src.cat = amended
+		md := string(adoption.Markdown(again, amended))
+		if !strings.Contains(md, a.Statement) || strings.Contains(md, "Amended statement of A.") {
+			t.Error("the v1 export does not show the text as published")
+		}
+	})
+}
