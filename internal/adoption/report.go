@@ -363,9 +363,15 @@ func (s *Store) Sector(ctx context.Context, reg Org) (SectorView, error) {
 	if !reg.IsRegulator() {
 		return SectorView{}, ErrWrongOrg
 	}
-	v := SectorView{Country: reg.Country, Threats: s.cat.Threats, Layers: s.cat.Layers}
+	return s.sector(ctx, reg.Country)
+}
+
+// sector computes the sector view of country; callers decide who sees
+// what of it (the regulator everything, the public summary aggregates).
+func (s *Store) sector(ctx context.Context, country string) (SectorView, error) {
+	v := SectorView{Country: country, Threats: s.cat.Threats, Layers: s.cat.Layers}
 	rows, err := s.db.Query(ctx, "SELECT "+submissionCols+submissionFrom+`
-		WHERE s.country = ? AND o.country = ? AND o.licensee_type IN `+providerLicensees+` ORDER BY s.submitted_at, s.id`, reg.Country, reg.Country)
+		WHERE s.country = ? AND o.country = ? AND o.licensee_type IN `+providerLicensees+` ORDER BY s.submitted_at, s.id`, country, country)
 	if err != nil {
 		return v, fmt.Errorf("adoption: sector: %w", err)
 	}

@@ -45,6 +45,9 @@ type Module struct {
 	pdf    pdf.Renderer // nil: no PDF export
 	log    *slog.Logger
 	notify Notifier
+	// The public summary's per-address budget and cache (public_web.go).
+	publicLimit *addrLimiter
+	publicCache *summaryCache
 }
 
 // Notifier tells the members of a country's organisations about a newly
@@ -75,7 +78,8 @@ func New(store *Store, rd *web.Renderer, render pdf.Renderer, log *slog.Logger) 
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Module{store: store, pages: ps, pdf: render, log: log}, nil
+	return &Module{store: store, pages: ps, pdf: render, log: log,
+		publicLimit: &addrLimiter{now: store.now}, publicCache: &summaryCache{now: store.now}}, nil
 }
 
 // maxEvidenceBody bounds an evidence upload request: the file limit plus
@@ -118,12 +122,18 @@ func (m *Module) Routes() []web.Route {
 		{Pattern: "POST /orgs/{org}/submissions", Policy: signoff, Handler: h(m.submit)},
 		{Pattern: "GET /orgs/{org}/submissions/{id}", Policy: viewer, Handler: h(m.ownSubmission)},
 		{Pattern: "GET /orgs/{org}/submissions/{id}/oscal.json", Policy: viewer, Handler: h(m.ownOSCAL)},
+		{Pattern: "GET /orgs/{org}/submissions/{id}/canonical.json", Policy: viewer, Handler: h(m.ownCanonical)},
+		// A CEO often holds only a viewer's account: attesting is a
+		// personal statement, not an edit, so any member may make it,
+		// after a fresh passkey or TOTP verification.
+		{Pattern: "POST /orgs/{org}/submissions/{id}/attest", Policy: viewer.WithStepUp(), Handler: h(m.attest)},
 
 		{Pattern: "GET /orgs/{org}/sector", Policy: viewer, Handler: h(m.sector)},
 		{Pattern: "GET /orgs/{org}/sector.csv", Policy: viewer, Handler: h(m.sectorCSV)},
 		{Pattern: "GET /orgs/{org}/sector.json", Policy: viewer, Handler: h(m.sectorJSON)},
 		{Pattern: "GET /orgs/{org}/sector/submissions/{id}", Policy: viewer, Handler: h(m.regSubmission)},
 		{Pattern: "GET /orgs/{org}/sector/submissions/{id}/oscal.json", Policy: viewer, Handler: h(m.regOSCAL)},
+		{Pattern: "GET /orgs/{org}/sector/submissions/{id}/canonical.json", Policy: viewer, Handler: h(m.regCanonical)},
 		{Pattern: "GET /orgs/{org}/sector/submissions/{id}/evidence", Policy: viewer, Handler: h(m.regEvidence)},
 		{Pattern: "POST /orgs/{org}/sector/submissions/{id}/verify", Policy: analyst, Handler: h(m.verify)},
 		{Pattern: "POST /orgs/{org}/sector/submissions/{id}/review", Policy: analyst, Handler: h(m.review)},
@@ -133,6 +143,14 @@ func (m *Module) Routes() []web.Route {
 		{Pattern: "POST /orgs/{org}/sector/waivers/{id}/revoke", Policy: analyst, Handler: h(m.revokeWaiver)},
 		{Pattern: "POST /orgs/{org}/sector/periods", Policy: analyst, Handler: h(m.openPeriod)},
 		{Pattern: "POST /orgs/{org}/sector/periods/{id}/remind", Policy: analyst, Handler: h(m.remind)},
+
+		{Pattern: "GET /orgs/{org}/baseline/settings", Policy: viewer, Handler: h(m.baselineSettings)},
+		{Pattern: "POST /orgs/{org}/baseline/attestation", Policy: analyst, Handler: h(m.setAttestRoles)},
+		{Pattern: "POST /orgs/{org}/baseline/public", Policy: signoff, Handler: h(m.setPublic)},
+		// The public summary: no sign-in, a per-address budget, cached
+		// aggregates (public_web.go).
+		{Pattern: "GET /public/baselines", Policy: web.Public(), Handler: h(m.publicList), RateLimited: true},
+		{Pattern: "GET /public/baselines/{country}", Policy: web.Public(), Handler: h(m.publicSummary), RateLimited: true},
 
 		{Pattern: "GET /orgs/{org}/cooperation", Policy: viewer, Handler: h(m.cooperation)},
 		{Pattern: "POST /orgs/{org}/cooperation/share-notes", Policy: signoff, Handler: h(m.setShareNotes)},
@@ -1053,6 +1071,8 @@ type snapshotData struct {
 	Problem    string
 	Field      string
 	Form       ReviewInput // the review as typed, kept when refused
+	Attest     attestView
+	Canonical  string // path of the canonical content (what attestations hash)
 }
 
 func (m *Module) loadSubmission(w http.ResponseWriter, r *http.Request, regulator bool) (Org, Submission, bool) {
@@ -1123,12 +1143,20 @@ func (m *Module) ownSubmission(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	flash := ""
-	if r.URL.Query().Get("done") == "submitted" {
-		flash = "Report submitted and signed off. It cannot be changed; submit a new report for later progress."
+	flash := map[string]string{"submitted": "Report submitted and signed off. It cannot be changed; submit a new report for later progress.",
+		"attested": "Attestation recorded with the report's SHA-256."}[r.URL.Query().Get("done")]
+	m.renderOwnSubmission(w, r, o, sub, http.StatusOK, AttestInput{}, "", "", flash)
+}
+
+func (m *Module) renderOwnSubmission(w http.ResponseWriter, r *http.Request, o Org, sub Submission, status int, form AttestInput, problem, field, flash string) {
+	av, err := m.attestView(r, sub, form, problem, field)
+	if err != nil {
+		m.fail(w, r, "attestations", err)
+		return
 	}
-	m.render(w, r, http.StatusOK, "snapshot.html", "Report "+sub.SubmittedAt.Format("2006-01-02"), snapshotData{Org: o, Submission: sub,
-		OSCALPath: orgPath(o, fmt.Sprintf("/submissions/%d/oscal.json", sub.ID)), Back: orgPath(o, "/submissions")}, flash)
+	m.render(w, r, status, "snapshot.html", "Report "+sub.SubmittedAt.Format("2006-01-02"), snapshotData{Org: o, Submission: sub, Attest: av,
+		OSCALPath: orgPath(o, fmt.Sprintf("/submissions/%d/oscal.json", sub.ID)), Canonical: orgPath(o, fmt.Sprintf("/submissions/%d/canonical.json", sub.ID)),
+		Back: orgPath(o, "/submissions")}, flash)
 }
 
 func (m *Module) regSubmission(w http.ResponseWriter, r *http.Request) {
@@ -1151,9 +1179,15 @@ func (m *Module) renderRegSubmission(w http.ResponseWriter, r *http.Request, o O
 }
 
 func (m *Module) renderReview(w http.ResponseWriter, r *http.Request, o Org, sub Submission, status int, problem, field string, form ReviewInput, flash string) {
+	av, err := m.attestView(r, sub, AttestInput{}, "", "")
+	if err != nil {
+		m.fail(w, r, "attestations", err)
+		return
+	}
 	m.render(w, r, status, "snapshot.html", sub.OrgName+" · report "+sub.SubmittedAt.Format("2006-01-02"), snapshotData{Org: o, Submission: sub,
-		Regulator: true, CanVerify: web.PathRole(r).AtLeast(web.RoleAnalyst), Problem: problem, Field: field, Form: form,
-		OSCALPath: orgPath(o, fmt.Sprintf("/sector/submissions/%d/oscal.json", sub.ID)), Back: orgPath(o, "/sector")}, flash)
+		Regulator: true, CanVerify: web.PathRole(r).AtLeast(web.RoleAnalyst), Problem: problem, Field: field, Form: form, Attest: av,
+		OSCALPath: orgPath(o, fmt.Sprintf("/sector/submissions/%d/oscal.json", sub.ID)), Canonical: orgPath(o, fmt.Sprintf("/sector/submissions/%d/canonical.json", sub.ID)),
+		Back: orgPath(o, "/sector")}, flash)
 }
 
 // verify marks one item of a submission verified in the provider's
