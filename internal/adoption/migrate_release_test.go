@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/dfslab/dfslab/internal/adoption"
@@ -88,6 +89,9 @@ func TestMigrationKeepsReleaseData(t *testing.T) {
 				`INSERT INTO enforcement_notes (id, author_org, provider_id, author_name, body, created_at) VALUES (1, 1, 3, 'Examiner', 'Inspection planned.', 60)`,
 				`INSERT INTO reporting_periods (id, country, label, due_date, opened_at) VALUES (1, 'MW', 'Q1 2026', '2026-03-31', 5)`,
 			} {
+				if dialect == db.Postgres {
+					q = strings.ReplaceAll(q, "X'01'", `'\x01'::bytea`)
+				}
 				if _, err := old.ExecContext(ctx, q); err != nil {
 					t.Fatalf("%v\n%s", err, q)
 				}
