@@ -488,32 +488,8 @@ func (s *Store) Publish(ctx context.Context, reg Org, notes string) (Version, er
 // the latest published version says (then Publish refuses it, and the page
 // does not offer it).
 func (s *Store) DraftUnchanged(ctx context.Context, reg Org) (bool, error) {
-	if err := s.requireRegulator(reg); err != nil {
-		return false, err
-	}
-	bid, err := baselineID(ctx, s.db, reg.Country, false, time.Time{})
-	if errors.Is(err, ErrNotFound) {
-		return false, nil
-	}
-	if err != nil {
-		return false, err
-	}
-	cat, err := s.current(ctx)
-	if err != nil {
-		return false, err
-	}
-	p, err := s.prepare(ctx, s.db, cat, reg.Country, bid)
-	if errors.Is(err, ErrIncomplete) || errors.Is(err, ErrInvalid) {
-		return false, nil
-	}
-	if err != nil {
-		return false, err
-	}
-	err = s.refuseUnchanged(ctx, reg.Country, p)
-	if errors.Is(err, ErrUnchanged) {
-		return true, nil
-	}
-	return false, err
+	st, err := s.DraftState(ctx, reg)
+	return st.Unchanged, err
 }
 
 // Versions lists the published versions of country, newest first, without items.

@@ -99,27 +99,8 @@ type Approval struct {
 // Approvals lists the approvals given to the draft of the regulator's
 // country, each marked valid when the draft is still what was approved.
 func (s *Store) Approvals(ctx context.Context, reg Org) ([]Approval, error) {
-	if err := s.requireRegulator(reg); err != nil {
-		return nil, err
-	}
-	bid, err := baselineID(ctx, s.db, reg.Country, false, time.Time{})
-	if errors.Is(err, ErrNotFound) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	cat, err := s.current(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var hash string
-	if p, err := s.prepare(ctx, s.db, cat, reg.Country, bid); err == nil {
-		hash = p.hash()
-	} else if !errors.Is(err, ErrIncomplete) && !errors.Is(err, ErrInvalid) {
-		return nil, err
-	}
-	return draftApprovals(ctx, s.db, bid, hash)
+	st, err := s.DraftState(ctx, reg)
+	return st.Approvals, err
 }
 
 // draftApprovals reads the approvals of baseline bid; those of the draft

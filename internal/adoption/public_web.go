@@ -106,8 +106,13 @@ func (c *summaryCache) drop(country string) {
 	delete(c.m, country)
 }
 
-// limitPublic answers 429 when the caller's address is over its budget.
+// limitPublic answers 429 when an anonymous caller's address is over its
+// budget. Signed-in readers are known to the platform and are bounded
+// like every other page (the shell's admission limit).
 func (m *Module) limitPublic(w http.ResponseWriter, r *http.Request) bool {
+	if web.CurrentPrincipal(r.Context()) != nil {
+		return true
+	}
 	if ok, wait := m.publicLimit.allow(audit.ActorFrom(r.Context()).IP); !ok {
 		web.TooManyRequests(w, r, wait)
 		return false

@@ -273,10 +273,44 @@ func (p prepared) hash() string {
 // ErrIncomplete while a recommendation has no decision or an upstream
 // change no choice.
 func (s *Store) prepare(ctx context.Context, q db.Querier, cat *catalog.Catalog, country string, bid int64) (prepared, error) {
-	items, err := s.draftItems(ctx, q, bid)
+	in, err := s.draftInputs(ctx, q, country, bid)
 	if err != nil {
 		return prepared{}, err
 	}
+	return in.prepare(cat)
+}
+
+// draftInputs is what the next version is worked out from: the draft,
+// its schedule, the latest version and the choices on upstream changes.
+type draftInputs struct {
+	items   map[string]BaselineItem
+	latest  Version // zero before a first version
+	choices map[string]upstreamChoice
+	sc      Schedule
+}
+
+func (s *Store) draftInputs(ctx context.Context, q db.Querier, country string, bid int64) (draftInputs, error) {
+	var in draftInputs
+	var err error
+	if in.items, err = s.draftItems(ctx, q, bid); err != nil {
+		return in, err
+	}
+	in.latest, err = s.Latest(ctx, country)
+	if errors.Is(err, ErrNoBaseline) {
+		err = nil
+	}
+	if err != nil {
+		return in, err
+	}
+	if in.choices, err = upstreamChoices(ctx, q, bid); err != nil {
+		return in, err
+	}
+	in.sc, err = draftSchedule(ctx, q, bid)
+	return in, err
+}
+
+func (in draftInputs) prepare(cat *catalog.Catalog) (prepared, error) {
+	items, latest, sc := in.items, in.latest, in.sc
 	undecided := 0
 	for _, r := range cat.Recommendations {
 		if _, ok := items[r.ID]; !ok {
@@ -286,18 +320,7 @@ func (s *Store) prepare(ctx context.Context, q db.Querier, cat *catalog.Catalog,
 	if undecided > 0 {
 		return prepared{}, fmt.Errorf("%w: %d recommendations have no decision yet", ErrIncomplete, undecided)
 	}
-	latest, err := s.Latest(ctx, country)
-	if errors.Is(err, ErrNoBaseline) {
-		err = nil
-	}
-	if err != nil {
-		return prepared{}, err
-	}
-	choices, err := upstreamChoices(ctx, q, bid)
-	if err != nil {
-		return prepared{}, err
-	}
-	changes := upstreamChanges(latest, cat, choices, items)
+	changes := upstreamChanges(latest, cat, in.choices, items)
 	pending := 0
 	choice := map[string]Choice{}
 	for _, c := range changes {
@@ -310,10 +333,6 @@ func (s *Store) prepare(ctx context.Context, q db.Querier, cat *catalog.Catalog,
 	}
 	if pending > 0 {
 		return prepared{}, fmt.Errorf("%w: %d upstream changes have no choice yet (take or leave each)", ErrIncomplete, pending)
-	}
-	sc, err := draftSchedule(ctx, q, bid)
-	if err != nil {
-		return prepared{}, err
 	}
 	if len(sc.Phases) > 0 && sc.EffectiveDate == "" {
 		return prepared{}, invalid("effective_date", "Set the effective date of the baseline: the phases' deadlines count from it.")
@@ -421,4 +440,51 @@ func (s *Store) writeVersion(ctx context.Context, tx *db.Tx, reg Org, bid int64,
 		}
 	}
 	return v, nil
+}
+
+// DraftState is where the draft of a country stands against the latest
+// version, for the baseline page: worked out from one read of the draft.
+type DraftState struct {
+	Unchanged bool             // publishing would repeat the latest version
+	Approvals []Approval       // given to the draft (joint baselines), valid or void
+	Upstream  []UpstreamChange // since the latest version
+}
+
+// DraftState returns the state of the regulator's draft.
+func (s *Store) DraftState(ctx context.Context, reg Org) (DraftState, error) {
+	if err := s.requireRegulator(reg); err != nil {
+		return DraftState{}, err
+	}
+	bid, err := baselineID(ctx, s.db, reg.Country, false, time.Time{})
+	if errors.Is(err, ErrNotFound) {
+		return DraftState{}, nil
+	}
+	if err != nil {
+		return DraftState{}, err
+	}
+	cat, err := s.current(ctx)
+	if err != nil {
+		return DraftState{}, err
+	}
+	in, err := s.draftInputs(ctx, s.db, reg.Country, bid)
+	if err != nil {
+		return DraftState{}, err
+	}
+	var st DraftState
+	var hash string
+	p, err := in.prepare(cat)
+	switch {
+	case err == nil:
+		hash = p.hash()
+		st.Unchanged = in.latest.ID != 0 && samePrepared(in.latest, p)
+	case !errors.Is(err, ErrIncomplete) && !errors.Is(err, ErrInvalid):
+		return DraftState{}, err
+	}
+	if st.Approvals, err = draftApprovals(ctx, s.db, bid, hash); err != nil {
+		return DraftState{}, err
+	}
+	if in.latest.ID != 0 {
+		st.Upstream = upstreamChanges(in.latest, cat, in.choices, in.items)
+	}
+	return st, nil
 }

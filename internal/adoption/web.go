@@ -329,19 +329,23 @@ func (m *Module) renderBaselineWith(w http.ResponseWriter, r *http.Request, o Or
 			}
 			sched = &sc
 		}
-		if d.Unchanged, err = m.store.DraftUnchanged(ctx, o); err != nil {
-			m.fail(w, r, "draft unchanged", err)
-			return
-		}
 		a, err := m.store.Arrangement(ctx, o)
 		if err != nil {
 			m.fail(w, r, "arrangement", err)
 			return
 		}
 		d.Joint = a.Joint()
-		if d.Approvals, err = m.store.Approvals(ctx, o); err != nil {
-			m.fail(w, r, "approvals", err)
+		ds, err := m.store.DraftState(ctx, o)
+		if err != nil {
+			m.fail(w, r, "draft state", err)
 			return
+		}
+		d.Unchanged, d.Approvals = ds.Unchanged, ds.Approvals
+		for _, c := range ds.Upstream {
+			d.Upstream++
+			if c.Kind != "new" && c.Choice == "" {
+				d.UpstreamPending++
+			}
 		}
 		for _, ap := range d.Approvals {
 			d.Approved = d.Approved || (ap.Valid && ap.OrgID == o.ID)
@@ -349,17 +353,6 @@ func (m *Module) renderBaselineWith(w http.ResponseWriter, r *http.Request, o Or
 		}
 		if r.Method == http.MethodPost {
 			d.Notes = r.PostFormValue("notes")
-		}
-		up, err := m.store.Upstream(ctx, o)
-		if err != nil {
-			m.fail(w, r, "upstream", err)
-			return
-		}
-		for _, c := range up {
-			d.Upstream++
-			if c.Kind != "new" && c.Choice == "" {
-				d.UpstreamPending++
-			}
 		}
 		d.Schedule, d.Field = *sched, field
 		d.PhaseRows = phaseRows(*sched)
