@@ -86,6 +86,12 @@ func TestCooperationPages(t *testing.T) {
 			t.Fatal("upstream text not escaped")
 		}
 		s.expect(s.get("macra-viewer", s.org("macra", "/baseline")), 200, "1 upstream changes since the latest version", "1 still to take or leave")
+		// The provider's item keeps the text of the version it tracks.
+		item := s.get("p1-viewer", s.org("p1", "/tracking/"+recs[5].ID))
+		s.expect(item, 200, template.HTMLEscapeString(recs[5].Statement), "Issued and enforced by")
+		if strings.Contains(item.Body.String(), "new text") {
+			t.Fatal("the tracked item shows the amendment the baseline has not taken")
+		}
 		s.expect(s.post("macra-viewer", up, url.Values{"rec_id": {recs[5].ID}, "choice": {"take"}}), 403)
 		s.expect(s.post("macra-analyst", up, url.Values{"rec_id": {recs[5].ID}, "choice": {"both"}}), 400, "Choose to take")
 		s.expect(s.post("macra-analyst", up, url.Values{"rec_id": {recs[6].ID}, "choice": {"take"}}), 400, recs[6].ID+" has no upstream change")
