@@ -437,13 +437,6 @@ func (s *Store) Publish(ctx context.Context, reg Org, notes string) (Version, er
 	if err != nil {
 		return Version{}, err
 	}
-	a, err := s.Arrangement(ctx, reg)
-	if err != nil {
-		return Version{}, err
-	}
-	if a.Joint() {
-		return Version{}, ErrJoint
-	}
 	cat, err := s.current(ctx)
 	if err != nil {
 		return Version{}, err
@@ -459,6 +452,15 @@ func (s *Store) Publish(ctx context.Context, reg Org, notes string) (Version, er
 		// number; the unique key would refuse one, the lock makes it wait.
 		if err := lockBaseline(ctx, tx, bid); err != nil {
 			return err
+		}
+		// Read in the transaction: a requirement of joint approval set
+		// meanwhile must not be passed by.
+		a, err := arrangement(ctx, tx, reg.Country)
+		if err != nil {
+			return err
+		}
+		if a.Joint() {
+			return ErrJoint
 		}
 		// The draft as it is inside this transaction, with the
 		// catalogue's defaults written out: a published version says to

@@ -204,13 +204,6 @@ func (s *Store) Approve(ctx context.Context, reg Org, notes string) (ApprovalRes
 	if err != nil {
 		return ApprovalResult{}, err
 	}
-	a, err := s.Arrangement(ctx, reg)
-	if err != nil {
-		return ApprovalResult{}, err
-	}
-	if !a.Joint() {
-		return ApprovalResult{}, invalid("joint", "The baseline of "+reg.Country+" is not joint: publish it directly.")
-	}
 	cat, err := s.current(ctx)
 	if err != nil {
 		return ApprovalResult{}, err
@@ -226,6 +219,13 @@ func (s *Store) Approve(ctx context.Context, reg Org, notes string) (ApprovalRes
 		}
 		if err := lockBaseline(ctx, tx, bid); err != nil {
 			return err
+		}
+		a, err := arrangement(ctx, tx, reg.Country)
+		if err != nil {
+			return err
+		}
+		if !a.Joint() {
+			return invalid("joint", "The baseline of "+reg.Country+" is not joint: publish it directly.")
 		}
 		p, err := s.prepare(ctx, tx, cat, reg.Country, bid)
 		if err != nil {
