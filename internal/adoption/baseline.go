@@ -621,6 +621,10 @@ type Change struct {
 	From, To BaselineItem
 }
 
+// TextChanged reports whether the two versions publish different texts
+// of the item (a taken upstream change).
+func (c Change) TextChanged() bool { return c.Kind == "changed" && textChanged(c.From, c.To) }
+
 // Diff lists what changed from version a to version b, in catalogue order.
 func Diff(a, b Version) []Change {
 	var out []Change

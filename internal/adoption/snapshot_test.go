@@ -189,6 +189,17 @@ func TestFrozenVersions(t *testing.T) {
 		if len(es) != 4 {
 			t.Errorf("%d upstream choices audited under MACRA, want 4", len(es))
 		}
+		// The diff of v1 and v2 shows the taken text change.
+		var textChange bool
+		for _, c := range adoption.Diff(again, v2) {
+			textChange = textChange || (c.RecID == a.ID && c.TextChanged() && c.To.Statement == "Amended statement of A.")
+			if c.RecID == b.ID {
+				t.Errorf("v1 → v2 lists %s, whose text was left: %+v", b.ID, c)
+			}
+		}
+		if !textChange {
+			t.Errorf("v1 → v2 does not show %s's new text", a.ID)
+		}
 		// Every version still reads as it was published.
 		for n, want := range map[int]string{1: a.Statement, 2: "Amended statement of A.", 4: a.Statement} {
 			v, err := f.store.Version(context.Background(), "MW", n)
