@@ -124,8 +124,9 @@ func upstreamChanges(latest Version, cat *catalog.Catalog, choices map[string]up
 			out = append(out, c)
 		}
 	}
+	live := liveIDs(cat)
 	for _, pub := range latest.Items {
-		if _, err := cat.Get(pub.RecID); err == nil {
+		if live[pub.RecID] {
 			continue
 		}
 		c := UpstreamChange{RecID: pub.RecID, Kind: "withdrawn", PublishedTitle: pub.Title, PublishedStatement: pub.Statement}
@@ -133,6 +134,18 @@ func upstreamChanges(latest Version, cat *catalog.Catalog, choices map[string]up
 		out = append(out, c)
 	}
 	return out
+}
+
+// liveIDs are the recommendations of cat that a new version can carry.
+// An item not among them is withdrawn upstream, whether the catalogue
+// dropped it or keeps it only as a withdrawn item that Get still finds
+// (so that old versions and reports can name it).
+func liveIDs(cat *catalog.Catalog) map[string]bool {
+	live := make(map[string]bool, len(cat.Recommendations))
+	for _, r := range cat.Recommendations {
+		live[r.ID] = true
+	}
+	return live
 }
 
 // Upstream lists the upstream changes since the latest version of the
@@ -182,10 +195,6 @@ func (s *Store) ChooseUpstream(ctx context.Context, reg Org, recID string, c Cho
 	if err != nil {
 		return 0, err
 	}
-	cat, err := s.current(ctx)
-	if err != nil {
-		return 0, err
-	}
 	var picked []UpstreamChange
 	for _, ch := range changes {
 		if ch.Kind == "new" {
@@ -207,8 +216,8 @@ func (s *Store) ChooseUpstream(ctx context.Context, reg Org, recID string, c Cho
 		}
 		for _, ch := range picked {
 			hash := withdrawnHash
-			if rec, err := cat.Get(ch.RecID); err == nil {
-				hash = textHash(rec.Title, rec.Statement)
+			if ch.Kind != "withdrawn" {
+				hash = textHash(ch.UpstreamTitle, ch.UpstreamStatement)
 			}
 			if _, err := tx.Exec(ctx, `INSERT INTO baseline_draft_upstream (baseline_id, rec_id, choice, upstream_sha256, decided_by, decided_org, decided_at)
 				VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (baseline_id, rec_id) DO UPDATE SET choice = excluded.choice,
@@ -361,8 +370,9 @@ func (in draftInputs) prepare(cat *catalog.Catalog) (prepared, error) {
 	}
 	// Items the catalogue withdrew stay, as published, where the
 	// regulators chose to leave them.
+	live := liveIDs(cat)
 	for _, pub := range latest.Items {
-		if _, err := cat.Get(pub.RecID); err == nil || choice[pub.RecID] != Leave {
+		if live[pub.RecID] || choice[pub.RecID] != Leave {
 			continue
 		}
 		p.Items = append(p.Items, preparedItem{RecID: pub.RecID, Decision: pub.Decision, LocalText: pub.LocalText, Reason: pub.Reason,
