@@ -11,6 +11,7 @@ import (
 	"github.com/chromedp/chromedp/kb"
 
 	"github.com/dfslab/dfslab/internal/browsertest"
+	"github.com/dfslab/dfslab/internal/catalog"
 	"github.com/dfslab/dfslab/internal/db/dbtest"
 	"github.com/dfslab/dfslab/internal/web"
 	"github.com/dfslab/dfslab/internal/web/webtest"
@@ -96,4 +97,19 @@ func TestBrowserJointAndAttestation(t *testing.T) {
 		t.Fatalf("the regulator's check: %q", got)
 	}
 	fits("the regulator's view of an attested report")
+
+	// An accepted amendment shows as an upstream change, left by
+	// keyboard; the public summary fits a phone too.
+	amended, err := f.cat.Amend([]catalog.Amendment{{Revision: 1, RecID: f.cat.Recommendations[4].ID, Statement: "Amended for the test."}})
+	must(t, err)
+	f.store.SetCatalogSource(&source{cat: amended})
+	leave := "#leave-" + f.cat.Recommendations[4].ID
+	b.As("macra-analyst", s.org("macra", "/baseline/upstream"), phone, chromedp.Focus(leave), chromedp.KeyEvent(kb.Enter), chromedp.WaitVisible("#flash"))
+	if got := b.Text("#upstream-table"); !strings.Contains(got, "Left as published") {
+		t.Fatalf("upstream after leaving: %q", got)
+	}
+	fits("the upstream changes")
+	b.As("macra-admin", s.org("macra", "/baseline/settings"), phone, chromedp.Click("#toggle-public"), chromedp.WaitVisible("#public-link"))
+	b.As("p2-viewer", "/public/baselines/MW", phone, chromedp.WaitVisible("#public-items"))
+	fits("the public summary")
 }
