@@ -190,6 +190,8 @@ func TestAttestationPages(t *testing.T) {
 		if w.Header().Get("Location") != path+"?done=attested#attest-title" {
 			t.Fatalf("attest redirects to %q", w.Header().Get("Location"))
 		}
+		s.expect(s.get("p1-viewer", s.org("p1", "/submissions")), 200, "<td>CISO</td>")
+		s.expect(s.get("rbm-viewer", s.org("rbm", fmt.Sprintf("/sector/providers/%d", sub.OrgID))), 200, "<td>CISO</td>")
 		reg := s.org("macra", fmt.Sprintf("/sector/submissions/%d", sub.ID))
 		page := s.get("macra-viewer", reg)
 		s.expect(page, 200, "&lt;script&gt;alert(1)&lt;/script&gt; Banda", "matches the report", hash, "Every required role attested this report")

@@ -30,7 +30,10 @@ type Submission struct {
 	Overdue     int
 	Items       []SubmittedItem // filled by Submission / RegulatorSubmission
 	Review      Review          // the regulator's decision (Outcome "": none yet)
-	cells       string          // stored heat-map counts (CellsJSON)
+	// Attested are the roles that attested the report, in the order
+	// they did (filled by Submissions, for the lists).
+	Attested []string
+	cells    string // stored heat-map counts (CellsJSON)
 }
 
 // Share is the implemented share in percent (0 when nothing applies).
@@ -241,14 +244,36 @@ func (s *Store) Submissions(ctx context.Context, p Org) ([]Submission, error) {
 	}
 	defer rows.Close()
 	var out []Submission
+	index := map[int64]int{}
 	for rows.Next() {
 		sub, err := scanSubmission(rows)
 		if err != nil {
 			return nil, err
 		}
+		index[sub.ID] = len(out)
 		out = append(out, sub)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows.Close() // before the next query: SQLite may have one connection
+	arows, err := s.db.Query(ctx, `SELECT a.submission_id, a.role FROM submission_attestations a JOIN submissions s ON s.id = a.submission_id
+		WHERE s.org_id = ? ORDER BY a.attested_at, a.id`, p.ID)
+	if err != nil {
+		return nil, fmt.Errorf("adoption: attestations: %w", err)
+	}
+	defer arows.Close()
+	for arows.Next() {
+		var id int64
+		var role string
+		if err := arows.Scan(&id, &role); err != nil {
+			return nil, err
+		}
+		if i, ok := index[id]; ok {
+			out[i].Attested = append(out[i].Attested, role)
+		}
+	}
+	return out, arows.Err()
 }
 
 // Submission returns one of the provider's own submissions with its items.
