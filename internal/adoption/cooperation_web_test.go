@@ -73,6 +73,7 @@ func TestCooperationPages(t *testing.T) {
 		s.expect(w, 303)
 		s.expect(s.get("p2-viewer", s.org("p2", "/baseline/v/2")), 200, "Joint baseline, approved by MACRA", "Reserve Bank of Malawi", "Joint &lt;v2&gt;",
 			"as published with this version")
+		s.expect(s.get("p2-viewer", s.org("p2", "/baseline/v/2/baseline.md")), 200, "Approved by Reserve Bank of Malawi (rbm-admin)", "Approved by MACRA (macra-admin)")
 
 		// Upstream: an amendment with hostile text shows escaped; choices
 		// need an analyst; bad choices are refused with the field named.

@@ -34,6 +34,9 @@ func Markdown(v Version, cat *catalog.Catalog) []byte {
 		fmt.Fprintf(&b, "| %s | %d |\n", d.Label(), counts[d])
 	}
 	b.WriteString("\n")
+	for _, a := range v.Approvals {
+		fmt.Fprintf(&b, "Approved by %s (%s), %s.\n\n", mdEscape(a.OrgName), mdEscape(a.By), a.At.Format("2 January 2006"))
+	}
 	if v.Legacy() {
 		b.WriteString("*This version was published before versions kept the text of their items: the statements below are the catalogue's current text.*\n\n")
 	}
