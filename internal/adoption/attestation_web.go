@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 
 	"github.com/dfslab/dfslab/internal/web"
@@ -62,7 +63,7 @@ func (m *Module) attest(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, ErrStepUp):
 		// The route's policy asks for the verification first; this is a
 		// session that lost it in between.
-		http.Redirect(w, r, web.StepUpPath+"?next="+orgPath(o, fmt.Sprintf("/submissions/%d", sub.ID)), http.StatusSeeOther)
+		http.Redirect(w, r, web.StepUpPath+"?next="+url.QueryEscape(orgPath(o, fmt.Sprintf("/submissions/%d", sub.ID))), http.StatusSeeOther)
 		return
 	case err != nil:
 		m.fail(w, r, "attest", err)

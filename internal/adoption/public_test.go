@@ -132,6 +132,12 @@ func TestPublicPages(t *testing.T) {
 		w := s.get("", "/public/baselines/MW")
 		s.expect(w, 200, "National DFS security baseline · MW v2", "organisations reporting", "&lt;script&gt;x()&lt;/script&gt; local", `rel="next"`)
 		body := w.Body.String()
+		// Two DFS providers and one operator: no row per licensee type.
+		for _, row := range []string{"DFS provider / e-money issuer</th>", "Mobile network operator</th>"} {
+			if strings.Contains(body, row) {
+				t.Errorf("the public page has a row %q over fewer than 3 organisations", row)
+			}
+		}
 		for _, name := range []string{"Mpamba", "Airtel", "Zed Pay", "<script>x()"} {
 			if strings.Contains(body, name) {
 				t.Errorf("the public page contains %q", name)
