@@ -65,6 +65,11 @@ func TestCooperationPages(t *testing.T) {
 		if loc := w.Header().Get("Location"); loc != s.org("macra", "/baseline?done=approved#approvals-title") {
 			t.Fatalf("first approval redirects to %q", loc)
 		}
+		rbmUsers := fmt.Sprint([]int64{f.users["rbm-admin"], f.users["rbm-analyst"], f.users["rbm-viewer"]})
+		if n := len(s.notices.sent); n == 0 || !strings.HasPrefix(s.notices.sent[n-1], rbmUsers+"|baseline|MACRA approved the draft of the MW baseline") ||
+			!strings.HasSuffix(s.notices.sent[n-1], fmt.Sprintf("|/orgs/%d/baseline#approvals-title", f.orgs["rbm"].ID)) {
+			t.Fatalf("notices after the first approval: %q", s.notices.sent)
+		}
 		s.expect(s.post("macra-admin", s.org("macra", "/baseline/publish"), url.Values{"notes": {"Again"}}), 409, "already approved")
 		s.expect(s.get("rbm-admin", s.org("rbm", "/baseline")), 200, "MACRA: approved by macra-admin", "Approve and publish as version 2")
 		long := strings.Repeat("n", 4001)

@@ -539,6 +539,7 @@ func (m *Module) publish(w http.ResponseWriter, r *http.Request) {
 		var res ApprovalResult
 		res, err = m.store.Approve(r.Context(), o, notes)
 		if err == nil && res.Published == nil {
+			m.notifyApproval(r, o, res.Awaiting)
 			http.Redirect(w, r, orgPath(o, "/baseline?done=approved#approvals-title"), http.StatusSeeOther)
 			return
 		}
@@ -575,6 +576,35 @@ func (m *Module) publish(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	http.Redirect(w, r, orgPath(o, fmt.Sprintf("/baseline/v/%d?done=published", v.Number)), http.StatusSeeOther)
+}
+
+// notifyApproval tells the members of the regulators of the authority
+// whose approval is awaited that the draft waits for them. The approval
+// is committed; a failed notice is logged, not reported as a failure.
+func (m *Module) notifyApproval(r *http.Request, o Org, awaiting identity.OrgType) {
+	if m.notify == nil {
+		return
+	}
+	a, err := m.store.Arrangement(r.Context(), o)
+	var ids []int64
+	for _, rs := range a.Regulators {
+		if rs.Org.Type == awaiting {
+			ids = append(ids, rs.Org.ID)
+		}
+	}
+	text := fmt.Sprintf("%s approved the draft of the %s baseline; your approval of the same draft publishes it.", o.Name, o.Country)
+	var rcpt []Recipient
+	if err == nil {
+		rcpt, err = recipients(r.Context(), m.store.db, ids)
+	}
+	for _, rc := range rcpt {
+		if err == nil {
+			err = m.notify.Notify(r.Context(), rc.Users, "baseline", text, fmt.Sprintf("/orgs/%d/baseline#approvals-title", rc.OrgID))
+		}
+	}
+	if err != nil {
+		m.log.WarnContext(r.Context(), "approval notification failed", "country", o.Country, "request_id", web.RequestID(r.Context()), "err", err)
+	}
 }
 
 type versionRow struct {
