@@ -160,6 +160,10 @@ type Version struct {
 	// Approvals are those of the telecom regulator and the central bank
 	// when the version was published as a joint baseline.
 	Approvals []Approval
+	// Merged are items of the version that a later release withdrew into
+	// a survivor the version also decided on: left out of Items (the
+	// survivor's decision stands), listed as upstream changes.
+	Merged []BaselineItem
 }
 
 // Legacy reports whether the version was published before versions kept
@@ -567,7 +571,7 @@ func (s *Store) withItems(ctx context.Context, v Version) (Version, error) {
 		return Version{}, err
 	}
 	rows.Close() // before the next query: SQLite may have one connection
-	s.carryOverWithdrawn(byID)
+	v.Merged = s.carryOverWithdrawn(byID)
 	if v.Phases, err = versionPhases(ctx, s.db, v.ID); err != nil {
 		return Version{}, err
 	}
@@ -594,7 +598,10 @@ func (s *Store) withItems(ctx context.Context, v Version) (Version, error) {
 // tracking. Where the version decided on the survivor too, that decision
 // stands and the withdrawn item is left out: it must not count twice.
 // (Two withdrawn items into one survivor: the first by ID is carried over.)
-func (s *Store) carryOverWithdrawn(byID map[string]BaselineItem) {
+// It returns the items left out that way, as published, for the list of
+// upstream changes.
+func (s *Store) carryOverWithdrawn(byID map[string]BaselineItem) []BaselineItem {
+	var merged []BaselineItem
 	var withdrawn []string
 	for id := range byID {
 		if r, err := s.cat.Get(id); err == nil && r.IsWithdrawn() {
@@ -607,11 +614,13 @@ func (s *Store) carryOverWithdrawn(byID map[string]BaselineItem) {
 		delete(byID, id)
 		r, _ := s.cat.Get(id)
 		if _, decided := byID[r.ReplacedBy]; decided {
+			merged = append(merged, it)
 			continue
 		}
 		it.PublishedAs, it.RecID = id, r.ReplacedBy
 		byID[r.ReplacedBy] = it
 	}
+	return merged
 }
 
 // Change is one difference between two versions.

@@ -62,6 +62,12 @@ const (
 type UpstreamChange struct {
 	RecID string
 	Kind  string // changed, new, withdrawn
+	// PublishedAs: a changed item that the version published under
+	// another ID, which a later release withdrew into this one.
+	PublishedAs string
+	// ReplacedBy: a withdrawn item merged into a survivor that the
+	// version decided on too; the survivor carries it on, no choice.
+	ReplacedBy string
 	// Published is the version's snapshot (changed, withdrawn);
 	// Upstream the catalogue's text now (changed, new).
 	PublishedTitle, PublishedStatement string
@@ -71,6 +77,14 @@ type UpstreamChange struct {
 	DecidedAt                          time.Time
 	Decision                           Decision // new: the draft's decision ("" undecided)
 }
+
+// Choosable reports whether the regulators take or leave the change (new
+// recommendations are decided in the draft; a merged item is carried on
+// by its survivor).
+func (c UpstreamChange) Choosable() bool { return c.Kind != "new" && c.ReplacedBy == "" }
+
+// Pending reports whether the change still needs a choice.
+func (c UpstreamChange) Pending() bool { return c.Choosable() && c.Choice == "" }
 
 type upstreamChoice struct {
 	Choice Choice
@@ -119,7 +133,7 @@ func upstreamChanges(latest Version, cat *catalog.Catalog, choices map[string]up
 				Decision: draft[rec.ID].Decision})
 		case pub.Statement != "" && textHash(pub.Title, pub.Statement) != textHash(rec.Title, rec.Statement):
 			c := UpstreamChange{RecID: rec.ID, Kind: "changed", PublishedTitle: pub.Title, PublishedStatement: pub.Statement,
-				UpstreamTitle: rec.Title, UpstreamStatement: rec.Statement}
+				UpstreamTitle: rec.Title, UpstreamStatement: rec.Statement, PublishedAs: pub.PublishedAs}
 			chosen(&c, textHash(rec.Title, rec.Statement))
 			out = append(out, c)
 		}
@@ -131,6 +145,13 @@ func upstreamChanges(latest Version, cat *catalog.Catalog, choices map[string]up
 		}
 		c := UpstreamChange{RecID: pub.RecID, Kind: "withdrawn", PublishedTitle: pub.Title, PublishedStatement: pub.Statement}
 		chosen(&c, withdrawnHash)
+		out = append(out, c)
+	}
+	for _, pub := range latest.Merged {
+		c := UpstreamChange{RecID: pub.RecID, Kind: "withdrawn", PublishedTitle: pub.Title, PublishedStatement: pub.Statement}
+		if rec, err := cat.Get(pub.RecID); err == nil {
+			c.ReplacedBy = rec.ReplacedBy
+		}
 		out = append(out, c)
 	}
 	return out
@@ -197,8 +218,8 @@ func (s *Store) ChooseUpstream(ctx context.Context, reg Org, recID string, c Cho
 	}
 	var picked []UpstreamChange
 	for _, ch := range changes {
-		if ch.Kind == "new" {
-			continue // decided in the draft like any recommendation
+		if !ch.Choosable() {
+			continue // decided in the draft, or carried on by its survivor
 		}
 		if (recID == "" && ch.Choice == "") || ch.RecID == recID {
 			picked = append(picked, ch)
@@ -333,11 +354,11 @@ func (in draftInputs) prepare(cat *catalog.Catalog) (prepared, error) {
 	pending := 0
 	choice := map[string]Choice{}
 	for _, c := range changes {
-		if c.Kind != "new" {
+		if c.Choosable() {
 			choice[c.RecID] = c.Choice
-			if c.Choice == "" {
-				pending++
-			}
+		}
+		if c.Pending() {
+			pending++
 		}
 	}
 	if pending > 0 {
@@ -399,6 +420,11 @@ func (s *Store) refuseUnchanged(ctx context.Context, country string, p prepared)
 }
 
 func samePrepared(v Version, p prepared) bool {
+	// Items a later release withdrew are read as their survivors; a new
+	// version states the survivors under their own IDs, which is a change.
+	if len(v.Merged) > 0 {
+		return false
+	}
 	if v.CatalogVer != p.CatalogVer || v.EffectiveDate != p.EffectiveDate || len(v.Phases) != len(p.Phases) || len(v.Items) != len(p.Items) {
 		return false
 	}
@@ -409,7 +435,7 @@ func samePrepared(v Version, p prepared) bool {
 	}
 	for _, pi := range p.Items {
 		it, ok := v.Item(pi.RecID)
-		if !ok || it.Decision != pi.Decision || it.LocalText != pi.LocalText || it.Reason != pi.Reason || joinAppliesTo(it.AppliesTo) != pi.AppliesTo ||
+		if !ok || it.PublishedAs != "" || it.Decision != pi.Decision || it.LocalText != pi.LocalText || it.Reason != pi.Reason || joinAppliesTo(it.AppliesTo) != pi.AppliesTo ||
 			it.Phase != pi.Phase || it.Deadline != pi.Deadline || it.Authority != pi.Authority || it.Title != pi.Title || it.Statement != pi.Statement {
 			return false
 		}

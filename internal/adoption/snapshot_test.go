@@ -59,6 +59,111 @@ func catalogWithout(t *testing.T, id string) *catalog.Catalog {
 	return c
 }
 
+// catalogEditing is the embedded catalogue with edit applied to each
+// recommendation as written in the YAML (drop it by returning false), as
+// an earlier or later release would have it.
+func catalogEditing(t *testing.T, edit func(r *catalog.Recommendation) bool) *catalog.Catalog {
+	t.Helper()
+	fsys := fstest.MapFS{}
+	files, err := fs.Glob(catalog.DataFS(), "recommendations/*.yaml")
+	must(t, err)
+	top, err := fs.Glob(catalog.DataFS(), "*.yaml")
+	must(t, err)
+	for _, f := range append(files, top...) {
+		b, err := fs.ReadFile(catalog.DataFS(), f)
+		must(t, err)
+		if strings.HasPrefix(f, "recommendations/") {
+			var recs []catalog.Recommendation
+			must(t, yaml.Unmarshal(b, &recs))
+			kept := recs[:0]
+			for _, r := range recs {
+				if edit(&r) {
+					kept = append(kept, r)
+				}
+			}
+			b, err = yaml.Marshal(kept)
+			must(t, err)
+		}
+		fsys[f] = &fstest.MapFile{Data: b}
+	}
+	c, err := catalog.LoadFS(fsys)
+	must(t, err)
+	return c
+}
+
+// TestMergedUpstream: a version published before a release merged one of
+// its items into another. Where the version decided both, the merged item
+// is listed as withdrawn upstream, carried on by its survivor, and needs
+// no choice; where it decided only the withdrawn one, the survivor shows
+// as a text change published under the old ID, to take or leave.
+func TestMergedUpstream(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := newFixture(t, d)
+		if len(f.cat.Withdrawn) < 2 {
+			t.Skip("the catalogue has no merged items")
+		}
+		both, only := f.cat.Withdrawn[0], f.cat.Withdrawn[2]
+		survivor, err := f.cat.Get(only.ReplacedBy)
+		must(t, err)
+		// The release before: both withdrawn items live, and the second
+		// one's survivor not there yet.
+		before := catalogEditing(t, func(r *catalog.Recommendation) bool {
+			if r.ID == both.ID || r.ID == only.ID {
+				r.Withdrawn, r.ReplacedBy = "", ""
+			}
+			return r.ID != survivor.ID
+		})
+		src := &source{cat: before}
+		f.store.SetCatalogSource(src)
+		macra := f.orgs["macra"]
+		for _, id := range []string{both.ID, only.ID} {
+			must(t, f.store.SetDraft(f.as("macra-analyst"), macra, adoption.BaselineItem{RecID: id, Decision: adoption.Adopted}))
+		}
+		_, err = f.store.AdoptRemaining(f.as("macra-analyst"), macra)
+		must(t, err)
+		// AdoptRemaining decides the catalogue's live items, survivor
+		// included; the release before did not have it.
+		_, err = d.Exec(f.as("macra-analyst"), "DELETE FROM baseline_drafts WHERE rec_id = ?", survivor.ID)
+		must(t, err)
+		v1, err := f.store.Publish(f.as("macra-admin"), macra, "")
+		must(t, err)
+		if len(v1.Merged) != 1 || v1.Merged[0].RecID != both.ID {
+			t.Fatalf("v1 merged items: %+v", v1.Merged)
+		}
+		carried, ok := v1.Item(survivor.ID)
+		if !ok || carried.PublishedAs != only.ID || carried.Statement != only.Statement {
+			t.Fatalf("v1 %s: %+v", survivor.ID, carried)
+		}
+		src.cat = f.cat
+		up, err := f.store.Upstream(context.Background(), macra)
+		must(t, err)
+		m, ok := changeOf(up, both.ID)
+		if !ok || m.Kind != "withdrawn" || m.ReplacedBy != both.ReplacedBy || m.Pending() || m.Choosable() {
+			t.Fatalf("merged item: %+v (%v)", m, ok)
+		}
+		c, ok := changeOf(up, survivor.ID)
+		if !ok || c.Kind != "changed" || c.PublishedAs != only.ID || c.PublishedStatement != only.Statement || c.UpstreamStatement != survivor.Statement || !c.Pending() {
+			t.Fatalf("carried item: %+v (%v)", c, ok)
+		}
+		if _, err := f.store.ChooseUpstream(f.as("macra-analyst"), macra, both.ID, adoption.Leave); err == nil {
+			t.Fatal("a choice on a merged item was accepted")
+		}
+		_, err = f.store.ChooseUpstream(f.as("macra-analyst"), macra, survivor.ID, adoption.Leave)
+		must(t, err)
+		// Migration 0130 gives the survivor the withdrawn item's draft
+		// decision; here the regulators decide it.
+		must(t, f.store.SetDraft(f.as("macra-analyst"), macra, adoption.BaselineItem{RecID: survivor.ID, Decision: adoption.Adopted}))
+		v2, err := f.store.Publish(f.as("macra-admin"), macra, "")
+		must(t, err)
+		if _, ok := v2.Item(both.ID); ok {
+			t.Errorf("v2 kept %s, merged into %s", both.ID, both.ReplacedBy)
+		}
+		if it, _ := v2.Item(survivor.ID); it.Statement != only.Statement || it.PublishedAs != "" {
+			t.Errorf("v2 %s: %+v, want the text as published under %s", survivor.ID, it, only.ID)
+		}
+	})
+}
+
 func changeOf(cs []adoption.UpstreamChange, id string) (adoption.UpstreamChange, bool) {
 	for _, c := range cs {
 		if c.RecID == id {

@@ -67,7 +67,7 @@ func (m *Module) renderUpstream(w http.ResponseWriter, r *http.Request, o Org, s
 	d := upstreamData{Org: o, Kind: kind, CanEdit: web.PathRole(r).AtLeast(web.RoleAnalyst), Problem: problem, Field: field}
 	var shown []UpstreamChange
 	for _, c := range all {
-		if c.Kind != "new" && c.Choice == "" {
+		if c.Pending() {
 			d.Pending++
 		}
 		if kind == "" || c.Kind == kind {

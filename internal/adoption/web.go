@@ -343,7 +343,7 @@ func (m *Module) renderBaselineWith(w http.ResponseWriter, r *http.Request, o Or
 		d.Unchanged, d.Approvals = ds.Unchanged, ds.Approvals
 		for _, c := range ds.Upstream {
 			d.Upstream++
-			if c.Kind != "new" && c.Choice == "" {
+			if c.Pending() {
 				d.UpstreamPending++
 			}
 		}
