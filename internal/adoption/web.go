@@ -88,8 +88,10 @@ const maxEvidenceBody = maxEvidence + 64<<10
 
 // Routes lists the module's routes. Platform administrators get no
 // override: a provider's statuses are its own and its regulator's
-// business. Viewers read, analysts edit, org admins publish baselines
-// and sign off submissions after a fresh verification.
+// business. Viewers read, analysts edit, org admins publish (or approve)
+// baselines, sign off submissions and switch the regulators' cooperation
+// and the public summary after a fresh verification; any member attests
+// a report after one. The public summary needs no sign-in.
 func (m *Module) Routes() []web.Route {
 	viewer := web.OrgRole(web.RoleViewer)
 	analyst := web.OrgRole(web.RoleAnalyst)
