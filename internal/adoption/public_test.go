@@ -153,6 +153,10 @@ func TestPublicPages(t *testing.T) {
 			t.Errorf("signed-in Cache-Control %q", cc)
 		}
 		s.expect(s.get("", "/public/baselines/MW?offset=50"), 200, `rel="prev"`)
+		// A new version shows at once, though the summary was cached.
+		must(t, f.store.SetDraft(f.as("macra-analyst"), f.orgs["macra"], adoption.BaselineItem{RecID: rec, Decision: adoption.Adopted}))
+		s.expect(s.post("macra-admin", s.org("macra", "/baseline/publish"), nil), 303)
+		s.expect(s.get("", "/public/baselines/MW"), 200, "National DFS security baseline · MW v3")
 		for _, bad := range []string{"/public/baselines/mw", "/public/baselines/MWI", "/public/baselines/KE"} {
 			s.expect(s.get("", bad), 404)
 		}

@@ -569,6 +569,9 @@ func (m *Module) publish(w http.ResponseWriter, r *http.Request) {
 		m.fail(w, r, "publish", err)
 		return
 	}
+	// The public summary shows the latest version: this node recomputes
+	// it at once, the others within a minute.
+	m.publicCache.drop(o.Country)
 	if m.notify != nil {
 		// The version is committed; a failed notice is logged, not
 		// reported as a failed publication.
