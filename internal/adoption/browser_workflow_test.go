@@ -68,6 +68,7 @@ func TestBrowserJointAndAttestation(t *testing.T) {
 		t.Fatalf("version approvals: %q", got)
 	}
 	fits("the joint version")
+	b.Shot("adoption-joint-version.png")
 
 	// Attestation: the CISO types a name and confirms by keyboard; the
 	// stale session goes to the step-up, which brings the form back.
@@ -97,6 +98,7 @@ func TestBrowserJointAndAttestation(t *testing.T) {
 		t.Fatalf("the regulator's check: %q", got)
 	}
 	fits("the regulator's view of an attested report")
+	b.Shot("adoption-attestation.png")
 
 	// An accepted amendment shows as an upstream change, left by
 	// keyboard; the public summary fits a phone too.
@@ -109,7 +111,9 @@ func TestBrowserJointAndAttestation(t *testing.T) {
 		t.Fatalf("upstream after leaving: %q", got)
 	}
 	fits("the upstream changes")
+	b.Shot("adoption-upstream.png")
 	b.As("macra-admin", s.org("macra", "/baseline/settings"), phone, chromedp.Click("#toggle-public"), chromedp.WaitVisible("#public-link"))
 	b.As("p2-viewer", "/public/baselines/MW", phone, chromedp.WaitVisible("#public-items"))
 	fits("the public summary")
+	b.Shot("adoption-public.png")
 }

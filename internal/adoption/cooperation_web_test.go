@@ -87,11 +87,11 @@ func TestCooperationPages(t *testing.T) {
 		src.cat = amended
 		up := s.org("macra", "/baseline/upstream")
 		page = s.get("macra-viewer", up)
-		s.expect(page, 200, "1 changes still need a choice", "&lt;img src=x onerror=alert(1)&gt; new text", template.HTMLEscapeString(recs[5].Statement))
+		s.expect(page, 200, "1 change still needs a choice", "&lt;img src=x onerror=alert(1)&gt; new text", template.HTMLEscapeString(recs[5].Statement))
 		if strings.Contains(page.Body.String(), "<img src=x") {
 			t.Fatal("upstream text not escaped")
 		}
-		s.expect(s.get("macra-viewer", s.org("macra", "/baseline")), 200, "1 upstream changes since the latest version", "1 still to take or leave")
+		s.expect(s.get("macra-viewer", s.org("macra", "/baseline")), 200, "1 upstream change since the latest version", "1 still to take or leave")
 		// The provider's item keeps the text of the version it tracks.
 		item := s.get("p1-viewer", s.org("p1", "/tracking/"+recs[5].ID))
 		s.expect(item, 200, template.HTMLEscapeString(recs[5].Statement), "Issued and enforced by")

@@ -39,6 +39,9 @@ func (m *Module) upstream(w http.ResponseWriter, r *http.Request) {
 	if n := r.URL.Query().Get("chosen"); n != "" {
 		if k, err := strconv.Atoi(n); err == nil {
 			flash = fmt.Sprintf("Choice recorded on %d upstream changes.", k)
+			if k == 1 {
+				flash = "Choice recorded."
+			}
 		}
 	}
 	m.renderUpstream(w, r, o, http.StatusOK, "", "", flash)

@@ -47,7 +47,7 @@ func TestAmendmentReachesBaseline(t *testing.T) {
 			want     []string
 			unwanted string
 		}{
-			{org + "/baseline/upstream", []string{rec0.ID, template.HTMLEscapeString(amended), "1 changes still need a choice"}, ""},
+			{org + "/baseline/upstream", []string{rec0.ID, template.HTMLEscapeString(amended), "1 change still needs a choice"}, ""},
 			{org + "/baseline/v/1", []string{template.HTMLEscapeString(rec0.Statement)}, template.HTMLEscapeString(amended)},
 		} {
 			rec := w.do(http.MethodGet, c.path, "", w.session("viewer-a"), "")
