@@ -83,8 +83,20 @@ type BaselineItem struct {
 	// catalogue release withdrew it; RecID is then the item that replaced
 	// it, under which the provider tracks it (migration 0130).
 	PublishedAs string
-	UpdatedBy   string // draft only
-	UpdatedAt   time.Time
+	// Authority issues and enforces the item (adopted or adapted ones).
+	// In a draft, "" when set means the catalogue's default
+	// (DefaultAuthority), which Draft fills in and marks
+	// AuthorityDefaulted; a published version holds it ("" in versions
+	// published before items named their authority).
+	Authority          Authority
+	AuthorityDefaulted bool
+	// Title and Statement are the recommendation's text as the version
+	// published it (its snapshot); "" in a draft and in versions
+	// published before snapshots were kept.
+	Title     string
+	Statement string
+	UpdatedBy string // draft only
+	UpdatedAt time.Time
 }
 
 func (it BaselineItem) validate() (BaselineItem, error) {
@@ -118,8 +130,11 @@ func (it BaselineItem) validate() (BaselineItem, error) {
 	if it.Phase < 0 || it.Phase > maxPhases {
 		return it, invalid("phase", "Choose a phase from the list.")
 	}
+	if it.Authority != "" && !it.Authority.Valid() {
+		return it, invalid("authority", "Choose the authority that issues and enforces the item from the list.")
+	}
 	if !it.Decision.Applies() {
-		it.AppliesTo, it.Phase, it.Deadline = nil, 0, ""
+		it.AppliesTo, it.Phase, it.Deadline, it.Authority = nil, 0, "", ""
 	} else if it.AppliesTo != nil {
 		if it.AppliesTo, err = normalizeAppliesTo(it.AppliesTo); err != nil {
 			return it, err
@@ -142,6 +157,24 @@ type Version struct {
 	EffectiveDate string
 	Phases        []Phase
 	Items         []BaselineItem // in catalogue order; filled by Version, not by Versions
+	// Approvals are those of the telecom regulator and the central bank
+	// when the version was published as a joint baseline.
+	Approvals []Approval
+	// Merged are items of the version that a later release withdrew into
+	// a survivor the version also decided on: left out of Items (the
+	// survivor's decision stands), listed as upstream changes.
+	Merged []BaselineItem
+}
+
+// Legacy reports whether the version was published before versions kept
+// the text of their items: its pages show the catalogue's current text.
+func (v Version) Legacy() bool {
+	for _, it := range v.Items {
+		if it.Statement != "" {
+			return false
+		}
+	}
+	return len(v.Items) > 0
 }
 
 // Label is "v3".
@@ -229,7 +262,7 @@ func (s *Store) Draft(ctx context.Context, reg Org) (map[string]BaselineItem, er
 // draftItems reads the draft of baseline bid, defaults resolved.
 func (s *Store) draftItems(ctx context.Context, q db.Querier, bid int64) (map[string]BaselineItem, error) {
 	out := map[string]BaselineItem{}
-	rows, err := q.Query(ctx, `SELECT d.rec_id, d.decision, d.local_text, d.reason, d.applies_to, d.phase, d.deadline, d.updated_at, COALESCE(u.display_name, ''), COALESCE(u.email, '')
+	rows, err := q.Query(ctx, `SELECT d.rec_id, d.decision, d.local_text, d.reason, d.applies_to, d.phase, d.deadline, d.authority, d.updated_at, COALESCE(u.display_name, ''), COALESCE(u.email, '')
 		FROM baseline_drafts d LEFT JOIN users u ON u.id = d.updated_by WHERE d.baseline_id = ?`, bid)
 	if err != nil {
 		return nil, fmt.Errorf("adoption: draft: %w", err)
@@ -239,17 +272,21 @@ func (s *Store) draftItems(ctx context.Context, q db.Querier, bid int64) (map[st
 		var it BaselineItem
 		var at int64
 		var dn, em, applies string
-		if err := rows.Scan(&it.RecID, &it.Decision, &it.LocalText, &it.Reason, &applies, &it.Phase, &it.Deadline, &at, &dn, &em); err != nil {
+		if err := rows.Scan(&it.RecID, &it.Decision, &it.LocalText, &it.Reason, &applies, &it.Phase, &it.Deadline, &it.Authority, &at, &dn, &em); err != nil {
 			return nil, err
 		}
 		it.UpdatedAt, it.UpdatedBy = time.UnixMicro(at).UTC(), personName(dn, em)
 		if it.Decision.Applies() {
 			it.AppliesTo = parseAppliesTo(applies)
-			if it.AppliesTo == nil {
-				if rec, err := s.cat.Get(it.RecID); err == nil {
-					it.AppliesTo, it.Defaulted = DefaultAppliesTo(rec), true
-				}
+			rec, err := s.cat.Get(it.RecID)
+			if it.AppliesTo == nil && err == nil {
+				it.AppliesTo, it.Defaulted = DefaultAppliesTo(rec), true
 			}
+			if it.Authority == "" && err == nil {
+				it.Authority, it.AuthorityDefaulted = DefaultAuthority(rec), true
+			}
+		} else {
+			it.Authority = ""
 		}
 		out[it.RecID] = it
 	}
@@ -315,16 +352,22 @@ func (s *Store) setDraft(ctx context.Context, reg Org, it BaselineItem, check bo
 				return invalid("phase", fmt.Sprintf("Phase %d is not in the schedule; define it on the baseline page first.", it.Phase))
 			}
 		}
-		_, err = tx.Exec(ctx, `INSERT INTO baseline_drafts (baseline_id, rec_id, decision, local_text, reason, applies_to, phase, deadline, updated_by, updated_org, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		_, err = tx.Exec(ctx, `INSERT INTO baseline_drafts (baseline_id, rec_id, decision, local_text, reason, applies_to, phase, deadline, authority, updated_by, updated_org, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (baseline_id, rec_id) DO UPDATE SET decision = excluded.decision, local_text = excluded.local_text,
 			reason = excluded.reason, applies_to = excluded.applies_to, phase = excluded.phase, deadline = excluded.deadline,
-			updated_by = excluded.updated_by, updated_org = excluded.updated_org, updated_at = excluded.updated_at`,
-			bid, it.RecID, string(it.Decision), it.LocalText, it.Reason, joinAppliesTo(it.AppliesTo), it.Phase, it.Deadline, nullID(actor), reg.ID, now.UnixMicro())
+			authority = excluded.authority, updated_by = excluded.updated_by, updated_org = excluded.updated_org, updated_at = excluded.updated_at`,
+			bid, it.RecID, string(it.Decision), it.LocalText, it.Reason, joinAppliesTo(it.AppliesTo), it.Phase, it.Deadline, string(it.Authority), nullID(actor), reg.ID, now.UnixMicro())
 		if err != nil {
 			return fmt.Errorf("adoption: set draft: %w", err)
 		}
+		if err := voidApprovals(ctx, tx, reg.Country, reg.ID, "draft changed: "+it.RecID); err != nil {
+			return err
+		}
 		det := map[string]any{"decision": string(it.Decision), "country": reg.Country}
+		if it.Authority != "" {
+			det["authority"] = string(it.Authority)
+		}
 		if it.AppliesTo != nil {
 			det["applies_to"] = joinAppliesTo(it.AppliesTo)
 		}
@@ -371,176 +414,88 @@ func (s *Store) AdoptRemaining(ctx context.Context, reg Org) (int, error) {
 				n++
 			}
 		}
+		if n > 0 {
+			if err := voidApprovals(ctx, tx, reg.Country, reg.ID, "draft changed: adopted the remaining recommendations"); err != nil {
+				return err
+			}
+		}
 		return appendAudit(ctx, tx, reg.ID, "baseline.draft.adopt_remaining", "baseline", reg.Country, map[string]any{"count": n})
 	})
 	return n, err
 }
 
+// ErrJoint: the baseline is joint; a version is published by the
+// approvals of both authorities (Approve), not by one of them.
+var ErrJoint = errors.New("adoption: joint baseline: publishing needs both authorities' approval")
+
 // Publish freezes the draft of the regulator's jurisdiction as the next
-// version. Every recommendation must have a decision: a baseline that is
-// silent on a recommendation would leave providers guessing.
+// version, with the text of every item as it reads now (the snapshot).
+// Every recommendation must have a decision, and every upstream change
+// since the latest version a choice: a baseline that is silent on a
+// recommendation would leave providers guessing.
 func (s *Store) Publish(ctx context.Context, reg Org, notes string) (Version, error) {
 	if err := s.requireRegulator(reg); err != nil {
 		return Version{}, err
 	}
-	draft, err := s.Draft(ctx, reg)
+	notes, err := checkText("notes", "The notes", notes, maxNotes)
 	if err != nil {
 		return Version{}, err
 	}
-	undecided := 0
-	for _, r := range s.cat.Recommendations {
-		if _, ok := draft[r.ID]; !ok {
-			undecided++
-		}
-	}
-	if undecided > 0 {
-		return Version{}, fmt.Errorf("%w: %d recommendations have no decision yet", ErrIncomplete, undecided)
-	}
-	notes, err = checkText("notes", "The notes", notes, maxNotes)
+	cat, err := s.current(ctx)
 	if err != nil {
 		return Version{}, err
 	}
 	now := s.nowUTC()
-	actor := actorID(ctx)
-	v := Version{Country: reg.Country, Notes: notes, CatalogVer: s.cat.Version, PublishedAt: now, PublishedOrg: reg.Name}
+	var number int
 	err = s.db.InTx(ctx, func(tx *db.Tx) error {
 		bid, err := baselineID(ctx, tx, reg.Country, true, now)
 		if err != nil {
 			return err
 		}
-		if tx.Dialect() == db.Postgres {
-			// Two regulators publishing at once must not both get the
-			// same number; the unique key would refuse one, the lock
-			// makes it wait instead.
-			if _, err := tx.Exec(ctx, "SELECT id FROM baselines WHERE id = ? FOR UPDATE", bid); err != nil {
-				return err
-			}
+		// Two regulators publishing at once must not both get the same
+		// number; the unique key would refuse one, the lock makes it wait.
+		if err := lockBaseline(ctx, tx, bid); err != nil {
+			return err
 		}
-		if err := tx.QueryRow(ctx, "SELECT COALESCE(MAX(number), 0) + 1 FROM baseline_versions WHERE baseline_id = ?", bid).Scan(&v.Number); err != nil {
-			return fmt.Errorf("adoption: next version: %w", err)
-		}
-		sc, err := draftSchedule(ctx, tx, bid)
+		// Read in the transaction: a requirement of joint approval set
+		// meanwhile must not be passed by.
+		a, err := arrangement(ctx, tx, reg.Country)
 		if err != nil {
 			return err
 		}
-		if len(sc.Phases) > 0 && sc.EffectiveDate == "" {
-			return invalid("effective_date", "Set the effective date of the baseline: the phases' deadlines count from it.")
+		if a.Joint() {
+			return ErrJoint
 		}
-		v.EffectiveDate = sc.EffectiveDate
-		same, err := s.sameAsLatest(ctx, tx, reg.Country, bid, sc)
+		// The draft as it is inside this transaction, with the
+		// catalogue's defaults written out: a published version says to
+		// whom each item applies whatever later releases default to.
+		p, err := s.prepare(ctx, tx, cat, reg.Country, bid)
 		if err != nil {
 			return err
 		}
-		if same {
-			return fmt.Errorf("%w: v%d", ErrUnchanged, v.Number-1)
+		if err := s.refuseUnchanged(ctx, reg.Country, p); err != nil {
+			return err
 		}
-		err = tx.QueryRow(ctx, `INSERT INTO baseline_versions (baseline_id, number, notes, catalog_ver, published_by, published_org, published_at, effective_date)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, bid, v.Number, v.Notes, v.CatalogVer, nullID(actor), reg.ID, now.UnixMicro(), v.EffectiveDate).Scan(&v.ID)
-		if err != nil {
-			return fmt.Errorf("adoption: publish: %w", err)
-		}
-		// Copy the draft as it is inside this transaction, not as read
-		// above, with the catalogue's defaults written out: a published
-		// version says to whom each item applies whatever later catalogue
-		// releases default to.
-		items, err := s.draftItems(ctx, tx, bid)
+		v, err := s.writeVersion(ctx, tx, reg, bid, p, notes, now, nil)
 		if err != nil {
 			return err
 		}
-		for _, p := range sc.Phases {
-			if _, err := tx.Exec(ctx, "INSERT INTO baseline_version_phases (version_id, number, label, months, deadline) VALUES (?, ?, ?, ?, ?)",
-				v.ID, p.Number, p.Label, p.Months, p.Deadline); err != nil {
-				return fmt.Errorf("adoption: publish phases: %w", err)
-			}
-		}
-		for _, r := range s.cat.Recommendations {
-			it, ok := items[r.ID]
-			if !ok {
-				return fmt.Errorf("%w: %s has no decision", ErrIncomplete, r.ID)
-			}
-			if it.Deadline == "" && it.Phase != 0 {
-				p, _ := sc.Phase(it.Phase)
-				it.Deadline = p.Deadline
-			}
-			if _, err := tx.Exec(ctx, `INSERT INTO baseline_version_items (version_id, rec_id, decision, local_text, reason, applies_to, phase, deadline)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-				v.ID, it.RecID, string(it.Decision), it.LocalText, it.Reason, joinAppliesTo(it.AppliesTo), it.Phase, it.Deadline); err != nil {
-				return fmt.Errorf("adoption: publish items: %w", err)
-			}
-		}
+		number = v.Number
 		return appendAudit(ctx, tx, reg.ID, "baseline.publish", "baseline_version", reg.Country+"/"+v.Label(),
 			map[string]any{"country": reg.Country, "number": v.Number})
 	})
 	if err != nil {
 		return Version{}, err
 	}
-	return s.Version(ctx, reg.Country, v.Number)
-}
-
-// sameAsLatest reports whether the draft of baseline bid (with schedule
-// sc) would publish exactly the latest version of country: the same
-// catalogue release, effective date, phases and items.
-func (s *Store) sameAsLatest(ctx context.Context, q db.Querier, country string, bid int64, sc Schedule) (bool, error) {
-	// The latest version is read outside q: published versions never
-	// change, and a concurrent publication waits for q's lock.
-	latest, err := s.Latest(ctx, country)
-	if errors.Is(err, ErrNoBaseline) {
-		return false, nil
-	}
-	if err != nil {
-		return false, err
-	}
-	if latest.CatalogVer != s.cat.Version || latest.EffectiveDate != sc.EffectiveDate || len(latest.Phases) != len(sc.Phases) {
-		return false, nil
-	}
-	for i, p := range latest.Phases {
-		if q := sc.Phases[i]; p.Number != q.Number || p.Label != q.Label || p.Months != q.Months || p.Deadline != q.Deadline {
-			return false, nil
-		}
-	}
-	items, err := s.draftItems(ctx, q, bid)
-	if err != nil {
-		return false, err
-	}
-	if len(items) != len(latest.Items) {
-		return false, nil
-	}
-	for _, pub := range latest.Items {
-		it, ok := items[pub.RecID]
-		if !ok {
-			return false, nil
-		}
-		if it.Deadline == "" && it.Phase != 0 {
-			p, _ := sc.Phase(it.Phase)
-			it.Deadline = p.Deadline
-		}
-		if it.Decision != pub.Decision || it.LocalText != pub.LocalText || it.Reason != pub.Reason || it.Phase != pub.Phase ||
-			it.Deadline != pub.Deadline || joinAppliesTo(it.AppliesTo) != joinAppliesTo(pub.AppliesTo) {
-			return false, nil
-		}
-	}
-	return true, nil
+	return s.Version(ctx, reg.Country, number)
 }
 
 // DraftUnchanged reports whether the regulator's draft says exactly what
 // the latest published version says (then Publish refuses it, and the page
 // does not offer it).
 func (s *Store) DraftUnchanged(ctx context.Context, reg Org) (bool, error) {
-	if err := s.requireRegulator(reg); err != nil {
-		return false, err
-	}
-	bid, err := baselineID(ctx, s.db, reg.Country, false, time.Time{})
-	if errors.Is(err, ErrNotFound) {
-		return false, nil
-	}
-	if err != nil {
-		return false, err
-	}
-	sc, err := draftSchedule(ctx, s.db, bid)
-	if err != nil {
-		return false, err
-	}
-	return s.sameAsLatest(ctx, s.db, reg.Country, bid, sc)
+	st, err := s.DraftState(ctx, reg)
+	return st.Unchanged, err
 }
 
 // Versions lists the published versions of country, newest first, without items.
@@ -595,7 +550,7 @@ func (s *Store) Latest(ctx context.Context, country string) (Version, error) {
 }
 
 func (s *Store) withItems(ctx context.Context, v Version) (Version, error) {
-	rows, err := s.db.Query(ctx, "SELECT rec_id, decision, local_text, reason, applies_to, phase, deadline FROM baseline_version_items WHERE version_id = ?", v.ID)
+	rows, err := s.db.Query(ctx, "SELECT rec_id, decision, local_text, reason, applies_to, phase, deadline, authority, title, statement FROM baseline_version_items WHERE version_id = ?", v.ID)
 	if err != nil {
 		return Version{}, fmt.Errorf("adoption: version items: %w", err)
 	}
@@ -604,7 +559,7 @@ func (s *Store) withItems(ctx context.Context, v Version) (Version, error) {
 	for rows.Next() {
 		var it BaselineItem
 		var applies string
-		if err := rows.Scan(&it.RecID, &it.Decision, &it.LocalText, &it.Reason, &applies, &it.Phase, &it.Deadline); err != nil {
+		if err := rows.Scan(&it.RecID, &it.Decision, &it.LocalText, &it.Reason, &applies, &it.Phase, &it.Deadline, &it.Authority, &it.Title, &it.Statement); err != nil {
 			return Version{}, err
 		}
 		if it.Decision.Applies() {
@@ -615,8 +570,12 @@ func (s *Store) withItems(ctx context.Context, v Version) (Version, error) {
 	if err := rows.Err(); err != nil {
 		return Version{}, err
 	}
-	s.carryOverWithdrawn(byID)
+	rows.Close() // before the next query: SQLite may have one connection
+	v.Merged = s.carryOverWithdrawn(byID)
 	if v.Phases, err = versionPhases(ctx, s.db, v.ID); err != nil {
+		return Version{}, err
+	}
+	if v.Approvals, err = versionApprovals(ctx, s.db, v.ID); err != nil {
 		return Version{}, err
 	}
 	v.Items = make([]BaselineItem, 0, len(byID))
@@ -639,7 +598,10 @@ func (s *Store) withItems(ctx context.Context, v Version) (Version, error) {
 // tracking. Where the version decided on the survivor too, that decision
 // stands and the withdrawn item is left out: it must not count twice.
 // (Two withdrawn items into one survivor: the first by ID is carried over.)
-func (s *Store) carryOverWithdrawn(byID map[string]BaselineItem) {
+// It returns the items left out that way, as published, for the list of
+// upstream changes.
+func (s *Store) carryOverWithdrawn(byID map[string]BaselineItem) []BaselineItem {
+	var merged []BaselineItem
 	var withdrawn []string
 	for id := range byID {
 		if r, err := s.cat.Get(id); err == nil && r.IsWithdrawn() {
@@ -652,11 +614,13 @@ func (s *Store) carryOverWithdrawn(byID map[string]BaselineItem) {
 		delete(byID, id)
 		r, _ := s.cat.Get(id)
 		if _, decided := byID[r.ReplacedBy]; decided {
+			merged = append(merged, it)
 			continue
 		}
 		it.PublishedAs, it.RecID = id, r.ReplacedBy
 		byID[r.ReplacedBy] = it
 	}
+	return merged
 }
 
 // Change is one difference between two versions.
@@ -665,6 +629,10 @@ type Change struct {
 	Kind     string // added, removed, changed
 	From, To BaselineItem
 }
+
+// TextChanged reports whether the two versions publish different texts
+// of the item (a taken upstream change).
+func (c Change) TextChanged() bool { return c.Kind == "changed" && textChanged(c.From, c.To) }
 
 // Diff lists what changed from version a to version b, in catalogue order.
 func Diff(a, b Version) []Change {
@@ -677,7 +645,7 @@ func Diff(a, b Version) []Change {
 		case !ok:
 			out = append(out, Change{RecID: ib.RecID, Kind: "added", To: ib})
 		case ia.Decision != ib.Decision || ia.LocalText != ib.LocalText || ia.Reason != ib.Reason || !slices.Equal(ia.AppliesTo, ib.AppliesTo) ||
-			ia.Phase != ib.Phase || ia.Deadline != ib.Deadline:
+			ia.Phase != ib.Phase || ia.Deadline != ib.Deadline || (ia.Authority != "" && ib.Authority != "" && ia.Authority != ib.Authority) || textChanged(ia, ib):
 			out = append(out, Change{RecID: ib.RecID, Kind: "changed", From: ia, To: ib})
 		}
 	}
@@ -687,6 +655,12 @@ func Diff(a, b Version) []Change {
 		}
 	}
 	return out
+}
+
+// textChanged reports whether two versions publish different texts of an
+// item; a version published before snapshots has none to compare.
+func textChanged(a, b BaselineItem) bool {
+	return a.Statement != "" && b.Statement != "" && (a.Title != b.Title || a.Statement != b.Statement)
 }
 
 func versionPhases(ctx context.Context, q db.Querier, versionID int64) ([]Phase, error) {

@@ -174,3 +174,58 @@ func BenchmarkSectorView(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkBaselinePage measures the regulator's baseline page, which
+// works out the next version three times (unchanged?, approvals' hash,
+// upstream changes), and the public summary: computed, and served from
+// its cache.
+func BenchmarkBaselinePage(b *testing.B) {
+	cat := catalog200(b)
+	for _, dialect := range []struct {
+		name string
+		open func(testing.TB) *db.DB
+	}{{"sqlite", dbtest.SQLite}, {"postgres", dbtest.Postgres}} {
+		b.Run(dialect.name, func(b *testing.B) {
+			f := newFixtureWith(b, dialect.open(b), cat)
+			seedSector(b, f)
+			if err := f.store.SetPublicSummary(f.as("macra-admin"), f.orgs["macra"], true); err != nil {
+				b.Fatal(err)
+			}
+			s := newServerOn(b, f, nil)
+			path := s.org("macra", "/baseline")
+			if w := s.get("macra-viewer", path); w.Code != http.StatusOK {
+				b.Fatalf("baseline page: %d", w.Code)
+			}
+			b.Run("baseline-page", func(b *testing.B) {
+				for b.Loop() {
+					if w := s.get("macra-viewer", path); w.Code != http.StatusOK {
+						b.Fatal(w.Code)
+					}
+				}
+			})
+			b.Run("draft-state", func(b *testing.B) {
+				for b.Loop() {
+					if _, err := f.store.DraftState(context.Background(), f.orgs["macra"]); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+			b.Run("public-summary-store", func(b *testing.B) {
+				for b.Loop() {
+					if _, err := f.store.PublicSummary(context.Background(), "MW"); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+			b.Run("public-page-cached", func(b *testing.B) {
+				for b.Loop() {
+					// A signed-in reader: the anonymous one has a budget
+					// of 60 pages a minute per address.
+					if w := s.get("macra-viewer", "/public/baselines/MW"); w.Code != http.StatusOK {
+						b.Fatal(w.Code)
+					}
+				}
+			})
+		})
+	}
+}

@@ -181,6 +181,9 @@ func (s *Store) SetSchedule(ctx context.Context, reg Org, sc Schedule) error {
 			}
 			det[fmt.Sprintf("phase_%d", p.Number)] = fmt.Sprintf("%s (%d months)", p.Label, p.Months)
 		}
+		if err := voidApprovals(ctx, tx, reg.Country, reg.ID, "schedule changed"); err != nil {
+			return err
+		}
 		return appendAudit(ctx, tx, reg.ID, "baseline.schedule.set", "baseline", reg.Country, det)
 	})
 }

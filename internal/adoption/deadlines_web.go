@@ -128,9 +128,13 @@ func (m *Module) roadmap(w http.ResponseWriter, r *http.Request) {
 		if !it.Decision.Applies() || (d.Own && !it.AppliesToLicensee(o.Licensee)) {
 			continue
 		}
-		row := roadmapRow{RecID: it.RecID, Title: it.RecID, Deadline: it.Deadline, AppliesTo: it.AppliesTo.Label()}
-		if rec, err := m.store.cat.Get(it.RecID); err == nil {
+		// The title as the version published it; a version published
+		// before snapshots has none, and shows the catalogue's.
+		row := roadmapRow{RecID: it.RecID, Title: it.Title, Deadline: it.Deadline, AppliesTo: it.AppliesTo.Label()}
+		if rec, err := m.store.cat.Get(it.RecID); err == nil && row.Title == "" {
 			row.Title = rec.Title
+		} else if row.Title == "" {
+			row.Title = it.RecID
 		}
 		p := phase(it.Phase)
 		if st, ok := state[it.RecID]; ok {

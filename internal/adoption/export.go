@@ -34,29 +34,43 @@ func Markdown(v Version, cat *catalog.Catalog) []byte {
 		fmt.Fprintf(&b, "| %s | %d |\n", d.Label(), counts[d])
 	}
 	b.WriteString("\n")
-	layer := ""
-	for _, it := range v.Items {
-		rec, err := cat.Get(it.RecID)
-		if err != nil {
-			continue
+	for _, a := range v.Approvals {
+		fmt.Fprintf(&b, "Approved by %s (%s), %s.\n\n", mdEscape(a.OrgName), mdEscape(a.By), a.At.Format("2 January 2006"))
+	}
+	if v.Legacy() {
+		b.WriteString("*This version was published before versions kept the text of their items: the statements below are the catalogue's current text.*\n\n")
+	}
+	layer := "-"
+	for _, row := range versionRows(v, cat) {
+		if row.Layer != layer {
+			layer = row.Layer
+			fmt.Fprintf(&b, "## %s\n\n", layerName(cat, layer))
 		}
-		if rec.Layer != layer {
-			layer = rec.Layer
-			fmt.Fprintf(&b, "## %s\n\n", catalog.TermName(cat.Layers, layer))
-		}
-		fmt.Fprintf(&b, "### %s %s — %s\n\n", rec.ID, mdEscape(rec.Title), it.Decision.Label())
+		it := row.Item
+		fmt.Fprintf(&b, "### %s %s — %s\n\n", row.RecID, mdEscape(row.Title), it.Decision.Label())
 		switch it.Decision {
 		case Adapted:
-			fmt.Fprintf(&b, "**Local text:** %s\n\n*Catalogue statement:* %s\n\n", mdEscape(it.LocalText), mdEscape(rec.Statement))
+			fmt.Fprintf(&b, "**Local text:** %s\n\n*Catalogue statement:* %s\n\n", mdEscape(it.LocalText), mdEscape(row.Statement))
 			fmt.Fprintf(&b, "**Applies to:** %s\n\n", it.AppliesTo.Label())
 		case Adopted:
-			fmt.Fprintf(&b, "%s\n\n", mdEscape(rec.Statement))
+			fmt.Fprintf(&b, "%s\n\n", mdEscape(row.Statement))
 			fmt.Fprintf(&b, "**Applies to:** %s\n\n", it.AppliesTo.Label())
 		default:
-			fmt.Fprintf(&b, "*Catalogue statement:* %s\n\n**Reason:** %s\n\n", mdEscape(rec.Statement), mdEscape(it.Reason))
+			fmt.Fprintf(&b, "*Catalogue statement:* %s\n\n**Reason:** %s\n\n", mdEscape(row.Statement), mdEscape(it.Reason))
+		}
+		if it.Decision.Applies() && it.Authority != "" {
+			fmt.Fprintf(&b, "**Issued and enforced by:** %s\n\n", it.Authority.Label())
 		}
 	}
 	return b.Bytes()
+}
+
+// layerName names a layer; an item the catalogue withdrew has none.
+func layerName(cat *catalog.Catalog, layer string) string {
+	if layer == "" {
+		return "Withdrawn from the catalogue"
+	}
+	return catalog.TermName(cat.Layers, layer)
 }
 
 // mdEscape keeps user text from turning into Markdown structure (a
@@ -94,6 +108,8 @@ td, th { border: 1px solid #999; padding: 0.2em 0.6em; text-align: left; }
 <h1>National DFS security baseline — {{.V.Country}} {{.V.Label}}</h1>
 <p class="meta">Published {{date .V.PublishedAt}} by {{.V.PublishedOrg}} ({{.V.PublishedBy}}). Catalogue version {{.V.CatalogVer}}.</p>
 {{with .V.Notes}}<p>{{.}}</p>{{end}}
+{{if .V.Legacy}}<p class="meta">This version was published before versions kept the text of their items: the statements are the catalogue's current text.</p>{{end}}
+{{range .V.Approvals}}<p class="meta">Approved by {{.OrgName}} ({{.By}}), {{date .At}}.</p>{{end}}
 <table><thead><tr><th>Decision</th><th>Recommendations</th></tr></thead><tbody>
 {{range .Counts}}<tr><td>{{.Label}}</td><td>{{.N}}</td></tr>{{end}}
 </tbody></table>
@@ -105,6 +121,7 @@ td, th { border: 1px solid #999; padding: 0.2em 0.6em; text-align: left; }
 {{else if eq .Item.Decision "adopted"}}<p>{{.Statement}}</p>
 <p class="applies"><strong>Applies to:</strong> {{.Item.AppliesTo.Label}}</p>
 {{else}}<p class="quote">Catalogue statement: {{.Statement}}</p><p><strong>Reason:</strong> {{.Item.Reason}}</p>{{end}}
+{{if and .Item.Decision.Applies .Item.Authority}}<p class="applies"><strong>Issued and enforced by:</strong> {{.Item.Authority.Label}}</p>{{end}}
 </article>
 {{end}}{{end}}
 </body>
@@ -127,16 +144,14 @@ func HTMLDocument(v Version, cat *catalog.Catalog) ([]byte, error) {
 	var layers []docLayer
 	for _, it := range v.Items {
 		counts[it.Decision]++
-		rec, err := cat.Get(it.RecID)
-		if err != nil {
-			continue
-		}
-		name := catalog.TermName(cat.Layers, rec.Layer)
+	}
+	for _, row := range versionRows(v, cat) {
+		name := layerName(cat, row.Layer)
 		if len(layers) == 0 || layers[len(layers)-1].Name != name {
 			layers = append(layers, docLayer{Name: name})
 		}
 		l := &layers[len(layers)-1]
-		l.Rows = append(l.Rows, versionRow{RecID: rec.ID, Title: rec.Title, Statement: rec.Statement, Layer: rec.Layer, Item: it})
+		l.Rows = append(l.Rows, row)
 	}
 	var cs []count
 	for _, d := range Decisions() {

@@ -18,7 +18,7 @@ import (
 // issue13Migrations are the migrations issue 13 added (0130: catalogue
 // 2026.2's withdrawals); a database of the release before has every other
 // one.
-var issue13Migrations = []int{4, 102, 103, 104, 105, 106, 107, 108, 130}
+var issue13Migrations = []int{4, 102, 103, 104, 105, 106, 107, 108, 109, 110, 111, 112, 113, 130}
 
 // TestMigrationKeepsAdoptionData upgrades a database of the release
 // before issue 13, with a published baseline, a draft, a provider's

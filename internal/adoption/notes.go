@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/dfslab/dfslab/internal/db"
@@ -12,10 +13,12 @@ import (
 
 // Note is an enforcement note a regulator keeps on a provider.
 type Note struct {
-	ID     int64
-	Author string
-	Body   string
-	At     time.Time
+	ID        int64
+	Author    string
+	AuthorOrg string // the regulator that wrote it
+	Shared    bool   // written by another regulator that shares its notes
+	Body      string
+	At        time.Time
 }
 
 const (
@@ -31,6 +34,9 @@ type Provider struct {
 	Notes   []Note       // the page, newest first
 	Total   int          // notes over all pages
 	Offset  int
+	// SharedBy are the country's other regulators whose notes the
+	// regulator reads: each of them and the regulator share their notes.
+	SharedBy []Org
 }
 
 // regulatedProvider loads provider id of the regulator's country;
@@ -62,21 +68,37 @@ func (s *Store) Provider(ctx context.Context, reg Org, id int64, offset int) (Pr
 	if out.Reports, err = s.Submissions(ctx, p); err != nil {
 		return Provider{}, err
 	}
-	if err := s.db.QueryRow(ctx, "SELECT COUNT(*) FROM enforcement_notes WHERE author_org = ? AND provider_id = ?", reg.ID, p.ID).Scan(&out.Total); err != nil {
+	// The regulator's own notes, and those of the regulators it shares
+	// notes with (MOU-style sharing, on only while both sides have it on).
+	a, err := arrangement(ctx, s.db, reg.Country)
+	if err != nil {
+		return Provider{}, err
+	}
+	authors := []any{reg.ID}
+	for _, r := range a.Regulators {
+		if a.SharesNotesWith(reg.ID, r.Org.ID) {
+			authors = append(authors, r.Org.ID)
+			out.SharedBy = append(out.SharedBy, r.Org)
+		}
+	}
+	in := "(?" + strings.Repeat(", ?", len(authors)-1) + ")"
+	args := append([]any{p.ID}, authors...)
+	if err := s.db.QueryRow(ctx, "SELECT COUNT(*) FROM enforcement_notes WHERE provider_id = ? AND author_org IN "+in, args...).Scan(&out.Total); err != nil {
 		return Provider{}, fmt.Errorf("adoption: notes: %w", err)
 	}
-	rows, err := s.db.Query(ctx, `SELECT id, author_name, body, created_at FROM enforcement_notes WHERE author_org = ? AND provider_id = ?
-		ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`, reg.ID, p.ID, notesPage, out.Offset)
+	rows, err := s.db.Query(ctx, `SELECT n.id, n.author_name, n.author_org, o.name, n.body, n.created_at FROM enforcement_notes n JOIN orgs o ON o.id = n.author_org
+		WHERE n.provider_id = ? AND n.author_org IN `+in+` ORDER BY n.created_at DESC, n.id DESC LIMIT ? OFFSET ?`, append(args, notesPage, out.Offset)...)
 	if err != nil {
 		return Provider{}, fmt.Errorf("adoption: notes: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var n Note
-		var at int64
-		if err := rows.Scan(&n.ID, &n.Author, &n.Body, &at); err != nil {
+		var at, author int64
+		if err := rows.Scan(&n.ID, &n.Author, &author, &n.AuthorOrg, &n.Body, &at); err != nil {
 			return Provider{}, err
 		}
+		n.Shared = author != reg.ID
 		n.At = time.UnixMicro(at).UTC()
 		out.Notes = append(out.Notes, n)
 	}
@@ -84,8 +106,9 @@ func (s *Store) Provider(ctx context.Context, reg Org, id int64, offset int) (Pr
 }
 
 // AddNote records an enforcement note on provider id. Only the regulator
-// that writes it will read it; the audit entry says a note was added, not
-// what it says, and is the regulator's only: the provider is not told.
+// that writes it reads it, and the country's other regulators while both
+// share their notes; the audit entry says a note was added, not what it
+// says, and is the regulator's only: the provider is not told.
 func (s *Store) AddNote(ctx context.Context, reg Org, id int64, body string) (Note, error) {
 	body, err := checkText("body", "The note", body, maxNote)
 	if err != nil {

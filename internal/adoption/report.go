@@ -30,7 +30,10 @@ type Submission struct {
 	Overdue     int
 	Items       []SubmittedItem // filled by Submission / RegulatorSubmission
 	Review      Review          // the regulator's decision (Outcome "": none yet)
-	cells       string          // stored heat-map counts (CellsJSON)
+	// Attested are the roles that attested the report, in the order
+	// they did (filled by Submissions, for the lists).
+	Attested []string
+	cells    string // stored heat-map counts (CellsJSON)
 }
 
 // Share is the implemented share in percent (0 when nothing applies).
@@ -241,14 +244,36 @@ func (s *Store) Submissions(ctx context.Context, p Org) ([]Submission, error) {
 	}
 	defer rows.Close()
 	var out []Submission
+	index := map[int64]int{}
 	for rows.Next() {
 		sub, err := scanSubmission(rows)
 		if err != nil {
 			return nil, err
 		}
+		index[sub.ID] = len(out)
 		out = append(out, sub)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows.Close() // before the next query: SQLite may have one connection
+	arows, err := s.db.Query(ctx, `SELECT a.submission_id, a.role FROM submission_attestations a JOIN submissions s ON s.id = a.submission_id
+		WHERE s.org_id = ? ORDER BY a.attested_at, a.id`, p.ID)
+	if err != nil {
+		return nil, fmt.Errorf("adoption: attestations: %w", err)
+	}
+	defer arows.Close()
+	for arows.Next() {
+		var id int64
+		var role string
+		if err := arows.Scan(&id, &role); err != nil {
+			return nil, err
+		}
+		if i, ok := index[id]; ok {
+			out[i].Attested = append(out[i].Attested, role)
+		}
+	}
+	return out, arows.Err()
 }
 
 // Submission returns one of the provider's own submissions with its items.
@@ -363,9 +388,15 @@ func (s *Store) Sector(ctx context.Context, reg Org) (SectorView, error) {
 	if !reg.IsRegulator() {
 		return SectorView{}, ErrWrongOrg
 	}
-	v := SectorView{Country: reg.Country, Threats: s.cat.Threats, Layers: s.cat.Layers}
+	return s.sector(ctx, reg.Country)
+}
+
+// sector computes the sector view of country; callers decide who sees
+// what of it (the regulator everything, the public summary aggregates).
+func (s *Store) sector(ctx context.Context, country string) (SectorView, error) {
+	v := SectorView{Country: country, Threats: s.cat.Threats, Layers: s.cat.Layers}
 	rows, err := s.db.Query(ctx, "SELECT "+submissionCols+submissionFrom+`
-		WHERE s.country = ? AND o.country = ? AND o.licensee_type IN `+providerLicensees+` ORDER BY s.submitted_at, s.id`, reg.Country, reg.Country)
+		WHERE s.country = ? AND o.country = ? AND o.licensee_type IN `+providerLicensees+` ORDER BY s.submitted_at, s.id`, country, country)
 	if err != nil {
 		return v, fmt.Errorf("adoption: sector: %w", err)
 	}

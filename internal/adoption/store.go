@@ -100,6 +100,7 @@ type Store struct {
 	db    *db.DB
 	blobs *blob.Store
 	cat   *catalog.Catalog
+	src   CatalogSource // nil: new versions take their texts from cat
 	now   func() time.Time
 }
 

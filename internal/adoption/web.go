@@ -45,6 +45,9 @@ type Module struct {
 	pdf    pdf.Renderer // nil: no PDF export
 	log    *slog.Logger
 	notify Notifier
+	// The public summary's per-address budget and cache (public_web.go).
+	publicLimit *addrLimiter
+	publicCache *summaryCache
 }
 
 // Notifier tells the members of a country's organisations about a newly
@@ -62,6 +65,10 @@ type Notifier interface {
 // and opening a reporting period (and its reminders) the providers'.
 func (m *Module) SetNotifier(n Notifier) { m.notify = n }
 
+// SetCatalogSource makes new baseline versions take their texts from
+// src: the catalogue with the accepted amendments laid over it.
+func (m *Module) SetCatalogSource(src CatalogSource) { m.store.SetCatalogSource(src) }
+
 // New returns the module over store. render may be nil (no PDF export).
 func New(store *Store, rd *web.Renderer, render pdf.Renderer, log *slog.Logger) (*Module, error) {
 	ps, err := rd.Pages(templateFS, "templates/*.html")
@@ -71,7 +78,8 @@ func New(store *Store, rd *web.Renderer, render pdf.Renderer, log *slog.Logger) 
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Module{store: store, pages: ps, pdf: render, log: log}, nil
+	return &Module{store: store, pages: ps, pdf: render, log: log,
+		publicLimit: &addrLimiter{now: store.now}, publicCache: &summaryCache{now: store.now}}, nil
 }
 
 // maxEvidenceBody bounds an evidence upload request: the file limit plus
@@ -80,8 +88,10 @@ const maxEvidenceBody = maxEvidence + 64<<10
 
 // Routes lists the module's routes. Platform administrators get no
 // override: a provider's statuses are its own and its regulator's
-// business. Viewers read, analysts edit, org admins publish baselines
-// and sign off submissions after a fresh verification.
+// business. Viewers read, analysts edit, org admins publish (or approve)
+// baselines, sign off submissions and switch the regulators' cooperation
+// and the public summary after a fresh verification; any member attests
+// a report after one. The public summary needs no sign-in.
 func (m *Module) Routes() []web.Route {
 	viewer := web.OrgRole(web.RoleViewer)
 	analyst := web.OrgRole(web.RoleAnalyst)
@@ -100,6 +110,8 @@ func (m *Module) Routes() []web.Route {
 		{Pattern: "GET /orgs/{org}/baseline/diff", Policy: viewer, Handler: h(m.diff)},
 		{Pattern: "POST /orgs/{org}/baseline/schedule", Policy: analyst, Handler: h(m.scheduleSave)},
 		{Pattern: "GET /orgs/{org}/baseline/v/{id}/roadmap", Policy: viewer, Handler: h(m.roadmap)},
+		{Pattern: "GET /orgs/{org}/baseline/upstream", Policy: viewer, Handler: h(m.upstream)},
+		{Pattern: "POST /orgs/{org}/baseline/upstream", Policy: analyst, Handler: h(m.chooseUpstream)},
 
 		{Pattern: "GET /orgs/{org}/tracking", Policy: viewer, Handler: h(m.tracking)},
 		{Pattern: "GET /orgs/{org}/tracking/{id}", Policy: viewer, Handler: h(m.item)},
@@ -112,12 +124,18 @@ func (m *Module) Routes() []web.Route {
 		{Pattern: "POST /orgs/{org}/submissions", Policy: signoff, Handler: h(m.submit)},
 		{Pattern: "GET /orgs/{org}/submissions/{id}", Policy: viewer, Handler: h(m.ownSubmission)},
 		{Pattern: "GET /orgs/{org}/submissions/{id}/oscal.json", Policy: viewer, Handler: h(m.ownOSCAL)},
+		{Pattern: "GET /orgs/{org}/submissions/{id}/canonical.json", Policy: viewer, Handler: h(m.ownCanonical)},
+		// A CEO often holds only a viewer's account: attesting is a
+		// personal statement, not an edit, so any member may make it,
+		// after a fresh passkey or TOTP verification.
+		{Pattern: "POST /orgs/{org}/submissions/{id}/attest", Policy: viewer.WithStepUp(), Handler: h(m.attest)},
 
 		{Pattern: "GET /orgs/{org}/sector", Policy: viewer, Handler: h(m.sector)},
 		{Pattern: "GET /orgs/{org}/sector.csv", Policy: viewer, Handler: h(m.sectorCSV)},
 		{Pattern: "GET /orgs/{org}/sector.json", Policy: viewer, Handler: h(m.sectorJSON)},
 		{Pattern: "GET /orgs/{org}/sector/submissions/{id}", Policy: viewer, Handler: h(m.regSubmission)},
 		{Pattern: "GET /orgs/{org}/sector/submissions/{id}/oscal.json", Policy: viewer, Handler: h(m.regOSCAL)},
+		{Pattern: "GET /orgs/{org}/sector/submissions/{id}/canonical.json", Policy: viewer, Handler: h(m.regCanonical)},
 		{Pattern: "GET /orgs/{org}/sector/submissions/{id}/evidence", Policy: viewer, Handler: h(m.regEvidence)},
 		{Pattern: "POST /orgs/{org}/sector/submissions/{id}/verify", Policy: analyst, Handler: h(m.verify)},
 		{Pattern: "POST /orgs/{org}/sector/submissions/{id}/review", Policy: analyst, Handler: h(m.review)},
@@ -127,6 +145,18 @@ func (m *Module) Routes() []web.Route {
 		{Pattern: "POST /orgs/{org}/sector/waivers/{id}/revoke", Policy: analyst, Handler: h(m.revokeWaiver)},
 		{Pattern: "POST /orgs/{org}/sector/periods", Policy: analyst, Handler: h(m.openPeriod)},
 		{Pattern: "POST /orgs/{org}/sector/periods/{id}/remind", Policy: analyst, Handler: h(m.remind)},
+
+		{Pattern: "GET /orgs/{org}/baseline/settings", Policy: viewer, Handler: h(m.baselineSettings)},
+		{Pattern: "POST /orgs/{org}/baseline/attestation", Policy: analyst, Handler: h(m.setAttestRoles)},
+		{Pattern: "POST /orgs/{org}/baseline/public", Policy: signoff, Handler: h(m.setPublic)},
+		// The public summary: no sign-in, a per-address budget, cached
+		// aggregates (public_web.go).
+		{Pattern: "GET /public/baselines", Policy: web.Public(), Handler: h(m.publicList), RateLimited: true},
+		{Pattern: "GET /public/baselines/{country}", Policy: web.Public(), Handler: h(m.publicSummary), RateLimited: true},
+
+		{Pattern: "GET /orgs/{org}/cooperation", Policy: viewer, Handler: h(m.cooperation)},
+		{Pattern: "POST /orgs/{org}/cooperation/share-notes", Policy: signoff, Handler: h(m.setShareNotes)},
+		{Pattern: "POST /orgs/{org}/cooperation/joint", Policy: signoff, Handler: h(m.setJoint)},
 	}
 }
 
@@ -227,6 +257,17 @@ type baselineData struct {
 	Schedule  Schedule
 	PhaseRows []Phase
 	Field     string
+	// Joint baselines: the approvals given to the draft, and whether this
+	// regulator's valid approval is already among them.
+	Joint         bool
+	Approvals     []Approval
+	Approved      bool   // this regulator's approval of the draft as it stands
+	OtherApproved bool   // the other authority's: approving publishes
+	Notes         string // version notes as typed, kept when refused
+	// Upstream changes since the latest version, and how many still
+	// need a choice.
+	Upstream        int
+	UpstreamPending int
 }
 
 func (m *Module) baseline(w http.ResponseWriter, r *http.Request) {
@@ -235,7 +276,8 @@ func (m *Module) baseline(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	flash := map[string]string{"saved": "Decision saved in the draft.", "adopted": "Every undecided recommendation is now adopted in the draft.",
-		"published": "Baseline published.", "schedule": "Effective date and phases saved in the draft."}[r.URL.Query().Get("done")]
+		"published": "Baseline published.", "schedule": "Effective date and phases saved in the draft.",
+		"approved": "Your approval is recorded. The other authority's approval of this same draft publishes it; any change to the draft voids the approvals."}[r.URL.Query().Get("done")]
 	m.renderBaseline(w, r, o, http.StatusOK, "", flash)
 }
 
@@ -289,9 +331,30 @@ func (m *Module) renderBaselineWith(w http.ResponseWriter, r *http.Request, o Or
 			}
 			sched = &sc
 		}
-		if d.Unchanged, err = m.store.DraftUnchanged(ctx, o); err != nil {
-			m.fail(w, r, "draft unchanged", err)
+		a, err := m.store.Arrangement(ctx, o)
+		if err != nil {
+			m.fail(w, r, "arrangement", err)
 			return
+		}
+		d.Joint = a.Joint()
+		ds, err := m.store.DraftState(ctx, o)
+		if err != nil {
+			m.fail(w, r, "draft state", err)
+			return
+		}
+		d.Unchanged, d.Approvals = ds.Unchanged, ds.Approvals
+		for _, c := range ds.Upstream {
+			d.Upstream++
+			if c.Pending() {
+				d.UpstreamPending++
+			}
+		}
+		for _, ap := range d.Approvals {
+			d.Approved = d.Approved || (ap.Valid && ap.OrgID == o.ID)
+			d.OtherApproved = d.OtherApproved || (ap.Valid && ap.OrgType != o.Type)
+		}
+		if r.Method == http.MethodPost {
+			d.Notes = r.PostFormValue("notes")
 		}
 		d.Schedule, d.Field = *sched, field
 		d.PhaseRows = phaseRows(*sched)
@@ -321,6 +384,9 @@ type draftFormData struct {
 	Decisions    []Decision
 	Problem      string
 	Field        string
+	// Authorities to choose from, and the catalogue's default.
+	Authorities      []Authority
+	DefaultAuthority Authority
 }
 
 func (m *Module) draftForm(w http.ResponseWriter, r *http.Request) {
@@ -352,6 +418,9 @@ func (m *Module) draftForm(w http.ResponseWriter, r *http.Request) {
 	if it.AppliesTo == nil {
 		it.AppliesTo, it.Defaulted = DefaultAppliesTo(rec), true
 	}
+	if it.Authority == "" {
+		it.Authority, it.AuthorityDefaulted = DefaultAuthority(rec), true
+	}
 	m.renderDraft(w, r, http.StatusOK, o, rec, it, seen, nil, "", "")
 }
 
@@ -369,6 +438,7 @@ func (m *Module) renderDraft(w http.ResponseWriter, r *http.Request, status int,
 func (m *Module) draftFormData(o Org, rec *catalog.Recommendation, it BaselineItem, seen int64, cur *BaselineItem, problem, field string) draftFormData {
 	return draftFormData{Org: o, RecID: rec.ID, Title: rec.Title, Statement: rec.Statement, Item: it, Seen: seen, Current: cur,
 		Decisions: Decisions(), Problem: problem, Field: field, DefaultLabel: DefaultAppliesTo(rec).Label(),
+		Authorities: Authorities(), DefaultAuthority: DefaultAuthority(rec),
 		Licensees: licenseeOptions(func(l Licensee) bool { return slices.Contains(it.AppliesTo, l) })}
 }
 
@@ -414,7 +484,7 @@ func (m *Module) draftSave(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	it := BaselineItem{RecID: rec.ID, Decision: Decision(r.PostFormValue("decision")), LocalText: r.PostFormValue("local_text"), Reason: r.PostFormValue("reason"),
-		AppliesTo: applies, Phase: phase, Deadline: r.PostFormValue("deadline")}
+		AppliesTo: applies, Phase: phase, Deadline: r.PostFormValue("deadline"), Authority: Authority(r.PostFormValue("authority"))}
 	err = m.store.SetDraftIf(r.Context(), o, it, seenAt)
 	var ie *InvalidError
 	var se *StaleError
@@ -463,26 +533,45 @@ func (m *Module) publish(w http.ResponseWriter, r *http.Request) {
 		web.Error(w, r, http.StatusNotFound)
 		return
 	}
-	v, err := m.store.Publish(r.Context(), o, r.PostFormValue("notes"))
+	notes := r.PostFormValue("notes")
+	v, err := m.store.Publish(r.Context(), o, notes)
+	if errors.Is(err, ErrJoint) {
+		// A joint baseline: this is an approval, which publishes when
+		// the other authority approved the same draft.
+		var res ApprovalResult
+		res, err = m.store.Approve(r.Context(), o, notes)
+		if err == nil && res.Published == nil {
+			m.notifyApproval(r, o, res.Awaiting)
+			http.Redirect(w, r, orgPath(o, "/baseline?done=approved#approvals-title"), http.StatusSeeOther)
+			return
+		}
+		if res.Published != nil {
+			v = *res.Published
+		}
+	}
 	var ie *InvalidError
-	if errors.As(err, &ie) {
+	switch {
+	case errors.As(err, &ie):
 		m.renderBaselineWith(w, r, o, http.StatusBadRequest, ie.Problem, "", nil, ie.Field)
 		return
-	}
-	if errors.Is(err, ErrIncomplete) {
+	case errors.Is(err, ErrIncomplete):
 		m.renderBaseline(w, r, o, http.StatusBadRequest, "The draft cannot be published yet: "+strings.TrimPrefix(err.Error(), ErrIncomplete.Error()+": ")+
-			". Decide each of them, or adopt the remaining ones at once.", "")
+			". Decide each of them (adopt the remaining recommendations at once, or take or leave the upstream changes).", "")
 		return
-	}
-	if errors.Is(err, ErrUnchanged) {
+	case errors.Is(err, ErrUnchanged):
 		m.renderBaseline(w, r, o, http.StatusConflict, "Nothing changed since the latest version ("+strings.TrimPrefix(err.Error(), ErrUnchanged.Error()+": ")+
 			"): change a decision, a text, a deadline or the schedule first.", "")
 		return
-	}
-	if err != nil {
+	case errors.Is(err, ErrApproved):
+		m.renderBaseline(w, r, o, http.StatusConflict, "You have already approved this draft; the other authority's approval publishes it.", "")
+		return
+	case err != nil:
 		m.fail(w, r, "publish", err)
 		return
 	}
+	// The public summary shows the latest version: this node recomputes
+	// it at once, the others within a minute.
+	m.publicCache.drop(o.Country)
 	if m.notify != nil {
 		// The version is committed; a failed notice is logged, not
 		// reported as a failed publication.
@@ -494,12 +583,44 @@ func (m *Module) publish(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, orgPath(o, fmt.Sprintf("/baseline/v/%d?done=published", v.Number)), http.StatusSeeOther)
 }
 
+// notifyApproval tells the members of the regulators of the authority
+// whose approval is awaited that the draft waits for them. The approval
+// is committed; a failed notice is logged, not reported as a failure.
+func (m *Module) notifyApproval(r *http.Request, o Org, awaiting identity.OrgType) {
+	if m.notify == nil {
+		return
+	}
+	a, err := m.store.Arrangement(r.Context(), o)
+	var ids []int64
+	for _, rs := range a.Regulators {
+		if rs.Org.Type == awaiting {
+			ids = append(ids, rs.Org.ID)
+		}
+	}
+	text := fmt.Sprintf("%s approved the draft of the %s baseline; your approval of the same draft publishes it.", o.Name, o.Country)
+	var rcpt []Recipient
+	if err == nil {
+		rcpt, err = recipients(r.Context(), m.store.db, ids)
+	}
+	for _, rc := range rcpt {
+		if err == nil {
+			err = m.notify.Notify(r.Context(), rc.Users, "baseline", text, fmt.Sprintf("/orgs/%d/baseline#approvals-title", rc.OrgID))
+		}
+	}
+	if err != nil {
+		m.log.WarnContext(r.Context(), "approval notification failed", "country", o.Country, "request_id", web.RequestID(r.Context()), "err", err)
+	}
+}
+
 type versionRow struct {
 	RecID     string
 	Title     string
 	Statement string
 	Layer     string
 	Item      BaselineItem
+	// Current: the text is the catalogue's current one, not a snapshot
+	// (a version published before snapshots were kept).
+	Current bool
 }
 
 type versionData struct {
@@ -532,11 +653,25 @@ func (m *Module) loadVersion(w http.ResponseWriter, r *http.Request) (Org, Versi
 }
 
 func (m *Module) versionRows(v Version) []versionRow {
+	return versionRows(v, m.store.cat)
+}
+
+// versionRows are the items of v with the text the version published
+// (its snapshot), or, for a version published before snapshots, the
+// catalogue's current text, marked as such.
+func versionRows(v Version, cat *catalog.Catalog) []versionRow {
 	rows := make([]versionRow, 0, len(v.Items))
 	for _, it := range v.Items {
-		row := versionRow{RecID: it.RecID, Item: it, Title: it.RecID}
-		if rec, err := m.store.cat.Get(it.RecID); err == nil {
-			row.Title, row.Statement, row.Layer = rec.Title, rec.Statement, rec.Layer
+		row := versionRow{RecID: it.RecID, Item: it, Title: it.Title, Statement: it.Statement}
+		rec, err := cat.Get(it.RecID)
+		if err == nil {
+			row.Layer = rec.Layer
+		}
+		if it.Statement == "" {
+			row.Title, row.Current = it.RecID, true
+			if err == nil {
+				row.Title, row.Statement = rec.Title, rec.Statement
+			}
 		}
 		rows = append(rows, row)
 	}
@@ -964,6 +1099,8 @@ type snapshotData struct {
 	Problem    string
 	Field      string
 	Form       ReviewInput // the review as typed, kept when refused
+	Attest     attestView
+	Canonical  string // path of the canonical content (what attestations hash)
 }
 
 func (m *Module) loadSubmission(w http.ResponseWriter, r *http.Request, regulator bool) (Org, Submission, bool) {
@@ -1034,12 +1171,20 @@ func (m *Module) ownSubmission(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	flash := ""
-	if r.URL.Query().Get("done") == "submitted" {
-		flash = "Report submitted and signed off. It cannot be changed; submit a new report for later progress."
+	flash := map[string]string{"submitted": "Report submitted and signed off. It cannot be changed; submit a new report for later progress.",
+		"attested": "Attestation recorded with the report's SHA-256."}[r.URL.Query().Get("done")]
+	m.renderOwnSubmission(w, r, o, sub, http.StatusOK, AttestInput{}, "", "", flash)
+}
+
+func (m *Module) renderOwnSubmission(w http.ResponseWriter, r *http.Request, o Org, sub Submission, status int, form AttestInput, problem, field, flash string) {
+	av, err := m.attestView(r, sub, form, problem, field)
+	if err != nil {
+		m.fail(w, r, "attestations", err)
+		return
 	}
-	m.render(w, r, http.StatusOK, "snapshot.html", "Report "+sub.SubmittedAt.Format("2006-01-02"), snapshotData{Org: o, Submission: sub,
-		OSCALPath: orgPath(o, fmt.Sprintf("/submissions/%d/oscal.json", sub.ID)), Back: orgPath(o, "/submissions")}, flash)
+	m.render(w, r, status, "snapshot.html", "Report "+sub.SubmittedAt.Format("2006-01-02"), snapshotData{Org: o, Submission: sub, Attest: av,
+		OSCALPath: orgPath(o, fmt.Sprintf("/submissions/%d/oscal.json", sub.ID)), Canonical: orgPath(o, fmt.Sprintf("/submissions/%d/canonical.json", sub.ID)),
+		Back: orgPath(o, "/submissions")}, flash)
 }
 
 func (m *Module) regSubmission(w http.ResponseWriter, r *http.Request) {
@@ -1062,9 +1207,15 @@ func (m *Module) renderRegSubmission(w http.ResponseWriter, r *http.Request, o O
 }
 
 func (m *Module) renderReview(w http.ResponseWriter, r *http.Request, o Org, sub Submission, status int, problem, field string, form ReviewInput, flash string) {
+	av, err := m.attestView(r, sub, AttestInput{}, "", "")
+	if err != nil {
+		m.fail(w, r, "attestations", err)
+		return
+	}
 	m.render(w, r, status, "snapshot.html", sub.OrgName+" · report "+sub.SubmittedAt.Format("2006-01-02"), snapshotData{Org: o, Submission: sub,
-		Regulator: true, CanVerify: web.PathRole(r).AtLeast(web.RoleAnalyst), Problem: problem, Field: field, Form: form,
-		OSCALPath: orgPath(o, fmt.Sprintf("/sector/submissions/%d/oscal.json", sub.ID)), Back: orgPath(o, "/sector")}, flash)
+		Regulator: true, CanVerify: web.PathRole(r).AtLeast(web.RoleAnalyst), Problem: problem, Field: field, Form: form, Attest: av,
+		OSCALPath: orgPath(o, fmt.Sprintf("/sector/submissions/%d/oscal.json", sub.ID)), Canonical: orgPath(o, fmt.Sprintf("/sector/submissions/%d/canonical.json", sub.ID)),
+		Back: orgPath(o, "/sector")}, flash)
 }
 
 // verify marks one item of a submission verified in the provider's

@@ -41,13 +41,18 @@ var adoptionMatrix = func() map[string]entry {
 		"POST /orgs/{org}/submissions":                adminOnly(404),
 		"GET /orgs/{org}/submissions/{id}":            viewerOnly(404),
 		"GET /orgs/{org}/submissions/{id}/oscal.json": viewerOnly(404),
+		// A report's canonical content and its attestation (any member,
+		// after a fresh verification); the {id} names no report of A.
+		"GET /orgs/{org}/submissions/{id}/canonical.json": viewerOnly(404),
+		"POST /orgs/{org}/submissions/{id}/attest":        viewerOnly(404),
 
-		"GET /orgs/{org}/sector":                             viewerOnly(200),
-		"GET /orgs/{org}/sector.csv":                         viewerOnly(200),
-		"GET /orgs/{org}/sector.json":                        viewerOnly(200),
-		"GET /orgs/{org}/sector/submissions/{id}":            viewerOnly(404),
-		"GET /orgs/{org}/sector/submissions/{id}/oscal.json": viewerOnly(404),
-		"GET /orgs/{org}/sector/submissions/{id}/evidence":   viewerOnly(404),
+		"GET /orgs/{org}/sector":                                 viewerOnly(200),
+		"GET /orgs/{org}/sector.csv":                             viewerOnly(200),
+		"GET /orgs/{org}/sector.json":                            viewerOnly(200),
+		"GET /orgs/{org}/sector/submissions/{id}":                viewerOnly(404),
+		"GET /orgs/{org}/sector/submissions/{id}/oscal.json":     viewerOnly(404),
+		"GET /orgs/{org}/sector/submissions/{id}/canonical.json": viewerOnly(404),
+		"GET /orgs/{org}/sector/submissions/{id}/evidence":       viewerOnly(404),
 		// Only a regulator verifies an item, from a report; the {id}
 		// names no submission of the country.
 		"POST /orgs/{org}/sector/submissions/{id}/verify": analystOnly(404),
@@ -63,5 +68,27 @@ var adoptionMatrix = func() map[string]entry {
 		// why); the {id} names no period of the country (404).
 		"POST /orgs/{org}/sector/periods":             analystOnly(400),
 		"POST /orgs/{org}/sector/periods/{id}/remind": analystOnly(404),
+
+		// How the regulators of a country cooperate (note sharing, joint
+		// approval): every member of a regulator reads it, its org admins
+		// switch its own settings; an empty form names no setting (400).
+		// The regulators' settings of reports (attestation roles: an
+		// empty list is refused, 400) and of the public summary (an empty
+		// form names no state, 400).
+		"GET /orgs/{org}/baseline/settings":     viewerOnly(200),
+		"POST /orgs/{org}/baseline/attestation": analystOnly(400),
+		"POST /orgs/{org}/baseline/public":      adminOnly(400),
+		// The public summary needs no sign-in; the matrix's {country} is
+		// no country code (404), and no country has published one.
+		"GET /public/baselines":           pub(200),
+		"GET /public/baselines/{country}": pub(404),
+
+		"GET /orgs/{org}/cooperation":              viewerOnly(200),
+		"POST /orgs/{org}/cooperation/share-notes": adminOnly(400),
+		"POST /orgs/{org}/cooperation/joint":       adminOnly(400),
+		// Upstream changes since the latest version (A has none: the
+		// list is empty); an empty form makes no choice (400).
+		"GET /orgs/{org}/baseline/upstream":  viewerOnly(200),
+		"POST /orgs/{org}/baseline/upstream": analystOnly(400),
 	}
 }()

@@ -134,15 +134,19 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*App, error) {
 		return nil, err
 	}
 	modules = append(modules, more...)
-	catalogue, err := catalogueModules(d, cat, collabStore, cfg, rd)
+	cats := collab.NewCatalogues(collabStore)
+	catalogue, err := catalogueModules(d, cat, collabStore, cats, cfg, rd)
 	if err != nil {
 		return nil, err
 	}
 	modules = append(modules, catalogue...)
 	for _, m := range modules {
-		// Publishing a national baseline notifies the country's members.
+		// Publishing a national baseline notifies the country's members;
+		// a new version takes its texts from the catalogue with the
+		// accepted amendments, which is how amendments reach baselines.
 		if am, ok := m.(*adoption.Module); ok {
 			am.SetNotifier(collabStore)
+			am.SetCatalogSource(cats)
 		}
 	}
 	lab, scans, err := applabModule(ctx, d, cfg, rd)

@@ -22,8 +22,7 @@ func catalogueStatic() []web.StaticTree {
 // amendments laid over it, and each recommendation page carries its
 // discussion, implementation notes and amendment form, then the controls
 // of imported frameworks that map to it.
-func catalogueModules(d *db.DB, cat *catalog.Catalog, store *collab.Store, cfg Config, rd *web.Renderer) ([]web.Module, error) {
-	cats := collab.NewCatalogues(store)
+func catalogueModules(d *db.DB, cat *catalog.Catalog, store *collab.Store, cats *collab.Catalogues, cfg Config, rd *web.Renderer) ([]web.Module, error) {
 	cw, err := catalogweb.New(cat, rd, cfg.PublicCatalogue, catalogueAudit{d, cfg.Now})
 	if err != nil {
 		return nil, err
