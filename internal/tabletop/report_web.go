@@ -32,14 +32,20 @@ func (m *Module) reportRoutes() []web.Route {
 		{Pattern: "GET " + rp, Policy: signed, Handler: h(m.report)},
 		{Pattern: "GET " + rp + "/document.html", Policy: signed, Handler: h(m.reportHTML)},
 		{Pattern: "GET " + rp + "/report.pdf", Policy: signed, Handler: h(m.reportPDF), Long: true},
-		{Pattern: "POST " + rp + "/objectives/{key}", Policy: signed, Handler: h(m.rateObjective)},
-		{Pattern: "POST " + rp + "/findings", Policy: signed, Handler: h(m.addFinding)},
-		{Pattern: "POST " + rp + "/findings/{eid}/delete", Policy: signed, Handler: h(m.deleteFinding)},
-		{Pattern: "POST " + rp + "/improvements", Policy: signed, Handler: h(m.addImprovement)},
-		{Pattern: "POST " + rp + "/improvements/{eid}/status", Policy: signed, Handler: h(m.improvementStatus)},
-		{Pattern: "POST " + rp + "/improvements/{eid}/send", Policy: signed, Handler: h(m.sendImprovement)},
-		{Pattern: "POST " + rp + "/improvements/{eid}/delete", Policy: signed, Handler: h(m.deleteImprovement)},
-		{Pattern: "POST " + rp + "/lessons", Policy: signed, Handler: h(m.publishLessons)},
+		{Pattern: "POST " + rp + "/objectives/{key}", Policy: signed, Handler: m.reportAction("rated#objectives-title", m.rateObjective)},
+		{Pattern: "POST " + rp + "/findings", Policy: signed, Handler: m.reportAction("finding#findings-title", m.addFinding)},
+		{Pattern: "POST " + rp + "/findings/{eid}/delete", Policy: signed, Handler: m.reportAction("deleted#findings-title", onItem(
+			func(ctx context.Context, exID, id int64, _ *http.Request) error {
+				return m.store.DeleteFinding(ctx, exID, id)
+			}))},
+		{Pattern: "POST " + rp + "/improvements", Policy: signed, Handler: m.reportAction("item#plan-title", m.addImprovement)},
+		{Pattern: "POST " + rp + "/improvements/{eid}/status", Policy: signed, Handler: m.reportAction("status#plan-title", onItem(m.improvementStatus))},
+		{Pattern: "POST " + rp + "/improvements/{eid}/send", Policy: signed, Handler: m.reportAction("sent#plan-title", onItem(m.sendImprovement))},
+		{Pattern: "POST " + rp + "/improvements/{eid}/delete", Policy: signed, Handler: m.reportAction("deleted#plan-title", onItem(
+			func(ctx context.Context, exID, id int64, _ *http.Request) error {
+				return m.store.DeleteImprovement(ctx, exID, id)
+			}))},
+		{Pattern: "POST " + rp + "/lessons", Policy: signed, Handler: m.reportAction("published#lessons-title", m.publishLessons)},
 
 		{Pattern: "GET /orgs/{org}/tabletop/history", Policy: web.OrgRole(web.RoleViewer), Handler: h(m.history)},
 		{Pattern: "POST /orgs/{org}/tabletop/improvements/{id}/status", Policy: web.OrgRole(web.RoleAnalyst), Handler: h(m.ownedStatus)},
@@ -258,130 +264,75 @@ func (m *Module) reportForm(w http.ResponseWriter, r *http.Request) (Exercise, b
 	return e, true
 }
 
-func (m *Module) rateObjective(w http.ResponseWriter, r *http.Request) {
-	e, ok := m.reportForm(w, r)
-	if !ok {
-		return
+// reportAction answers a report form: the exercise's facilitators only
+// (reportForm), then do; refused input shows the report again with what
+// do kept of it, success the report at done ("flash#anchor").
+func (m *Module) reportAction(done string, do func(r *http.Request, exID int64) (reportKept, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		e, ok := m.reportForm(w, r)
+		if !ok {
+			return
+		}
+		kept, err := do(r, e.ID)
+		if m.reportFailed(w, r, err, kept) {
+			return
+		}
+		http.Redirect(w, r, reportPath(e.ID, "?done="+done), http.StatusSeeOther)
 	}
-	key := r.PathValue("key")
-	kept := reportKept{Objective: key, ObjectiveNote: r.PostFormValue("note")}
-	if m.reportFailed(w, r, m.store.RateObjective(r.Context(), e.ID, key, r.PostFormValue("rating"), r.PostFormValue("note")), kept) {
-		return
-	}
-	http.Redirect(w, r, reportPath(e.ID, "?done=rated#objectives-title"), http.StatusSeeOther)
 }
 
-func (m *Module) addFinding(w http.ResponseWriter, r *http.Request) {
-	e, ok := m.reportForm(w, r)
-	if !ok {
-		return
+// onItem is a reportAction's do for one finding or improvement item, the
+// {eid} of the path.
+func onItem(op func(ctx context.Context, exID, itemID int64, r *http.Request) error) func(*http.Request, int64) (reportKept, error) {
+	return func(r *http.Request, exID int64) (reportKept, error) {
+		id, ok := web.PathID(r, "eid")
+		if !ok {
+			return reportKept{}, fmt.Errorf("item %q: %w", r.PathValue("eid"), ErrNotFound)
+		}
+		return reportKept{}, op(r.Context(), exID, id, r)
 	}
+}
+
+func (m *Module) rateObjective(r *http.Request, exID int64) (reportKept, error) {
+	key, note := r.PathValue("key"), r.PostFormValue("note")
+	return reportKept{Objective: key, ObjectiveNote: note}, m.store.RateObjective(r.Context(), exID, key, r.PostFormValue("rating"), note)
+}
+
+func (m *Module) addFinding(r *http.Request, exID int64) (reportKept, error) {
 	kind, text := r.PostFormValue("kind"), r.PostFormValue("text")
-	if m.reportFailed(w, r, m.store.AddFinding(r.Context(), e.ID, kind, text), reportKept{FindingKind: kind, Finding: text}) {
-		return
-	}
-	http.Redirect(w, r, reportPath(e.ID, "?done=finding#findings-title"), http.StatusSeeOther)
+	return reportKept{FindingKind: kind, Finding: text}, m.store.AddFinding(r.Context(), exID, kind, text)
 }
 
-func (m *Module) deleteFinding(w http.ResponseWriter, r *http.Request) {
-	e, ok := m.reportForm(w, r)
-	if !ok {
-		return
-	}
-	fid, ok := web.PathID(r, "eid")
-	if !ok {
-		web.Error(w, r, http.StatusNotFound)
-		return
-	}
-	if m.reportFailed(w, r, m.store.DeleteFinding(r.Context(), e.ID, fid), reportKept{}) {
-		return
-	}
-	http.Redirect(w, r, reportPath(e.ID, "?done=deleted#findings-title"), http.StatusSeeOther)
-}
-
-func (m *Module) addImprovement(w http.ResponseWriter, r *http.Request) {
-	e, ok := m.reportForm(w, r)
-	if !ok {
-		return
-	}
+func (m *Module) addImprovement(r *http.Request, exID int64) (reportKept, error) {
 	kept := reportKept{Action: r.PostFormValue("action"), Owner: r.PostFormValue("owner"), Due: r.PostFormValue("due"),
 		Recommendation: r.PostFormValue("recommendation"), Question: r.PostFormValue("question")}
-	_, err := m.store.AddImprovement(r.Context(), e.ID, NewImprovement{Action: kept.Action, OwnerOrg: formID(r, "owner"), Due: kept.Due,
+	_, err := m.store.AddImprovement(r.Context(), exID, NewImprovement{Action: kept.Action, OwnerOrg: formID(r, "owner"), Due: kept.Due,
 		Recommendation: kept.Recommendation, Question: kept.Question})
-	if m.reportFailed(w, r, err, kept) {
-		return
-	}
-	http.Redirect(w, r, reportPath(e.ID, "?done=item#plan-title"), http.StatusSeeOther)
+	return kept, err
 }
 
-func (m *Module) improvementStatus(w http.ResponseWriter, r *http.Request) {
-	e, ok := m.reportForm(w, r)
-	if !ok {
-		return
-	}
-	iid, ok := web.PathID(r, "eid")
-	if !ok {
-		web.Error(w, r, http.StatusNotFound)
-		return
-	}
-	// Through the exercise's page only its facilitators change the
-	// status; the owner organisation does from its history page.
-	if m.reportFailed(w, r, m.store.SetImprovementStatus(r.Context(), e.ID, iid, r.PostFormValue("status"), nil), reportKept{}) {
-		return
-	}
-	http.Redirect(w, r, reportPath(e.ID, "?done=status#plan-title"), http.StatusSeeOther)
+// improvementStatus: through the exercise's page only its facilitators
+// change an item's status; the owner organisation does from its history
+// page (ownedStatus).
+func (m *Module) improvementStatus(ctx context.Context, exID, itemID int64, r *http.Request) error {
+	return m.store.SetImprovementStatus(ctx, exID, itemID, r.PostFormValue("status"), nil)
 }
 
-func (m *Module) sendImprovement(w http.ResponseWriter, r *http.Request) {
-	e, ok := m.reportForm(w, r)
-	if !ok {
-		return
-	}
-	iid, ok := web.PathID(r, "eid")
-	if !ok {
-		web.Error(w, r, http.StatusNotFound)
-		return
-	}
+func (m *Module) sendImprovement(ctx context.Context, exID, itemID int64, _ *http.Request) error {
 	if m.follow == nil {
-		m.renderReport(w, r, http.StatusBadRequest, "This server does not connect the report to adoption tracking.", "", reportKept{})
-		return
+		return fmt.Errorf("%w: this server does not connect the report to adoption tracking", ErrInvalid)
 	}
-	if _, err := m.store.SendImprovement(r.Context(), e.ID, iid, m.follow); m.reportFailed(w, r, err, reportKept{}) {
-		return
-	}
-	http.Redirect(w, r, reportPath(e.ID, "?done=sent#plan-title"), http.StatusSeeOther)
+	_, err := m.store.SendImprovement(ctx, exID, itemID, m.follow)
+	return err
 }
 
-func (m *Module) deleteImprovement(w http.ResponseWriter, r *http.Request) {
-	e, ok := m.reportForm(w, r)
-	if !ok {
-		return
-	}
-	iid, ok := web.PathID(r, "eid")
-	if !ok {
-		web.Error(w, r, http.StatusNotFound)
-		return
-	}
-	if m.reportFailed(w, r, m.store.DeleteImprovement(r.Context(), e.ID, iid), reportKept{}) {
-		return
-	}
-	http.Redirect(w, r, reportPath(e.ID, "?done=deleted#plan-title"), http.StatusSeeOther)
-}
-
-func (m *Module) publishLessons(w http.ResponseWriter, r *http.Request) {
-	e, ok := m.reportForm(w, r)
-	if !ok {
-		return
-	}
+func (m *Module) publishLessons(r *http.Request, exID int64) (reportKept, error) {
 	kept := reportKept{Lessons: r.PostFormValue("body"), LessonsRec: r.PostFormValue("recommendation")}
 	if m.lessons == nil {
-		m.renderReport(w, r, http.StatusBadRequest, "This server does not connect the report to the community discussions.", "", kept)
-		return
+		return kept, fmt.Errorf("%w: this server does not connect the report to the community discussions", ErrInvalid)
 	}
-	if _, err := m.store.PublishLessons(r.Context(), e.ID, kept.LessonsRec, kept.Lessons, m.lessons); m.reportFailed(w, r, err, kept) {
-		return
-	}
-	http.Redirect(w, r, reportPath(e.ID, "?done=published#lessons-title"), http.StatusSeeOther)
+	_, err := m.store.PublishLessons(r.Context(), exID, kept.LessonsRec, kept.Lessons, m.lessons)
+	return kept, err
 }
 
 // ---- history --------------------------------------------------------------------
