@@ -61,7 +61,7 @@ type part struct {
 	group int64
 }
 
-func partTx(ctx context.Context, tx *db.Tx, id int64) (part, error) {
+func (s *Store) partTx(ctx context.Context, tx *db.Tx, id int64) (part, error) {
 	var p part
 	var role string
 	var group, joined sql.NullInt64
@@ -77,7 +77,7 @@ func partTx(ctx context.Context, tx *db.Tx, id int64) (part, error) {
 		return part{}, fmt.Errorf("%w: join the exercise first", ErrNotAllowed)
 	}
 	p.role, p.group = ExerciseRole(role), group.Int64
-	if p.e, err = scanExercise(tx.QueryRow(ctx, "SELECT "+exerciseCols+" FROM tabletop_exercises e JOIN orgs o ON o.id = e.org_id WHERE e.id = ?", id)); err != nil {
+	if p.e, err = s.exerciseIn(ctx, tx, id); err != nil {
 		return part{}, fmt.Errorf("tabletop: exercise: %w", err)
 	}
 	return p, nil
@@ -141,7 +141,7 @@ func (s *Store) SaveAnswer(ctx context.Context, id, ref int64, in AnswerInput) (
 	in.Actions, in.Owner, in.Gap = norm(in.Actions), norm(in.Owner), norm(in.Gap)
 	var out Answer
 	err := s.db.InTx(ctx, func(tx *db.Tx) error {
-		p, err := partTx(ctx, tx, id)
+		p, err := s.partTx(ctx, tx, id)
 		if err != nil {
 			return err
 		}
@@ -303,7 +303,7 @@ func (s *Store) ScoreAnswer(ctx context.Context, id, answerID int64, score int, 
 	}
 	note = strings.TrimSpace(strings.ReplaceAll(note, "\r\n", "\n"))
 	return s.db.InTx(ctx, func(tx *db.Tx) error {
-		p, err := partTx(ctx, tx, id)
+		p, err := s.partTx(ctx, tx, id)
 		if err != nil {
 			return err
 		}
@@ -359,7 +359,7 @@ func (s *Store) Hint(ctx context.Context, id, groupID int64, text string) error 
 	}
 	text = strings.TrimSpace(strings.ReplaceAll(text, "\r\n", "\n"))
 	return s.db.InTx(ctx, func(tx *db.Tx) error {
-		p, err := partTx(ctx, tx, id)
+		p, err := s.partTx(ctx, tx, id)
 		if err != nil {
 			return err
 		}
@@ -395,7 +395,7 @@ func (s *Store) Note(ctx context.Context, id int64, text string) error {
 	}
 	text = strings.TrimSpace(strings.ReplaceAll(text, "\r\n", "\n"))
 	return s.db.InTx(ctx, func(tx *db.Tx) error {
-		p, err := partTx(ctx, tx, id)
+		p, err := s.partTx(ctx, tx, id)
 		if err != nil {
 			return err
 		}

@@ -199,7 +199,7 @@ func (s *Store) CreateExercise(ctx context.Context, orgID int64, n NewExercise) 
 const exerciseCols = `e.id, e.org_id, o.name, e.title, e.scenario_key, e.scenario, e.speed, e.status, e.clock_ms, e.clock_at, e.started_at, e.ended_at,
 	e.created_by, e.created_at`
 
-func scanExercise(r interface{ Scan(...any) error }) (Exercise, error) {
+func (s *Store) scanExercise(r interface{ Scan(...any) error }) (Exercise, error) {
 	var e Exercise
 	var src, status string
 	var clockAt, started, ended, by sql.NullInt64
@@ -207,7 +207,7 @@ func scanExercise(r interface{ Scan(...any) error }) (Exercise, error) {
 	if err := r.Scan(&e.ID, &e.OrgID, &e.OrgName, &e.Title, &e.ScenarioKey, &src, &e.Speed, &status, &e.ClockMS, &clockAt, &started, &ended, &by, &created); err != nil {
 		return Exercise{}, err
 	}
-	sc, err := ParseScenario([]byte(src), Refs{})
+	sc, err := s.scenarios.get(e.ID, src)
 	if err != nil {
 		return Exercise{}, fmt.Errorf("tabletop: scenario of exercise %d: %w", e.ID, err)
 	}
@@ -225,10 +225,18 @@ func scanExercise(r interface{ Scan(...any) error }) (Exercise, error) {
 	return e, nil
 }
 
+// exerciseIn reads exercise id through q (the store's database, or a
+// transaction that must see its own writes).
+func (s *Store) exerciseIn(ctx context.Context, q interface {
+	QueryRow(ctx context.Context, q string, args ...any) *sql.Row
+}, id int64) (Exercise, error) {
+	return s.scanExercise(q.QueryRow(ctx, "SELECT "+exerciseCols+" FROM tabletop_exercises e JOIN orgs o ON o.id = e.org_id WHERE e.id = ?", id))
+}
+
 // Exercise returns exercise id. It does not check who asks: callers
 // check Access first.
 func (s *Store) Exercise(ctx context.Context, id int64) (Exercise, error) {
-	e, err := scanExercise(s.db.QueryRow(ctx, "SELECT "+exerciseCols+" FROM tabletop_exercises e JOIN orgs o ON o.id = e.org_id WHERE e.id = ?", id))
+	e, err := s.exerciseIn(ctx, s.db, id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Exercise{}, fmt.Errorf("exercise %d: %w", id, ErrNotFound)
 	}
@@ -324,9 +332,22 @@ func (s *Store) Orgs(ctx context.Context, exerciseID int64) ([]ExerciseOrg, erro
 
 // Participants lists the people of an exercise by organisation and name.
 func (s *Store) Participants(ctx context.Context, exerciseID int64) ([]Participant, error) {
+	return s.participants(ctx, "p.exercise_id = ?", exerciseID)
+}
+
+// participant is one person's row of an exercise; nil when they have none.
+func (s *Store) participant(ctx context.Context, exerciseID, userID int64) (*Participant, error) {
+	ps, err := s.participants(ctx, "p.exercise_id = ? AND p.user_id = ?", exerciseID, userID)
+	if err != nil || len(ps) == 0 {
+		return nil, err
+	}
+	return &ps[0], nil
+}
+
+func (s *Store) participants(ctx context.Context, where string, args ...any) ([]Participant, error) {
 	rows, err := s.db.Query(ctx, `SELECT p.user_id, u.display_name, COALESCE(u.email, ''), p.org_id, o.name, p.role, p.group_id, p.invited_at, p.joined_at
 		FROM tabletop_participants p JOIN users u ON u.id = p.user_id JOIN orgs o ON o.id = p.org_id
-		WHERE p.exercise_id = ? ORDER BY o.name, u.display_name, p.user_id`, exerciseID)
+		WHERE `+where+` ORDER BY o.name, u.display_name, p.user_id`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("tabletop: participants: %w", err)
 	}
@@ -374,14 +395,9 @@ func (a Access) Facilitates() bool {
 // exercise's existence does not leak.
 func (s *Store) AccessOf(ctx context.Context, id, userID int64, memberOrgs []int64) (Access, error) {
 	var a Access
-	ps, err := s.Participants(ctx, id)
-	if err != nil {
+	var err error
+	if a.Participant, err = s.participant(ctx, id, userID); err != nil {
 		return Access{}, err
-	}
-	for i := range ps {
-		if ps[i].UserID == userID {
-			a.Participant = &ps[i]
-		}
 	}
 	if a.Participant == nil {
 		orgs, err := s.Orgs(ctx, id)

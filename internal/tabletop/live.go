@@ -65,7 +65,7 @@ func (s *Store) transition(ctx context.Context, id int64, action string, to Stat
 		if err != nil {
 			return err
 		}
-		e, err := scanExercise(tx.QueryRow(ctx, "SELECT "+exerciseCols+" FROM tabletop_exercises e JOIN orgs o ON o.id = e.org_id WHERE e.id = ?", id))
+		e, err := s.exerciseIn(ctx, tx, id)
 		if err != nil {
 			return fmt.Errorf("tabletop: exercise: %w", err)
 		}
@@ -176,7 +176,7 @@ func (s *Store) ReleaseDue(ctx context.Context, id int64) error {
 	return s.db.InTx(ctx, func(tx *db.Tx) error {
 		// Read the clock again under the write lock: a pause committed
 		// since must not see injects released after it.
-		e, err := scanExercise(tx.QueryRow(ctx, "SELECT "+exerciseCols+" FROM tabletop_exercises e JOIN orgs o ON o.id = e.org_id WHERE e.id = ?", id))
+		e, err := s.exerciseIn(ctx, tx, id)
 		if err != nil {
 			return fmt.Errorf("tabletop: exercise: %w", err)
 		}
@@ -235,7 +235,7 @@ func (s *Store) ReleaseNow(ctx context.Context, id int64, injectID string) error
 		if err != nil {
 			return err
 		}
-		e, err := scanExercise(tx.QueryRow(ctx, "SELECT "+exerciseCols+" FROM tabletop_exercises e JOIN orgs o ON o.id = e.org_id WHERE e.id = ?", id))
+		e, err := s.exerciseIn(ctx, tx, id)
 		if err != nil {
 			return fmt.Errorf("tabletop: exercise: %w", err)
 		}
@@ -304,7 +304,7 @@ func (s *Store) ReleaseAdHoc(ctx context.Context, id int64, a AdHoc) (Released, 
 		if err != nil {
 			return err
 		}
-		e, err := scanExercise(tx.QueryRow(ctx, "SELECT "+exerciseCols+" FROM tabletop_exercises e JOIN orgs o ON o.id = e.org_id WHERE e.id = ?", id))
+		e, err := s.exerciseIn(ctx, tx, id)
 		if err != nil {
 			return fmt.Errorf("tabletop: exercise: %w", err)
 		}

@@ -82,8 +82,8 @@ func (i Improvement) Overdue(today string) bool { return i.Status == "open" && i
 // reportEditorTx checks that the actor facilitates exercise id (at any
 // stage: the report is written mostly after the end) and returns the
 // exercise.
-func reportEditorTx(ctx context.Context, tx *db.Tx, id int64) (Exercise, error) {
-	p, err := partTx(ctx, tx, id)
+func (s *Store) reportEditorTx(ctx context.Context, tx *db.Tx, id int64) (Exercise, error) {
+	p, err := s.partTx(ctx, tx, id)
 	if err != nil {
 		return Exercise{}, err
 	}
@@ -104,7 +104,7 @@ func (s *Store) RateObjective(ctx context.Context, id int64, objID, rating, note
 		return err
 	}
 	return s.db.InTx(ctx, func(tx *db.Tx) error {
-		e, err := reportEditorTx(ctx, tx, id)
+		e, err := s.reportEditorTx(ctx, tx, id)
 		if err != nil {
 			return err
 		}
@@ -130,7 +130,7 @@ func (s *Store) AddFinding(ctx context.Context, id int64, kind, text string) err
 		return err
 	}
 	return s.db.InTx(ctx, func(tx *db.Tx) error {
-		e, err := reportEditorTx(ctx, tx, id)
+		e, err := s.reportEditorTx(ctx, tx, id)
 		if err != nil {
 			return err
 		}
@@ -145,7 +145,7 @@ func (s *Store) AddFinding(ctx context.Context, id int64, kind, text string) err
 // DeleteFinding removes a finding of exercise id.
 func (s *Store) DeleteFinding(ctx context.Context, id, findingID int64) error {
 	return s.db.InTx(ctx, func(tx *db.Tx) error {
-		e, err := reportEditorTx(ctx, tx, id)
+		e, err := s.reportEditorTx(ctx, tx, id)
 		if err != nil {
 			return err
 		}
@@ -188,7 +188,7 @@ func (s *Store) AddImprovement(ctx context.Context, id int64, n NewImprovement) 
 	}
 	var out Improvement
 	err := s.db.InTx(ctx, func(tx *db.Tx) error {
-		e, err := reportEditorTx(ctx, tx, id)
+		e, err := s.reportEditorTx(ctx, tx, id)
 		if err != nil {
 			return err
 		}
@@ -230,7 +230,7 @@ func (s *Store) SetImprovementStatus(ctx context.Context, id, itemID int64, stat
 			return fmt.Errorf("tabletop: improvement: %w", err)
 		}
 		if !slices.Contains(memberOrgs, owner) {
-			if _, err := reportEditorTx(ctx, tx, id); err != nil {
+			if _, err := s.reportEditorTx(ctx, tx, id); err != nil {
 				return err
 			}
 		}
@@ -245,7 +245,7 @@ func (s *Store) SetImprovementStatus(ctx context.Context, id, itemID int64, stat
 // DeleteImprovement removes an item not sent yet.
 func (s *Store) DeleteImprovement(ctx context.Context, id, itemID int64) error {
 	return s.db.InTx(ctx, func(tx *db.Tx) error {
-		e, err := reportEditorTx(ctx, tx, id)
+		e, err := s.reportEditorTx(ctx, tx, id)
 		if err != nil {
 			return err
 		}
@@ -302,7 +302,7 @@ func (s *Store) SendImprovement(ctx context.Context, id, itemID int64, f FollowU
 	var it Improvement
 	var ex Exercise
 	err := s.db.InTx(ctx, func(tx *db.Tx) error {
-		e, err := reportEditorTx(ctx, tx, id)
+		e, err := s.reportEditorTx(ctx, tx, id)
 		if err != nil {
 			return err
 		}
@@ -408,7 +408,7 @@ func (s *Store) PublishLessons(ctx context.Context, id int64, recommendation, bo
 	var ex Exercise
 	var authorOrg int64 // the organisation the facilitator takes part for
 	if err := s.db.InTx(ctx, func(tx *db.Tx) error {
-		p, err := partTx(ctx, tx, id)
+		p, err := s.partTx(ctx, tx, id)
 		if err != nil {
 			return err
 		}

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -39,6 +40,43 @@ type Store struct {
 	// changed is told, after the commit, of every exercise whose live
 	// events changed (set once by NewHub, before any request).
 	changed func(exerciseID int64)
+	// scenarios holds the parsed scenario of each exercise: every view of
+	// an exercise reads it, a live exercise's pages dozens of times a
+	// minute, and parsing the YAML was a fifth of a page's time.
+	scenarios scenarioCache
+}
+
+// scenarioCache maps an exercise to its parsed scenario. An exercise's
+// scenario text never changes after its creation, so the ID is the key;
+// the cache is emptied when it holds maxCachedScenarios, which keeps it
+// bounded without bookkeeping.
+type scenarioCache struct {
+	mu sync.Mutex
+	m  map[int64]*Scenario
+}
+
+const maxCachedScenarios = 512
+
+// get returns the scenario of exercise id, parsing src when it is not
+// cached. Callers only read the scenario.
+func (c *scenarioCache) get(id int64, src string) (*Scenario, error) {
+	c.mu.Lock()
+	sc := c.m[id]
+	c.mu.Unlock()
+	if sc != nil {
+		return sc, nil
+	}
+	sc, err := ParseScenario([]byte(src), Refs{})
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	if c.m == nil || len(c.m) >= maxCachedScenarios {
+		c.m = make(map[int64]*Scenario)
+	}
+	c.m[id] = sc
+	c.mu.Unlock()
+	return sc, nil
 }
 
 // NewStore returns a store on d; refs checks the links of imported and

@@ -132,3 +132,45 @@ func BenchmarkTabletopFanOut(b *testing.B) {
 	b.ReportMetric(held/fanOutPlayers/1024, "KiB/player")
 	b.ReportMetric((float64(after.StackInuse)-float64(before.StackInuse))/fanOutPlayers/1024, "stack-KiB/player")
 }
+
+// BenchmarkTabletopPlayerPage renders the exercise page for one of 200
+// players: what every open page loads again after an event.
+func BenchmarkTabletopPlayerPage(b *testing.B) {
+	for _, role := range []string{"player", "facilitator"} {
+		b.Run(role, func(b *testing.B) {
+			w := newWorld(b)
+			fac := w.session("analyst-a")
+			rec := w.do(http.MethodPost, fmt.Sprintf("/orgs/%d/tabletop/exercises", w.orgA), "title=National+drill&scenario=payday-sim-swap%402026.1&speed=1", fac, "")
+			ex := strings.TrimSuffix(rec.Header().Get("Location"), "?done=created")
+			var cookie *http.Cookie
+			for i := range fanOutPlayers {
+				name := fmt.Sprintf("player-%03d", i)
+				inv, err := w.app.Identity.Invite(context.Background(), w.orgA, name+"@example.org", identity.RoleViewer)
+				if err != nil {
+					b.Fatal(err)
+				}
+				w.users[name] = w.enrol(inv.Token, name)
+				c := w.cookie(name)
+				if i == 0 {
+					cookie = c
+				}
+				w.do(http.MethodPost, ex+"/join", "org="+fmt.Sprint(w.orgA), c, "")
+			}
+			w.do(http.MethodPost, ex+"/start", "", fac, "")
+			if role == "facilitator" {
+				cookie = fac
+			}
+			rec = w.do(http.MethodGet, ex, "", cookie, "")
+			if rec.Code != http.StatusOK {
+				b.Fatalf("page: %d", rec.Code)
+			}
+			b.ReportMetric(float64(rec.Body.Len()), "bytes")
+			b.ResetTimer()
+			for b.Loop() {
+				if rec := w.do(http.MethodGet, ex, "", cookie, ""); rec.Code != http.StatusOK {
+					b.Fatalf("page: %d", rec.Code)
+				}
+			}
+		})
+	}
+}
