@@ -156,6 +156,10 @@ type exerciseData struct {
 	Facilitates bool
 	MustJoin    bool // invited in person, not joined yet
 	ReportLink  bool // the person may read the after-action report
+	// PlayerView: a player sees their own group's people and the other
+	// groups' sizes, not the whole list (hundreds in a national exercise,
+	// loaded again after every event).
+	PlayerView  bool
 	JoinAs      []OrgChoice
 	Orgs        []ExerciseOrg
 	Groups      []groupView
@@ -232,7 +236,8 @@ func (m *Module) renderExerciseWith(w http.ResponseWriter, r *http.Request, stat
 	ctx := r.Context()
 	d := exerciseData{E: e, Status: e.Status.Label(), Access: a, Facilitates: a.Facilitates(), Problem: problem,
 		MustJoin:   a.Participant != nil && a.Participant.Joined.IsZero(),
-		ReportLink: a.Participant != nil && (a.Participant.Role != RolePlayer || e.Status == StatusEnded)}
+		ReportLink: a.Participant != nil && (a.Participant.Role != RolePlayer || e.Status == StatusEnded),
+		PlayerView: a.Participant != nil && a.Participant.Role == RolePlayer}
 	if e.Status != StatusEnded {
 		p := web.CurrentPrincipal(ctx)
 		for _, ms := range p.Memberships {

@@ -128,6 +128,15 @@ func TestTabletopLiveStream(t *testing.T) {
 		// before the streams open, so that they start after it.
 		w.do(http.MethodGet, ex, "", fac, "")
 
+		// A player's page lists their own group's people, not everyone's.
+		page = w.do(http.MethodGet, ex, "", w.session("viewer-a"), "").Body.String()
+		if strings.Contains(page, `id="people"`) || strings.Contains(page, ">admin-a <") || !strings.Contains(page, ">viewer-a <") {
+			t.Error("the IR player's page lists other groups' people, or not their own group's")
+		}
+		if staff := w.do(http.MethodGet, ex, "", w.session("viewer-b"), "").Body.String(); !strings.Contains(staff, `id="people"`) || !strings.Contains(staff, ">admin-a <") {
+			t.Error("the observer's page lacks the people of the exercise")
+		}
+
 		// No part, or only an organisation's invitation: 404; a bad
 		// Last-Event-ID: 400.
 		for _, u := range []string{"admin-b", "padmin"} {
