@@ -3,8 +3,6 @@ package tabletop_test
 import (
 	"context"
 	"fmt"
-	"net/http"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -16,8 +14,6 @@ import (
 	"github.com/dfslab/dfslab/internal/db/dbtest"
 	"github.com/dfslab/dfslab/internal/identity/identitytest"
 	"github.com/dfslab/dfslab/internal/tabletop"
-	"github.com/dfslab/dfslab/internal/web"
-	"github.com/dfslab/dfslab/internal/web/webtest"
 )
 
 // TestBrowserLiveTwoBrowsers runs an exercise with two people in two
@@ -30,32 +26,13 @@ func TestBrowserLiveTwoBrowsers(t *testing.T) {
 	playerB := browsertest.New(t)
 	f := newFixture(t, dbtest.SQLite(t))
 	w := identitytest.Seed(t, f.ids)
-	rd, err := web.NewRenderer(web.StaticTree{Prefix: "tabletop", FS: tabletop.StaticFS()})
-	if err != nil {
-		t.Fatal(err)
-	}
 	// The server's clock is the real one: the page's clock and the hub's
 	// timers run on it.
 	s, err := tabletop.NewStore(f.d, refs(t), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	mod, err := tabletop.New(t.Context(), s, rd, tabletop.Deps{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ses := web.NewSessions(webtest.Sessions{IDs: f.ids, Now: time.Now}, false, time.Now)
-	base, _ := url.Parse("http://localhost:8080")
-	srv, err := web.New(web.Config{BaseURL: base}, web.Deps{Sessions: ses, Audit: webtest.Auditor{DB: f.d}, Limiter: web.NewLimiter(web.LimiterConfig{}, time.Now),
-		Renderer: rd, Ready: f.d.Ping, WithActor: func(ctx context.Context, a web.Actor) context.Context {
-			return audit.WithActor(ctx, audit.Actor{UserID: a.UserID, OrgID: a.OrgID, IP: a.IP, RequestID: a.RequestID})
-		}}, mod)
-	if err != nil {
-		t.Fatal(err)
-	}
-	facB.Serve(srv, func(user string) *http.Cookie {
-		return &http.Cookie{Name: ses.CookieName(), Value: webtest.Cookie(w.Users[user])}
-	})
+	serveModule(t, facB, f, s, w, time.Now)
 	playerB.Share(facB)
 
 	macra := w.Orgs["macra"].ID

@@ -32,27 +32,7 @@ func TestBrowserSetUpAndRun(t *testing.T) {
 	b := browsertest.New(t)
 	f := newFixture(t, dbtest.SQLite(t))
 	w := identitytest.Seed(t, f.ids)
-	clock := func() time.Time { return f.now }
-	rd, err := web.NewRenderer(web.StaticTree{Prefix: "tabletop", FS: tabletop.StaticFS()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	mod, err := tabletop.New(t.Context(), f.s, rd, tabletop.Deps{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ses := web.NewSessions(webtest.Sessions{IDs: f.ids, Now: clock}, false, clock)
-	base, _ := url.Parse("http://localhost:8080")
-	srv, err := web.New(web.Config{BaseURL: base}, web.Deps{Sessions: ses, Audit: webtest.Auditor{DB: f.d}, Limiter: web.NewLimiter(web.LimiterConfig{}, clock),
-		Renderer: rd, Ready: f.d.Ping, WithActor: func(ctx context.Context, a web.Actor) context.Context {
-			return audit.WithActor(ctx, audit.Actor{UserID: a.UserID, OrgID: a.OrgID, IP: a.IP, RequestID: a.RequestID})
-		}}, mod)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b.Serve(srv, func(user string) *http.Cookie {
-		return &http.Cookie{Name: ses.CookieName(), Value: webtest.Cookie(w.Users[user])}
-	})
+	serveModule(t, b, f, f.s, w, func() time.Time { return f.now })
 	macra := w.Orgs["macra"].ID
 	phone := chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile)
 	fits := func(what string) {
@@ -110,4 +90,30 @@ func TestBrowserSetUpAndRun(t *testing.T) {
 		t.Errorf("the decision log: %q", got)
 	}
 	fits("the facilitator console with answers and the decision log")
+}
+
+// serveModule serves the module over store s to browser b, with a
+// sign-in stand-in for the people of w and clock as the sessions' time.
+func serveModule(t *testing.T, b *browsertest.Browser, f *fixture, s *tabletop.Store, w identitytest.World, clock func() time.Time) {
+	t.Helper()
+	rd, err := web.NewRenderer(web.StaticTree{Prefix: "tabletop", FS: tabletop.StaticFS()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mod, err := tabletop.New(t.Context(), s, rd, tabletop.Deps{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ses := web.NewSessions(webtest.Sessions{IDs: f.ids, Now: clock}, false, clock)
+	base, _ := url.Parse("http://localhost:8080")
+	srv, err := web.New(web.Config{BaseURL: base}, web.Deps{Sessions: ses, Audit: webtest.Auditor{DB: f.d}, Limiter: web.NewLimiter(web.LimiterConfig{}, clock),
+		Renderer: rd, Ready: f.d.Ping, WithActor: func(ctx context.Context, a web.Actor) context.Context {
+			return audit.WithActor(ctx, audit.Actor{UserID: a.UserID, OrgID: a.OrgID, IP: a.IP, RequestID: a.RequestID})
+		}}, mod)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.Serve(srv, func(user string) *http.Cookie {
+		return &http.Cookie{Name: ses.CookieName(), Value: webtest.Cookie(w.Users[user])}
+	})
 }

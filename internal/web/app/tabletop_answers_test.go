@@ -1,7 +1,6 @@
 package app
 
 import (
-	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -31,32 +30,7 @@ func between(t *testing.T, page, prefix, end string) string {
 func TestTabletopAnswerPages(t *testing.T) {
 	eachDB(t, func(t *testing.T, w *world) {
 		fac := w.session("analyst-a")
-		rec := w.do(http.MethodPost, fmt.Sprintf("/orgs/%d/tabletop/exercises", w.orgA), "title=Drill&scenario=payday-sim-swap%402026.1&speed=60", fac, "")
-		ex := strings.TrimSuffix(rec.Header().Get("Location"), "?done=created")
-		for _, u := range []string{"viewer-a", "admin-a"} {
-			if rec := w.do(http.MethodPost, ex+"/join", "org="+fmt.Sprint(w.orgA), w.session(u), ""); rec.Code != http.StatusSeeOther {
-				t.Fatalf("join as %s: %d", u, rec.Code)
-			}
-		}
-		page := w.do(http.MethodGet, ex, "", fac, "").Body.String()
-		group := func(name string) string {
-			i := strings.Index(page, `-name">`+name+`<`)
-			return page[strings.LastIndex(page[:i], `id="group-`)+len(`id="group-`) : i]
-		}
-		ir, pro := group("Incident response and recovery"), group("Protection")
-		for u, g := range map[string]string{"viewer-a": ir, "admin-a": pro} {
-			if rec := w.do(http.MethodPost, fmt.Sprintf("%s/participants/%d", ex, w.users[u]), "role=player&group="+g, fac, ""); rec.Code != http.StatusSeeOther {
-				t.Fatalf("assign %s: %d", u, rec.Code)
-			}
-		}
-		w.do(http.MethodPost, ex+"/orgs", "org="+fmt.Sprint(w.orgB), fac, "")
-		w.do(http.MethodPost, ex+"/people", url.Values{"email": {"viewer-b@example.org"}, "org": {fmt.Sprint(w.orgB)}, "role": {"observer"}, "group": {"0"}}.Encode(), fac, "")
-		if rec := w.do(http.MethodPost, ex+"/join", "", w.session("viewer-b"), ""); rec.Code != http.StatusSeeOther {
-			t.Fatalf("observer joins: %d", rec.Code)
-		}
-		if rec := w.do(http.MethodPost, ex+"/start", "", fac, ""); rec.Code != http.StatusSeeOther {
-			t.Fatalf("start: %d", rec.Code)
-		}
+		ex, ir, _ := w.runningExercise(t, "60")
 		player := w.do(http.MethodGet, ex, "", w.session("viewer-a"), "").Body.String()
 		ref := between(t, player, ex+"/answers/", `"`)
 		answer := ex + "/answers/" + ref

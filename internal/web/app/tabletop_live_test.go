@@ -102,34 +102,13 @@ func TestTabletopLiveStream(t *testing.T) {
 		srv := httptest.NewServer(w.app.Server)
 		t.Cleanup(srv.Close) // after the streams' own clean-ups, which end them
 		fac := w.session("analyst-a")
-		rec := w.do(http.MethodPost, fmt.Sprintf("/orgs/%d/tabletop/exercises", w.orgA), "title=Drill&scenario=payday-sim-swap%402026.1&speed=1", fac, "")
-		ex := strings.TrimSuffix(rec.Header().Get("Location"), "?done=created")
-		for _, u := range []string{"viewer-a", "admin-a"} {
-			if rec := w.do(http.MethodPost, ex+"/join", "org="+fmt.Sprint(w.orgA), w.session(u), ""); rec.Code != http.StatusSeeOther {
-				t.Fatalf("join as %s: %d", u, rec.Code)
-			}
-		}
-		page := w.do(http.MethodGet, ex, "", fac, "").Body.String()
-		group := func(name string) string {
-			i := strings.Index(page, `-name">`+name+`<`)
-			return page[strings.LastIndex(page[:i], `id="group-`)+len(`id="group-`) : i]
-		}
-		ir, pro := group("Incident response and recovery"), group("Protection")
-		for u, g := range map[string]string{"viewer-a": ir, "admin-a": pro} {
-			w.do(http.MethodPost, fmt.Sprintf("%s/participants/%d", ex, w.users[u]), "role=player&group="+g, fac, "")
-		}
-		w.do(http.MethodPost, ex+"/orgs", "org="+fmt.Sprint(w.orgB), fac, "")
-		w.do(http.MethodPost, ex+"/people", url.Values{"email": {"viewer-b@example.org"}, "org": {fmt.Sprint(w.orgB)}, "role": {"observer"}, "group": {"0"}}.Encode(), fac, "")
-		w.do(http.MethodPost, ex+"/join", "", w.session("viewer-b"), "")
-		if rec := w.do(http.MethodPost, ex+"/start", "", fac, ""); rec.Code != http.StatusSeeOther {
-			t.Fatalf("start: %d", rec.Code)
-		}
+		ex, ir, _ := w.runningExercise(t, "1")
 		// The first inject falls due at T+0: a page view releases it
 		// before the streams open, so that they start after it.
 		w.do(http.MethodGet, ex, "", fac, "")
 
 		// A player's page lists their own group's people, not everyone's.
-		page = w.do(http.MethodGet, ex, "", w.session("viewer-a"), "").Body.String()
+		page := w.do(http.MethodGet, ex, "", w.session("viewer-a"), "").Body.String()
 		if strings.Contains(page, `id="people"`) || strings.Contains(page, ">admin-a <") || !strings.Contains(page, ">viewer-a <") {
 			t.Error("the IR player's page lists other groups' people, or not their own group's")
 		}
@@ -226,4 +205,40 @@ func (w *world) stream(target string, cookie *http.Cookie) int {
 	rec := httptest.NewRecorder()
 	w.app.Server.ServeHTTP(rec, r)
 	return rec.Code
+}
+
+// runningExercise sets up and starts an exercise of the payday scenario
+// run by analyst-a at speed (times real time), with viewer-a playing in
+// Incident response, admin-a in Protection and viewer-b (of organisation
+// B) observing; it returns the exercise's path and the two groups' IDs.
+func (w *world) runningExercise(t *testing.T, speed string) (ex, ir, pro string) {
+	t.Helper()
+	fac := w.session("analyst-a")
+	rec := w.do(http.MethodPost, fmt.Sprintf("/orgs/%d/tabletop/exercises", w.orgA), "title=Drill&scenario=payday-sim-swap%402026.1&speed="+speed, fac, "")
+	ex = strings.TrimSuffix(rec.Header().Get("Location"), "?done=created")
+	for _, u := range []string{"viewer-a", "admin-a"} {
+		if rec := w.do(http.MethodPost, ex+"/join", "org="+fmt.Sprint(w.orgA), w.session(u), ""); rec.Code != http.StatusSeeOther {
+			t.Fatalf("join as %s: %d", u, rec.Code)
+		}
+	}
+	page := w.do(http.MethodGet, ex, "", fac, "").Body.String()
+	group := func(name string) string {
+		i := strings.Index(page, `-name">`+name+`<`)
+		return page[strings.LastIndex(page[:i], `id="group-`)+len(`id="group-`) : i]
+	}
+	ir, pro = group("Incident response and recovery"), group("Protection")
+	for u, g := range map[string]string{"viewer-a": ir, "admin-a": pro} {
+		if rec := w.do(http.MethodPost, fmt.Sprintf("%s/participants/%d", ex, w.users[u]), "role=player&group="+g, fac, ""); rec.Code != http.StatusSeeOther {
+			t.Fatalf("assign %s: %d", u, rec.Code)
+		}
+	}
+	w.do(http.MethodPost, ex+"/orgs", "org="+fmt.Sprint(w.orgB), fac, "")
+	w.do(http.MethodPost, ex+"/people", url.Values{"email": {"viewer-b@example.org"}, "org": {fmt.Sprint(w.orgB)}, "role": {"observer"}, "group": {"0"}}.Encode(), fac, "")
+	if rec := w.do(http.MethodPost, ex+"/join", "", w.session("viewer-b"), ""); rec.Code != http.StatusSeeOther {
+		t.Fatalf("observer joins: %d", rec.Code)
+	}
+	if rec := w.do(http.MethodPost, ex+"/start", "", fac, ""); rec.Code != http.StatusSeeOther {
+		t.Fatalf("start: %d", rec.Code)
+	}
+	return ex, ir, pro
 }
