@@ -25,10 +25,8 @@
 package dex
 
 import (
-	"cmp"
 	"encoding/binary"
 	"hash/adler32"
-	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -744,78 +742,4 @@ func (f *File) Code(off uint32) (Code, error) {
 	}
 	c.insns = f.s[off+16 : off+16+2*n]
 	return c, nil
-}
-
-// compareUTF16 orders strings by UTF-16 code units, the order of the
-// string_ids table. UTF-8 byte order agrees with it except between a
-// character outside the Basic Multilingual Plane (a surrogate pair in
-// UTF-16, lead byte F0–F4) and one in U+E000–U+FFFF (lead byte EE or EF).
-func compareUTF16(a, b string) int {
-	n := min(len(a), len(b))
-	i := 0
-	for i < n && a[i] == b[i] {
-		i++
-	}
-	if i == n {
-		return cmp.Compare(len(a), len(b))
-	}
-	x, y := a[i], b[i]
-	if x >= 0xee && y >= 0xee && (x >= 0xf0) != (y >= 0xf0) {
-		if x >= 0xf0 {
-			return -1
-		}
-		return 1
-	}
-	return cmp.Compare(x, y)
-}
-
-// typeIndex finds the type_ids index of desc by binary search (type_ids
-// are sorted by descriptor); ok is false when absent or when a malformed
-// file is not sorted.
-func (f *File) typeIndex(desc string) (uint32, bool) {
-	i, ok := slices.BinarySearchFunc(f.types, desc, compareUTF16)
-	return uint32(i), ok
-}
-
-// classMethods returns the method_ids entries [lo, hi) whose class is
-// desc, relying on the order the format prescribes (class, name, proto).
-// A malformed, unsorted file gives an incomplete answer, never a crash.
-func (f *File) classMethods(desc string) (lo, hi uint32) {
-	ti, ok := f.typeIndex(desc)
-	if !ok {
-		return 0, 0
-	}
-	base, n := f.Header.Methods.Off, f.Header.Methods.Size
-	search := func(t uint32) uint32 {
-		i, j := uint32(0), n
-		for i < j {
-			h := i + (j-i)/2
-			if uint32(f.u16(base+8*h)) < t {
-				i = h + 1
-			} else {
-				j = h
-			}
-		}
-		return i
-	}
-	return search(ti), search(ti + 1)
-}
-
-// namedMethods narrows a class's range [lo, hi) to the entries named name.
-func (f *File) namedMethods(lo, hi uint32, name string) (uint32, uint32) {
-	base := f.Header.Methods.Off
-	search := func(after bool) uint32 {
-		i, j := lo, hi
-		for i < j {
-			h := i + (j-i)/2
-			c := compareUTF16(f.strings[f.u32(base+8*h+4)], name)
-			if c < 0 || after && c == 0 {
-				i = h + 1
-			} else {
-				j = h
-			}
-		}
-		return i
-	}
-	return search(false), search(true)
 }

@@ -296,7 +296,7 @@ func (m *Module) apiAnswer(w http.ResponseWriter, r *http.Request) {
 	if !readJSON(w, r, &in) {
 		return
 	}
-	an, err := m.store.SaveAnswer(r.Context(), e.ID, ref, AnswerInput{Version: in.Version, Actions: in.Actions, Owner: in.Owner, Gap: in.Gap, Final: in.Final})
+	an, err := m.store.SaveAnswer(r.Context(), e.ID, ref, AnswerInput(in))
 	switch {
 	case errors.Is(err, ErrNotFound):
 		apiError(w, http.StatusNotFound, "no such inject for your group")
