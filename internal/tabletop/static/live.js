@@ -65,7 +65,13 @@
 
   function swap(doc) {
     var fresh = doc.getElementById("live");
-    if (!fresh) { return; }
+    if (!fresh) {
+      // Not the exercise page: the session ended (the sign-in page came
+      // back) or the person no longer takes part.
+      say("Updates stopped: reload the page (you may have to sign in again).");
+      es.close();
+      return;
+    }
     var active = document.activeElement;
     var sel = null;
     if (active && typeof active.selectionStart === "number") {
