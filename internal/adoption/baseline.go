@@ -95,6 +95,16 @@ type BaselineItem struct {
 	// published before snapshots were kept.
 	Title     string
 	Statement string
+	// Values are the parameter values set in a draft (a name absent: the
+	// catalogue's default). Given to SetDraft, nil keeps the values the
+	// draft holds and non-nil is the whole set (empty: every default).
+	Values map[string]int
+	// Params are a published item's parameters with the values it was
+	// published with; nil for items without parameters and in versions
+	// published before values were kept.
+	Params []ItemParam
+	// paramsRaw is the stored snapshot of Params with the template.
+	paramsRaw string
 	UpdatedBy string // draft only
 	UpdatedAt time.Time
 }
@@ -290,7 +300,21 @@ func (s *Store) draftItems(ctx context.Context, q db.Querier, bid int64) (map[st
 		}
 		out[it.RecID] = it
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows.Close() // before the next query: SQLite may have one connection
+	values, err := draftValues(ctx, q, bid)
+	if err != nil {
+		return nil, err
+	}
+	for id, vs := range values {
+		if it, ok := out[id]; ok {
+			it.Values = vs
+			out[id] = it
+		}
+	}
+	return out, nil
 }
 
 // SetDraft records the regulator's decision on one recommendation in the
@@ -311,11 +335,14 @@ func (s *Store) setDraft(ctx context.Context, reg Org, it BaselineItem, check bo
 	if err := s.requireRegulator(reg); err != nil {
 		return err
 	}
-	if _, err := s.cat.Get(it.RecID); err != nil {
+	rec, err := s.cat.Get(it.RecID)
+	if err != nil {
 		return ErrNotFound
 	}
-	it, err := it.validate()
-	if err != nil {
+	if it, err = it.validate(); err != nil {
+		return err
+	}
+	if err := checkValues(rec, it.Values); err != nil {
 		return err
 	}
 	now := s.nowUTC()
@@ -360,6 +387,11 @@ func (s *Store) setDraft(ctx context.Context, reg Org, it BaselineItem, check bo
 			bid, it.RecID, string(it.Decision), it.LocalText, it.Reason, joinAppliesTo(it.AppliesTo), it.Phase, it.Deadline, string(it.Authority), nullID(actor), reg.ID, now.UnixMicro())
 		if err != nil {
 			return fmt.Errorf("adoption: set draft: %w", err)
+		}
+		if it.Values != nil {
+			if _, err := writeDraftValues(ctx, tx, reg, bid, it.RecID, it.Values); err != nil {
+				return err
+			}
 		}
 		if err := voidApprovals(ctx, tx, reg.Country, reg.ID, "draft changed: "+it.RecID); err != nil {
 			return err
@@ -550,7 +582,7 @@ func (s *Store) Latest(ctx context.Context, country string) (Version, error) {
 }
 
 func (s *Store) withItems(ctx context.Context, v Version) (Version, error) {
-	rows, err := s.db.Query(ctx, "SELECT rec_id, decision, local_text, reason, applies_to, phase, deadline, authority, title, statement FROM baseline_version_items WHERE version_id = ?", v.ID)
+	rows, err := s.db.Query(ctx, "SELECT rec_id, decision, local_text, reason, applies_to, phase, deadline, authority, title, statement, params FROM baseline_version_items WHERE version_id = ?", v.ID)
 	if err != nil {
 		return Version{}, fmt.Errorf("adoption: version items: %w", err)
 	}
@@ -558,10 +590,15 @@ func (s *Store) withItems(ctx context.Context, v Version) (Version, error) {
 	byID := map[string]BaselineItem{}
 	for rows.Next() {
 		var it BaselineItem
-		var applies string
-		if err := rows.Scan(&it.RecID, &it.Decision, &it.LocalText, &it.Reason, &applies, &it.Phase, &it.Deadline, &it.Authority, &it.Title, &it.Statement); err != nil {
+		var applies, params string
+		if err := rows.Scan(&it.RecID, &it.Decision, &it.LocalText, &it.Reason, &applies, &it.Phase, &it.Deadline, &it.Authority, &it.Title, &it.Statement, &params); err != nil {
 			return Version{}, err
 		}
+		snap, err := parseSnapshot(params)
+		if err != nil {
+			return Version{}, err
+		}
+		it.Params, it.paramsRaw = snap.Params, params
 		if it.Decision.Applies() {
 			it.AppliesTo = parseAppliesTo(applies)
 		}
@@ -645,7 +682,8 @@ func Diff(a, b Version) []Change {
 		case !ok:
 			out = append(out, Change{RecID: ib.RecID, Kind: "added", To: ib})
 		case ia.Decision != ib.Decision || ia.LocalText != ib.LocalText || ia.Reason != ib.Reason || !slices.Equal(ia.AppliesTo, ib.AppliesTo) ||
-			ia.Phase != ib.Phase || ia.Deadline != ib.Deadline || (ia.Authority != "" && ib.Authority != "" && ia.Authority != ib.Authority) || textChanged(ia, ib):
+			ia.Phase != ib.Phase || ia.Deadline != ib.Deadline || (ia.Authority != "" && ib.Authority != "" && ia.Authority != ib.Authority) || textChanged(ia, ib) ||
+			!sameParams(ia.Params, ib.Params):
 			out = append(out, Change{RecID: ib.RecID, Kind: "changed", From: ia, To: ib})
 		}
 	}

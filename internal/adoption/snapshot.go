@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/dfslab/dfslab/internal/catalog"
@@ -72,10 +73,18 @@ type UpstreamChange struct {
 	// Upstream the catalogue's text now (changed, new).
 	PublishedTitle, PublishedStatement string
 	UpstreamTitle, UpstreamStatement   string
-	Choice                             Choice // "" until chosen (changed, withdrawn)
-	DecidedBy                          string
-	DecidedAt                          time.Time
-	Decision                           Decision // new: the draft's decision ("" undecided)
+	// ParamChanges say how upstream's parameters differ from those the
+	// version was published with (a default, a range): "Hold after a SIM
+	// swap: catalogue default 48 hours → 24 hours". UpstreamStatement is
+	// rendered with the version's own values, so that a value the
+	// regulators chose is not mistaken for a change upstream.
+	ParamChanges []string
+	// hash identifies the upstream side a choice is made on.
+	hash      string
+	Choice    Choice // "" until chosen (changed, withdrawn)
+	DecidedBy string
+	DecidedAt time.Time
+	Decision  Decision // new: the draft's decision ("" undecided)
 }
 
 // Choosable reports whether the regulators take or leave the change (new
@@ -127,14 +136,32 @@ func upstreamChanges(latest Version, cat *catalog.Catalog, choices map[string]up
 	for i := range cat.Recommendations {
 		rec := &cat.Recommendations[i]
 		pub, ok := latest.Item(rec.ID)
-		switch {
-		case !ok:
+		if !ok {
 			out = append(out, UpstreamChange{RecID: rec.ID, Kind: "new", UpstreamTitle: rec.Title, UpstreamStatement: rec.Statement,
 				Decision: draft[rec.ID].Decision})
-		case pub.Statement != "" && textHash(pub.Title, pub.Statement) != textHash(rec.Title, rec.Statement):
+			continue
+		}
+		if pub.Statement == "" {
+			continue // published before snapshots: nothing to compare
+		}
+		// Upstream as the version would read it with its own values; a
+		// version published before values were kept has the defaults.
+		upstream, hash, params := rec.Statement, textHash(rec.Title, rec.Statement), []string(nil)
+		if pub.Params != nil {
+			vals := map[string]int{}
+			for _, p := range pub.Params {
+				vals[p.Name] = p.Value
+			}
+			upstream = renderWith(rec, vals)
+			params = paramChanges(pub.Params, rec)
+			// The definitions belong to the upstream side: a change of a
+			// default or range lapses a choice made before it.
+			hash = textHash(rec.Title, upstream+"\x00"+snapshotParams(rec, nil))
+		}
+		if pub.Title != rec.Title || pub.Statement != upstream || len(params) > 0 {
 			c := UpstreamChange{RecID: rec.ID, Kind: "changed", PublishedTitle: pub.Title, PublishedStatement: pub.Statement,
-				UpstreamTitle: rec.Title, UpstreamStatement: rec.Statement, PublishedAs: pub.PublishedAs}
-			chosen(&c, textHash(rec.Title, rec.Statement))
+				UpstreamTitle: rec.Title, UpstreamStatement: upstream, PublishedAs: pub.PublishedAs, ParamChanges: params, hash: hash}
+			chosen(&c, hash)
 			out = append(out, c)
 		}
 	}
@@ -238,7 +265,7 @@ func (s *Store) ChooseUpstream(ctx context.Context, reg Org, recID string, c Cho
 		for _, ch := range picked {
 			hash := withdrawnHash
 			if ch.Kind != "withdrawn" {
-				hash = textHash(ch.UpstreamTitle, ch.UpstreamStatement)
+				hash = ch.hash
 			}
 			if _, err := tx.Exec(ctx, `INSERT INTO baseline_draft_upstream (baseline_id, rec_id, choice, upstream_sha256, decided_by, decided_org, decided_at)
 				VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (baseline_id, rec_id) DO UPDATE SET choice = excluded.choice,
@@ -278,6 +305,9 @@ type preparedItem struct {
 	Authority Authority `json:"authority,omitempty"`
 	Title     string    `json:"title"`
 	Statement string    `json:"statement"`
+	// Params is the parameters' snapshot (template, definitions, values):
+	// part of what a joint approval approves, so a changed value voids it.
+	Params string `json:"params,omitempty"`
 }
 
 // prepared is the next version as the draft stands: what Publish writes
@@ -375,8 +405,19 @@ func (in draftInputs) prepare(cat *catalog.Catalog) (prepared, error) {
 			ph, _ := sc.Phase(it.Phase)
 			it.Deadline = ph.Deadline
 		}
+		// Values count only where the item applies: a recommendation
+		// not adopted is quoted as the catalogue words it.
+		var values map[string]int
+		if it.Decision.Applies() {
+			values = it.Values
+		}
+		statement, err := rec.Render(values)
+		if err != nil {
+			// A later release narrowed the range under the draft's value.
+			return prepared{}, invalid("param", "Set the parameters of "+rec.ID+" again: "+strings.TrimPrefix(err.Error(), catalog.ErrParameter.Error()+": "))
+		}
 		pi := preparedItem{RecID: rec.ID, Decision: it.Decision, LocalText: it.LocalText, Reason: it.Reason, AppliesTo: joinAppliesTo(it.AppliesTo),
-			Phase: it.Phase, Deadline: it.Deadline, Title: rec.Title, Statement: rec.Statement}
+			Phase: it.Phase, Deadline: it.Deadline, Title: rec.Title, Statement: statement, Params: snapshotParams(rec, values)}
 		if it.Decision.Applies() {
 			pi.Authority = it.Authority
 			if pi.Authority == "" {
@@ -385,7 +426,14 @@ func (in draftInputs) prepare(cat *catalog.Catalog) (prepared, error) {
 		}
 		if choice[rec.ID] == Leave {
 			pub, _ := latest.Item(rec.ID)
-			pi.Title, pi.Statement = pub.Title, pub.Statement
+			pi.Title, pi.Statement, pi.Params = pub.Title, pub.Statement, ""
+			if pub.Params != nil {
+				// Left as published, with the published template and ranges;
+				// the draft's values still apply to it.
+				if pi.Statement, pi.Params, err = leftWithValues(rec.ID, latest, values); err != nil {
+					return prepared{}, err
+				}
+			}
 		}
 		p.Items = append(p.Items, pi)
 	}
@@ -397,7 +445,8 @@ func (in draftInputs) prepare(cat *catalog.Catalog) (prepared, error) {
 			continue
 		}
 		p.Items = append(p.Items, preparedItem{RecID: pub.RecID, Decision: pub.Decision, LocalText: pub.LocalText, Reason: pub.Reason,
-			AppliesTo: joinAppliesTo(pub.AppliesTo), Phase: pub.Phase, Deadline: pub.Deadline, Authority: pub.Authority, Title: pub.Title, Statement: pub.Statement})
+			AppliesTo: joinAppliesTo(pub.AppliesTo), Phase: pub.Phase, Deadline: pub.Deadline, Authority: pub.Authority, Title: pub.Title, Statement: pub.Statement,
+			Params: pub.paramsRaw})
 	}
 	return p, nil
 }
@@ -436,7 +485,8 @@ func samePrepared(v Version, p prepared) bool {
 	for _, pi := range p.Items {
 		it, ok := v.Item(pi.RecID)
 		if !ok || it.PublishedAs != "" || it.Decision != pi.Decision || it.LocalText != pi.LocalText || it.Reason != pi.Reason || joinAppliesTo(it.AppliesTo) != pi.AppliesTo ||
-			it.Phase != pi.Phase || it.Deadline != pi.Deadline || it.Authority != pi.Authority || it.Title != pi.Title || it.Statement != pi.Statement {
+			it.Phase != pi.Phase || it.Deadline != pi.Deadline || it.Authority != pi.Authority || it.Title != pi.Title || it.Statement != pi.Statement ||
+			it.paramsRaw != pi.Params {
 			return false
 		}
 	}
@@ -463,9 +513,9 @@ func (s *Store) writeVersion(ctx context.Context, tx *db.Tx, reg Org, bid int64,
 		}
 	}
 	for _, it := range p.Items {
-		if _, err := tx.Exec(ctx, `INSERT INTO baseline_version_items (version_id, rec_id, decision, local_text, reason, applies_to, phase, deadline, authority, title, statement)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			v.ID, it.RecID, string(it.Decision), it.LocalText, it.Reason, it.AppliesTo, it.Phase, it.Deadline, string(it.Authority), it.Title, it.Statement); err != nil {
+		if _, err := tx.Exec(ctx, `INSERT INTO baseline_version_items (version_id, rec_id, decision, local_text, reason, applies_to, phase, deadline, authority, title, statement, params)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			v.ID, it.RecID, string(it.Decision), it.LocalText, it.Reason, it.AppliesTo, it.Phase, it.Deadline, string(it.Authority), it.Title, it.Statement, it.Params); err != nil {
 			return Version{}, fmt.Errorf("adoption: publish items: %w", err)
 		}
 	}
