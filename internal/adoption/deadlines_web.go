@@ -66,7 +66,8 @@ type roadmapRow struct {
 	Title     string
 	Deadline  string
 	AppliesTo string
-	Status    Status // the viewer's own status, when it tracks the item
+	Params    []ItemParam // the values the version set
+	Status    Status      // the viewer's own status, when it tracks the item
 	Tracked   bool
 	Overdue   bool
 }
@@ -130,7 +131,7 @@ func (m *Module) roadmap(w http.ResponseWriter, r *http.Request) {
 		}
 		// The title as the version published it; a version published
 		// before snapshots has none, and shows the catalogue's.
-		row := roadmapRow{RecID: it.RecID, Title: it.Title, Deadline: it.Deadline, AppliesTo: it.AppliesTo.Label()}
+		row := roadmapRow{RecID: it.RecID, Title: it.Title, Deadline: it.Deadline, AppliesTo: it.AppliesTo.Label(), Params: it.Params}
 		if rec, err := m.store.cat.Get(it.RecID); err == nil && row.Title == "" {
 			row.Title = rec.Title
 		} else if row.Title == "" {

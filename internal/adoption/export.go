@@ -61,6 +61,13 @@ func Markdown(v Version, cat *catalog.Catalog) []byte {
 		if it.Decision.Applies() && it.Authority != "" {
 			fmt.Fprintf(&b, "**Issued and enforced by:** %s\n\n", it.Authority.Label())
 		}
+		if it.Decision.Applies() && len(it.Params) > 0 {
+			b.WriteString("**Parameters:**\n\n")
+			for _, p := range it.Params {
+				fmt.Fprintf(&b, "- %s\n", mdEscape(p.Describe()))
+			}
+			b.WriteString("\n")
+		}
 	}
 	return b.Bytes()
 }
@@ -122,6 +129,7 @@ td, th { border: 1px solid #999; padding: 0.2em 0.6em; text-align: left; }
 <p class="applies"><strong>Applies to:</strong> {{.Item.AppliesTo.Label}}</p>
 {{else}}<p class="quote">Catalogue statement: {{.Statement}}</p><p><strong>Reason:</strong> {{.Item.Reason}}</p>{{end}}
 {{if and .Item.Decision.Applies .Item.Authority}}<p class="applies"><strong>Issued and enforced by:</strong> {{.Item.Authority.Label}}</p>{{end}}
+{{if and .Item.Decision.Applies .Item.Params}}<ul class="params">{{range .Item.Params}}<li>{{.Describe}}</li>{{end}}</ul>{{end}}
 </article>
 {{end}}{{end}}
 </body>

@@ -387,6 +387,8 @@ type draftFormData struct {
 	// Authorities to choose from, and the catalogue's default.
 	Authorities      []Authority
 	DefaultAuthority Authority
+	// Params are the recommendation's parameters with the values set.
+	Params []paramInput
 }
 
 func (m *Module) draftForm(w http.ResponseWriter, r *http.Request) {
@@ -421,11 +423,14 @@ func (m *Module) draftForm(w http.ResponseWriter, r *http.Request) {
 	if it.Authority == "" {
 		it.Authority, it.AuthorityDefaulted = DefaultAuthority(rec), true
 	}
-	m.renderDraft(w, r, http.StatusOK, o, rec, it, seen, nil, "", "")
+	m.renderDraft(w, r, http.StatusOK, o, rec, it, seen, nil, "", "", nil)
 }
 
-func (m *Module) renderDraft(w http.ResponseWriter, r *http.Request, status int, o Org, rec *catalog.Recommendation, it BaselineItem, seen int64, cur *BaselineItem, problem, field string) {
+// renderDraft shows the draft form of rec; raw is what the editor typed
+// in the parameter fields (nil: the item's values).
+func (m *Module) renderDraft(w http.ResponseWriter, r *http.Request, status int, o Org, rec *catalog.Recommendation, it BaselineItem, seen int64, cur *BaselineItem, problem, field string, raw map[string]string) {
 	d := m.draftFormData(o, rec, it, seen, cur, problem, field)
+	d.Params = paramInputs(rec, it.Values, raw, field)
 	sc, err := m.store.DraftSchedule(r.Context(), o)
 	if err != nil {
 		m.fail(w, r, "schedule", err)
@@ -485,12 +490,17 @@ func (m *Module) draftSave(w http.ResponseWriter, r *http.Request) {
 	}
 	it := BaselineItem{RecID: rec.ID, Decision: Decision(r.PostFormValue("decision")), LocalText: r.PostFormValue("local_text"), Reason: r.PostFormValue("reason"),
 		AppliesTo: applies, Phase: phase, Deadline: r.PostFormValue("deadline"), Authority: Authority(r.PostFormValue("authority"))}
-	err = m.store.SetDraftIf(r.Context(), o, it, seenAt)
+	raw, perr := parseParamForm(r, rec, &it)
+	if perr != nil {
+		err = perr
+	} else {
+		err = m.store.SetDraftIf(r.Context(), o, it, seenAt)
+	}
 	var ie *InvalidError
 	var se *StaleError
 	switch {
 	case errors.As(err, &ie):
-		m.renderDraft(w, r, http.StatusBadRequest, o, rec, it, seen, nil, ie.Problem, ie.Field)
+		m.renderDraft(w, r, http.StatusBadRequest, o, rec, it, seen, nil, ie.Problem, ie.Field, raw)
 		return
 	case errors.As(err, &se):
 		// Keep the editor's text, show what the other regulator decided,
@@ -502,7 +512,7 @@ func (m *Module) draftSave(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		cur := draft[rec.ID]
-		m.renderDraft(w, r, http.StatusConflict, o, rec, it, cur.UpdatedAt.UnixMicro(), &cur, se.Error(), "")
+		m.renderDraft(w, r, http.StatusConflict, o, rec, it, cur.UpdatedAt.UnixMicro(), &cur, se.Error(), "", raw)
 		return
 	}
 	if err != nil {
