@@ -107,6 +107,8 @@ func (m *Module) Routes() []web.Route {
 		{Pattern: "GET /orgs/{org}/baseline/v/{id}/baseline.md", Policy: viewer, Handler: h(m.exportMarkdown)},
 		{Pattern: "GET /orgs/{org}/baseline/v/{id}/baseline.html", Policy: viewer, Handler: h(m.exportHTML)},
 		{Pattern: "GET /orgs/{org}/baseline/v/{id}/baseline.pdf", Policy: viewer, Handler: h(m.exportPDF), Long: true},
+		{Pattern: "GET /orgs/{org}/baseline/v/{id}/baseline.csv", Policy: viewer, Handler: h(m.exportCSV)},
+		{Pattern: "GET /orgs/{org}/baseline/v/{id}/profile.oscal.json", Policy: viewer, Handler: h(m.exportOSCAL)},
 		{Pattern: "GET /orgs/{org}/baseline/diff", Policy: viewer, Handler: h(m.diff)},
 		{Pattern: "POST /orgs/{org}/baseline/schedule", Policy: analyst, Handler: h(m.scheduleSave)},
 		{Pattern: "GET /orgs/{org}/baseline/v/{id}/roadmap", Policy: viewer, Handler: h(m.roadmap)},
