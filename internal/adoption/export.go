@@ -128,8 +128,8 @@ td, th { border: 1px solid #999; padding: 0.2em 0.6em; text-align: left; }
 {{else if eq .Item.Decision "adopted"}}<p>{{.Statement}}</p>
 <p class="applies"><strong>Applies to:</strong> {{.Item.AppliesTo.Label}}</p>
 {{else}}<p class="quote">Catalogue statement: {{.Statement}}</p><p><strong>Reason:</strong> {{.Item.Reason}}</p>{{end}}
-{{if and .Item.Decision.Applies .Item.Authority}}<p class="applies"><strong>Issued and enforced by:</strong> {{.Item.Authority.Label}}</p>{{end}}
-{{if and .Item.Decision.Applies .Item.Params}}<ul class="params">{{range .Item.Params}}<li>{{.Describe}}</li>{{end}}</ul>{{end}}
+{{if and .Item.Decision.Applies .Item.Authority}}<p class="applies"><strong>Issued and enforced by:</strong> {{.Item.Authority.Label}}</p>{{end}}{{if and .Item.Decision.Applies .Item.Params}}
+<ul class="params">{{range .Item.Params}}<li>{{.Describe}}</li>{{end}}</ul>{{end}}
 </article>
 {{end}}{{end}}
 </body>

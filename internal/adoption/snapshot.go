@@ -154,9 +154,10 @@ func upstreamChanges(latest Version, cat *catalog.Catalog, choices map[string]up
 			}
 			upstream = renderWith(rec, vals)
 			params = paramChanges(pub.Params, rec)
-			// The definitions belong to the upstream side: a change of a
-			// default or range lapses a choice made before it.
-			hash = textHash(rec.Title, upstream+"\x00"+snapshotParams(rec, nil))
+			// The choice is on the catalogue's side only (template and
+			// definitions, not the version's values): a new default or
+			// range lapses it, a new value in the draft does not.
+			hash = textHash(rec.Title, rec.Statement+"\x00"+snapshotParams(rec, nil))
 		}
 		if pub.Title != rec.Title || pub.Statement != upstream || len(params) > 0 {
 			c := UpstreamChange{RecID: rec.ID, Kind: "changed", PublishedTitle: pub.Title, PublishedStatement: pub.Statement,

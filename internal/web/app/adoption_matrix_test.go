@@ -27,9 +27,13 @@ var adoptionMatrix = func() map[string]entry {
 		"GET /orgs/{org}/baseline/v/{id}/baseline.md":   viewerOnly(404),
 		"GET /orgs/{org}/baseline/v/{id}/baseline.html": viewerOnly(404),
 		"GET /orgs/{org}/baseline/v/{id}/baseline.pdf":  viewerOnly(404),
-		"GET /orgs/{org}/baseline/diff":                 viewerOnly(400),  // no versions named
-		"POST /orgs/{org}/baseline/schedule":            analystOnly(303), // empty form: no effective date, no phases
-		"GET /orgs/{org}/baseline/v/{id}/roadmap":       viewerOnly(404),
+		// A version as CSV and as an OSCAL profile setting its parameter
+		// values; the {id} names no version of A's country.
+		"GET /orgs/{org}/baseline/v/{id}/baseline.csv":       viewerOnly(404),
+		"GET /orgs/{org}/baseline/v/{id}/profile.oscal.json": viewerOnly(404),
+		"GET /orgs/{org}/baseline/diff":                      viewerOnly(400),  // no versions named
+		"POST /orgs/{org}/baseline/schedule":                 analystOnly(303), // empty form: no effective date, no phases
+		"GET /orgs/{org}/baseline/v/{id}/roadmap":            viewerOnly(404),
 
 		"GET /orgs/{org}/tracking":                    viewerOnly(200),
 		"GET /orgs/{org}/tracking/{id}":               viewerOnly(404),
