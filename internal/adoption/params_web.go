@@ -68,3 +68,15 @@ func parseParamForm(r *http.Request, rec *catalog.Recommendation, it *BaselineIt
 	}
 	return raw, firstErr
 }
+
+// draftValueLabels are the values a draft item sets, for the draft table:
+// "Hold after a SIM swap: 24 hours" (the defaults are not repeated).
+func draftValueLabels(rec *catalog.Recommendation, values map[string]int) []string {
+	var out []string
+	for _, p := range rec.Parameters {
+		if v, ok := values[p.Name]; ok {
+			out = append(out, p.Label+": "+p.Format(v))
+		}
+	}
+	return out
+}

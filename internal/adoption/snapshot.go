@@ -469,6 +469,11 @@ func (s *Store) refuseUnchanged(ctx context.Context, country string, p prepared)
 	return nil
 }
 
+// samePrepared reports whether p would publish exactly v. A version
+// published before values were kept stated its items at the defaults,
+// which its statements show: the same statements are the same values, so
+// a draft that changes nothing need not be published again only to record
+// them.
 func samePrepared(v Version, p prepared) bool {
 	// Items a later release withdrew are read as their survivors; a new
 	// version states the survivors under their own IDs, which is a change.
@@ -487,7 +492,7 @@ func samePrepared(v Version, p prepared) bool {
 		it, ok := v.Item(pi.RecID)
 		if !ok || it.PublishedAs != "" || it.Decision != pi.Decision || it.LocalText != pi.LocalText || it.Reason != pi.Reason || joinAppliesTo(it.AppliesTo) != pi.AppliesTo ||
 			it.Phase != pi.Phase || it.Deadline != pi.Deadline || it.Authority != pi.Authority || it.Title != pi.Title || it.Statement != pi.Statement ||
-			it.paramsRaw != pi.Params {
+			(it.paramsRaw != "" && it.paramsRaw != pi.Params) {
 			return false
 		}
 	}

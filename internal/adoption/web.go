@@ -222,6 +222,7 @@ type draftRow struct {
 	AppliesTo string // labels, worked out here for the 170-row table
 	Item      BaselineItem
 	Set       bool
+	Values    []string // the parameter values the draft sets: "Hold after a SIM swap: 24 hours"
 }
 
 // licenseeOption is a licensee type in a form: a checkbox or an option.
@@ -366,7 +367,7 @@ func (m *Module) renderBaselineWith(w http.ResponseWriter, r *http.Request, o Or
 				d.Undecided++
 			}
 			d.Draft = append(d.Draft, draftRow{RecID: rec.ID, Title: rec.Title, Layer: catalog.TermName(m.store.cat.Layers, rec.Layer),
-				AppliesTo: it.AppliesTo.Label(), Item: it, Set: set})
+				AppliesTo: it.AppliesTo.Label(), Item: it, Set: set, Values: draftValueLabels(&rec, it.Values)})
 		}
 	}
 	m.render(w, r, status, "baseline.html", "Baseline · "+o.Country, d, flash)
@@ -389,8 +390,10 @@ type draftFormData struct {
 	// Authorities to choose from, and the catalogue's default.
 	Authorities      []Authority
 	DefaultAuthority Authority
-	// Params are the recommendation's parameters with the values set.
-	Params []paramInput
+	// Params are the recommendation's parameters with the values set;
+	// DraftStatement the statement with them ("" at the defaults).
+	Params         []paramInput
+	DraftStatement string
 }
 
 func (m *Module) draftForm(w http.ResponseWriter, r *http.Request) {
@@ -433,6 +436,10 @@ func (m *Module) draftForm(w http.ResponseWriter, r *http.Request) {
 func (m *Module) renderDraft(w http.ResponseWriter, r *http.Request, status int, o Org, rec *catalog.Recommendation, it BaselineItem, seen int64, cur *BaselineItem, problem, field string, raw map[string]string) {
 	d := m.draftFormData(o, rec, it, seen, cur, problem, field)
 	d.Params = paramInputs(rec, it.Values, raw, field)
+	if len(it.Values) > 0 {
+		// Values that were refused are not rendered: Render says no.
+		d.DraftStatement, _ = rec.Render(it.Values)
+	}
 	sc, err := m.store.DraftSchedule(r.Context(), o)
 	if err != nil {
 		m.fail(w, r, "schedule", err)
