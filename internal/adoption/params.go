@@ -185,8 +185,20 @@ func writeDraftValues(ctx context.Context, tx *db.Tx, reg Org, bid int64, recID 
 	// Both the old and the new values: a reader of the log sees what an
 	// examiner's number was before, not only what it became. Blank means
 	// every parameter at the catalogue's default.
+	// The country's other regulator co-owns the draft: the entry is
+	// listed under it too.
+	a, err := arrangement(ctx, tx, reg.Country)
+	if err != nil {
+		return false, err
+	}
+	var others []int64
+	for _, r := range a.Regulators {
+		if r.Org.ID != reg.ID {
+			others = append(others, r.Org.ID)
+		}
+	}
 	det := map[string]any{"country": reg.Country, "from": formatValues(old), "to": formatValues(values)}
-	if err := appendAudit(ctx, tx, reg.ID, "baseline.draft.params.set", "baseline", reg.Country+"/"+recID, det); err != nil {
+	if err := appendAuditConcerning(ctx, tx, reg.ID, others, "baseline.draft.params.set", "baseline", reg.Country+"/"+recID, det); err != nil {
 		return false, err
 	}
 	return true, nil

@@ -249,8 +249,11 @@ func TestParamsVoidJointApproval(t *testing.T) {
 		if !strings.Contains(it.Statement, "within 12 hours of detecting them") || it.Params[0].Value != 12 {
 			t.Errorf("GOV-010 as published: %q %+v", it.Statement, it.Params)
 		}
-		if n := len(auditCount(t, d, rbm.ID, "baseline.draft.params.set")); n != 1 {
-			t.Errorf("%d baseline.draft.params.set entries under the central bank, want 1", n)
+		// Listed under both regulators, under neither provider nor Kenya.
+		for org, n := range map[string]int{"rbm": 1, "macra": 1, "p1": 0, "ca": 0} {
+			if got := len(auditCount(t, d, f.orgs[org].ID, "baseline.draft.params.set")); got != n {
+				t.Errorf("%d baseline.draft.params.set entries under %s, want %d", got, org, n)
+			}
 		}
 	})
 }
