@@ -1,7 +1,9 @@
 package adoption_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -12,6 +14,8 @@ import (
 	"github.com/dfslab/dfslab/internal/catalog"
 	"github.com/dfslab/dfslab/internal/db"
 	"github.com/dfslab/dfslab/internal/db/dbtest"
+	"github.com/dfslab/dfslab/internal/testenv"
+	"github.com/santhosh-tekuri/jsonschema/v6"
 )
 
 // The texts below are written out, not rendered by the code under test:
@@ -256,4 +260,49 @@ func TestParamsVoidJointApproval(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestOSCALProfileValidates: the version's OSCAL profile is valid OSCAL
+// 1.1.3 and sets PAY-002's hold to the version's 30 hours; the adapted
+// item's local text is added to its statement.
+func TestOSCALProfileValidates(t *testing.T) {
+	comp := jsonschema.NewCompiler()
+	comp.AssertFormat()
+	sch, err := comp.Compile(testenv.SharedFile(t, "schemas/oscal_complete_schema-1-1-3.json"))
+	if err != nil {
+		t.Fatalf("compiling the OSCAL schema: %v", err)
+	}
+	f := newFixture(t, dbtest.SQLite(t))
+	must(t, f.store.SetDraft(f.as("macra-analyst"), f.orgs["macra"], adoption.BaselineItem{RecID: "PAY-002", Decision: adoption.Adopted, Values: map[string]int{"hold": 30}}))
+	v := f.publish()
+	out, err := adoption.OSCALProfile(v)
+	must(t, err)
+	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(out))
+	must(t, err)
+	if err := sch.Validate(inst); err != nil {
+		t.Fatalf("the profile does not validate: %v", err)
+	}
+	var doc struct {
+		Profile struct {
+			Modify struct {
+				SetParameters []struct {
+					ParamID string   `json:"param-id"`
+					Values  []string `json:"values"`
+				} `json:"set-parameters"`
+			} `json:"modify"`
+		} `json:"profile"`
+	}
+	must(t, json.Unmarshal(out, &doc))
+	got := map[string]string{}
+	for _, sp := range doc.Profile.Modify.SetParameters {
+		got[sp.ParamID] = strings.Join(sp.Values, ",")
+	}
+	if got["pay-002_prm_hold"] != "30" || got["gov-010_prm_first_notice"] != "24" {
+		t.Errorf("set-parameters %v, want pay-002_prm_hold 30 and gov-010_prm_first_notice 24", got)
+	}
+	for _, want := range []string{`"prose": "Local wording."`, `"href": "/catalogue/export/oscal"`} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("profile lacks %q", want)
+		}
+	}
 }
