@@ -171,6 +171,7 @@ func TestParamsUpstream(t *testing.T) {
 				r.Parameters[0].Default, r.Parameters[0].Min = 36, 12
 			case "CHN-001":
 				r.Title = "Short USSD and STK sessions"
+				r.Parameters[0].Max = 100
 			}
 			return true
 		})
@@ -192,12 +193,14 @@ func TestParamsUpstream(t *testing.T) {
 			t.Errorf("PAY-002 upstream text %q, want the version's 24 hours", pay.UpstreamStatement)
 		}
 		chn := byID["CHN-001"]
-		if chn.Kind != "changed" || len(chn.ParamChanges) != 0 || !strings.Contains(chn.UpstreamStatement, "after at most 60 seconds") {
+		if chn.Kind != "changed" || strings.Join(chn.ParamChanges, "|") != "Idle USSD and STK session timeout: range 30–180 seconds → 30–100 seconds" ||
+			!strings.Contains(chn.UpstreamStatement, "after at most 60 seconds") {
 			t.Errorf("CHN-001: %+v", chn)
 		}
 
 		// Take PAY-002 (new definitions, the draft's 24 hours); leave
-		// CHN-001 as published and give it 120 seconds in the draft.
+		// CHN-001 as published and give it 120 seconds in the draft,
+		// which its published range admits and upstream's does not.
 		_, err = f.store.ChooseUpstream(ctx, macra, "PAY-002", adoption.Take)
 		must(t, err)
 		_, err = f.store.ChooseUpstream(ctx, macra, "CHN-001", adoption.Leave)
@@ -220,6 +223,38 @@ func TestParamsUpstream(t *testing.T) {
 			if u.Pending() {
 				t.Errorf("pending after v2: %+v", u)
 			}
+		}
+
+		// A third release raises PAY-002's minimum to 30 hours, above
+		// the draft's 24: taking it, publishing waits for a new value.
+		src.cat = catalogEditing(t, func(r *catalog.Recommendation) bool {
+			if r.ID == "PAY-002" {
+				r.Parameters[0].Default, r.Parameters[0].Min = 36, 30
+			}
+			return true
+		})
+		ups, err = f.store.Upstream(context.Background(), macra)
+		must(t, err)
+		var pay3 adoption.UpstreamChange
+		for _, u := range ups {
+			if u.RecID == "PAY-002" {
+				pay3 = u
+			}
+		}
+		if want := "Hold after a SIM swap: the version's 24 hours is outside the new range"; !strings.Contains(strings.Join(pay3.ParamChanges, "|"), want) {
+			t.Errorf("PAY-002 in the third release: %q lacks %q", pay3.ParamChanges, want)
+		}
+		_, err = f.store.ChooseUpstream(ctx, macra, "", adoption.Take)
+		must(t, err)
+		var ie *adoption.InvalidError
+		if _, err := f.store.Publish(f.as("rbm-admin"), rbm, ""); !errors.As(err, &ie) || ie.Field != "param" || !strings.Contains(ie.Problem, "PAY-002") {
+			t.Fatalf("publishing 24 hours under a minimum of 30: %v", err)
+		}
+		must(t, f.store.SetDraft(ctx, macra, adoption.BaselineItem{RecID: "PAY-002", Decision: adoption.Adopted, Values: map[string]int{"hold": 30}}))
+		v3, err := f.store.Publish(f.as("rbm-admin"), rbm, "")
+		must(t, err)
+		if it, _ := v3.Item("PAY-002"); !strings.HasSuffix(it.Statement, "for 30 hours after a SIM swap on the account's number.") {
+			t.Errorf("v3 PAY-002: %q", it.Statement)
 		}
 	})
 }

@@ -413,8 +413,9 @@ func (in draftInputs) prepare(cat *catalog.Catalog) (prepared, error) {
 			values = it.Values
 		}
 		statement, err := rec.Render(values)
-		if err != nil {
-			// A later release narrowed the range under the draft's value.
+		if err != nil && choice[rec.ID] != Leave {
+			// A later release narrowed the range under the draft's value
+			// (an item left as published keeps its published ranges).
 			return prepared{}, invalid("param", "Set the parameters of "+rec.ID+" again: "+strings.TrimPrefix(err.Error(), catalog.ErrParameter.Error()+": "))
 		}
 		pi := preparedItem{RecID: rec.ID, Decision: it.Decision, LocalText: it.LocalText, Reason: it.Reason, AppliesTo: joinAppliesTo(it.AppliesTo),
