@@ -101,18 +101,6 @@ func (s paramSnapshot) recommendation(id string) *catalog.Recommendation {
 	return r
 }
 
-// values are the snapshot's values by name.
-func (s paramSnapshot) values() map[string]int {
-	if len(s.Params) == 0 {
-		return nil
-	}
-	out := make(map[string]int, len(s.Params))
-	for _, p := range s.Params {
-		out[p.Name] = p.Value
-	}
-	return out
-}
-
 // checkValues refuses values rec does not take: an unknown name, or a
 // value outside the parameter's range. The problem names the parameter
 // by its label and gives the range, for the regulator's form.
