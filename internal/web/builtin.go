@@ -27,6 +27,7 @@ func (s *Server) builtinRoutes() ([]Route, error) {
 			w.Header().Set("Cache-Control", "no-store")
 			s.rd.execute(w, r, http.StatusOK, home, View{Title: "Home", Data: d})
 		})},
+		{Pattern: "POST " + CurrentOrgPath, Policy: SignedIn(), Handler: http.HandlerFunc(s.switchOrg)},
 		// After a step-up, the form it interrupted (resume.go).
 		{Pattern: "GET " + ResumePath + "{token}", Policy: SignedIn(), SecretPath: true, Handler: s.resume(resume)},
 		{Pattern: "GET /healthz", Policy: Public(), Static: true, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

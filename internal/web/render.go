@@ -54,6 +54,13 @@ type layoutData struct {
 	// BadgesHTML is Badges rendered; each distinct badge is rendered once
 	// (badgeCache), as most pages show the same counts as the last one.
 	BadgesHTML template.HTML
+	// Orgs are the choices of the organisation switcher, shown to members
+	// of more than one organisation; OrgName names the only one otherwise.
+	Orgs    []orgChoice
+	OrgName string
+	// Next is the page to come back to after switching (the request's
+	// path and query).
+	Next string
 }
 
 type navLink struct {
@@ -199,6 +206,18 @@ func (rd *Renderer) execute(w http.ResponseWriter, r *http.Request, status int, 
 		d.User, d.UserName = &p.User, p.User.Name()
 		d.Badges = rd.badges(r, p)
 	}
+	cur, hasOrg := CurrentOrg(r)
+	if hasOrg {
+		if len(p.Memberships) == 1 {
+			d.OrgName = cur.OrgName
+		} else {
+			d.Orgs = make([]orgChoice, len(p.Memberships))
+			for i, m := range p.Memberships {
+				d.Orgs[i] = orgChoice{ID: m.OrgID, Name: m.OrgName, Current: m.OrgID == cur.OrgID}
+			}
+			d.Next = r.URL.RequestURI()
+		}
+	}
 	buf := rd.bufs.Get().(*bytes.Buffer)
 	buf.Reset()
 	defer func() {
@@ -212,7 +231,7 @@ func (rd *Renderer) execute(w http.ResponseWriter, r *http.Request, status int, 
 	d.BadgesHTML, err = rd.badgesHTML(d.Badges)
 	var nav navVariant
 	if err == nil {
-		nav, err = rd.navFor(p, r.URL.Path)
+		nav, err = rd.navFor(p, r.URL.Path, cur.OrgID)
 	}
 	if err == nil {
 		d.Nav, d.NavHTML = nav.links, nav.html
@@ -277,17 +296,18 @@ var errorMessages = map[int]string{
 	http.StatusServiceUnavailable:    "The service is not available right now.",
 }
 
-// navFor returns the navigation p sees on the page at path cur, rendered.
-// The entries depend only on p's platform-admin flag and memberships, and
-// the marked entry on cur, so each variant is built and rendered once and
-// then shared: running the navigation through html/template on every
-// request was the largest part of the layout's cost.
-func (rd *Renderer) navFor(p *Principal, cur string) (navVariant, error) {
-	key := navKey(p)
+// navFor returns the navigation p sees on the page at path cur, working
+// in organisation orgID (0: none), rendered. The entries depend only on
+// p's platform-admin flag and role in orgID, and the marked entry on cur,
+// so each variant is built and rendered once and then shared: running the
+// navigation through html/template on every request was the largest part
+// of the layout's cost.
+func (rd *Renderer) navFor(p *Principal, cur string, orgID int64) (navVariant, error) {
+	key := navKey(p, orgID)
 	set := rd.navs.get(key)
 	if set == nil {
 		var err error
-		if set, err = rd.newNavSet(p); err != nil {
+		if set, err = rd.newNavSet(p, orgID); err != nil {
 			return navVariant{}, err
 		}
 		rd.navs.put(key, set)
@@ -303,9 +323,11 @@ func (rd *Renderer) navFor(p *Principal, cur string) (navVariant, error) {
 	return set.variants[best], nil
 }
 
-// navKey identifies everything navigation visibility depends on; "" is
-// the anonymous visitor.
-func navKey(p *Principal) string {
+// navKey identifies everything navigation visibility depends on: the
+// platform-admin flag, and the organisation worked in with the role there
+// (one set of entries, whatever the number of memberships); "" is the
+// anonymous visitor.
+func navKey(p *Principal, orgID int64) string {
 	if p == nil {
 		return ""
 	}
@@ -315,13 +337,10 @@ func navKey(p *Principal) string {
 	} else {
 		b.WriteByte('U')
 	}
-	for _, m := range p.Memberships {
+	if m, ok := p.membership(orgID); ok {
 		b.WriteString(strconv.FormatInt(m.OrgID, 10))
 		b.WriteByte(0)
 		b.WriteString(string(m.Role))
-		b.WriteByte(0)
-		b.WriteString(m.OrgName)
-		b.WriteByte(0)
 	}
 	return b.String()
 }
@@ -339,8 +358,8 @@ type navVariant struct {
 	html  template.HTML
 }
 
-func (rd *Renderer) newNavSet(p *Principal) (*navSet, error) {
-	set := &navSet{links: rd.navLinks(p)}
+func (rd *Renderer) newNavSet(p *Principal, orgID int64) (*navSet, error) {
+	set := &navSet{links: rd.navLinks(p, orgID)}
 	var buf bytes.Buffer
 	for i := 0; i <= len(set.links); i++ {
 		v := navVariant{links: slices.Clone(set.links)}
@@ -357,26 +376,23 @@ func (rd *Renderer) newNavSet(p *Principal) (*navSet, error) {
 	return set, nil
 }
 
-// navLinks lists the navigation entries p may see, in order, none marked
-// current.
-func (rd *Renderer) navLinks(p *Principal) []navLink {
+// navLinks lists the navigation entries p may see working in
+// organisation orgID, in order, none marked current. Entries of an
+// organisation ({org}) are those of orgID only: a member of several
+// organisations switches between them (currentorg.go) rather than getting
+// a copy of every entry per organisation.
+func (rd *Renderer) navLinks(p *Principal, orgID int64) []navLink {
 	var out []navLink
 	for _, it := range rd.nav {
 		if strings.Contains(it.Path, "{org}") {
-			if p == nil {
+			m, ok := p.membership(orgID)
+			if !ok {
 				continue
 			}
-			for _, m := range p.Memberships {
-				if it.Policy.Access == AccessOrgRole && !m.Role.AtLeast(it.Policy.MinRole) {
-					continue
-				}
-				href := strings.ReplaceAll(it.Path, "{org}", strconv.FormatInt(m.OrgID, 10))
-				label := it.Label
-				if len(p.Memberships) > 1 {
-					label += " · " + m.OrgName
-				}
-				out = append(out, navLink{Label: label, Href: href})
+			if it.Policy.Access == AccessOrgRole && !m.Role.AtLeast(it.Policy.MinRole) {
+				continue
 			}
+			out = append(out, navLink{Label: it.Label, Href: strings.ReplaceAll(it.Path, "{org}", strconv.FormatInt(m.OrgID, 10))})
 			continue
 		}
 		if !navVisible(it.Policy, p) {

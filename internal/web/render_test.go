@@ -36,23 +36,27 @@ func TestNavigationCache(t *testing.T) {
 	cases := []struct {
 		name    string
 		p       *Principal
+		org     int64
 		path    string
 		links   string // Label=Href, "*" marks the current entry
 		htmlHas []string
 	}{
-		{"anonymous", nil, "/library/x", "*Library=/library", []string{`aria-current="page">Library</a>`}},
-		{"admin of 10", &orgA, "/orgs/10/members", "Library=/library Organisation=/orgs/10 *Members=/orgs/10/members Account=/account", nil},
-		{"viewer of 10, same org", &viewerA, "/orgs/10/members", "Library=/library *Organisation=/orgs/10 Account=/account", nil},
-		{"admin of 10 again, other page", &orgA, "/orgs/10", "Library=/library *Organisation=/orgs/10 Members=/orgs/10/members Account=/account", nil},
-		{"admin of 10, no match", &orgA, "/elsewhere", "Library=/library Organisation=/orgs/10 Members=/orgs/10/members Account=/account", nil},
-		{"two organisations", two, "/orgs/20", "Library=/library Organisation · Regulator A=/orgs/10 *Organisation · Bank <B>=/orgs/20 Members · Regulator A=/orgs/10/members Account=/account",
-			[]string{"Bank &lt;B&gt;"}},
-		{"organisation renamed", renamed, "/orgs/20", "Library=/library Organisation · Regulator A2=/orgs/10 *Organisation · Bank <B>=/orgs/20 Members · Regulator A2=/orgs/10/members Account=/account", nil},
-		{"platform admin", padmin, "/orgs", "Library=/library *Organisations=/orgs Account=/account", nil},
+		{"anonymous", nil, 0, "/library/x", "*Library=/library", []string{`aria-current="page">Library</a>`}},
+		{"admin of 10", &orgA, 10, "/orgs/10/members", "Library=/library Organisation=/orgs/10 *Members=/orgs/10/members Account=/account", nil},
+		{"viewer of 10, same org", &viewerA, 10, "/orgs/10/members", "Library=/library *Organisation=/orgs/10 Account=/account", nil},
+		{"admin of 10 again, other page", &orgA, 10, "/orgs/10", "Library=/library *Organisation=/orgs/10 Members=/orgs/10/members Account=/account", nil},
+		{"admin of 10, no match", &orgA, 10, "/elsewhere", "Library=/library Organisation=/orgs/10 Members=/orgs/10/members Account=/account", nil},
+		// A member of two organisations gets one set of entries, for the
+		// organisation worked in, with that organisation's role.
+		{"two organisations, in 20", two, 20, "/orgs/20", "Library=/library *Organisation=/orgs/20 Account=/account", nil},
+		{"two organisations, in 10", two, 10, "/orgs/10/members", "Library=/library Organisation=/orgs/10 *Members=/orgs/10/members Account=/account", nil},
+		{"organisation renamed", renamed, 10, "/orgs/10", "Library=/library *Organisation=/orgs/10 Members=/orgs/10/members Account=/account", nil},
+		{"not a member of the organisation", two, 30, "/library", "*Library=/library Account=/account", nil},
+		{"platform admin", padmin, 0, "/orgs", "Library=/library *Organisations=/orgs Account=/account", nil},
 	}
 	for _, c := range cases {
 		for range 2 { // the second round is served from the cache
-			v, err := rd.navFor(c.p, c.path)
+			v, err := rd.navFor(c.p, c.path, c.org)
 			if err != nil {
 				t.Fatalf("%s: %v", c.name, err)
 			}

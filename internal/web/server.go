@@ -556,6 +556,9 @@ func (s *Server) authorise(w http.ResponseWriter, r *http.Request, ri *requestIn
 			return false
 		}
 		ri.orgID = org
+		if member && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+			s.rememberOrg(w, r, org)
+		}
 	default:
 		Error(w, r, http.StatusForbidden)
 		return false

@@ -101,6 +101,7 @@ var shellMatrix = map[string]entry{
 	"GET /metrics":          pub(404), // the matrix calls from 10.x.x.x; metrics are for loopback unless --metrics-public
 	"GET /static/{path...}": pub(200),
 	"GET /resume/{token}":   signed(410), // no kept form by that token
+	"POST /current-org":     signed(400), // the matrix names no organisation; a foreign one: TestOrgSwitcherAcrossOrganisations
 	"/":                     pub(404),
 
 	// Organisations and members (orgpages).
