@@ -22,6 +22,10 @@ func (s *Server) builtinRoutes() ([]Route, error) {
 		{Pattern: "GET /{$}", Policy: Public(), Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			var d struct{ Memberships []Membership }
 			if p := CurrentPrincipal(r.Context()); p != nil {
+				if s.home != nil {
+					s.home.ServeHTTP(w, r)
+					return
+				}
 				d.Memberships = p.Memberships
 			}
 			w.Header().Set("Cache-Control", "no-store")

@@ -63,6 +63,9 @@ type Deps struct {
 	// that stores can attribute the audit entries they write in their own
 	// transactions (the app wires it to audit.WithActor).
 	WithActor func(ctx context.Context, a Actor) context.Context
+	// Home, if set, is the start page of signed-in people (what they have
+	// to do); visitors get the shell's own welcome page.
+	Home http.Handler
 }
 
 // Actor is who acts in a request, for audit entries.
@@ -117,6 +120,7 @@ type Server struct {
 	secHeaders []secHeader  // securityHeaders
 	admit      *admission   // nil: page requests are not gated
 	pending    pendingForms // forms waiting for their step-up (resume.go)
+	home       http.Handler // Deps.Home
 }
 
 // New builds the server from its modules. Every route is validated: a
@@ -143,7 +147,7 @@ func New(cfg Config, deps Deps, modules ...Module) (*Server, error) {
 		cfg: cfg, log: cfg.Logger, sessions: deps.Sessions, audit: deps.Audit,
 		limiter: deps.Limiter, ready: deps.Ready, rd: deps.Renderer, actor: deps.WithActor,
 		cop: http.NewCrossOriginProtection(), mux: http.NewServeMux(),
-		reqPrefix: hex.EncodeToString(pfx[:]) + "-", secHeaders: secHeaders(cfg.TLS),
+		reqPrefix: hex.EncodeToString(pfx[:]) + "-", secHeaders: secHeaders(cfg.TLS), home: deps.Home,
 	}
 	if cfg.BaseURL != nil && cfg.BaseURL.Host != "" {
 		origin := cfg.BaseURL.Scheme + "://" + cfg.BaseURL.Host

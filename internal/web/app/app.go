@@ -165,9 +165,14 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*App, error) {
 	}
 	modules = append(modules, tt)
 
+	start, err := homePage(d, cat, collabStore, cfg, rd)
+	if err != nil {
+		return nil, err
+	}
+
 	srv, err := web.New(web.Config{BaseURL: base, TLS: secure, TrustProxy: cfg.TrustProxy, MaxBody: cfg.MaxBody, Logger: cfg.Logger,
 		MetricsPublic: cfg.MetricsPublic, MaxActive: cmp.Or(cfg.MaxActive, MaxActiveDefault(d.Dialect(), cmp.Or(cfg.CPUs, runtime.GOMAXPROCS(0))))},
-		web.Deps{Sessions: sessions, Audit: auditor{d, cfg.Now}, Limiter: limiter, Ready: d.Ping, Renderer: rd, WithActor: withActor},
+		web.Deps{Sessions: sessions, Audit: auditor{d, cfg.Now}, Limiter: limiter, Ready: d.Ping, Renderer: rd, WithActor: withActor, Home: start},
 		modules...)
 	if err != nil {
 		return nil, err
