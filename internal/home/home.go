@@ -148,25 +148,25 @@ func New(rd *web.Renderer, src Sources, log *slog.Logger) (*Page, error) {
 
 // view is the page's data.
 type view struct {
-	Name       string
-	Org        web.Membership
-	HasOrg     bool
-	Kind       Kind
-	Base       string // /orgs/{id}
-	Admin      bool   // platform administrator
-	CanTriage  bool   // analyst or above
-	Reporting  Reporting
-	ToReview   List
-	Overdue    List
-	Soon       List
-	Requests   List
-	Latest     Item
-	HasLatest  bool
-	ToTriage   List
-	Shared     List
-	Awaiting   List
-	Regulator  bool
-	Provider   bool
+	Name      string
+	Org       web.Membership
+	HasOrg    bool
+	Kind      Kind
+	Base      string // /orgs/{id}
+	Admin     bool   // platform administrator
+	CanTriage bool   // analyst or above
+	Reporting Reporting
+	ToReview  List
+	Overdue   List
+	Soon      List
+	Requests  List
+	Latest    Item
+	HasLatest bool
+	ToTriage  List
+	Shared    List
+	Awaiting  List
+	Regulator bool
+	Provider  bool
 }
 
 // ServeHTTP renders the page for the signed-in person (the shell sends
