@@ -58,6 +58,7 @@ func htmlTemplates() (*template.Template, error) {
 		},
 		"join":     strings.Join,
 		"where":    where,
+		"readable": Readable,
 		"visible":  visible,
 		"dec":      func(i int) int { return i - 1 },
 		"anchorID": RuleAnchor,
@@ -210,14 +211,17 @@ func newHTMLView(d *Document) htmlView {
 	return v
 }
 
+// HumanSize says a byte count as people read it: 3.3 MB, 781.2 KB.
+func HumanSize(n int64) string { return humanSize(n) }
+
 func humanSize(n int64) string {
 	switch {
 	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
 	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+		return fmt.Sprintf("%.1f KB", float64(n)/(1<<10))
 	default:
-		return fmt.Sprintf("%d B", n)
+		return fmt.Sprintf("%d bytes", n)
 	}
 }
 

@@ -321,6 +321,24 @@ func mappingTags(m appscan.Mappings) []string {
 // where is a location as shown to people: Location.String with the line
 // number of text files ("assets/config.json:12"), and for code the source
 // file and line when the DEX has them ("… com.x.Api.login()V (Api.kt:42)").
+// Readable is where a finding is, for people: the method without its JVM
+// descriptor (Api.connect(…) rather than
+// Api.connect(Ljava/lang/String;I)V); where gives the full form, which
+// pages show as a tooltip and machine formats keep.
+func Readable(l appscan.Location) string {
+	if i := strings.IndexByte(l.Method, '('); i >= 0 {
+		args := "(…)"
+		if strings.HasPrefix(l.Method[i:], "()") {
+			args = "()"
+		}
+		l.Method = l.Method[:i] + args
+	}
+	return where(l)
+}
+
+// Where is where a finding is, in full (the method with its descriptor).
+func Where(l appscan.Location) string { return where(l) }
+
 func where(l appscan.Location) string {
 	if l.SourceFile != "" {
 		src := l.SourceFile

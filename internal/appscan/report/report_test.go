@@ -450,3 +450,30 @@ func goldenFile(t *testing.T, name string, got []byte) {
 	t.Helper()
 	testenv.Golden(t, filepath.Join("testdata", name), got, *update)
 }
+
+// TestReadableLocation: a method's JVM descriptor gives way to (…) for
+// people; Where keeps it.
+func TestReadableLocation(t *testing.T) {
+	cases := []struct {
+		loc  appscan.Location
+		want string
+	}{
+		{appscan.Location{File: "classes.dex", Class: "com.example.Api", Method: "connect(Ljava/lang/String;I)V"}, "classes.dex com.example.Api.connect(…)"},
+		{appscan.Location{Class: "com.example.Api", Method: "run()V"}, "com.example.Api.run()"},
+		{appscan.Location{Class: "com.example.Api", Method: "run()V", SourceFile: "Api.kt", Line: 12}, "com.example.Api.run() (Api.kt:12)"},
+		{appscan.Location{File: "AndroidManifest.xml", Element: "application"}, "AndroidManifest.xml application"},
+	}
+	for _, c := range cases {
+		if got := Readable(c.loc); got != c.want {
+			t.Errorf("Readable(%+v) = %q, want %q", c.loc, got, c.want)
+		}
+	}
+	if got := Where(cases[0].loc); got != "classes.dex com.example.Api.connect(Ljava/lang/String;I)V" {
+		t.Errorf("Where keeps the descriptor: %q", got)
+	}
+	for n, want := range map[int64]string{512: "512 bytes", 3 << 10: "3.0 KB", 3460300: "3.3 MB"} {
+		if got := HumanSize(n); got != want {
+			t.Errorf("HumanSize(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
