@@ -55,16 +55,17 @@ func TestBrowserJourney(t *testing.T) {
 		}
 	}
 	shot("applab-scan.png")
-	do(chromedp.Click("#scan-report"), chromedp.WaitVisible("#findings-table"))
-	if got := text("#findings-table"); !strings.Contains(got, "DFS-MAN-004") || strings.Contains(got, "DFS-MAN-001") {
+	do(chromedp.Click("#scan-report"), chromedp.WaitVisible("#findings"))
+	if got := text("#findings"); !strings.Contains(got, "DFS-MAN-004") || strings.Contains(got, "DFS-MAN-001") {
 		t.Fatalf("findings of version 2: %q", got)
 	}
-	do(chromedp.Click("#findings-table details summary"),
-		chromedp.SetValue("#findings-table select[name=decision]", "accepted_risk"),
-		chromedp.SendKeys("#findings-table input[name=reason]", "Cleartext only to the on-device test server."),
-		chromedp.SetValue("#findings-table input[name=expires]", s.now.AddDate(0, 3, 0).Format(time.DateOnly)),
-		chromedp.Click("#findings-table button"), chromedp.WaitVisible("#flash"))
-	if got := text("#findings-table"); !strings.Contains(got, "Accepted risk") {
+	// A decision on the selected findings (the bulk form).
+	do(chromedp.Click(`#findings input[form="bulk-triage"]`),
+		chromedp.SetValue("#bulk-decision", "accepted_risk"),
+		chromedp.SendKeys("#bulk-reason", "Cleartext only to the on-device test server."),
+		chromedp.SetValue("#bulk-expires", s.now.AddDate(0, 3, 0).Format(time.DateOnly)),
+		chromedp.Click("#bulk-submit"), chromedp.WaitVisible("#flash"))
+	if got := text("#findings"); !strings.Contains(got, "Accepted risk") {
 		t.Fatalf("after triage: %q", got)
 	}
 	shot("applab-report.png")

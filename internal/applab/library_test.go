@@ -49,12 +49,16 @@ func TestLibraryFindings(t *testing.T) {
 		if len(vs) != 1 || vs[0].Counts.Critical != 0 || vs[0].Counts.Total() != 1 {
 			t.Errorf("trend counts %+v, want the app's one finding", vs)
 		}
-		page := s.get("p1-analyst", s.org("p1", fmt.Sprintf("/apps/versions/%d", done.VersionID)))
-		s.expect(page, 200, `id="library-findings"`, "Findings in library code (2)", "OkHttp", "Google Play services")
-		body := page.Body.String()
-		own := body[strings.Index(body, `id="findings-table"`):strings.Index(body, `id="library-findings"`)]
-		if !strings.Contains(own, "DFS-MAN-001") || strings.Contains(own, "DFS-CRYPTO-007") || strings.Contains(own, "DFS-CODE-020") {
-			t.Errorf("the app's table mixes library findings in:\n%s", own)
+		vpath := s.org("p1", fmt.Sprintf("/apps/versions/%d", done.VersionID))
+		page := s.get("p1-analyst", vpath)
+		s.expect(page, 200, `id="scope-library"`, "Library code (2)", "1 finding")
+		if own := page.Body.String(); !strings.Contains(own, "DFS-MAN-001") || strings.Contains(own, `id="g-DFS-CRYPTO-007"`) || strings.Contains(own, `id="g-DFS-CODE-020"`) {
+			t.Errorf("the app's findings mix library findings in:\n%s", own)
+		}
+		lib := s.get("p1-analyst", vpath+"?scope=library")
+		s.expect(lib, 200, `id="g-DFS-CRYPTO-007"`, `id="g-DFS-CODE-020"`, "OkHttp", "Google Play services", "okhttp3.internal.Util.md5()")
+		if strings.Contains(lib.Body.String(), `id="g-DFS-MAN-001"`) {
+			t.Error("the library view lists the app's own finding")
 		}
 		audit := s.get("p1-analyst", s.org("p1", fmt.Sprintf("/apps/versions/%d/audit", done.VersionID)))
 		s.expect(audit, 200, "In library code, not counted", "DFS-CRYPTO-007")

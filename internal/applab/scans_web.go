@@ -18,6 +18,9 @@ type scanData struct {
 	Interrupted bool
 }
 
+// Size is the file's size for people (MB, KB).
+func (d scanData) Size() string { return report.HumanSize(d.Scan.Size) }
+
 func (m *Module) loadScan(w http.ResponseWriter, r *http.Request) (Org, Scan, bool) {
 	o, ok := m.org(w, r)
 	if !ok {

@@ -85,6 +85,17 @@ func (s *Store) TriageOf(ctx context.Context, appID int64) (map[string]Triage, e
 // version v, which the caller owns. Accepted risks need a reason and an
 // expiry in the future; false positives a reason.
 func (s *Store) SetTriage(ctx context.Context, v Version, user int64, t Triage) error {
+	return s.SetTriageMany(ctx, v, user, []string{t.Fingerprint}, t)
+}
+
+// MaxBulkTriage bounds the findings one bulk decision covers (a page of
+// the report holds fewer).
+const MaxBulkTriage = 500
+
+// SetTriageMany records decision t (its fingerprint ignored) on each of
+// the findings fps of version v, all or none: one unknown fingerprint, or
+// an invalid decision, writes nothing.
+func (s *Store) SetTriageMany(ctx context.Context, v Version, user int64, fps []string, t Triage) error {
 	t.Reason = strings.TrimSpace(t.Reason)
 	switch t.Decision {
 	case Open, Fixed:
@@ -109,6 +120,12 @@ func (s *Store) SetTriage(ctx context.Context, v Version, user int64, t Triage) 
 	if len(t.Reason) > 4000 {
 		return invalid("reason", "keep the reason under 4000 characters")
 	}
+	if len(fps) == 0 {
+		return invalid("fingerprint", "select at least one finding")
+	}
+	if len(fps) > MaxBulkTriage {
+		return invalid("fingerprint", fmt.Sprintf("select at most %d findings at once", MaxBulkTriage))
+	}
 	if t.Decision != AcceptedRisk {
 		t.Expires = ""
 	}
@@ -116,25 +133,35 @@ func (s *Store) SetTriage(ctx context.Context, v Version, user int64, t Triage) 
 	if err != nil {
 		return err
 	}
-	i := slices.IndexFunc(res.Findings, func(f appscan.Finding) bool { return f.Fingerprint == t.Fingerprint })
-	if i < 0 || t.Fingerprint == "" {
-		return ErrNotFound
+	rules := make(map[string]string, len(res.Findings))
+	for _, f := range res.Findings {
+		rules[f.Fingerprint] = f.RuleID
 	}
-	t.RuleID = res.Findings[i].RuleID
+	for _, fp := range fps {
+		if _, ok := rules[fp]; !ok || fp == "" {
+			return ErrNotFound
+		}
+	}
 	now := s.nowUTC().UnixMicro()
 	return s.db.InTx(ctx, func(tx *db.Tx) error {
-		if t.Decision == Open {
-			if _, err := tx.Exec(ctx, "DELETE FROM applab_triage WHERE app_id = ? AND fingerprint = ?", v.AppID, t.Fingerprint); err != nil {
-				return err
-			}
-		} else if _, err := tx.Exec(ctx, `INSERT INTO applab_triage (app_id, fingerprint, rule_id, decision, reason, expires, decided_by, decided_at)
+		for _, fp := range slices.Compact(slices.Sorted(slices.Values(fps))) {
+			t.Fingerprint, t.RuleID = fp, rules[fp]
+			if t.Decision == Open {
+				if _, err := tx.Exec(ctx, "DELETE FROM applab_triage WHERE app_id = ? AND fingerprint = ?", v.AppID, t.Fingerprint); err != nil {
+					return err
+				}
+			} else if _, err := tx.Exec(ctx, `INSERT INTO applab_triage (app_id, fingerprint, rule_id, decision, reason, expires, decided_by, decided_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (app_id, fingerprint) DO UPDATE SET decision = excluded.decision,
 			reason = excluded.reason, expires = excluded.expires, decided_by = excluded.decided_by, decided_at = excluded.decided_at`,
-			v.AppID, t.Fingerprint, t.RuleID, t.Decision, t.Reason, t.Expires, nullID(user), now); err != nil {
-			return fmt.Errorf("applab: triage: %w", err)
+				v.AppID, t.Fingerprint, t.RuleID, t.Decision, t.Reason, t.Expires, nullID(user), now); err != nil {
+				return fmt.Errorf("applab: triage: %w", err)
+			}
+			if err := s.record(ctx, tx, v.UploaderOrg, "applab.triage", "version", v.ID, map[string]any{"fingerprint": t.Fingerprint,
+				"rule": t.RuleID, "decision": string(t.Decision), "reason": t.Reason, "expires": t.Expires}); err != nil {
+				return err
+			}
 		}
-		return s.record(ctx, tx, v.UploaderOrg, "applab.triage", "version", v.ID, map[string]any{"fingerprint": t.Fingerprint,
-			"rule": t.RuleID, "decision": string(t.Decision), "reason": t.Reason, "expires": t.Expires})
+		return nil
 	})
 }
 

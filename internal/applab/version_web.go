@@ -2,13 +2,16 @@ package applab
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"html/template"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/dfslab/dfslab/internal/appscan"
 	"github.com/dfslab/dfslab/internal/appscan/report"
@@ -56,6 +59,12 @@ type findingRow struct {
 	Recs      []string
 }
 
+// Place is where the finding is, for people (Class.method(…)).
+func (r findingRow) Place() string { return report.Readable(r.Location) }
+
+// RawPlace is where the finding is in full, with the JVM descriptor.
+func (r findingRow) RawPlace() string { return report.Where(r.Location) }
+
 type versionData struct {
 	Org        Org
 	Version    Version
@@ -63,36 +72,222 @@ type versionData struct {
 	Lab        bool // the organisation's lab test of another's app (else shared with it as its regulator)
 	Owner      Org
 	Result     *appscan.Result
+	Summary    reportSummary
 	Report     template.HTML
-	Findings   []findingRow // the app's own code
-	Library    []findingRow // the code of known libraries, listed apart
+	Filter     findingFilter
+	Groups     []findingGroup // the page's findings, by rule
+	Matched    int            // findings the filter matched, over all pages
+	AppCount   int            // findings in the app's own code
+	LibCount   int            // findings in library code
+	Pager      pager
 	CanTriage  bool
 	CanShare   bool
 	Regulators []Org
 	SharedWith []int64
 	Decisions  []Decision
+	Bulk       Triage // the bulk decision as typed, after a refusal
 	Problem    string
 	Today      string
+	PDF        bool
 }
 
-// pageRow is a triage row with the page it sits on, for the row template
-// shared by the app's findings and the library's.
+// reportSummary is what the top of the report says about the build.
+type reportSummary struct {
+	Score       int
+	Counts      Counts
+	Size        string
+	Signer      string // first signer certificate's subject ("" unsigned)
+	Schemes     []string
+	Verified    bool
+	Permissions int
+	Dangerous   []string
+	SDKs        []appscan.SDK
+}
+
+func summarise(res *appscan.Result, counts Counts) reportSummary {
+	s := reportSummary{Score: res.Score, Counts: counts, Size: report.HumanSize(res.Target.Size), Permissions: len(res.Permissions), SDKs: res.SDKs}
+	if len(res.Certificates) > 0 {
+		s.Signer = res.Certificates[0].Subject
+	}
+	s.Verified = len(res.Signing) > 0
+	for _, st := range res.Signing {
+		if st.Present {
+			s.Schemes = append(s.Schemes, st.Scheme)
+			if !st.Verified {
+				s.Verified = false
+			}
+		}
+	}
+	if len(s.Schemes) == 0 {
+		s.Verified = false
+	}
+	for _, p := range res.Permissions {
+		if p.Dangerous {
+			s.Dangerous = append(s.Dangerous, p.Name)
+		}
+	}
+	return s
+}
+
+// pageRow is a triage row with the page it sits on, for the row template.
 type pageRow struct {
 	findingRow
 	Page *versionData
 }
 
-// Rows returns the app's own rows, or with lib those of library code.
-func (d *versionData) Rows(lib bool) []pageRow {
-	rows := d.Findings
-	if lib {
-		rows = d.Library
+// findingGroup is the findings of one rule on the page: one problem in
+// many places reads as one, with its count.
+type findingGroup struct {
+	RuleID   string
+	Title    string
+	Severity appscan.Severity
+	Total    int // findings of the rule the filter matched, on every page
+	Rows     []pageRow
+}
+
+// findingsPage is how many findings one page of the report lists.
+const findingsPage = 100
+
+// findingFilter is the report's filter as given in the query.
+type findingFilter struct {
+	Severity string // appscan severity name, "" any
+	Status   string // "open", a Decision, or "" any
+	Rule     string
+	MASVS    string // "STORAGE", "NETWORK", …
+	Library  bool   // library code rather than the app's own
+	Page     int    // 1-based
+
+	sev    appscan.Severity
+	status Decision
+
+	// Options offered in the form: those present in the findings.
+	Rules  []ruleOption
+	Groups []string
+}
+
+type ruleOption struct{ ID, Title string }
+
+// Severities lists the severity names, most severe first.
+func (findingFilter) Severities() []string {
+	return []string{"critical", "high", "medium", "low", "info"}
+}
+
+// Statuses lists the triage states a filter can ask for.
+func (findingFilter) Statuses() []Decision {
+	return []Decision{Open, FalsePositive, AcceptedRisk, Fixed}
+}
+
+// Query is the decision as a filter value ("open" for Open).
+func (d Decision) Query() string {
+	if d == Open {
+		return "open"
 	}
-	out := make([]pageRow, len(rows))
-	for i, r := range rows {
-		out[i] = pageRow{r, d}
+	return string(d)
+}
+
+// parseFilter reads the query; problem names a value it did not know
+// (that part of the filter is then dropped).
+func parseFilter(q url.Values) (f findingFilter, problem string) {
+	f.Rule = strings.TrimSpace(q.Get("rule"))
+	f.MASVS = strings.ToUpper(strings.TrimSpace(q.Get("masvs")))
+	f.Library = q.Get("scope") == "library"
+	if v := q.Get("severity"); v != "" {
+		sev, err := appscan.ParseSeverity(v)
+		if err != nil {
+			problem = fmt.Sprintf("There is no severity %q; choose one from the list.", v)
+		} else {
+			f.Severity, f.sev = sev.String(), sev
+		}
 	}
-	return out
+	switch v := q.Get("status"); v {
+	case "":
+	case "open":
+		f.Status, f.status = v, Open
+	case string(FalsePositive), string(AcceptedRisk), string(Fixed):
+		f.Status, f.status = v, Decision(v)
+	default:
+		problem = fmt.Sprintf("There is no triage status %q; choose one from the list.", v)
+	}
+	if p := q.Get("page"); p != "" {
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 1 {
+			problem = "The page number must be a whole number from 1."
+		} else {
+			f.Page = n
+		}
+	}
+	f.Page = max(f.Page, 1)
+	return f, problem
+}
+
+func masvsGroup(control string) string {
+	g, _, _ := strings.Cut(strings.TrimPrefix(control, "MASVS-"), "-")
+	return g
+}
+
+func (f findingFilter) match(r findingRow) bool {
+	if r.InLibrary != f.Library {
+		return false
+	}
+	if f.Severity != "" && r.Severity != f.sev {
+		return false
+	}
+	if f.Status != "" && r.Effective != f.status {
+		return false
+	}
+	if f.Rule != "" && r.RuleID != f.Rule {
+		return false
+	}
+	if f.MASVS != "" && !slices.ContainsFunc(r.MASVS, func(c string) bool { return masvsGroup(c) == f.MASVS }) {
+		return false
+	}
+	return true
+}
+
+// Query is the filter as a query string, without the page (for links
+// that change only the page, and the form's hidden "back").
+func (f findingFilter) Query() url.Values {
+	q := url.Values{}
+	set := func(k, v string) {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+	set("severity", f.Severity)
+	set("status", f.Status)
+	set("rule", f.Rule)
+	set("masvs", f.MASVS)
+	if f.Library {
+		q.Set("scope", "library")
+	}
+	return q
+}
+
+// pager is the report's page links.
+type pager struct {
+	Page, Pages int
+	Prev, Next  string // "" none
+}
+
+func newPager(base string, q url.Values, page, total int) pager {
+	p := pager{Page: page, Pages: max((total+findingsPage-1)/findingsPage, 1)}
+	link := func(n int) string {
+		q := maps.Clone(q)
+		if n > 1 {
+			q.Set("page", strconv.Itoa(n))
+		}
+		if e := q.Encode(); e != "" {
+			return base + "?" + e + "#findings-title"
+		}
+		return base + "#findings-title"
+	}
+	if page > 1 {
+		p.Prev = link(min(page-1, p.Pages))
+	}
+	if page < p.Pages {
+		p.Next = link(page + 1)
+	}
+	return p
 }
 
 func (m *Module) loadVersion(w http.ResponseWriter, r *http.Request) (Org, Version, Access, bool) {
@@ -154,6 +349,10 @@ func (m *Module) version(w http.ResponseWriter, r *http.Request) {
 }
 
 func (m *Module) renderVersion(w http.ResponseWriter, r *http.Request, o Org, v Version, acc Access, status int, problem, flash string) {
+	m.renderVersionBulk(w, r, o, v, acc, status, problem, flash, Triage{})
+}
+
+func (m *Module) renderVersionBulk(w http.ResponseWriter, r *http.Request, o Org, v Version, acc Access, status int, problem, flash string, bulk Triage) {
 	ctx := r.Context()
 	res, err := m.store.Result(ctx, v.ScanID)
 	if err != nil {
@@ -170,9 +369,62 @@ func (m *Module) renderVersion(w http.ResponseWriter, r *http.Request, o Org, v 
 		m.fail(w, r, "report", err)
 		return
 	}
+	// A triage post re-renders with the filter it came from (its "back").
+	q := r.URL.Query()
+	if r.Method == http.MethodPost {
+		if u, err := url.Parse(r.PostFormValue("back")); err == nil {
+			q = u.Query()
+		}
+	}
+	filter, fproblem := parseFilter(q)
+	if fproblem != "" && problem == "" {
+		problem, status = fproblem, http.StatusBadRequest
+	}
 	d := versionData{Org: o, Version: v, Own: acc == Owner, Lab: acc == LabTest, Result: res, Report: template.HTML(body.String()), // the report's own templates escape
-		Decisions: []Decision{Open, FalsePositive, AcceptedRisk, Fixed}, Problem: problem, Today: m.today()}
-	d.Findings, d.Library = m.findingRows(res, tri)
+		Summary: summarise(res, v.Counts), Decisions: []Decision{Open, FalsePositive, AcceptedRisk, Fixed}, Problem: problem,
+		Today: m.today(), Bulk: bulk, PDF: m.cfg.PDF != nil}
+	own, lib := m.findingRows(res, tri)
+	d.AppCount, d.LibCount = len(own), len(lib)
+	scope := own
+	if filter.Library {
+		scope = lib
+	}
+	rules, groups := map[string]bool{}, map[string]bool{}
+	var matched []findingRow
+	for _, row := range scope {
+		if !rules[row.RuleID] {
+			rules[row.RuleID] = true
+			filter.Rules = append(filter.Rules, ruleOption{row.RuleID, row.Title})
+		}
+		for _, c := range row.MASVS {
+			groups[masvsGroup(c)] = true
+		}
+		if filter.match(row) {
+			matched = append(matched, row)
+		}
+	}
+	slices.SortFunc(filter.Rules, func(a, b ruleOption) int { return strings.Compare(a.ID, b.ID) })
+	filter.Groups = slices.Sorted(maps.Keys(groups))
+	// Most severe first, then by rule, so that a rule's findings sit
+	// together; then by where they are.
+	slices.SortStableFunc(matched, func(a, b findingRow) int {
+		return cmp.Or(cmp.Compare(b.Severity, a.Severity), strings.Compare(a.RuleID, b.RuleID))
+	})
+	perRule := map[string]int{}
+	for _, row := range matched {
+		perRule[row.RuleID]++
+	}
+	d.Matched = len(matched)
+	d.Pager = newPager(orgPath(o, "/apps/versions/"+strconv.FormatInt(v.ID, 10)), filter.Query(), filter.Page, len(matched))
+	from := min((filter.Page-1)*findingsPage, len(matched))
+	for _, row := range matched[from:min(from+findingsPage, len(matched))] {
+		if n := len(d.Groups); n == 0 || d.Groups[n-1].RuleID != row.RuleID {
+			d.Groups = append(d.Groups, findingGroup{RuleID: row.RuleID, Title: row.Title, Severity: row.Severity, Total: perRule[row.RuleID]})
+		}
+		g := &d.Groups[len(d.Groups)-1]
+		g.Rows = append(g.Rows, pageRow{row, &d})
+	}
+	d.Filter = filter
 	if d.Owner, err = m.store.Org(ctx, v.OrgID); err != nil {
 		m.fail(w, r, "owner", err)
 		return
@@ -190,6 +442,20 @@ func (m *Module) renderVersion(w http.ResponseWriter, r *http.Request, o Org, v 
 		}
 	}
 	m.render(w, r, status, "version.html", v.Package+" "+v.Label(), &d, flash)
+}
+
+// Back is the report's address with the current filter and page, where
+// a triage form returns.
+func (d *versionData) Back() string {
+	q := d.Filter.Query()
+	if d.Filter.Page > 1 {
+		q.Set("page", strconv.Itoa(d.Filter.Page))
+	}
+	u := "/orgs/" + strconv.FormatInt(d.Org.ID, 10) + "/apps/versions/" + strconv.FormatInt(d.Version.ID, 10)
+	if e := q.Encode(); e != "" {
+		u += "?" + e
+	}
+	return u
 }
 
 type diffData struct {
@@ -236,6 +502,9 @@ func (m *Module) diff(w http.ResponseWriter, r *http.Request) {
 	m.render(w, r, http.StatusOK, "diff.html", v.Package+" "+v.Label()+" · changes", d, "")
 }
 
+// triage records a decision on one finding (the row's form) or on every
+// finding selected in the report (the bulk form), then goes back to the
+// report as it was filtered.
 func (m *Module) triage(w http.ResponseWriter, r *http.Request) {
 	o, v, acc, ok := m.loadVersion(w, r)
 	if !ok || !web.ParseForm(w, r) {
@@ -245,19 +514,36 @@ func (m *Module) triage(w http.ResponseWriter, r *http.Request) {
 		web.Error(w, r, http.StatusForbidden)
 		return
 	}
-	t := Triage{Fingerprint: r.PostFormValue("fingerprint"), Decision: Decision(r.PostFormValue("decision")),
-		Reason: r.PostFormValue("reason"), Expires: r.PostFormValue("expires")}
-	err := m.store.SetTriage(r.Context(), v, userID(r), t)
+	fps := r.PostForm["fingerprint"]
+	t := Triage{Decision: Decision(r.PostFormValue("decision")), Reason: r.PostFormValue("reason"), Expires: r.PostFormValue("expires")}
+	err := m.store.SetTriageMany(r.Context(), v, userID(r), fps, t)
 	var ie *InvalidError
 	if errors.As(err, &ie) {
-		m.renderVersion(w, r, o, v, acc, http.StatusBadRequest, "The decision was not recorded: "+ie.Problem+".", "")
+		bulk := Triage{}
+		if r.PostFormValue("bulk") != "" {
+			bulk = t
+		}
+		m.renderVersionBulk(w, r, o, v, acc, http.StatusBadRequest, "The decision was not recorded: "+ie.Problem+".", "", bulk)
 		return
 	}
 	if err != nil {
 		m.fail(w, r, "triage", err)
 		return
 	}
-	http.Redirect(w, r, orgPath(o, fmt.Sprintf("/apps/versions/%d?done=triaged#f-%s", v.ID, url.PathEscape(t.Fingerprint))), http.StatusSeeOther)
+	base := orgPath(o, fmt.Sprintf("/apps/versions/%d", v.ID))
+	back := base
+	if b := r.PostFormValue("back"); b == base || strings.HasPrefix(b, base+"?") {
+		back = b
+	}
+	sep := "?"
+	if strings.Contains(back, "?") {
+		sep = "&"
+	}
+	back += sep + "done=triaged"
+	if len(fps) == 1 {
+		back += "#f-" + url.PathEscape(fps[0])
+	}
+	http.Redirect(w, r, back, http.StatusSeeOther)
 }
 
 func (m *Module) share(w http.ResponseWriter, r *http.Request) {
@@ -281,4 +567,64 @@ func (m *Module) share(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, orgPath(o, fmt.Sprintf("/apps/versions/%d?done=shared", v.ID)), http.StatusSeeOther)
+}
+
+// reportFormats are the downloads of the scanner report.
+var reportFormats = map[string]struct{ ctype, ext string }{
+	"html":  {"text/html; charset=utf-8", ".html"},
+	"json":  {"application/json", ".json"},
+	"sarif": {"application/sarif+json", ".sarif"},
+	"pdf":   {"application/pdf", ".pdf"},
+}
+
+// reportDownload serves the version's scanner report as a file: the
+// standalone HTML document, its PDF print, the JSON result or SARIF for
+// code-scanning tools. Each download is audited like the audit exports.
+func (m *Module) reportDownload(format string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		o, v, _, ok := m.loadVersion(w, r)
+		if !ok {
+			return
+		}
+		if format == "pdf" && m.cfg.PDF == nil {
+			web.Error(w, r, http.StatusNotFound)
+			return
+		}
+		res, err := m.store.Result(r.Context(), v.ScanID)
+		if err != nil {
+			m.fail(w, r, "result", err)
+			return
+		}
+		doc := m.document(res)
+		var b bytes.Buffer
+		switch format {
+		case "html", "pdf":
+			err = report.WriteHTML(&b, doc)
+		case "json":
+			err = report.WriteJSON(&b, doc)
+		case "sarif":
+			err = report.WriteSARIF(&b, doc)
+		}
+		if err == nil && format == "pdf" {
+			var out []byte
+			if out, err = m.cfg.PDF(r.Context(), b.Bytes()); err == nil {
+				b.Reset()
+				b.Write(out)
+			}
+		}
+		if err != nil {
+			m.fail(w, r, "report "+format, err)
+			return
+		}
+		if err := m.store.RecordExport(r.Context(), v, o, "report-"+format); err != nil {
+			m.fail(w, r, "report export", err)
+			return
+		}
+		f := reportFormats[format]
+		h := w.Header()
+		h.Set("Content-Type", f.ctype)
+		h.Set("Content-Disposition", `attachment; filename="`+strings.Replace(exportName(v, f.ext), "itu-audit-", "scan-report-", 1)+`"`)
+		h.Set("Cache-Control", "no-store")
+		w.Write(b.Bytes())
+	}
 }
