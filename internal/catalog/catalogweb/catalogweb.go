@@ -48,6 +48,28 @@ type Extras interface {
 	RecommendationExtras(r *http.Request, rec *catalog.Recommendation) (template.HTML, error)
 }
 
+// Standing is where a recommendation stands for the reader: its
+// decision in the latest baseline of their organisation's country, and
+// their organisation's own tracking of it. Empty fields are not shown.
+type Standing struct {
+	Country      string
+	Baseline     string // "v3"; "" when the country has published none
+	BaselineHref string
+	Decision     string // in words, e.g. "Adopted"; "" when the baseline leaves it out
+	Deadline     string // YYYY-MM-DD
+	Org          string
+	Tracking     string // the status in words; "" when the organisation does not track it
+	TrackingHref string
+	Target       string // target date
+	Overdue      bool
+}
+
+// Standings tells where a recommendation stands for the caller of r; ok
+// is false when there is nothing to say (no organisation).
+type Standings interface {
+	RecommendationStanding(r *http.Request, recID string) (s Standing, ok bool, err error)
+}
+
 // Source supplies the catalogue to show when it can change while the
 // server runs: the embedded base with accepted amendments laid over it
 // (catalog.Catalog.Amend). Without a Source the module shows the
@@ -66,11 +88,16 @@ type Module struct {
 	rules  map[string]appscan.RuleMeta
 	extras Extras
 	src    Source
+	stand  Standings
 }
 
 // SetExtras adds sections to every recommendation page; call it before
 // serving.
 func (m *Module) SetExtras(e Extras) { m.extras = e }
+
+// SetStandings shows on each recommendation page where it stands in the
+// reader's baseline and tracking; call it before serving.
+func (m *Module) SetStandings(s Standings) { m.stand = s }
 
 // SetSource makes pages and exports show the catalogue s supplies; call
 // it before serving.
@@ -293,6 +320,8 @@ type detailData struct {
 	Related      []*catalog.Recommendation
 	Version      string
 	Extras       template.HTML
+	Standing     Standing
+	HasStanding  bool
 }
 
 func term(terms []catalog.Term, key string) catalog.Term {
@@ -359,6 +388,12 @@ func (m *Module) detail(w http.ResponseWriter, r *http.Request) {
 		d.Rules = append(d.Rules, rv)
 	}
 	d.Related = related(cat, rec, 5)
+	if m.stand != nil {
+		if d.Standing, d.HasStanding, err = m.stand.RecommendationStanding(r, rec.ID); err != nil {
+			web.ServerError(w, r, "recommendation standing", err)
+			return
+		}
+	}
 	if m.extras != nil {
 		if d.Extras, err = m.extras.RecommendationExtras(r, rec); err != nil {
 			web.ServerError(w, r, "recommendation extras", err)

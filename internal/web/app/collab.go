@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/dfslab/dfslab/internal/adoption"
 	"github.com/dfslab/dfslab/internal/audit"
 	"github.com/dfslab/dfslab/internal/catalog"
 	"github.com/dfslab/dfslab/internal/catalog/catalogweb"
@@ -37,6 +38,7 @@ func catalogueModules(d *db.DB, cat *catalog.Catalog, store *collab.Store, cats 
 	}
 	cw.SetSource(cats)
 	cw.SetExtras(extrasList{co, fw})
+	cw.SetStandings(recStandings{adoption.NewStore(d, cat, cfg.Now)})
 	return []web.Module{cw, co, fw}, nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"slices"
 	"strconv"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/dfslab/dfslab/internal/applab"
 	"github.com/dfslab/dfslab/internal/appscan"
 	"github.com/dfslab/dfslab/internal/catalog"
+	"github.com/dfslab/dfslab/internal/catalog/catalogweb"
 	"github.com/dfslab/dfslab/internal/collab"
 	"github.com/dfslab/dfslab/internal/db"
 	"github.com/dfslab/dfslab/internal/home"
@@ -384,4 +386,48 @@ func homePage(d *db.DB, cat *catalog.Catalog, store *collab.Store, cfg Config, r
 		Apps:        homeApps{applab.NewStore(d, cfg.Now), cfg.Now},
 		Discussions: homeDiscussions{store},
 	}, cfg.Logger)
+}
+
+// recStandings tells a recommendation page where the recommendation
+// stands in the baseline of the reader's country and in their
+// organisation's tracking (adoption, read through its store).
+type recStandings struct{ s *adoption.Store }
+
+func (h recStandings) RecommendationStanding(r *http.Request, recID string) (catalogweb.Standing, bool, error) {
+	m, ok := web.CurrentOrg(r)
+	if !ok {
+		return catalogweb.Standing{}, false, nil
+	}
+	ctx := r.Context()
+	o, err := h.s.Org(ctx, m.OrgID)
+	if err != nil {
+		return catalogweb.Standing{}, false, err
+	}
+	st := catalogweb.Standing{Country: o.Country, Org: o.Name}
+	v, err := h.s.Latest(ctx, o.Country)
+	switch {
+	case errors.Is(err, adoption.ErrNoBaseline), errors.Is(err, adoption.ErrNotFound):
+		return st, true, nil
+	case err != nil:
+		return st, false, err
+	}
+	st.Baseline, st.BaselineHref = v.Label(), orgPath(o.ID, "/baseline/v/"+strconv.Itoa(v.Number))
+	for _, it := range v.Items {
+		if it.RecID == recID || it.PublishedAs == recID {
+			st.Decision, st.Deadline = it.Decision.Label(), it.Deadline
+		}
+	}
+	if !o.Tracks() {
+		return st, true, nil
+	}
+	it, err := h.s.Item(ctx, o, recID)
+	switch {
+	case errors.Is(err, adoption.ErrNotFound), errors.Is(err, adoption.ErrWrongOrg), errors.Is(err, adoption.ErrNoBaseline):
+		return st, true, nil
+	case err != nil:
+		return st, false, err
+	}
+	st.Tracking, st.TrackingHref = it.Status.Label(), orgPath(o.ID, "/tracking/"+it.RecID)
+	st.Target, st.Overdue = it.TargetDate, it.Overdue
+	return st, true, nil
 }

@@ -151,6 +151,29 @@ func TestHomeIsMyWork(t *testing.T) {
 	if strings.Contains(body, "Cedar") || strings.Contains(body, "Delta") || strings.Contains(body, "Q1 2027") {
 		t.Error("another country's provider sees MW's reporting")
 	}
+	// A recommendation page says where it stands for the reader.
+	recPage := func(c *http.Cookie) string {
+		t.Helper()
+		rec := w.do("GET", "/catalogue/"+first.RecID, "", c, "")
+		if rec.Code != http.StatusOK {
+			t.Fatalf("recommendation page: %d", rec.Code)
+		}
+		return section(rec.Body.String(), "standing")
+	}
+	if s := recPage(cc); !strings.Contains(s, "Baseline of MW") || !strings.Contains(s, ">v1</a>: <strong>Adopted</strong>") ||
+		!strings.Contains(s, "Tracking of Cedar &lt;Money&gt;") || !strings.Contains(s, ">Planned</a>, target "+soon) {
+		t.Errorf("standing for Cedar:\n%s", s)
+	}
+	if s := recPage(w.cookie("admin-b")); !strings.Contains(s, "Baseline of LS") || !strings.Contains(s, "no baseline published yet") || strings.Contains(s, "Cedar") {
+		t.Errorf("standing for Provider B (LS):\n%s", s)
+	}
+	if s := recPage(w.cookie("padmin")); s != "" {
+		t.Errorf("standing for someone without an organisation:\n%s", s)
+	}
+	if list := w.do("GET", "/catalogue", "", cc, "").Body.String(); !strings.Contains(list, "catalog/facets.js") || !strings.Contains(list, `id="search-submit"`) {
+		t.Error("the catalogue does not apply facets as they are ticked")
+	}
+
 	if rec := w.do("GET", "/", "", nil, ""); rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "DFS Security Lab") {
 		t.Errorf("anonymous home: %d", rec.Code)
 	}
