@@ -145,6 +145,7 @@ func New(cfg Config) (*Service, error) {
 	tmpl, err := template.New("authn").Funcs(template.FuncMap{
 		"static": func(name string) string { return StaticPrefix + name },
 		"when":   formatTime,
+		"device": DeviceName,
 		"hexid":  func(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) },
 	}).ParseFS(templateFS, "templates/*.html")
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
 	"github.com/dfslab/dfslab/internal/pdf"
@@ -130,7 +131,7 @@ func (b *Browser) Text(sel string) string {
 }
 
 func (b *Browser) main() string {
-	body, _ := chromedp.Run(b.Ctx, chromedp.Text("main"))
+	body, _ := chromedp.Run(b.Ctx, chromedp.Text("#main"))
 	return body
 }
 
@@ -148,5 +149,82 @@ func (b *Browser) Shot(name string) {
 	}
 	if err := os.WriteFile(filepath.Join(dir, name), png, 0o644); err != nil {
 		b.t.Fatal(err)
+	}
+}
+
+// axeSource is axe-core's script, read once per process from the file
+// $DFSLAB_AXE names (npm's axe-core package, axe.min.js; .ci/run fetches
+// it). It is not in the repository: the project ships no third-party code.
+func axeSource(t testing.TB) string {
+	t.Helper()
+	path := os.Getenv("DFSLAB_AXE")
+	if path == "" {
+		testenv.Missing(t, "axe-core (npm pack axe-core, then set DFSLAB_AXE to its axe.min.js)")
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("axe-core: %v", err)
+	}
+	return string(b)
+}
+
+// Axe runs axe-core's WCAG 2 A and AA rules on the current page and
+// returns its serious and critical violations, each as "rule: selectors"
+// (empty: none).
+func (b *Browser) Axe() []string {
+	b.t.Helper()
+	src := axeSource(b.t)
+	// DevTools evaluation is not subject to the page's CSP, so the script
+	// runs although the platform allows no inline or foreign script.
+	if _, err := chromedp.Run(b.Ctx, chromedp.Evaluate[bool](src+";\ntrue")); err != nil {
+		b.t.Fatalf("injecting axe-core: %v", err)
+	}
+	out, err := chromedp.Run(b.Ctx, chromedp.Evaluate[[]string](`axe.run(document, {runOnly: {type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}})
+		.then(r => r.violations.filter(v => v.impact === "serious" || v.impact === "critical")
+			.map(v => v.id + " (" + v.impact + "): " + v.nodes.slice(0, 4).map(n => n.target.join(" ")).join(", ")))`, chromedp.EvalAwaitPromise))
+	if err != nil {
+		b.t.Fatalf("running axe-core: %v", err)
+	}
+	return out
+}
+
+// Overflow returns the elements that stick out of the viewport on the
+// right, when the page is wider than the window ("" when it is not).
+func (b *Browser) Overflow() string {
+	b.t.Helper()
+	out, err := chromedp.Run(b.Ctx, chromedp.Evaluate[string](`(() => {
+		const se = document.scrollingElement, w = window.innerWidth;
+		if (se.scrollWidth <= w) return "";
+		const wide = [];
+		for (const el of document.querySelectorAll("body *")) {
+			const r = el.getBoundingClientRect();
+			if (r.right > w + 1 && r.width > 0) {
+				let inScroller = false;
+				for (let p = el.parentElement; p; p = p.parentElement) {
+					const o = getComputedStyle(p).overflowX;
+					if (o === "auto" || o === "scroll" || o === "hidden") { inScroller = true; break; }
+				}
+				if (!inScroller) wide.push(el.tagName.toLowerCase() + (el.id ? "#" + el.id : "") + (el.className && typeof el.className === "string" ? "." + el.className.split(" ").join(".") : "") + " right=" + Math.round(r.right));
+			}
+		}
+		return "scrollWidth " + se.scrollWidth + " > " + w + ": " + wide.slice(0, 6).join("; ");
+	})()`))
+	if err != nil {
+		b.t.Fatalf("measuring the page: %v", err)
+	}
+	return out
+}
+
+// Viewport sets the window's size in CSS pixels for the pages that
+// follow. An override set on the browser's first, blank tab stalls the
+// next navigation, so a page of the server (Serve) is opened first.
+func (b *Browser) Viewport(width, height int64) {
+	b.t.Helper()
+	if b.URL != "" {
+		b.Do(chromedp.Navigate(b.URL + "/healthz"))
+	}
+	if _, err := chromedp.Call(b.Ctx, emulation.SetDeviceMetricsOverride, emulation.SetDeviceMetricsOverrideParams{
+		Width: width, Height: height, DeviceScaleFactor: 1}); err != nil {
+		b.t.Fatalf("viewport %d×%d: %v", width, height, err)
 	}
 }

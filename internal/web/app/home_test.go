@@ -30,8 +30,26 @@ func section(body, id string) string {
 // review and the discussions awaiting an answer; a provider's shows its
 // regulator's requests and its deadlines; nothing of another country or
 // organisation shows.
-func TestHomeIsMyWork(t *testing.T) {
-	w := newWorld(t)
+// reporting is the data seedReporting makes: two providers of MW
+// (Cedar reported, Delta did not), a published baseline, an open period.
+type reporting struct {
+	ad     *adoption.Store
+	reg    adoption.Org
+	cID    int64
+	cUser  string
+	first  adoption.Item // Cedar's first item, planned for next week
+	due    string        // the period's due date
+	soon   string        // the item's target date
+	sub    adoption.Submission
+	as     func(user string, org int64) context.Context
+	thread int64
+}
+
+// seedReporting gives the world's regulator (A, MW) a baseline, a
+// reporting period and two providers, one of which has reported; and a
+// discussion by Provider B nobody answered.
+func seedReporting(t *testing.T, w *world) reporting {
+	t.Helper()
 	ctx := context.Background()
 	ids := w.app.Identity
 	cat, err := catalog.Default()
@@ -99,6 +117,13 @@ func TestHomeIsMyWork(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	return reporting{ad: ad, reg: reg, cID: cID, cUser: cUser, first: first, due: due, soon: soon, sub: sub, as: as}
+}
+
+func TestHomeIsMyWork(t *testing.T) {
+	w := newWorld(t)
+	sd := seedReporting(t, w)
+	ad, reg, cUser, first, due, soon, sub, as := sd.ad, sd.reg, sd.cUser, sd.first, sd.due, sd.soon, sd.sub, sd.as
 	body := w.do("GET", "/", "", w.cookie("viewer-a"), "").Body.String()
 	rep := section(body, "home-reporting")
 	for _, want := range []string{"Q1 2027", "due " + due, "2 providers in scope", "Not reported yet", "Delta Pay", "not due yet"} {
