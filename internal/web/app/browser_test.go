@@ -140,4 +140,26 @@ func TestMainPagesOnAPhoneAndAccessible(t *testing.T) {
 	if visible("#menu-button") {
 		t.Error("the menu button shows at 1280 px")
 	}
+
+	// Recovery codes shown once come with copy, download and print
+	// buttons (script), and the codes themselves.
+	b.As("admin-a", "/account/recovery-codes", chromedp.WaitVisible("#codes-create"), chromedp.Click("#codes-create"),
+		chromedp.WaitVisible("#recovery-codes"))
+	for _, sel := range []string{`[data-copy="recovery-codes"]`, `[data-download="recovery-codes"]`, `[data-print]`} {
+		if !visible(sel) {
+			t.Errorf("%s is not shown with the new recovery codes", sel)
+		}
+	}
+	if n := strings.Count(b.Text("#recovery-codes"), "\n") + 1; n < 8 {
+		t.Errorf("%d recovery codes shown", n)
+	}
+	// The catalogue applies a facet as soon as it is ticked.
+	b.As("admin-a", "/catalogue", chromedp.WaitVisible("#catalogue-search"))
+	if visible("#apply-filters") {
+		t.Error("the Apply filters button shows although the facets apply by themselves")
+	}
+	b.Do(chromedp.Click(`#catalogue-search input[type=checkbox]`), chromedp.WaitVisible(".chips"))
+	if got := b.Text(".chips"); got == "" {
+		t.Error("ticking a facet did not filter the catalogue")
+	}
 }

@@ -38,4 +38,53 @@
       button.focus();
     }
   });
+
+  // Copy, download and print buttons for links, codes and tokens shown
+  // once. They need script, so they are hidden until it runs.
+  function textOf(id) {
+    var el = document.getElementById(id);
+    if (!el) { return ""; }
+    var items = el.querySelectorAll("li");
+    if (items.length) {
+      var lines = [];
+      for (var k = 0; k < items.length; k++) { lines.push(items[k].textContent.trim()); }
+      return lines.join("\n");
+    }
+    return el.textContent.trim();
+  }
+  function say(btn, text) {
+    var old = btn.textContent;
+    btn.textContent = text;
+    window.setTimeout(function () { btn.textContent = old; }, 2000);
+  }
+  var copies = document.querySelectorAll("[data-copy]");
+  for (var c = 0; c < copies.length; c++) {
+    copies[c].hidden = false;
+    copies[c].addEventListener("click", function (ev) {
+      var btn = ev.currentTarget;
+      if (!navigator.clipboard) { say(btn, "Select the text and copy it"); return; }
+      navigator.clipboard.writeText(textOf(btn.getAttribute("data-copy"))).then(
+        function () { say(btn, "Copied"); }, function () { say(btn, "Copy failed: select the text"); });
+    });
+  }
+  var downloads = document.querySelectorAll("[data-download]");
+  for (var d = 0; d < downloads.length; d++) {
+    downloads[d].hidden = false;
+    downloads[d].addEventListener("click", function (ev) {
+      var btn = ev.currentTarget;
+      var blob = new Blob([textOf(btn.getAttribute("data-download")) + "\n"], { type: "text/plain" });
+      var a = document.createElement("a");
+      a.href = URL.createObjectURL(blob);
+      a.download = btn.getAttribute("data-filename") || "download.txt";
+      document.body.appendChild(a);
+      a.click();
+      a.remove();
+      window.setTimeout(function () { URL.revokeObjectURL(a.href); }, 1000);
+    });
+  }
+  var prints = document.querySelectorAll("[data-print]");
+  for (var q = 0; q < prints.length; q++) {
+    prints[q].hidden = false;
+    prints[q].addEventListener("click", function () { window.print(); });
+  }
 })();
