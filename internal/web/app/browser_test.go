@@ -162,4 +162,15 @@ func TestMainPagesOnAPhoneAndAccessible(t *testing.T) {
 	if got := b.Text(".chips"); got == "" {
 		t.Error("ticking a facet did not filter the catalogue")
 	}
+
+	// Removing a passkey needs its box ticked: without it the browser
+	// does not send the form (with it, the last passkey is refused).
+	b.As("admin-a", "/account/passkeys", chromedp.WaitVisible("#passkeys-table"), chromedp.Click(`#passkeys-table button[id^="remove-"]`))
+	if got := b.Text("#main"); strings.Contains(got, "only way to sign in") {
+		t.Error("the passkey removal was sent without its confirmation")
+	}
+	b.Do(chromedp.Click(`#passkeys-table input[name=confirm]`), chromedp.Click(`#passkeys-table button[id^="remove-"]`), chromedp.WaitVisible("#passkeys-error"))
+	if got := b.Text("#passkeys-error"); !strings.Contains(got, "only way to sign in") {
+		t.Errorf("after confirming: %q", got)
+	}
 }
