@@ -118,8 +118,10 @@ func TestPagesEscapeAndEnforceAudience(t *testing.T) {
 		if strings.Contains(page, "<script>alert") || strings.Contains(page, "<img src=x") {
 			t.Errorf("thread page does not escape HTML of posts")
 		}
-		if !strings.Contains(page, "&lt;script&gt;") || !strings.Contains(page, "&lt;img src=x") || !strings.Contains(page, "<br>second line") {
-			t.Errorf("thread page lacks the escaped text or its line break")
+		// The title is text (escaped); the body is Markdown, whose raw HTML
+		// is dropped, and its line break stays.
+		if !strings.Contains(page, "&lt;script&gt;") || !strings.Contains(page, "<p>Body <br>\nsecond line</p>") {
+			t.Errorf("thread page lacks the escaped title or the body with its line break")
 		}
 		rec := s.body(s.a2, "/catalogue/"+s.rec)
 		if !strings.Contains(rec, `id="discussion-section"`) || !strings.Contains(rec, "Internal &lt;script&gt;") {
