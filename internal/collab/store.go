@@ -392,6 +392,8 @@ type ThreadQuery struct {
 	RecID string // only threads on this recommendation
 	Text  string // words that must occur in the title or a post
 	Limit int    // at most this many (default and maximum 200)
+	// Offset skips that many threads of the order (for pages).
+	Offset int
 }
 
 // likePattern turns free text into a LIKE pattern that matches it
@@ -432,7 +434,7 @@ func (s *Store) Threads(ctx context.Context, v Viewer, q ThreadQuery) ([]Thread,
 		limit = listLimit
 	}
 	rows, err := s.db.Query(ctx, `SELECT `+threadCols+threadFrom+` WHERE `+strings.Join(where, " AND ")+
-		` ORDER BY t.last_post_at DESC, t.id DESC LIMIT `+strconv.Itoa(limit), args...)
+		` ORDER BY t.last_post_at DESC, t.id DESC LIMIT `+strconv.Itoa(limit)+` OFFSET `+strconv.Itoa(max(q.Offset, 0)), args...)
 	if err != nil {
 		return nil, fmt.Errorf("list threads: %w", err)
 	}

@@ -2,12 +2,15 @@ package collab
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"embed"
 	"errors"
 	"html/template"
 	"log/slog"
+	"maps"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -181,6 +184,25 @@ type discussionsData struct {
 	Form      threadForm
 	Problem   string
 	CanCreate bool
+	Page      int
+	Prev      string // URL of the previous page ("" on the first)
+	Next      string // URL of the next page ("" on the last)
+}
+
+// threadsPage is how many threads a page of the list shows.
+const threadsPage = 50
+
+// pageURL is the discussions list with the current search on page n.
+func pageURL(q url.Values, n int) string {
+	q = maps.Clone(q)
+	q.Del("page")
+	if n > 1 {
+		q.Set("page", strconv.Itoa(n))
+	}
+	if e := q.Encode(); e != "" {
+		return "/discussions?" + e
+	}
+	return "/discussions"
 }
 
 func (m *Module) discussions(w http.ResponseWriter, r *http.Request) {
@@ -198,10 +220,27 @@ func (m *Module) renderDiscussions(w http.ResponseWriter, r *http.Request, statu
 	if _, ok := titles[rec]; !ok {
 		rec = "" // an unknown ID filters nothing rather than echoing it
 	}
-	threads, err := m.store.Threads(r.Context(), v, ThreadQuery{RecID: rec, Text: q})
+	page := 1
+	if s := r.URL.Query().Get("page"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > 10000 {
+			status, msg = http.StatusBadRequest, cmp.Or(msg, "The page number must be a whole number from 1.")
+		} else {
+			page = n
+		}
+	}
+	// One more than a page tells whether there is a next one.
+	threads, err := m.store.Threads(r.Context(), v, ThreadQuery{RecID: rec, Text: q, Limit: threadsPage + 1, Offset: (page - 1) * threadsPage})
 	if err != nil {
 		web.ServerError(w, r, "list threads", err)
 		return
+	}
+	var prev, next string
+	if len(threads) > threadsPage {
+		threads, next = threads[:threadsPage], pageURL(r.URL.Query(), page+1)
+	}
+	if page > 1 {
+		prev = pageURL(r.URL.Query(), page-1)
 	}
 	if _, ok := titles[strings.ToUpper(form.RecID)]; !ok && msg == "" {
 		form.RecID = rec
@@ -209,7 +248,7 @@ func (m *Module) renderDiscussions(w http.ResponseWriter, r *http.Request, statu
 	noStore(w)
 	m.pages.Render(w, r, status, "page_discussions.html", web.View{Title: "Discussions", Data: discussionsData{
 		Query: q, RecID: rec, RecTitle: titles[rec], Threads: threads, Titles: titles, Orgs: p.Memberships,
-		Form: form, Problem: msg, CanCreate: len(p.Memberships) > 0}})
+		Form: form, Problem: msg, CanCreate: len(p.Memberships) > 0, Page: page, Prev: prev, Next: next}})
 }
 
 func (m *Module) createThread(w http.ResponseWriter, r *http.Request) {
