@@ -11,6 +11,7 @@
 package orgpages
 
 import (
+	"cmp"
 	"context"
 	"embed"
 	"errors"
@@ -285,7 +286,13 @@ type membersData struct {
 	LinkFor  string
 	LinkKind string
 	Problem  string
+	// The page of members shown, of Total, and the links to the others.
+	Page, Total int
+	Prev, Next  string
 }
+
+// membersPage is how many members a page lists.
+const membersPage = 50
 
 // memberLine is a member with what the viewer may do to them.
 type memberLine struct {
@@ -332,6 +339,26 @@ func (p *Pages) renderMembers(w http.ResponseWriter, r *http.Request, status int
 	}
 	pr := web.CurrentPrincipal(ctx)
 	names := map[int64]string{}
+	d.Page, d.Total = 1, len(ms)
+	if s := r.URL.Query().Get("page"); s != "" && r.Method == http.MethodGet {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 {
+			status, d.Problem = http.StatusBadRequest, cmp.Or(d.Problem, "The page number must be a whole number from 1.")
+		} else {
+			d.Page = min(n, max((len(ms)+membersPage-1)/membersPage, 1))
+		}
+	}
+	base := orgPath(org.ID) + "/members"
+	if d.Page > 1 {
+		d.Prev = base
+		if d.Page > 2 {
+			d.Prev += "?page=" + strconv.Itoa(d.Page-1)
+		}
+	}
+	if d.Page*membersPage < len(ms) {
+		d.Next = base + "?page=" + strconv.Itoa(d.Page+1)
+	}
+	ms = ms[(d.Page-1)*membersPage : min(d.Page*membersPage, len(ms))]
 	d.Members = make([]memberLine, len(ms))
 	for i, m := range ms {
 		l := memberLine{Member: m, CanRecover: (m.EnrolledHere() && !m.User.PlatformAdmin) || pr.User.PlatformAdmin}
