@@ -566,6 +566,15 @@ func (m *Module) share(w http.ResponseWriter, r *http.Request) {
 		m.fail(w, r, "share", err)
 		return
 	}
+	if m.notify != nil {
+		// The audit is shared: telling the regulator is a courtesy, so a
+		// failure is logged rather than undoing the share.
+		text := fmt.Sprintf("%s shared the audit of %s %s with you.", o.Name, v.Package, v.Label())
+		link := fmt.Sprintf("/orgs/%d/apps/versions/%d", reg, v.ID)
+		if err := m.notify.NotifyOrg(r.Context(), reg, "applab.shared", text, link); err != nil {
+			m.log.WarnContext(r.Context(), "notify the regulator of a shared audit", "err", err, "regulator", reg, "version", v.ID)
+		}
+	}
 	http.Redirect(w, r, orgPath(o, fmt.Sprintf("/apps/versions/%d?done=shared", v.ID)), http.StatusSeeOther)
 }
 

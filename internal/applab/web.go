@@ -1,6 +1,7 @@
 package applab
 
 import (
+	"context"
 	"embed"
 	"errors"
 	"html/template"
@@ -64,7 +65,18 @@ type Module struct {
 	export *template.Template
 	rules  []appscan.RuleMeta
 	log    *slog.Logger
+	notify Notifier
 }
+
+// Notifier tells an organisation's members about something (the
+// platform's in-app notifications).
+type Notifier interface {
+	NotifyOrg(ctx context.Context, orgID int64, kind, text, link string) error
+}
+
+// SetNotifier makes sharing an audit notify the regulator's members;
+// call it before serving.
+func (m *Module) SetNotifier(n Notifier) { m.notify = n }
 
 // New returns the module.
 func New(rd *web.Renderer, cfg Config) (*Module, error) {

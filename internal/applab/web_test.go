@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -34,6 +35,26 @@ type server struct {
 	*fixture
 	srv    *web.Server
 	cookie string
+	notes  *notes
+}
+
+// notes records the notifications the module sends.
+type notes struct {
+	mu   sync.Mutex
+	sent []string // "org kind link: text"
+}
+
+func (n *notes) NotifyOrg(_ context.Context, org int64, kind, text, link string) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.sent = append(n.sent, fmt.Sprintf("%d %s %s: %s", org, kind, link, text))
+	return nil
+}
+
+func (n *notes) all() []string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return slices.Clone(n.sent)
 }
 
 func newServer(t testing.TB, d *db.DB, maxUpload int64, render pdf.Renderer) *server {
@@ -51,6 +72,8 @@ func newServer(t testing.TB, d *db.DB, maxUpload int64, render pdf.Renderer) *se
 	if err != nil {
 		t.Fatal(err)
 	}
+	ns := &notes{}
+	mod.SetNotifier(ns)
 	ses := web.NewSessions(webtest.Sessions{IDs: f.ids, Now: clock}, false, clock)
 	base, _ := url.Parse("http://localhost:8080")
 	srv, err := web.New(web.Config{BaseURL: base, MaxBody: 1 << 20}, web.Deps{Sessions: ses, Audit: webtest.Auditor{DB: d}, Limiter: web.NewLimiter(web.LimiterConfig{}, clock),
@@ -60,7 +83,7 @@ func newServer(t testing.TB, d *db.DB, maxUpload int64, render pdf.Renderer) *se
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &server{fixture: f, srv: srv, cookie: ses.CookieName()}
+	return &server{fixture: f, srv: srv, cookie: ses.CookieName(), notes: ns}
 }
 
 // do sends a request as user ("" anonymous); a user "tok:<name>:<scope>"
@@ -247,7 +270,15 @@ func TestFlow(t *testing.T) {
 		s.expect(s.get("macra-viewer", s.org("macra", fmt.Sprintf("/apps/versions/%d", sc2.VersionID))), 404)
 		s.expect(s.post("p1-analyst", v2+"/share", url.Values{"regulator": {strconv.FormatInt(s.orgs["macra"].ID, 10)}}), 403)
 		s.expect(s.post("p1-admin", v2+"/share", url.Values{"regulator": {strconv.FormatInt(s.orgs["ca"].ID, 10)}}), 400, "regulator of your country")
+		if n := s.notes.all(); len(n) != 0 {
+			t.Errorf("notifications before any share: %v", n)
+		}
 		s.expect(s.post("p1-admin", v2+"/share", url.Values{"regulator": {strconv.FormatInt(s.orgs["macra"].ID, 10)}}), 303)
+		// The regulator's members are told, with a link to the version.
+		if n := s.notes.all(); len(n) != 1 || !strings.HasPrefix(n[0], fmt.Sprintf("%d applab.shared /orgs/%d/apps/versions/%d: Mpamba Money shared the audit of org.test.pay",
+			s.orgs["macra"].ID, s.orgs["macra"].ID, sc2.VersionID)) {
+			t.Errorf("notifications after the share: %v", n)
+		}
 		s.expect(s.get("p1-admin", v2), 200, "MACRA (shared)", "share-form")
 		if strings.Contains(s.get("p1-admin", v2).Body.String(), "seen as its regulator") {
 			t.Error("the owner is told it sees its app as a regulator")

@@ -153,6 +153,7 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	lab.SetNotifier(orgNotifier{ids, collabStore})
 	modules = append(modules, lab)
 	res, err := resilienceModule(d, cat, collabStore, cfg, rd)
 	if err != nil {

@@ -18,6 +18,7 @@ import (
 	"github.com/dfslab/dfslab/internal/collab"
 	"github.com/dfslab/dfslab/internal/db"
 	"github.com/dfslab/dfslab/internal/home"
+	"github.com/dfslab/dfslab/internal/identity"
 	"github.com/dfslab/dfslab/internal/web"
 )
 
@@ -430,4 +431,25 @@ func (h recStandings) RecommendationStanding(r *http.Request, recID string) (cat
 	st.Tracking, st.TrackingHref = it.Status.Label(), orgPath(o.ID, "/tracking/"+it.RecID)
 	st.Target, st.Overdue = it.TargetDate, it.Overdue
 	return st, true, nil
+}
+
+// orgNotifier sends an in-app notification to the active members of an
+// organisation (identity's memberships, collab's notifications).
+type orgNotifier struct {
+	ids   *identity.Store
+	notes *collab.Store
+}
+
+func (n orgNotifier) NotifyOrg(ctx context.Context, orgID int64, kind, text, link string) error {
+	ms, err := n.ids.ListMembers(ctx, orgID)
+	if err != nil {
+		return fmt.Errorf("members of %d: %w", orgID, err)
+	}
+	var users []int64
+	for _, m := range ms {
+		if !m.Suspended {
+			users = append(users, m.User.ID)
+		}
+	}
+	return n.notes.Notify(ctx, users, kind, text, link)
 }
