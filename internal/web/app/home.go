@@ -150,7 +150,7 @@ func (h homeOversight) Overdue(ctx context.Context, id int64, limit int) (home.L
 		}
 	}
 	// The regulator's own commitments (items it must act on itself).
-	own, _, err := homeTracking{h.s, h.now}.Deadlines(ctx, id, limit)
+	own, _, err := homeTracking(h).Deadlines(ctx, id, limit)
 	if err != nil {
 		return out, err
 	}

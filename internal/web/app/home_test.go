@@ -33,16 +33,15 @@ func section(body, id string) string {
 // reporting is the data seedReporting makes: two providers of MW
 // (Cedar reported, Delta did not), a published baseline, an open period.
 type reporting struct {
-	ad     *adoption.Store
-	reg    adoption.Org
-	cID    int64
-	cUser  string
-	first  adoption.Item // Cedar's first item, planned for next week
-	due    string        // the period's due date
-	soon   string        // the item's target date
-	sub    adoption.Submission
-	as     func(user string, org int64) context.Context
-	thread int64
+	ad    *adoption.Store
+	reg   adoption.Org
+	cID   int64
+	cUser string
+	first adoption.Item // Cedar's first item, planned for next week
+	due   string        // the period's due date
+	soon  string        // the item's target date
+	sub   adoption.Submission
+	as    func(user string, org int64) context.Context
 }
 
 // seedReporting gives the world's regulator (A, MW) a baseline, a
