@@ -2,8 +2,6 @@ package adoption_test
 
 import (
 	"context"
-	"database/sql"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -11,8 +9,6 @@ import (
 	"github.com/dfslab/dfslab/internal/audit"
 	"github.com/dfslab/dfslab/internal/catalog"
 	"github.com/dfslab/dfslab/internal/db"
-	"github.com/dfslab/dfslab/internal/db/dbtest"
-	"github.com/dfslab/dfslab/internal/testenv"
 )
 
 // pay002Default is PAY-002 as catalogue 2026.2 words it at its default,
@@ -30,36 +26,7 @@ func TestMigration0114KeepsData(t *testing.T) {
 	for _, dialect := range []db.Dialect{db.SQLite, db.Postgres} {
 		t.Run(dialect.String(), func(t *testing.T) {
 			ctx := context.Background()
-			var dsn, driver, raw string
-			if dialect == db.SQLite {
-				dsn = filepath.Join(t.TempDir(), "release.db")
-				driver, raw = "sqlite", "file:"+dsn+"?_pragma=foreign_keys(1)"
-			} else {
-				testenv.Env(t, dbtest.PostgresEnv)
-				dsn = dbtest.PostgresDSN(t)
-				driver, raw = "pgx", dsn
-			}
-			old, err := sql.Open(driver, raw)
-			must(t, err)
-			defer old.Close()
-			ms, err := db.Migrations(dialect)
-			must(t, err)
-			record := "INSERT INTO schema_migrations VALUES (?, ?, 0)"
-			if dialect == db.Postgres {
-				record = "INSERT INTO schema_migrations VALUES ($1, $2, 0)"
-			}
-			_, err = old.ExecContext(ctx, "CREATE TABLE schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)")
-			must(t, err)
-			for _, m := range ms {
-				if m.Version == 114 {
-					continue
-				}
-				if _, err := old.ExecContext(ctx, m.SQL); err != nil {
-					t.Fatalf("%s: %v", m.Name, err)
-				}
-				_, err := old.ExecContext(ctx, record, m.Version, m.Name)
-				must(t, err)
-			}
+			old, dsn := oldDatabase(t, dialect, "release.db", func(v int) bool { return v == 114 })
 			for _, q := range []string{
 				`INSERT INTO orgs (id, name, name_key, type, country, licensee_type, created_at) VALUES
 					(1, 'MACRA', 'macra', 'telecom_regulator', 'MW', 'regulator', 0), (2, 'RBM', 'rbm', 'central_bank', 'MW', 'regulator', 0),

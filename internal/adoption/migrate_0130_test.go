@@ -2,16 +2,12 @@ package adoption_test
 
 import (
 	"context"
-	"database/sql"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/dfslab/dfslab/internal/adoption"
 	"github.com/dfslab/dfslab/internal/catalog"
 	"github.com/dfslab/dfslab/internal/db"
-	"github.com/dfslab/dfslab/internal/db/dbtest"
-	"github.com/dfslab/dfslab/internal/testenv"
 )
 
 // TestMigrationCarriesWithdrawnItemsOver upgrades a database of release
@@ -26,36 +22,7 @@ func TestMigrationCarriesWithdrawnItemsOver(t *testing.T) {
 	for _, dialect := range []db.Dialect{db.SQLite, db.Postgres} {
 		t.Run(dialect.String(), func(t *testing.T) {
 			ctx := context.Background()
-			var dsn, driver, raw string
-			if dialect == db.SQLite {
-				dsn = filepath.Join(t.TempDir(), "old.db")
-				driver, raw = "sqlite", "file:"+dsn+"?_pragma=foreign_keys(1)"
-			} else {
-				testenv.Env(t, dbtest.PostgresEnv)
-				dsn = dbtest.PostgresDSN(t)
-				driver, raw = "pgx", dsn
-			}
-			old, err := sql.Open(driver, raw)
-			must(t, err)
-			defer old.Close()
-			ms, err := db.Migrations(dialect)
-			must(t, err)
-			record := "INSERT INTO schema_migrations VALUES (?, ?, 0)"
-			if dialect == db.Postgres {
-				record = "INSERT INTO schema_migrations VALUES ($1, $2, 0)"
-			}
-			_, err = old.ExecContext(ctx, "CREATE TABLE schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)")
-			must(t, err)
-			for _, m := range ms {
-				if m.Version >= 130 && m.Version < 140 {
-					continue
-				}
-				if _, err := old.ExecContext(ctx, m.SQL); err != nil {
-					t.Fatalf("%s: %v", m.Name, err)
-				}
-				_, err := old.ExecContext(ctx, record, m.Version, m.Name)
-				must(t, err)
-			}
+			old, dsn := oldDatabase(t, dialect, "old.db", func(v int) bool { return v >= 130 && v < 140 })
 			for _, q := range []string{
 				`INSERT INTO orgs (id, name, name_key, type, country, created_at, licensee_type) VALUES
 					(1, 'MACRA', 'macra', 'telecom_regulator', 'MW', 0, 'regulator'),

@@ -2,8 +2,6 @@ package adoption_test
 
 import (
 	"context"
-	"database/sql"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -12,9 +10,7 @@ import (
 	"github.com/dfslab/dfslab/internal/audit"
 	"github.com/dfslab/dfslab/internal/catalog"
 	"github.com/dfslab/dfslab/internal/db"
-	"github.com/dfslab/dfslab/internal/db/dbtest"
 	"github.com/dfslab/dfslab/internal/identity"
-	"github.com/dfslab/dfslab/internal/testenv"
 )
 
 // workflowMigrations are the migrations of the rest of issue 13's
@@ -34,36 +30,7 @@ func TestMigrationKeepsReleaseData(t *testing.T) {
 	for _, dialect := range []db.Dialect{db.SQLite, db.Postgres} {
 		t.Run(dialect.String(), func(t *testing.T) {
 			ctx := context.Background()
-			var dsn, driver, raw string
-			if dialect == db.SQLite {
-				dsn = filepath.Join(t.TempDir(), "release.db")
-				driver, raw = "sqlite", "file:"+dsn+"?_pragma=foreign_keys(1)"
-			} else {
-				testenv.Env(t, dbtest.PostgresEnv)
-				dsn = dbtest.PostgresDSN(t)
-				driver, raw = "pgx", dsn
-			}
-			old, err := sql.Open(driver, raw)
-			must(t, err)
-			defer old.Close()
-			ms, err := db.Migrations(dialect)
-			must(t, err)
-			record := "INSERT INTO schema_migrations VALUES (?, ?, 0)"
-			if dialect == db.Postgres {
-				record = "INSERT INTO schema_migrations VALUES ($1, $2, 0)"
-			}
-			_, err = old.ExecContext(ctx, "CREATE TABLE schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)")
-			must(t, err)
-			for _, m := range ms {
-				if slices.Contains(workflowMigrations, m.Version) {
-					continue
-				}
-				if _, err := old.ExecContext(ctx, m.SQL); err != nil {
-					t.Fatalf("%s: %v", m.Name, err)
-				}
-				_, err := old.ExecContext(ctx, record, m.Version, m.Name)
-				must(t, err)
-			}
+			old, dsn := oldDatabase(t, dialect, "release.db", func(v int) bool { return slices.Contains(workflowMigrations, v) })
 			for _, q := range []string{
 				`INSERT INTO orgs (id, name, name_key, type, country, licensee_type, created_at) VALUES
 					(1, 'MACRA', 'macra', 'telecom_regulator', 'MW', 'regulator', 0), (2, 'RBM', 'rbm', 'central_bank', 'MW', 'regulator', 0),

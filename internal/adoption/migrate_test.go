@@ -31,36 +31,7 @@ func TestMigrationKeepsAdoptionData(t *testing.T) {
 	for _, dialect := range []db.Dialect{db.SQLite, db.Postgres} {
 		t.Run(dialect.String(), func(t *testing.T) {
 			ctx := context.Background()
-			var dsn, driver, raw string
-			if dialect == db.SQLite {
-				dsn = filepath.Join(t.TempDir(), "old.db")
-				driver, raw = "sqlite", "file:"+dsn+"?_pragma=foreign_keys(1)"
-			} else {
-				testenv.Env(t, dbtest.PostgresEnv)
-				dsn = dbtest.PostgresDSN(t)
-				driver, raw = "pgx", dsn
-			}
-			old, err := sql.Open(driver, raw)
-			must(t, err)
-			defer old.Close()
-			ms, err := db.Migrations(dialect)
-			must(t, err)
-			record := "INSERT INTO schema_migrations VALUES (?, ?, 0)"
-			if dialect == db.Postgres {
-				record = "INSERT INTO schema_migrations VALUES ($1, $2, 0)"
-			}
-			_, err = old.ExecContext(ctx, "CREATE TABLE schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)")
-			must(t, err)
-			for _, m := range ms {
-				if slices.Contains(issue13Migrations, m.Version) {
-					continue
-				}
-				if _, err := old.ExecContext(ctx, m.SQL); err != nil {
-					t.Fatalf("%s: %v", m.Name, err)
-				}
-				_, err := old.ExecContext(ctx, record, m.Version, m.Name)
-				must(t, err)
-			}
+			old, dsn := oldDatabase(t, dialect, "old.db", func(v int) bool { return slices.Contains(issue13Migrations, v) })
 			for _, q := range []string{
 				`INSERT INTO orgs (id, name, name_key, type, country, created_at) VALUES
 					(1, 'MACRA', 'macra', 'telecom_regulator', 'MW', 0), (2, 'RBM', 'rbm', 'central_bank', 'MW', 0),
@@ -155,4 +126,44 @@ func TestMigrationKeepsAdoptionData(t *testing.T) {
 			}
 		})
 	}
+}
+
+// oldDatabase creates a database of dialect as a server of an earlier
+// release left it: every migration applied and recorded but those skip
+// names. It returns a handle for seeding it (closed with the test) and the
+// DSN that db.Open then upgrades.
+func oldDatabase(t *testing.T, dialect db.Dialect, file string, skip func(version int) bool) (*sql.DB, string) {
+	t.Helper()
+	ctx := context.Background()
+	var dsn, driver, raw string
+	if dialect == db.SQLite {
+		dsn = filepath.Join(t.TempDir(), file)
+		driver, raw = "sqlite", "file:"+dsn+"?_pragma=foreign_keys(1)"
+	} else {
+		testenv.Env(t, dbtest.PostgresEnv)
+		dsn = dbtest.PostgresDSN(t)
+		driver, raw = "pgx", dsn
+	}
+	old, err := sql.Open(driver, raw)
+	must(t, err)
+	t.Cleanup(func() { old.Close() })
+	ms, err := db.Migrations(dialect)
+	must(t, err)
+	record := "INSERT INTO schema_migrations VALUES (?, ?, 0)"
+	if dialect == db.Postgres {
+		record = "INSERT INTO schema_migrations VALUES ($1, $2, 0)"
+	}
+	_, err = old.ExecContext(ctx, "CREATE TABLE schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)")
+	must(t, err)
+	for _, m := range ms {
+		if skip(m.Version) {
+			continue
+		}
+		if _, err := old.ExecContext(ctx, m.SQL); err != nil {
+			t.Fatalf("%s: %v", m.Name, err)
+		}
+		_, err := old.ExecContext(ctx, record, m.Version, m.Name)
+		must(t, err)
+	}
+	return old, dsn
 }
